@@ -1,0 +1,63 @@
+# mod_polycom: make run | make test | make install | make clean
+APXS    ?= apxs
+PERL    ?= perl
+CC      ?= cc
+comma   := ,
+WARN     = -Wall -Wextra -Wno-unused-parameter -Werror
+# Evaluated when a recipe runs, after `deps` has installed pkg-config & co.
+XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0)
+XML_LIBS   = $(shell pkg-config --libs libxml-2.0)
+APR_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes) \
+             $(shell apu-1-config --includes)
+APR_LIBS   = $(shell apr-1-config --link-ld --libs) \
+             $(shell apu-1-config --link-ld --libs)
+
+# The pure parts: no httpd headers, linked into the module and the tests.
+PURE_SRC = src/name.c src/useragent.c src/render.c src/ucs_elements.c \
+           src/store.c
+HEADERS  = $(wildcard include/*.h)
+MODULE   = .libs/mod_polycom.so
+UNIT     = t/unit/test_name t/unit/test_useragent t/unit/test_render
+
+.PHONY: all build deps run test unit install clean
+
+all: build
+
+deps:
+	@sh tools/deps.sh
+
+build: deps
+	@$(MAKE) --no-print-directory $(MODULE) $(UNIT)
+
+# apxs names the module after the first source file: mod_polycom.c first.
+$(MODULE): mod_polycom.c $(PURE_SRC) $(HEADERS)
+	$(APXS) -c -I include $(addprefix -Wc$(comma),$(WARN)) \
+	    $(XML_CFLAGS) $(XML_LIBS) -o mod_polycom.la mod_polycom.c $(PURE_SRC)
+
+t/unit/test_%: t/unit/test_%.c t/unit/tap.h $(PURE_SRC) $(HEADERS)
+	$(CC) $(WARN) $(APR_CFLAGS) $(XML_CFLAGS) -I include -I t/unit -o $@ \
+	    $< $(PURE_SRC) $(APR_LIBS) $(XML_LIBS)
+
+unit: build
+	@for t in $(UNIT); do ./$$t || exit 1; done
+
+run: build
+	@sh tools/run.sh
+
+# The whole suite: C unit tests and Apache::Test against the real module,
+# a real httpd and a real SQLite database. Green only on "Result: PASS".
+test: build
+	@$(PERL) t/TEST -clean >/dev/null
+	@sh tools/run-tests.sh $(APXS) $(PERL)
+
+install: build
+	$(APXS) -i -n polycom $(MODULE)
+	install -m 644 conf/polycom.load /etc/apache2/mods-available/polycom.load
+	install -m 644 conf/polycom.conf /etc/apache2/mods-available/polycom.conf
+	install -d /usr/share/mod_polycom/sql
+	install -m 644 sql/*.sql /usr/share/mod_polycom/sql/
+
+clean:
+	-@[ -x "$$(command -v $(PERL))" ] && [ -f t/TEST ] && $(PERL) t/TEST -clean >/dev/null 2>&1 || true
+	rm -rf .libs src/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
+	    src/*.la $(UNIT) t/logs/*

@@ -1,0 +1,79 @@
+/**
+ * @file polycom_store.h
+ * @brief Every SQL statement of mod_polycom, over APR DBD (no httpd).
+ *
+ * Statements are prepared once per connection by mod_dbd under the labels
+ * polycom_store_statements() lists; this file only runs them. Each call
+ * returns 0, or -1 with db->error set to the driver's message (which never
+ * contains a bound value, so no secret can reach a log through it).
+ */
+#ifndef POLYCOM_STORE_H
+#define POLYCOM_STORE_H
+
+#include <apr_dbd.h>
+#include <apr_hash.h>
+#include <apr_tables.h>
+
+typedef struct {
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t *handle;
+    /** label -> apr_dbd_prepared_t *, as mod_dbd prepared them */
+    apr_hash_t *prepared;
+    apr_pool_t *pool;
+    /** set on failure: what went wrong, for the log */
+    const char *error;
+} polycom_db;
+
+typedef struct {
+    const char *label;
+    const char *sql;
+} polycom_statement;
+
+/** The statements to prepare, and how many there are. */
+const polycom_statement *polycom_store_statements(apr_size_t *count);
+
+typedef struct {
+    const char *mac;
+    const char *model;
+    const char *site;
+    const char *label;
+    int enabled;
+} polycom_phone;
+
+/** Look a phone up; *phone is NULL when the MAC is unknown. */
+int polycom_store_phone(polycom_db *db, const char *mac,
+                        polycom_phone **phone);
+
+/**
+ * The effective parameters (polycom_param, sorted by name, one per name)
+ * for @a phone, layered global < site < model < phone. With @a phone NULL,
+ * the global parameters only, secrets left out.
+ */
+int polycom_store_params(polycom_db *db, const polycom_phone *phone,
+                         apr_array_header_t **params);
+
+/** One provisioning request, as recorded. Strings may be "" but not NULL. */
+typedef struct {
+    apr_time_t time;
+    const char *mac;
+    const char *ip;
+    const char *method;
+    const char *file;
+    int status;
+    apr_off_t bytes;
+    const char *etag;
+    const char *family;
+    const char *model;
+    const char *firmware;
+    const char *stage;
+    const char *user_agent;
+    /** Non-zero when the phones table does not know this MAC: it is
+     *  recorded as discovered. Otherwise the phone's last-seen summary is
+     *  updated (a no-op for a MAC the table does not hold). */
+    int unknown_phone;
+} polycom_checkin;
+
+/** Record a check-in and the phone's last-seen summary in one transaction. */
+int polycom_store_checkin(polycom_db *db, const polycom_checkin *checkin);
+
+#endif /* POLYCOM_STORE_H */

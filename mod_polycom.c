@@ -1,0 +1,584 @@
+/* mod_polycom: Apache httpd as a Polycom provisioning server.
+ *
+ * This file is the httpd glue only: directives, per-directory merging,
+ * hooks and the handler. Parsing (name.c, useragent.c), rendering
+ * (render.c) and SQL (store.c) know nothing of httpd.
+ */
+
+#include "apr_lib.h"
+#include "apr_optional.h"
+#include "apr_strings.h"
+
+#include <libxml/parser.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "apr_dbd.h"
+#include "mod_dbd.h"
+
+#include "polycom_name.h"
+#include "polycom_private.h"
+#include "polycom_render.h"
+#include "polycom_store.h"
+#include "polycom_useragent.h"
+
+#define POLYCOM_HANDLER "polycom-provisioning"
+#define POLYCOM_DEFAULT_APP_FILE_PATH "sip.ld"
+#define POLYCOM_PATH_MAX 255
+#define POLYCOM_MODEL_MAX 32
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                       */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    int provisioning;                    /* -1: unset (off)              */
+    int checkins;                        /* -1: unset (on)               */
+    const char *app_file_path;           /* NULL: unset (sip.ld)         */
+    apr_array_header_t *model_firmware;  /* polycom_model_firmware       */
+} polycom_dir_conf;
+
+typedef struct {
+    int statements_prepared;
+} polycom_server_conf;
+
+/* What the module learned about a request it claimed. */
+typedef struct {
+    polycom_name name;
+    polycom_useragent ua;
+    const char *file;         /* the base name asked for, lower-cased     */
+    const char *mac;          /* from the name, or the UA's (SN:...)      */
+    const char *etag;         /* of the body served, "" if none           */
+    int unknown_phone;        /* a lookup found no such phone             */
+    int db_unavailable;       /* already logged: skip the check-in        */
+} polycom_request;
+
+static ap_dbd_t *(*polycom_dbd_acquire)(request_rec *) = NULL;
+static void (*polycom_dbd_prepare)(server_rec *, const char *,
+                                   const char *) = NULL;
+
+static void *polycom_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    polycom_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->provisioning = -1;
+    conf->checkins = -1;
+    conf->model_firmware = apr_array_make(p, 4,
+                                          sizeof(polycom_model_firmware));
+    return conf;
+}
+
+/* A child's pin for a model replaces the parent's pin for that model;
+ * pins for other models are inherited. */
+static apr_array_header_t *polycom_merge_firmware(apr_pool_t *p,
+                                                  const apr_array_header_t *base,
+                                                  const apr_array_header_t *add)
+{
+    apr_array_header_t *merged = apr_array_copy(p, base);
+    int i, j;
+
+    for (i = 0; i < add->nelts; i++) {
+        const polycom_model_firmware *a =
+            &APR_ARRAY_IDX(add, i, polycom_model_firmware);
+        int replaced = 0;
+
+        for (j = 0; j < merged->nelts; j++) {
+            polycom_model_firmware *m =
+                &APR_ARRAY_IDX(merged, j, polycom_model_firmware);
+
+            if (!strcmp(m->model, a->model)) {
+                m->path = a->path;
+                replaced = 1;
+            }
+        }
+        if (!replaced) {
+            APR_ARRAY_PUSH(merged, polycom_model_firmware) = *a;
+        }
+    }
+    return merged;
+}
+
+static void *polycom_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const polycom_dir_conf *base = basev;
+    const polycom_dir_conf *add = addv;
+    polycom_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->provisioning = add->provisioning != -1 ? add->provisioning
+                                                 : base->provisioning;
+    conf->checkins = add->checkins != -1 ? add->checkins : base->checkins;
+    conf->app_file_path = add->app_file_path ? add->app_file_path
+                                             : base->app_file_path;
+    conf->model_firmware = polycom_merge_firmware(p, base->model_firmware,
+                                                  add->model_firmware);
+    return conf;
+}
+
+static void *polycom_create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    return apr_pcalloc(p, sizeof(polycom_server_conf));
+}
+
+/* Defaults are applied where values are read, so that "unset" survives
+ * every merge and a child can set a value back to the default. */
+static int polycom_conf_provisioning(const polycom_dir_conf *conf)
+{
+    return conf->provisioning == 1;
+}
+
+static int polycom_conf_checkins(const polycom_dir_conf *conf)
+{
+    return conf->checkins != 0;
+}
+
+static const char *polycom_conf_app_file_path(const polycom_dir_conf *conf)
+{
+    return conf->app_file_path ? conf->app_file_path
+                               : POLYCOM_DEFAULT_APP_FILE_PATH;
+}
+
+/* Statements are prepared once per server, through mod_dbd, when the first
+ * provisioning location of that server is configured. */
+static const char *polycom_prepare_statements(cmd_parms *cmd)
+{
+    polycom_server_conf *sconf =
+        ap_get_module_config(cmd->server->module_config, &polycom_module);
+    const polycom_statement *statements;
+    apr_size_t i, count;
+
+    if (sconf->statements_prepared) {
+        return NULL;
+    }
+    if (!polycom_dbd_prepare) {
+        polycom_dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+        polycom_dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+        if (!polycom_dbd_prepare || !polycom_dbd_acquire) {
+            return "PolycomProvisioning: mod_dbd must be loaded first "
+                   "(LoadModule dbd_module ...)";
+        }
+    }
+    statements = polycom_store_statements(&count);
+    for (i = 0; i < count; i++) {
+        polycom_dbd_prepare(cmd->server, statements[i].sql,
+                            statements[i].label);
+    }
+    sconf->statements_prepared = 1;
+    return NULL;
+}
+
+static const char *polycom_set_provisioning(cmd_parms *cmd, void *dconf,
+                                            int on)
+{
+    polycom_dir_conf *conf = dconf;
+
+    conf->provisioning = on;
+    return on ? polycom_prepare_statements(cmd) : NULL;
+}
+
+static const char *polycom_set_checkins(cmd_parms *cmd, void *dconf, int on)
+{
+    ((polycom_dir_conf *)dconf)->checkins = on;
+    return NULL;
+}
+
+static int polycom_model_token_valid(const char *model)
+{
+    apr_size_t i;
+
+    for (i = 0; model[i]; i++) {
+        if (i >= POLYCOM_MODEL_MAX || !apr_isalnum(model[i])) {
+            return 0;
+        }
+    }
+    return i > 0;
+}
+
+static const char *polycom_check_path(cmd_parms *cmd, const char *path)
+{
+    apr_size_t i;
+
+    if (strlen(path) > POLYCOM_PATH_MAX) {
+        return apr_psprintf(cmd->pool, "%s: a firmware path is at most %d "
+                            "characters", cmd->cmd->name, POLYCOM_PATH_MAX);
+    }
+    for (i = 0; path[i]; i++) {
+        if (apr_iscntrl(path[i]) || path[i] == ',' || path[i] == ' ') {
+            return apr_psprintf(cmd->pool, "%s: firmware path \"%s\" may not "
+                                "contain spaces, commas or control "
+                                "characters", cmd->cmd->name, path);
+        }
+    }
+    return NULL;
+}
+
+/* PolycomFirmware <path>            APP_FILE_PATH for every model
+ * PolycomFirmware <MODEL> <path>    APP_FILE_PATH_<MODEL>; "" removes it */
+static const char *polycom_set_firmware(cmd_parms *cmd, void *dconf,
+                                        const char *arg1, const char *arg2)
+{
+    polycom_dir_conf *conf = dconf;
+    polycom_model_firmware *mf;
+    const char *path = arg2 ? arg2 : arg1;
+    const char *err = polycom_check_path(cmd, path);
+    int i;
+
+    if (err) {
+        return err;
+    }
+    if (!arg2) {
+        conf->app_file_path = path;
+        return NULL;
+    }
+    if (!polycom_model_token_valid(arg1)) {
+        return apr_psprintf(cmd->pool, "PolycomFirmware: model \"%s\" must be "
+                            "a master token of letters and digits, as in "
+                            "SPIP330 or VVX411", arg1);
+    }
+    for (i = 0; i < conf->model_firmware->nelts; i++) {
+        mf = &APR_ARRAY_IDX(conf->model_firmware, i, polycom_model_firmware);
+        if (!strcmp(mf->model, arg1)) {
+            mf->path = path;
+            return NULL;
+        }
+    }
+    mf = apr_array_push(conf->model_firmware);
+    mf->model = arg1;
+    mf->path = path;
+    return NULL;
+}
+
+static const command_rec polycom_cmds[] = {
+    AP_INIT_FLAG("PolycomProvisioning", polycom_set_provisioning, NULL,
+                 ACCESS_CONF,
+                 "On to serve the Polycom provisioning file names here"),
+    AP_INIT_FLAG("PolycomCheckins", polycom_set_checkins, NULL, ACCESS_CONF,
+                 "Off to stop recording one check-in row per request"),
+    AP_INIT_TAKE12("PolycomFirmware", polycom_set_firmware, NULL, ACCESS_CONF,
+                   "[model] path: the master's APP_FILE_PATH, or a model's "
+                   "APP_FILE_PATH_<model>"),
+    { NULL }
+};
+
+/* ------------------------------------------------------------------ */
+/* Claiming the namespace                                              */
+/* ------------------------------------------------------------------ */
+
+/* Runs first among map_to_storage hooks: a name of ours never touches the
+ * file system (no directory walk, no stat), anything else is left to
+ * Apache exactly as if the module were not there. */
+static int polycom_map_to_storage(request_rec *r)
+{
+    polycom_dir_conf *conf = ap_get_module_config(r->per_dir_config,
+                                                  &polycom_module);
+    polycom_request *req;
+    const char *base;
+
+    if (!conf || !polycom_conf_provisioning(conf) || !r->uri) {
+        return DECLINED;
+    }
+    base = strrchr(r->uri, '/');
+    base = base ? base + 1 : r->uri;
+    req = apr_pcalloc(r->pool, sizeof(*req));
+    if (!polycom_name_parse(base, &req->name)) {
+        return DECLINED;
+    }
+    polycom_useragent_parse(r->pool, apr_table_get(r->headers_in,
+                                                   "User-Agent"), &req->ua);
+    req->file = apr_pstrdup(r->pool, base);
+    ap_str_tolower((char *)req->file);
+    req->mac = req->name.is_default ? req->ua.serial : req->name.mac;
+    req->etag = "";
+    ap_set_module_config(r->request_config, &polycom_module, req);
+    r->handler = POLYCOM_HANDLER;
+    r->filename = apr_pstrcat(r->pool, "polycom:", base, NULL);
+
+    /* Request notes, so that LogFormat "%{polycom-mac}n" works. */
+    if (req->mac[0]) {
+        apr_table_setn(r->notes, "polycom-mac", req->mac);
+    }
+    if (req->ua.known) {
+        apr_table_setn(r->notes, "polycom-model", req->ua.model);
+        apr_table_setn(r->notes, "polycom-firmware", req->ua.firmware);
+    }
+    return OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The handler                                                         */
+/* ------------------------------------------------------------------ */
+
+static int polycom_db_open(request_rec *r, polycom_request *req,
+                           polycom_db *db)
+{
+    ap_dbd_t *dbd = polycom_dbd_acquire ? polycom_dbd_acquire(r) : NULL;
+
+    if (!dbd) {
+        req->db_unavailable = 1;
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00001)
+                      "database unavailable, cannot serve %s (see mod_dbd's "
+                      "messages for the cause)", r->uri);
+        apr_table_setn(r->err_headers_out, "Retry-After", "60");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    db->driver = dbd->driver;
+    db->handle = dbd->handle;
+    db->prepared = dbd->prepared;
+    db->pool = r->pool;
+    db->error = NULL;
+    return OK;
+}
+
+static int polycom_db_failed(request_rec *r, const polycom_db *db)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00002)
+                  "database query failed for %s: %s", r->uri,
+                  ap_escape_logitem(r->pool, db->error));
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* A known, enabled phone, or an HTTP status saying why not. */
+static int polycom_find_phone(request_rec *r, polycom_request *req,
+                              polycom_db *db, polycom_phone **phone)
+{
+    if (polycom_store_phone(db, req->name.mac, phone) < 0) {
+        return polycom_db_failed(r, db);
+    }
+    if (!*phone) {
+        req->unknown_phone = 1;
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00003)
+                      "unknown phone %s: 404, recorded as discovered",
+                      req->name.mac);
+        return HTTP_NOT_FOUND;
+    }
+    if (!(*phone)->enabled) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00004)
+                      "phone %s is disabled: 404", req->name.mac);
+        return HTTP_NOT_FOUND;
+    }
+    return OK;
+}
+
+static polycom_master_spec *polycom_master_for(request_rec *r,
+                                               const polycom_dir_conf *conf,
+                                               const char *mac)
+{
+    polycom_master_spec *spec = apr_pcalloc(r->pool, sizeof(*spec));
+    apr_array_header_t *files = apr_array_make(r->pool, 1,
+                                               sizeof(const char *));
+    apr_array_header_t *models = apr_array_make(r->pool,
+                                                conf->model_firmware->nelts,
+                                                sizeof(polycom_model_firmware));
+    int i;
+
+    APR_ARRAY_PUSH(files, const char *) =
+        apr_pstrcat(r->pool, mac, POLYCOM_SETTINGS_SUFFIX, NULL);
+    for (i = 0; i < conf->model_firmware->nelts; i++) {
+        const polycom_model_firmware *mf =
+            &APR_ARRAY_IDX(conf->model_firmware, i, polycom_model_firmware);
+
+        if (mf->path[0]) {
+            APR_ARRAY_PUSH(models, polycom_model_firmware) = *mf;
+        }
+    }
+    spec->app_file_path = polycom_conf_app_file_path(conf);
+    spec->config_files = files;
+    spec->model_firmware = models;
+    return spec;
+}
+
+/* Build the body of a generated file whole, or fail with a status. */
+static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
+                            polycom_request *req, const char **body,
+                            apr_size_t *len)
+{
+    polycom_db db;
+    polycom_phone *phone = NULL;
+    apr_array_header_t *params;
+    const char *error = NULL;
+    int status;
+
+    if (req->name.kind == POLYCOM_FILE_MASTER && req->name.is_default) {
+        status = polycom_render_master(r->pool, polycom_master_for(r, conf,
+                                       req->name.mac), body, len, &error);
+    }
+    else {
+        status = polycom_db_open(r, req, &db);
+        if (status != OK) {
+            return status;
+        }
+        if (!req->name.is_default) {
+            status = polycom_find_phone(r, req, &db, &phone);
+            if (status != OK) {
+                return status;
+            }
+        }
+        if (req->name.kind == POLYCOM_FILE_MASTER) {
+            status = polycom_render_master(r->pool, polycom_master_for(r,
+                                           conf, req->name.mac), body, len,
+                                           &error);
+        }
+        else if (polycom_store_params(&db, phone, &params) < 0) {
+            return polycom_db_failed(r, &db);
+        }
+        else {
+            status = polycom_render_config(r->pool, params, body, len,
+                                           &error);
+        }
+    }
+    if (status != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00005)
+                      "cannot generate %s: %s", r->uri,
+                      ap_escape_logitem(r->pool, error));
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+static int polycom_handler(request_rec *r)
+{
+    polycom_dir_conf *conf;
+    polycom_request *req;
+    const char *body = NULL;
+    apr_size_t len = 0;
+    int status;
+
+    if (!r->handler || strcmp(r->handler, POLYCOM_HANDLER)) {
+        return DECLINED;
+    }
+    req = ap_get_module_config(r->request_config, &polycom_module);
+    if (!req) {
+        return DECLINED;
+    }
+    r->allowed |= (AP_METHOD_BIT << M_GET);
+    if (r->method_number != M_GET) {
+        /* HEAD is M_GET with header_only. Uploads are not accepted yet. */
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00006)
+                      "method %s not allowed on %s", r->method, r->uri);
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (!polycom_name_is_generated(req->name.kind)) {
+        /* Per-phone files with no content yet: the phone carries on. */
+        return HTTP_NOT_FOUND;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &polycom_module);
+    status = polycom_generate(r, conf, req, &body, &len);
+    if (status != OK) {
+        return status;
+    }
+
+    req->etag = polycom_etag(r->pool, body, len);
+    apr_table_setn(r->headers_out, "ETag", req->etag);
+    /* Per-phone files carry secrets: the phone may keep a copy, shared
+     * caches may not, and every use is revalidated against the database. */
+    apr_table_setn(r->headers_out, "Cache-Control", "private, no-cache");
+    ap_set_content_type(r, "application/xml; charset=utf-8");
+    status = ap_meets_conditions(r);
+    if (status != OK) {
+        return status;
+    }
+    ap_set_content_length(r, (apr_off_t)len);
+    if (!r->header_only) {
+        ap_rwrite(body, (int)len, r);
+    }
+    return OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Check-ins                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Runs after the response is sent, so the row holds the final status and
+ * byte count. A failed write is logged and never affects the phone. */
+static int polycom_log_transaction(request_rec *r)
+{
+    polycom_request *req = ap_get_module_config(r->request_config,
+                                                &polycom_module);
+    polycom_dir_conf *conf;
+    polycom_checkin checkin;
+    polycom_db db;
+    ap_dbd_t *dbd;
+
+    if (!req || req->db_unavailable) {
+        return DECLINED;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &polycom_module);
+    if (!polycom_conf_checkins(conf) || !polycom_dbd_acquire) {
+        return DECLINED;
+    }
+    dbd = polycom_dbd_acquire(r);
+    if (!dbd) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00007)
+                      "database unavailable, check-in of %s not recorded",
+                      r->uri);
+        return DECLINED;
+    }
+    db.driver = dbd->driver;
+    db.handle = dbd->handle;
+    db.prepared = dbd->prepared;
+    db.pool = r->pool;
+    db.error = NULL;
+
+    checkin.time = r->request_time;
+    checkin.mac = req->mac;
+    checkin.ip = r->useragent_ip ? r->useragent_ip : "";
+    checkin.method = r->method;
+    checkin.file = req->file;
+    checkin.status = r->status;
+    checkin.bytes = r->bytes_sent;
+    checkin.etag = req->etag;
+    checkin.family = req->ua.family;
+    checkin.model = req->ua.model;
+    checkin.firmware = req->ua.firmware;
+    checkin.stage = req->ua.stage;
+    checkin.user_agent = apr_table_get(r->headers_in, "User-Agent");
+    if (!checkin.user_agent) {
+        checkin.user_agent = "";
+    }
+    checkin.unknown_phone = req->unknown_phone;
+    if (polycom_store_checkin(&db, &checkin) < 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00008)
+                      "check-in of %s not recorded: %s", r->uri,
+                      ap_escape_logitem(r->pool, db.error));
+    }
+    return DECLINED;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hooks                                                               */
+/* ------------------------------------------------------------------ */
+
+static int polycom_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                               apr_pool_t *ptemp, server_rec *s)
+{
+    /* Once per process; libxml2 must never be cleaned up by a module,
+     * since other modules in the same process may use it. */
+    xmlInitParser();
+    return OK;
+}
+
+static void polycom_register_hooks(apr_pool_t *p)
+{
+    /* Before core's map_to_storage, which would walk and stat the file
+     * system for a file that only exists in the database. */
+    ap_hook_map_to_storage(polycom_map_to_storage, NULL, NULL,
+                           APR_HOOK_FIRST);
+    ap_hook_handler(polycom_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(polycom_log_transaction, NULL, NULL,
+                            APR_HOOK_MIDDLE);
+    ap_hook_post_config(polycom_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(polycom) = {
+    STANDARD20_MODULE_STUFF,
+    polycom_create_dir_conf,     /* create per-directory config structure */
+    polycom_merge_dir_conf,      /* merge per-directory config structures */
+    polycom_create_server_conf,  /* create per-server config structure    */
+    NULL,                        /* merge per-server config structures    */
+    polycom_cmds,                /* command apr_table_t                   */
+    polycom_register_hooks,      /* register hooks                        */
+    AP_MODULE_FLAG_NONE          /* flags                                 */
+};

@@ -1,0 +1,371 @@
+/* XML rendering of Polycom masters and configuration files.
+ *
+ * libxml2's text writer escapes every attribute value by construction, so a
+ * label with & < > " ' or non-ASCII text comes out well-formed and exact.
+ * What the writer cannot protect against (a name that is no XML name, bytes
+ * that are no UTF-8, characters XML forbids) is refused before writing.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <apr_hash.h>
+#include <apr_lib.h>
+#include <apr_md5.h>
+#include <apr_strings.h>
+
+#include <libxml/chvalid.h>
+#include <libxml/xmlstring.h>
+#include <libxml/xmlwriter.h>
+
+#include "polycom_render.h"
+
+#define PARAM_NAME_MAX 255
+
+/* One element of the configuration tree: its parameters, then children. */
+typedef struct render_node render_node;
+struct render_node {
+    const char *name;
+    apr_array_header_t *params;    /* const polycom_param * */
+    apr_array_header_t *children;  /* render_node * */
+};
+
+typedef struct {
+    xmlBufferPtr buffer;
+    xmlTextWriterPtr writer;
+} render_doc;
+
+static apr_status_t render_free_buffer(void *data)
+{
+    xmlBufferFree(data);
+    return APR_SUCCESS;
+}
+
+static apr_status_t render_free_writer(void *data)
+{
+    xmlFreeTextWriter(data);
+    return APR_SUCCESS;
+}
+
+/* Both libxml2 objects are malloc'd by libxml2: tie them to the pool so an
+ * early return on any path cannot leak them. The writer is registered last
+ * so that it is freed (and flushed) before the buffer it writes to. */
+static int render_open(apr_pool_t *pool, render_doc *doc)
+{
+    doc->buffer = xmlBufferCreate();
+    if (!doc->buffer) {
+        return -1;
+    }
+    apr_pool_cleanup_register(pool, doc->buffer, render_free_buffer,
+                              apr_pool_cleanup_null);
+    doc->writer = xmlNewTextWriterMemory(doc->buffer, 0);
+    if (!doc->writer) {
+        return -1;
+    }
+    apr_pool_cleanup_register(pool, doc->writer, render_free_writer,
+                              apr_pool_cleanup_null);
+    if (xmlTextWriterSetIndent(doc->writer, 1) < 0
+        || xmlTextWriterSetIndentString(doc->writer, BAD_CAST "  ") < 0
+        || xmlTextWriterStartDocument(doc->writer, "1.0", "UTF-8",
+                                      "yes") < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int render_close(apr_pool_t *pool, render_doc *doc,
+                        const char **body, apr_size_t *len)
+{
+    if (xmlTextWriterEndDocument(doc->writer) < 0) {
+        return -1;
+    }
+    /* Freeing the writer flushes it into the buffer. */
+    apr_pool_cleanup_run(pool, doc->writer, render_free_writer);
+    doc->writer = NULL;
+    *len = (apr_size_t)xmlBufferLength(doc->buffer);
+    *body = apr_pstrmemdup(pool, (const char *)xmlBufferContent(doc->buffer),
+                           *len);
+    apr_pool_cleanup_run(pool, doc->buffer, render_free_buffer);
+    doc->buffer = NULL;
+    return 0;
+}
+
+static int render_attr(render_doc *doc, const char *name, const char *value)
+{
+    return xmlTextWriterWriteAttribute(doc->writer, BAD_CAST name,
+                                       BAD_CAST (value ? value : "")) < 0
+           ? -1 : 0;
+}
+
+int polycom_param_name_valid(const char *name)
+{
+    apr_size_t i;
+
+    if (!name || !apr_isalpha(name[0])) {
+        return 0;
+    }
+    for (i = 1; name[i]; i++) {
+        if (i >= PARAM_NAME_MAX
+            || !(apr_isalnum(name[i]) || name[i] == '.' || name[i] == '_'
+                 || name[i] == '-')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int polycom_param_value_valid(const char *value)
+{
+    const unsigned char *p = (const unsigned char *)value;
+    int left;
+
+    if (!value) {
+        return 1;
+    }
+    left = (int)strlen(value);
+    if ((apr_size_t)left != strlen(value)) {
+        return 0;       /* longer than an int: not a parameter value */
+    }
+    while (left > 0) {
+        int clen = left;
+        int c = xmlGetUTF8Char(p, &clen);
+
+        if (c < 0 || clen <= 0 || !xmlIsCharQ(c)) {
+            return 0;
+        }
+        p += clen;
+        left -= clen;
+    }
+    return 1;
+}
+
+static int render_contains_nocase(const char *haystack, const char *needle)
+{
+    apr_size_t nlen = strlen(needle);
+
+    for (; *haystack; haystack++) {
+        if (strncasecmp(haystack, needle, nlen) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int polycom_param_is_secret(const char *name)
+{
+    /* Anything that smells of a credential is withheld from files that
+     * unknown phones may read: better one setting too few there than one
+     * password too many. */
+    static const char *const secret_words[] = {
+        "password", "privatekey", "secret", "passphrase"
+    };
+    static const char *const secret_suffixes[] = {
+        ".auth.userId", "device.prov.user"
+    };
+    apr_size_t i, len;
+
+    if (!name) {
+        return 0;
+    }
+    for (i = 0; i < sizeof(secret_words) / sizeof(secret_words[0]); i++) {
+        if (render_contains_nocase(name, secret_words[i])) {
+            return 1;
+        }
+    }
+    len = strlen(name);
+    for (i = 0; i < sizeof(secret_suffixes) / sizeof(secret_suffixes[0]);
+         i++) {
+        apr_size_t slen = strlen(secret_suffixes[i]);
+
+        if (len >= slen
+            && strcasecmp(name + len - slen, secret_suffixes[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *polycom_etag(apr_pool_t *pool, const char *body, apr_size_t len)
+{
+    unsigned char digest[APR_MD5_DIGESTSIZE];
+    char *etag = apr_palloc(pool, 2 * APR_MD5_DIGESTSIZE + 3);
+    int i;
+
+    apr_md5(digest, body, len);
+    etag[0] = '"';
+    for (i = 0; i < APR_MD5_DIGESTSIZE; i++) {
+        static const char hex[] = "0123456789abcdef";
+
+        etag[1 + 2 * i] = hex[digest[i] >> 4];
+        etag[2 + 2 * i] = hex[digest[i] & 0xf];
+    }
+    etag[1 + 2 * APR_MD5_DIGESTSIZE] = '"';
+    etag[2 + 2 * APR_MD5_DIGESTSIZE] = '\0';
+    return etag;
+}
+
+int polycom_render_master(apr_pool_t *pool, const polycom_master_spec *spec,
+                          const char **body, apr_size_t *len,
+                          const char **error)
+{
+    static const char *const empty_directories[] = {
+        "MISC_FILES", "LOG_FILE_DIRECTORY", "OVERRIDES_DIRECTORY",
+        "CONTACTS_DIRECTORY", "LICENSE_DIRECTORY", "USER_PROFILES_DIRECTORY",
+        "CALL_LISTS_DIRECTORY"
+    };
+    render_doc doc;
+    const char *config_files = "";
+    apr_size_t i;
+    int j;
+
+    if (spec->config_files && spec->config_files->nelts) {
+        config_files = apr_array_pstrcat(pool, spec->config_files, ',');
+    }
+    if (render_open(pool, &doc) < 0
+        || xmlTextWriterStartElement(doc.writer, BAD_CAST "APPLICATION") < 0
+        || render_attr(&doc, "APP_FILE_PATH", spec->app_file_path) < 0
+        || render_attr(&doc, "CONFIG_FILES", config_files) < 0) {
+        *error = "libxml2 writer failed on the master";
+        return -1;
+    }
+    /* Empty directory attributes mean "next to this master": uploads and
+     * per-phone files come back into the same provisioning location. */
+    for (i = 0; i < sizeof(empty_directories) / sizeof(empty_directories[0]);
+         i++) {
+        if (render_attr(&doc, empty_directories[i], "") < 0) {
+            *error = "libxml2 writer failed on the master";
+            return -1;
+        }
+    }
+    for (j = 0; spec->model_firmware && j < spec->model_firmware->nelts;
+         j++) {
+        const polycom_model_firmware *mf =
+            &APR_ARRAY_IDX(spec->model_firmware, j, polycom_model_firmware);
+
+        if (xmlTextWriterStartElement(doc.writer, BAD_CAST
+                apr_pstrcat(pool, "APPLICATION_", mf->model, NULL)) < 0
+            || render_attr(&doc, apr_pstrcat(pool, "APP_FILE_PATH_",
+                                             mf->model, NULL), mf->path) < 0
+            || xmlTextWriterEndElement(doc.writer) < 0) {
+            *error = "libxml2 writer failed on a model element";
+            return -1;
+        }
+    }
+    if (xmlTextWriterEndElement(doc.writer) < 0
+        || render_close(pool, &doc, body, len) < 0) {
+        *error = "libxml2 writer failed to finish the master";
+        return -1;
+    }
+    return 0;
+}
+
+static int render_element_cmp(const void *key, const void *member)
+{
+    return strcmp(key, *(const char *const *)member);
+}
+
+static int render_is_element(const char *name)
+{
+    return bsearch(name, polycom_ucs_elements, polycom_ucs_elements_count,
+                   sizeof(polycom_ucs_elements[0]), render_element_cmp)
+           != NULL;
+}
+
+static render_node *render_node_make(apr_pool_t *pool, const char *name)
+{
+    render_node *node = apr_palloc(pool, sizeof(*node));
+
+    node->name = name;
+    node->params = apr_array_make(pool, 4, sizeof(const polycom_param *));
+    node->children = apr_array_make(pool, 2, sizeof(render_node *));
+    return node;
+}
+
+/* Find the element a parameter belongs to, creating the chain of elements
+ * named by its dotted prefixes that the schema declares. */
+static render_node *render_place(apr_pool_t *pool, apr_hash_t *nodes,
+                                 render_node *root, const char *name)
+{
+    render_node *node = root;
+    const char *dot;
+    char *prefix = apr_pstrdup(pool, name);
+
+    for (dot = strchr(name, '.'); dot; dot = strchr(dot + 1, '.')) {
+        apr_size_t plen = (apr_size_t)(dot - name);
+        render_node *child;
+
+        prefix[plen] = '\0';
+        if (render_is_element(prefix)) {
+            child = apr_hash_get(nodes, prefix, plen);
+            if (!child) {
+                child = render_node_make(pool, apr_pstrmemdup(pool, name,
+                                                              plen));
+                apr_hash_set(nodes, child->name, plen, child);
+                APR_ARRAY_PUSH(node->children, render_node *) = child;
+            }
+            node = child;
+        }
+        prefix[plen] = '.';
+    }
+    return node;
+}
+
+static int render_node_write(render_doc *doc, const render_node *node)
+{
+    int i;
+
+    if (xmlTextWriterStartElement(doc->writer, BAD_CAST node->name) < 0) {
+        return -1;
+    }
+    for (i = 0; i < node->params->nelts; i++) {
+        const polycom_param *p = APR_ARRAY_IDX(node->params, i,
+                                               const polycom_param *);
+
+        if (render_attr(doc, p->name, p->value) < 0) {
+            return -1;
+        }
+    }
+    for (i = 0; i < node->children->nelts; i++) {
+        if (render_node_write(doc, APR_ARRAY_IDX(node->children, i,
+                                                 render_node *)) < 0) {
+            return -1;
+        }
+    }
+    return xmlTextWriterEndElement(doc->writer) < 0 ? -1 : 0;
+}
+
+int polycom_render_config(apr_pool_t *pool, const apr_array_header_t *params,
+                          const char **body, apr_size_t *len,
+                          const char **error)
+{
+    apr_hash_t *nodes = apr_hash_make(pool);
+    render_node *root = render_node_make(pool, "polycomConfig");
+    render_doc doc;
+    int i;
+
+    for (i = 0; params && i < params->nelts; i++) {
+        const polycom_param *p = &APR_ARRAY_IDX(params, i, polycom_param);
+
+        if (!polycom_param_name_valid(p->name)) {
+            *error = apr_psprintf(pool, "parameter name \"%s\" is not a "
+                                  "valid Polycom parameter name",
+                                  polycom_param_value_valid(p->name)
+                                  ? p->name : "(not UTF-8)");
+            return -1;
+        }
+        if (!polycom_param_value_valid(p->value)) {
+            *error = apr_psprintf(pool, "value of parameter %s is not valid "
+                                  "UTF-8 XML text", p->name);
+            return -1;
+        }
+        APR_ARRAY_PUSH(render_place(pool, nodes, root, p->name)->params,
+                       const polycom_param *) = p;
+    }
+    if (render_open(pool, &doc) < 0 || render_node_write(&doc, root) < 0
+        || render_close(pool, &doc, body, len) < 0) {
+        *error = "libxml2 writer failed on the configuration";
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,217 @@
+/* The only file that speaks SQL. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "polycom_render.h"
+#include "polycom_store.h"
+
+#define ST_PHONE          "mod_polycom_phone"
+#define ST_PARAMS_PHONE   "mod_polycom_params_phone"
+#define ST_PARAMS_GLOBAL  "mod_polycom_params_global"
+#define ST_CHECKIN        "mod_polycom_checkin"
+#define ST_SEEN_PHONE     "mod_polycom_seen_phone"
+#define ST_SEEN_UNKNOWN   "mod_polycom_seen_unknown"
+
+/* apr_dbd turns each %s into the driver's own placeholder; values are
+ * always bound, never spliced into the text. */
+static const polycom_statement store_statements[] = {
+    { ST_PHONE,
+      "SELECT model, site, label, enabled FROM phones WHERE mac = %s" },
+    /* Every row that can apply, most specific first within each name, so
+     * the first row of a name is its effective value. */
+    { ST_PARAMS_PHONE,
+      "SELECT name, value FROM params"
+      " WHERE (scope = 'global' AND scope_key = '')"
+      "    OR (scope = 'site' AND scope_key = %s)"
+      "    OR (scope = 'model' AND scope_key = %s)"
+      "    OR (scope = 'phone' AND scope_key = %s)"
+      " ORDER BY name, CASE scope WHEN 'phone' THEN 0 WHEN 'model' THEN 1"
+      "                           WHEN 'site' THEN 2 ELSE 3 END" },
+    { ST_PARAMS_GLOBAL,
+      "SELECT name, value FROM params"
+      " WHERE scope = 'global' AND scope_key = '' ORDER BY name" },
+    { ST_CHECKIN,
+      "INSERT INTO checkins (time_us, mac, ip, method, file, status, bytes,"
+      " etag, family, model, firmware, stage, user_agent)"
+      " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)" },
+    { ST_SEEN_PHONE,
+      "UPDATE phones SET last_seen_us = %s, last_ip = %s, last_file = %s,"
+      " last_status = %s, last_model = %s, last_firmware = %s"
+      " WHERE mac = %s" },
+    { ST_SEEN_UNKNOWN,
+      "INSERT INTO discovered (mac, first_seen_us, last_seen_us, last_ip,"
+      " model, firmware) VALUES (%s, %s, %s, %s, %s, %s)"
+      " ON CONFLICT (mac) DO UPDATE SET last_seen_us = excluded.last_seen_us,"
+      " last_ip = excluded.last_ip, model = excluded.model,"
+      " firmware = excluded.firmware, requests = discovered.requests + 1" },
+};
+
+const polycom_statement *polycom_store_statements(apr_size_t *count)
+{
+    *count = sizeof(store_statements) / sizeof(store_statements[0]);
+    return store_statements;
+}
+
+static apr_dbd_prepared_t *store_prepared(polycom_db *db, const char *label)
+{
+    apr_dbd_prepared_t *stmt = apr_hash_get(db->prepared, label,
+                                            APR_HASH_KEY_STRING);
+
+    if (!stmt) {
+        db->error = apr_psprintf(db->pool, "statement %s was not prepared "
+                                 "on this connection", label);
+    }
+    return stmt;
+}
+
+static int store_failed(polycom_db *db, const char *label, int rv)
+{
+    const char *msg = apr_dbd_error(db->driver, db->handle, rv);
+
+    db->error = apr_psprintf(db->pool, "%s: %s", label,
+                             msg ? msg : "unknown database error");
+    return -1;
+}
+
+/* Read the whole result. The driver must see every row (or the -1 that
+ * ends the set) to release it, so callers consume rows in a loop that never
+ * breaks out early. */
+static const char *store_column(polycom_db *db, apr_dbd_row_t *row, int col)
+{
+    const char *v = apr_dbd_get_entry(db->driver, row, col);
+
+    return v ? apr_pstrdup(db->pool, v) : "";
+}
+
+int polycom_store_phone(polycom_db *db, const char *mac,
+                        polycom_phone **phone)
+{
+    apr_dbd_prepared_t *stmt = store_prepared(db, ST_PHONE);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rv;
+
+    *phone = NULL;
+    if (!stmt) {
+        return -1;
+    }
+    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt, 0,
+                          mac, NULL);
+    if (rv) {
+        return store_failed(db, ST_PHONE, rv);
+    }
+    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
+        if (!*phone) {
+            polycom_phone *p = apr_pcalloc(db->pool, sizeof(*p));
+
+            p->mac = apr_pstrdup(db->pool, mac);
+            p->model = store_column(db, row, 0);
+            p->site = store_column(db, row, 1);
+            p->label = store_column(db, row, 2);
+            p->enabled = atoi(store_column(db, row, 3)) != 0;
+            *phone = p;
+        }
+    }
+    return 0;
+}
+
+int polycom_store_params(polycom_db *db, const polycom_phone *phone,
+                         apr_array_header_t **params)
+{
+    const char *label = phone ? ST_PARAMS_PHONE : ST_PARAMS_GLOBAL;
+    apr_dbd_prepared_t *stmt = store_prepared(db, label);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    const char *last = NULL;
+    int rv;
+
+    *params = apr_array_make(db->pool, 32, sizeof(polycom_param));
+    if (!stmt) {
+        return -1;
+    }
+    if (phone) {
+        rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt,
+                              0, phone->site, phone->model, phone->mac,
+                              NULL);
+    }
+    else {
+        rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt,
+                              0, NULL);
+    }
+    if (rv) {
+        return store_failed(db, label, rv);
+    }
+    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
+        const char *name = apr_dbd_get_entry(db->driver, row, 0);
+        polycom_param *p;
+
+        /* Rows of one name arrive together, the winning scope first. */
+        if (!name || (last && !strcmp(last, name))
+            || (!phone && polycom_param_is_secret(name))) {
+            continue;
+        }
+        p = apr_array_push(*params);
+        p->name = last = apr_pstrdup(db->pool, name);
+        p->value = store_column(db, row, 1);
+    }
+    return 0;
+}
+
+int polycom_store_checkin(polycom_db *db, const polycom_checkin *c)
+{
+    apr_dbd_prepared_t *insert = store_prepared(db, ST_CHECKIN);
+    apr_dbd_prepared_t *seen = NULL;
+    apr_dbd_transaction_t *txn = NULL;
+    const char *time_us, *status;
+    int rv, nrows = 0;
+
+    if (!insert) {
+        return -1;
+    }
+    if (c->mac[0]) {
+        seen = store_prepared(db, c->unknown_phone ? ST_SEEN_UNKNOWN
+                                                   : ST_SEEN_PHONE);
+        if (!seen) {
+            return -1;
+        }
+    }
+    time_us = apr_psprintf(db->pool, "%" APR_TIME_T_FMT, c->time);
+    status = apr_itoa(db->pool, c->status);
+
+    rv = apr_dbd_transaction_start(db->driver, db->pool, db->handle, &txn);
+    if (rv) {
+        return store_failed(db, "begin", rv);
+    }
+    rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, &nrows, insert,
+                         time_us, c->mac, c->ip, c->method, c->file, status,
+                         apr_off_t_toa(db->pool, c->bytes), c->etag,
+                         c->family, c->model, c->firmware, c->stage,
+                         c->user_agent, NULL);
+    if (!rv && seen && !c->unknown_phone) {
+        rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, &nrows, seen,
+                             time_us, c->ip, c->file, status, c->model,
+                             c->firmware, c->mac, NULL);
+    }
+    else if (!rv && seen) {
+        rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, &nrows, seen,
+                             c->mac, time_us, time_us, c->ip, c->model,
+                             c->firmware, NULL);
+    }
+    if (rv) {
+        /* Flag the failure so that ending the transaction rolls it back. */
+        int failed = store_failed(db, ST_CHECKIN, rv);
+
+        apr_dbd_transaction_mode_set(db->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+        apr_dbd_transaction_end(db->driver, db->pool, txn);
+        return failed;
+    }
+    rv = apr_dbd_transaction_end(db->driver, db->pool, txn);
+    if (rv) {
+        return store_failed(db, "commit", rv);
+    }
+    return 0;
+}

@@ -1,0 +1,216 @@
+/* Unit tests for rendering: well-formed documents, exact values, schema
+ * placement, secrets and refusal of what XML cannot carry. */
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "polycom_render.h"
+#include "tap.h"
+
+static apr_pool_t *pool;
+
+static apr_array_header_t *params_of(const char *const *pairs)
+{
+    apr_array_header_t *a = apr_array_make(pool, 4, sizeof(polycom_param));
+
+    for (; pairs[0]; pairs += 2) {
+        polycom_param *p = apr_array_push(a);
+
+        p->name = pairs[0];
+        p->value = pairs[1];
+    }
+    return a;
+}
+
+static xmlDocPtr parse(const char *body, apr_size_t len)
+{
+    return xmlReadMemory(body, (int)len, "t.xml", NULL,
+                         XML_PARSE_NONET | XML_PARSE_NOERROR
+                         | XML_PARSE_NOWARNING);
+}
+
+/* The value of attribute @name on the element at slash-separated @path. */
+static const char *attr_at(xmlDocPtr doc, const char *path, const char *name)
+{
+    xmlNodePtr node = xmlDocGetRootElement(doc);
+    char *copy = apr_pstrdup(pool, path), *last, *step;
+    xmlChar *v;
+    const char *out;
+
+    step = apr_strtok(copy, "/", &last);
+    if (!node || strcmp((const char *)node->name, step)) {
+        return NULL;
+    }
+    while ((step = apr_strtok(NULL, "/", &last))) {
+        xmlNodePtr c;
+
+        for (c = node->children; c; c = c->next) {
+            if (c->type == XML_ELEMENT_NODE
+                && !strcmp((const char *)c->name, step)) {
+                break;
+            }
+        }
+        if (!c) {
+            return NULL;
+        }
+        node = c;
+    }
+    v = xmlGetProp(node, BAD_CAST name);
+    if (!v) {
+        return NULL;
+    }
+    out = apr_pstrdup(pool, (const char *)v);
+    xmlFree(v);
+    return out;
+}
+
+static void test_config(void)
+{
+    static const char *const pairs[] = {
+        "reg.1.address", "1002",
+        "reg.1.auth.password", "p&<>\"'w",
+        "reg.1.label", "Zo\xc3\xab & \"Sales\" <Desk>",
+        "tcpIpApp.sntp.address", "pool.ntp.org",
+        "tcpIpApp.sntp.gmtOffset", "3600",
+        "up.backlight.idleIntensity", "1",
+        "x.custom.thing", "kept",
+        NULL
+    };
+    const char *body = NULL, *error = NULL;
+    apr_size_t len = 0;
+    xmlDocPtr doc;
+
+    tap_is_int(polycom_render_config(pool, params_of(pairs), &body, &len,
+                                     &error), 0, "config renders");
+    doc = parse(body, len);
+    tap_ok(doc != NULL, "config is well-formed XML");
+    if (!doc) {
+        return;
+    }
+    tap_is_str(attr_at(doc, "polycomConfig/reg", "reg.1.address"), "1002",
+               "reg.1.address sits in <reg>");
+    tap_is_str(attr_at(doc, "polycomConfig/reg", "reg.1.auth.password"),
+               "p&<>\"'w", "a password with & < > \" ' comes back exact");
+    tap_is_str(attr_at(doc, "polycomConfig/reg", "reg.1.label"),
+               "Zo\xc3\xab & \"Sales\" <Desk>",
+               "non-ASCII and markup in a label come back exact");
+    tap_is_str(attr_at(doc, "polycomConfig/tcpIpApp/tcpIpApp.sntp",
+                       "tcpIpApp.sntp.address"), "pool.ntp.org",
+               "tcpIpApp.sntp.address sits in <tcpIpApp><tcpIpApp.sntp>");
+    tap_is_str(attr_at(doc, "polycomConfig/up", "up.backlight.idleIntensity"),
+               NULL, "up.backlight.* is not placed directly in <up>...");
+    tap_ok(strstr(body, "up.backlight.idleIntensity=\"1\"") != NULL,
+           "... but is present, in the element the schema declares");
+    tap_is_str(attr_at(doc, "polycomConfig", "x.custom.thing"), "kept",
+               "a parameter unknown to the schema stays on the root");
+    xmlFreeDoc(doc);
+}
+
+static void test_refusals(void)
+{
+    static const char *const bad_name[] = { "reg.1 address", "x", NULL };
+    static const char *const bad_name2[] = { "1reg", "x", NULL };
+    static const char *const bad_utf8[] = { "reg.1.label", "zq\xc3(", NULL };
+    static const char *const bad_ctl[] = { "reg.1.label", "a\x01z", NULL };
+    static const char *const bad_ffff[] = { "reg.1.label", "\xef\xbf\xbf",
+                                            NULL };
+    const char *body = NULL, *error = NULL;
+    apr_size_t len = 0;
+
+    tap_is_int(polycom_render_config(pool, params_of(bad_name), &body, &len,
+                                     &error), -1, "a name with a space fails");
+    tap_ok(error && strstr(error, "reg.1 address"), "the error names it");
+    tap_is_int(polycom_render_config(pool, params_of(bad_name2), &body, &len,
+                                     &error), -1,
+               "a name starting with a digit fails");
+    error = NULL;
+    tap_is_int(polycom_render_config(pool, params_of(bad_utf8), &body, &len,
+                                     &error), -1, "bad UTF-8 fails");
+    tap_ok(error && strstr(error, "reg.1.label") && !strstr(error, "zq"),
+           "the error names the parameter, not the value");
+    tap_is_int(polycom_render_config(pool, params_of(bad_ctl), &body, &len,
+                                     &error), -1, "a control character fails");
+    tap_is_int(polycom_render_config(pool, params_of(bad_ffff), &body, &len,
+                                     &error), -1, "U+FFFF fails");
+    tap_ok(polycom_param_value_valid("tab\there\nnew\rline"),
+           "tab, newline and carriage return are text");
+}
+
+static void test_master(void)
+{
+    apr_array_header_t *files = apr_array_make(pool, 2, sizeof(char *));
+    apr_array_header_t *models = apr_array_make(pool, 2,
+                                                sizeof(polycom_model_firmware));
+    polycom_model_firmware *mf;
+    polycom_master_spec spec;
+    const char *body = NULL, *error = NULL;
+    apr_size_t len = 0;
+    xmlDocPtr doc;
+
+    APR_ARRAY_PUSH(files, const char *) = "0004f2e62aa4-settings.cfg";
+    APR_ARRAY_PUSH(files, const char *) = "extra.cfg";
+    mf = apr_array_push(models);
+    mf->model = "SPIP330";
+    mf->path = "sip_335.ld";
+    spec.app_file_path = "sip.ld";
+    spec.config_files = files;
+    spec.model_firmware = models;
+    tap_is_int(polycom_render_master(pool, &spec, &body, &len, &error), 0,
+               "master renders");
+    doc = parse(body, len);
+    tap_ok(doc != NULL, "master is well-formed XML");
+    if (!doc) {
+        return;
+    }
+    tap_is_str(attr_at(doc, "APPLICATION", "APP_FILE_PATH"), "sip.ld",
+               "APP_FILE_PATH");
+    tap_is_str(attr_at(doc, "APPLICATION", "CONFIG_FILES"),
+               "0004f2e62aa4-settings.cfg,extra.cfg",
+               "CONFIG_FILES in order");
+    tap_is_str(attr_at(doc, "APPLICATION", "OVERRIDES_DIRECTORY"), "",
+               "overrides come back next to the master");
+    tap_is_str(attr_at(doc, "APPLICATION/APPLICATION_SPIP330",
+                       "APP_FILE_PATH_SPIP330"), "sip_335.ld",
+               "SPIP330 is pinned to sip_335.ld");
+    xmlFreeDoc(doc);
+}
+
+static void test_helpers(void)
+{
+    const char *a = polycom_etag(pool, "abc", 3);
+    const char *b = polycom_etag(pool, "abd", 3);
+
+    tap_ok(a[0] == '"' && a[strlen(a) - 1] == '"' && strlen(a) == 34,
+           "ETag is a quoted strong tag");
+    tap_ok(strcmp(a, b) && !strcmp(a, polycom_etag(pool, "abc", 3)),
+           "ETag follows the content");
+    tap_ok(polycom_param_is_secret("reg.1.auth.password")
+           && polycom_param_is_secret("device.prov.password")
+           && polycom_param_is_secret("device.auth.localAdminPassword")
+           && polycom_param_is_secret("reg.2.auth.userId")
+           && polycom_param_is_secret("device.prov.user")
+           && polycom_param_is_secret("apps.push.password"),
+           "credentials are secrets");
+    tap_ok(!polycom_param_is_secret("reg.1.address")
+           && !polycom_param_is_secret("tcpIpApp.sntp.address")
+           && !polycom_param_is_secret("device.prov.serverName"),
+           "ordinary settings are not");
+    tap_ok(polycom_ucs_elements_count == 1064, "1064 schema elements known");
+}
+
+int main(void)
+{
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+    xmlInitParser();
+    test_config();
+    test_refusals();
+    test_master();
+    test_helpers();
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return tap_done();
+}
