@@ -267,10 +267,11 @@ static const command_rec polycom_cmds[] = {
 /* Claiming the namespace                                              */
 /* ------------------------------------------------------------------ */
 
-/* Runs first among map_to_storage hooks: a name of ours never touches the
- * file system (no directory walk, no stat), anything else is left to
- * Apache exactly as if the module were not there. */
-static int polycom_map_to_storage(request_rec *r)
+/* Claims the request in translate_name, the first hook that sees the
+ * <Location> configuration: a name of ours is mapped to no file at all,
+ * anything else is left to Apache exactly as if the module were not there
+ * (firmware, sounds and dictionaries come from the file system). */
+static int polycom_translate_name(request_rec *r)
 {
     polycom_dir_conf *conf = ap_get_module_config(r->per_dir_config,
                                                   &polycom_module);
@@ -305,6 +306,14 @@ static int polycom_map_to_storage(request_rec *r)
         apr_table_setn(r->notes, "polycom-firmware", req->ua.firmware);
     }
     return OK;
+}
+
+/* A claimed name exists only in the database: skip core's directory walk
+ * and its stat() of a file that is not there. */
+static int polycom_map_to_storage(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &polycom_module)
+           ? OK : DECLINED;
 }
 
 /* ------------------------------------------------------------------ */
@@ -453,7 +462,10 @@ static int polycom_handler(request_rec *r)
     if (!req) {
         return DECLINED;
     }
+    /* The Allow header of a 405 comes from allowed_methods (GET implies
+     * HEAD there). */
     r->allowed |= (AP_METHOD_BIT << M_GET);
+    ap_allow_standard_methods(r, MERGE_ALLOW, M_GET, -1);
     if (r->method_number != M_GET) {
         /* HEAD is M_GET with header_only. Uploads are not accepted yet. */
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00006)
@@ -562,6 +574,9 @@ static int polycom_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static void polycom_register_hooks(apr_pool_t *p)
 {
+    /* Before mod_alias, which would map the name into the file system. */
+    ap_hook_translate_name(polycom_translate_name, NULL, NULL,
+                           APR_HOOK_FIRST);
     /* Before core's map_to_storage, which would walk and stat the file
      * system for a file that only exists in the database. */
     ap_hook_map_to_storage(polycom_map_to_storage, NULL, NULL,

@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="apache2 apache2-dev libapache2-mod-perl2 libaprutil1-dbd-sqlite3
-sqlite3 libxml2-dev libxml2-utils pkg-config gcc make"
+sqlite3 libxml2-dev libxml2-utils libxml-libxml-perl pkg-config gcc make"
 
 missing=""
 for p in $PACKAGES; do

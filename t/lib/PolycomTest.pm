@@ -1,0 +1,113 @@
+package PolycomTest;
+# Helpers for the mod_polycom suite: the real SQLite database the server
+# uses, read and changed with the sqlite3 CLI, and XML parsed by libxml2.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test ();
+use JSON::PP ();
+use XML::LibXML ();
+use Exporter 'import';
+
+our @EXPORT = qw(db_exec db_rows db_value effective_params config_attrs
+                 parse_xml demo_secrets shared_dir
+                 UA_VVX UA_SPIP UA_TRIO MAC_SPIP MAC_VVX MAC_TRIO);
+
+use constant MAC_SPIP => '0004f2a1b330';
+use constant MAC_VVX  => '0004f2e62aa4';
+use constant MAC_TRIO => '64167f0a8800';
+use constant UA_SPIP  => 'FileTransport PolycomSoundPointIP-SPIP_330-UA/3.2.7.0198';
+use constant UA_VVX   => 'FileTransport PolycomVVX-VVX_411-UA/5.9.5.0614 Type/Application';
+use constant UA_TRIO  => 'FileTransport PolycomRealPresenceTrio-Trio_8800-UA/7.2.2.1094 Type/Application';
+
+sub db_file { Apache::Test::vars('dbd_file') }
+
+# Run the CLI as the server's user when we are root, so that any -wal/-shm
+# file it creates stays writable by the children.
+sub sqlite_cmd {
+    my @cmd = ('sqlite3', '-bail', '-cmd', '.timeout 5000', @_);
+    if ($> == 0) {
+        my $user = Apache::Test::vars('user') || 'nobody';
+        my $group = Apache::Test::vars('group') || 'nogroup';
+        unshift @cmd, 'runuser', '-u', $user, '-g', $group, '--';
+    }
+    return @cmd;
+}
+
+sub db_exec {
+    my ($sql) = @_;
+    system(sqlite_cmd(db_file(), $sql)) == 0
+        or die "sqlite3 failed on: $sql\n";
+}
+
+sub db_rows {
+    my ($sql) = @_;
+    open my $fh, '-|', sqlite_cmd('-json', db_file(), $sql)
+        or die "sqlite3: $!\n";
+    local $/;
+    my $out = <$fh>;
+    close $fh or die "sqlite3 failed on: $sql\n";
+    return [] unless defined $out && $out =~ /\S/;
+    return JSON::PP->new->utf8(1)->decode($out);
+}
+
+sub db_value {
+    my ($sql) = @_;
+    my $rows = db_rows($sql);
+    return undef unless @$rows;
+    my ($v) = values %{ $rows->[0] };
+    return $v;
+}
+
+# What the phone should end up with, computed here from the params table
+# independently of the module: global < site < model < phone.
+sub effective_params {
+    my ($mac) = @_;
+    my $phone = db_rows("SELECT model, site FROM phones WHERE mac = '$mac'")->[0]
+        or die "no phone $mac\n";
+    my %rank = (global => 0, site => 1, model => 2, phone => 3);
+    my %key = (global => '', site => $phone->{site},
+               model => $phone->{model}, phone => $mac);
+    my (%value, %level);
+    for my $row (@{ db_rows('SELECT scope, scope_key, name, value FROM params') }) {
+        next unless $row->{scope_key} eq $key{ $row->{scope} };
+        my $r = $rank{ $row->{scope} };
+        next if exists $level{ $row->{name} } && $level{ $row->{name} } > $r;
+        $level{ $row->{name} } = $r;
+        $value{ $row->{name} } = $row->{value};
+    }
+    return \%value;
+}
+
+sub parse_xml {
+    my ($body) = @_;
+    return eval { XML::LibXML->load_xml(string => $body) };
+}
+
+# Every attribute of every element under the root: the parameters of a
+# configuration file, first occurrence wins (as on the phone).
+sub config_attrs {
+    my ($doc) = @_;
+    my %attrs;
+    for my $node ($doc->documentElement->findnodes('descendant-or-self::*')) {
+        for my $a ($node->attributes) {
+            next unless $a->isa('XML::LibXML::Attr');
+            $attrs{ $a->nodeName } = $a->value unless exists $attrs{ $a->nodeName };
+        }
+    }
+    return \%attrs;
+}
+
+sub demo_secrets {
+    return map { $_->{value} }
+        @{ db_rows("SELECT value FROM params WHERE name LIKE '%password%'") };
+}
+
+# ../shared, beside the checkout, holds the reference data CI provides.
+sub shared_dir {
+    my $top = Apache::Test::vars('top_dir');
+    my $dir = "$top/../shared";
+    return -d $dir ? $dir : undef;
+}
+
+1;
