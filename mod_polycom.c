@@ -170,17 +170,34 @@ static const char *polycom_prepare_statements(cmd_parms *cmd)
     return NULL;
 }
 
+/* The names are claimed before the file system is looked at, so only
+ * <Location> (and <LocationMatch>) sections can hold our directives. */
+static const char *polycom_check_context(cmd_parms *cmd)
+{
+    return ap_check_cmd_context(cmd, NOT_IN_DIRECTORY | NOT_IN_FILES
+                                     | NOT_IN_HTACCESS);
+}
+
 static const char *polycom_set_provisioning(cmd_parms *cmd, void *dconf,
                                             int on)
 {
     polycom_dir_conf *conf = dconf;
+    const char *err = polycom_check_context(cmd);
 
+    if (err) {
+        return err;
+    }
     conf->provisioning = on;
     return on ? polycom_prepare_statements(cmd) : NULL;
 }
 
 static const char *polycom_set_checkins(cmd_parms *cmd, void *dconf, int on)
 {
+    const char *err = polycom_check_context(cmd);
+
+    if (err) {
+        return err;
+    }
     ((polycom_dir_conf *)dconf)->checkins = on;
     return NULL;
 }
@@ -223,9 +240,12 @@ static const char *polycom_set_firmware(cmd_parms *cmd, void *dconf,
     polycom_dir_conf *conf = dconf;
     polycom_model_firmware *mf;
     const char *path = arg2 ? arg2 : arg1;
-    const char *err = polycom_check_path(cmd, path);
+    const char *err = polycom_check_context(cmd);
     int i;
 
+    if (!err) {
+        err = polycom_check_path(cmd, path);
+    }
     if (err) {
         return err;
     }

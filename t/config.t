@@ -1,0 +1,43 @@
+# Directives are validated when the configuration is read: a bad value
+# stops `apachectl configtest` with a message that names the problem.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(-withtestmore);
+use File::Temp qw(tempfile);
+
+my $so = Apache::Test::vars('top_dir') . '/.libs/mod_polycom.so';
+my $httpd = Apache::Test::vars('httpd');
+my $mods = '/usr/lib/apache2/modules';
+my $logs = Apache::Test::vars('t_logs');
+my $mpm = "ServerName localhost\nErrorLog $logs/configtest_log\n"
+        . "LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so\n";
+my $base = $mpm . "LoadModule dbd_module $mods/mod_dbd.so\n";
+
+my @cases = (
+    ["<Location /p>\nPolycomProvisioning On\nPolycomFirmware SPIP330 sip_335.ld\n</Location>",
+     qr/Syntax OK/, 'a good configuration passes'],
+    ["<Directory /tmp>\nPolycomProvisioning On\n</Directory>",
+     qr/cannot occur within <Directory> section/, 'refused in <Directory>'],
+    ["<Location /p>\nPolycomFirmware VVX-411 x.ld\n</Location>",
+     qr/model "VVX-411" must be a master token/, 'bad model token'],
+    ["<Location /p>\nPolycomFirmware \"a b.ld\"\n</Location>",
+     qr/may not contain spaces, commas/, 'bad firmware path'],
+    ["<Location /p>\nPolycomFirmware " . ('x' x 300) . "\n</Location>",
+     qr/at most 255 characters/, 'over-long firmware path'],
+    ["<Location /p>\nPolycomCheckins maybe\n</Location>",
+     qr/PolycomCheckins must be On or Off/, 'flag needs On or Off'],
+    ["NO_DBD<Location /p>\nPolycomProvisioning On\n</Location>",
+     qr/mod_dbd must be loaded first/, 'mod_dbd missing'],
+);
+plan tests => scalar @cases;
+
+for my $case (@cases) {
+    my ($body, $want, $name) = @$case;
+    my $pre = $base;
+    $pre = $mpm if $body =~ s/^NO_DBD//;
+    my ($fh, $file) = tempfile(SUFFIX => '.conf', UNLINK => 1);
+    print $fh $pre, qq{LoadModule polycom_module "$so"\n}, $body, "\n";
+    close $fh;
+    my $out = `$httpd -t -f $file 2>&1`;
+    like($out, $want, $name);
+}

@@ -1,0 +1,36 @@
+#!/bin/sh
+# `make run`: a demo provisioning server on http://127.0.0.1:8080/prov/ with
+# a demo SQLite database, in the foreground (Ctrl-C stops it).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+RUNDIR=${RUNDIR:-/tmp/mod_polycom-run}
+user=www-data
+
+mkdir -p "$RUNDIR/htdocs/prov"
+chmod 755 "$RUNDIR" "$RUNDIR/htdocs" "$RUNDIR/htdocs/prov"
+if [ ! -f "$RUNDIR/polycom.db" ]; then
+    sqlite3 "$RUNDIR/polycom.db" ".read $top/sql/sqlite.sql" >/dev/null
+    sqlite3 "$RUNDIR/polycom.db" ".read $top/sql/demo.sql"
+    echo "run: demo database created at $RUNDIR/polycom.db"
+fi
+[ -f "$RUNDIR/htdocs/prov/sip.ld" ] \
+    || echo "demo firmware placeholder" > "$RUNDIR/htdocs/prov/sip.ld"
+if [ "$(id -u)" = 0 ]; then
+    chown "$user:$user" "$RUNDIR" "$RUNDIR/polycom.db"*
+fi
+
+sed -e "s|@RUNDIR@|$RUNDIR|g" -e "s|@MODULE@|$top/.libs/mod_polycom.so|g" \
+    "$top/conf/run.conf.in" > "$RUNDIR/httpd.conf"
+if [ "$(id -u)" != 0 ]; then
+    # Not root: no user switch, the server runs as the caller.
+    sed -i -e '/^User /d' -e '/^Group /d' "$RUNDIR/httpd.conf"
+fi
+
+cat <<MSG
+run: serving http://127.0.0.1:8080/prov/ (Ctrl-C to stop). Try:
+  curl -A 'FileTransport PolycomVVX-VVX_411-UA/5.9.5.0614 Type/Application' \\
+       http://127.0.0.1:8080/prov/0004f2e62aa4.cfg
+  curl http://127.0.0.1:8080/prov/0004f2e62aa4-settings.cfg
+  sqlite3 $RUNDIR/polycom.db 'SELECT * FROM checkins'
+MSG
+exec /usr/sbin/apache2 -f "$RUNDIR/httpd.conf" -DFOREGROUND
