@@ -14,10 +14,12 @@ APR_LIBS   = $(shell apr-1-config --link-ld --libs) \
 
 # The pure parts: no httpd headers, linked into the module and the tests.
 PURE_SRC = src/name.c src/useragent.c src/render.c src/ucs_elements.c \
+           src/upload.c \
            src/store.c
 HEADERS  = $(wildcard include/*.h)
 MODULE   = .libs/mod_polycom.so
-UNIT     = t/unit/test_name t/unit/test_useragent t/unit/test_render
+UNIT     = t/unit/test_name t/unit/test_useragent t/unit/test_render \
+           t/unit/test_upload
 
 .PHONY: all build deps run test unit install clean
 

@@ -24,12 +24,18 @@
 #include "polycom_private.h"
 #include "polycom_render.h"
 #include "polycom_store.h"
+#include "polycom_upload.h"
 #include "polycom_useragent.h"
 
 #define POLYCOM_HANDLER "polycom-provisioning"
 #define POLYCOM_DEFAULT_APP_FILE_PATH "sip.ld"
 #define POLYCOM_PATH_MAX 255
 #define POLYCOM_MODEL_MAX 32
+#define POLYCOM_DEFAULT_UPLOAD_LIMIT  (256 * 1024)
+#define POLYCOM_DEFAULT_LOG_LIMIT     (512 * 1024)
+#define POLYCOM_DEFAULT_LOG_KEEP      (1024 * 1024)
+#define POLYCOM_DEFAULT_LOG_DAYS      30
+#define POLYCOM_SIZE_MAX              (64 * 1024 * 1024)
 
 /* ------------------------------------------------------------------ */
 /* Configuration                                                       */
@@ -40,6 +46,11 @@ typedef struct {
     int checkins;                        /* -1: unset (on)               */
     const char *app_file_path;           /* NULL: unset (sip.ld)         */
     apr_array_header_t *model_firmware;  /* polycom_model_firmware       */
+    int uploads;                         /* -1: unset (off)              */
+    apr_off_t upload_limit;              /* -1: unset (256 KiB)          */
+    apr_off_t log_limit;                 /* -1: unset (512 KiB)          */
+    apr_off_t log_keep;                  /* -1: unset (1 MiB)            */
+    int log_days;                        /* -1: unset (30); 0: no limit  */
 } polycom_dir_conf;
 
 typedef struct {
@@ -54,6 +65,7 @@ typedef struct {
     const char *mac;          /* from the name, or the UA's (SN:...)      */
     const char *etag;         /* of the body served, "" if none           */
     int unknown_phone;        /* a lookup found no such phone             */
+    apr_off_t bytes_in;       /* size of a stored upload                  */
     int db_unavailable;       /* already logged: skip the check-in        */
 } polycom_request;
 
@@ -67,6 +79,11 @@ static void *polycom_create_dir_conf(apr_pool_t *p, char *dir)
 
     conf->provisioning = -1;
     conf->checkins = -1;
+    conf->uploads = -1;
+    conf->upload_limit = -1;
+    conf->log_limit = -1;
+    conf->log_keep = -1;
+    conf->log_days = -1;
     conf->model_firmware = apr_array_make(p, 4,
                                           sizeof(polycom_model_firmware));
     return conf;
@@ -115,6 +132,13 @@ static void *polycom_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                                              : base->app_file_path;
     conf->model_firmware = polycom_merge_firmware(p, base->model_firmware,
                                                   add->model_firmware);
+    conf->uploads = add->uploads != -1 ? add->uploads : base->uploads;
+    conf->upload_limit = add->upload_limit != -1 ? add->upload_limit
+                                                 : base->upload_limit;
+    conf->log_limit = add->log_limit != -1 ? add->log_limit
+                                           : base->log_limit;
+    conf->log_keep = add->log_keep != -1 ? add->log_keep : base->log_keep;
+    conf->log_days = add->log_days != -1 ? add->log_days : base->log_days;
     return conf;
 }
 
@@ -139,6 +163,35 @@ static const char *polycom_conf_app_file_path(const polycom_dir_conf *conf)
 {
     return conf->app_file_path ? conf->app_file_path
                                : POLYCOM_DEFAULT_APP_FILE_PATH;
+}
+
+static int polycom_conf_uploads(const polycom_dir_conf *conf)
+{
+    return conf->uploads == 1;
+}
+
+static apr_off_t polycom_conf_upload_limit(const polycom_dir_conf *conf,
+                                           polycom_file_kind kind)
+{
+    if (polycom_upload_is_log(kind)) {
+        return conf->log_limit != -1 ? conf->log_limit
+                                     : POLYCOM_DEFAULT_LOG_LIMIT;
+    }
+    return conf->upload_limit != -1 ? conf->upload_limit
+                                    : POLYCOM_DEFAULT_UPLOAD_LIMIT;
+}
+
+static polycom_log_retention polycom_conf_log_retention(
+    const polycom_dir_conf *conf)
+{
+    polycom_log_retention retention;
+    int days = conf->log_days != -1 ? conf->log_days
+                                    : POLYCOM_DEFAULT_LOG_DAYS;
+
+    retention.max_bytes = conf->log_keep != -1 ? conf->log_keep
+                                               : POLYCOM_DEFAULT_LOG_KEEP;
+    retention.max_age = apr_time_from_sec((apr_interval_time_t)days * 86400);
+    return retention;
 }
 
 /* Statements are prepared once per server, through mod_dbd, when the first
@@ -271,6 +324,79 @@ static const char *polycom_set_firmware(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+static const char *polycom_set_uploads(cmd_parms *cmd, void *dconf, int on)
+{
+    const char *err = polycom_check_context(cmd);
+
+    if (err) {
+        return err;
+    }
+    ((polycom_dir_conf *)dconf)->uploads = on;
+    return NULL;
+}
+
+/* "512K", "1M", "65536": a size in bytes, 1 byte to 64 MiB. */
+static const char *polycom_parse_size(cmd_parms *cmd, const char *arg,
+                                      apr_off_t *size)
+{
+    char *end;
+    apr_int64_t n = apr_strtoi64(arg, &end, 10);
+
+    if (end == arg || n < 0) {
+        n = -1;
+    }
+    else if (*end == 'K' || *end == 'k') {
+        n *= 1024;
+        end++;
+    }
+    else if (*end == 'M' || *end == 'm') {
+        n *= 1024 * 1024;
+        end++;
+    }
+    if (n < 1 || *end || n > POLYCOM_SIZE_MAX) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a size from 1 "
+                            "byte to 64M (examples: 65536, 512K, 1M)",
+                            cmd->cmd->name, arg);
+    }
+    *size = (apr_off_t)n;
+    return NULL;
+}
+
+static const char *polycom_set_size(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    apr_off_t *field = (apr_off_t *)((char *)dconf
+                                     + (apr_size_t)cmd->info);
+    const char *err = polycom_check_context(cmd);
+
+    return err ? err : polycom_parse_size(cmd, arg, field);
+}
+
+/* PolycomLogRetention <size> [<days>] */
+static const char *polycom_set_log_retention(cmd_parms *cmd, void *dconf,
+                                             const char *size,
+                                             const char *days)
+{
+    polycom_dir_conf *conf = dconf;
+    const char *err = polycom_check_context(cmd);
+    char *end;
+    long n;
+
+    if (!err) {
+        err = polycom_parse_size(cmd, size, &conf->log_keep);
+    }
+    if (err || !days) {
+        return err;
+    }
+    n = strtol(days, &end, 10);
+    if (end == days || *end || n < 0 || n > 3650) {
+        return "PolycomLogRetention: days must be a whole number from 0 "
+               "(no age limit) to 3650";
+    }
+    conf->log_days = (int)n;
+    return NULL;
+}
+
 static const command_rec polycom_cmds[] = {
     AP_INIT_FLAG("PolycomProvisioning", polycom_set_provisioning, NULL,
                  ACCESS_CONF,
@@ -280,6 +406,19 @@ static const command_rec polycom_cmds[] = {
     AP_INIT_TAKE12("PolycomFirmware", polycom_set_firmware, NULL, ACCESS_CONF,
                    "[model] path: the master's APP_FILE_PATH, or a model's "
                    "APP_FILE_PATH_<model>"),
+    AP_INIT_FLAG("PolycomUploads", polycom_set_uploads, NULL, ACCESS_CONF,
+                 "On to accept the phones' PUT of logs, overrides, "
+                 "directories and call lists"),
+    AP_INIT_TAKE1("PolycomUploadLimit", polycom_set_size,
+                  (void *)APR_OFFSETOF(polycom_dir_conf, upload_limit),
+                  ACCESS_CONF, "largest override, directory or call list "
+                  "upload (default 256K)"),
+    AP_INIT_TAKE1("PolycomLogLimit", polycom_set_size,
+                  (void *)APR_OFFSETOF(polycom_dir_conf, log_limit),
+                  ACCESS_CONF, "largest single log upload (default 512K)"),
+    AP_INIT_TAKE12("PolycomLogRetention", polycom_set_log_retention, NULL,
+                   ACCESS_CONF, "size [days]: how much of each phone's log "
+                   "to keep (default 1M, 30 days)"),
     { NULL }
 };
 
@@ -467,47 +606,19 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
     return OK;
 }
 
-static int polycom_handler(request_rec *r)
+/* Send a complete body with its validators; conditional requests get 304. */
+static int polycom_send(request_rec *r, polycom_request *req,
+                        const char *body, apr_size_t len,
+                        const char *content_type)
 {
-    polycom_dir_conf *conf;
-    polycom_request *req;
-    const char *body = NULL;
-    apr_size_t len = 0;
     int status;
-
-    if (!r->handler || strcmp(r->handler, POLYCOM_HANDLER)) {
-        return DECLINED;
-    }
-    req = ap_get_module_config(r->request_config, &polycom_module);
-    if (!req) {
-        return DECLINED;
-    }
-    /* The Allow header of a 405 comes from allowed_methods (GET implies
-     * HEAD there). */
-    r->allowed |= (AP_METHOD_BIT << M_GET);
-    ap_allow_standard_methods(r, MERGE_ALLOW, M_GET, -1);
-    if (r->method_number != M_GET) {
-        /* HEAD is M_GET with header_only. Uploads are not accepted yet. */
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00006)
-                      "method %s not allowed on %s", r->method, r->uri);
-        return HTTP_METHOD_NOT_ALLOWED;
-    }
-    if (!polycom_name_is_generated(req->name.kind)) {
-        /* Per-phone files with no content yet: the phone carries on. */
-        return HTTP_NOT_FOUND;
-    }
-    conf = ap_get_module_config(r->per_dir_config, &polycom_module);
-    status = polycom_generate(r, conf, req, &body, &len);
-    if (status != OK) {
-        return status;
-    }
 
     req->etag = polycom_etag(r->pool, body, len);
     apr_table_setn(r->headers_out, "ETag", req->etag);
     /* Per-phone files carry secrets: the phone may keep a copy, shared
      * caches may not, and every use is revalidated against the database. */
     apr_table_setn(r->headers_out, "Cache-Control", "private, no-cache");
-    ap_set_content_type(r, "application/xml; charset=utf-8");
+    ap_set_content_type(r, content_type);
     status = ap_meets_conditions(r);
     if (status != OK) {
         return status;
@@ -517,6 +628,183 @@ static int polycom_handler(request_rec *r)
         ap_rwrite(body, (int)len, r);
     }
     return OK;
+}
+
+/* GET of a file phones upload: the latest stored version, byte for byte. */
+static int polycom_serve_stored(request_rec *r, polycom_request *req)
+{
+    const char *kind = polycom_name_kind_label(req->name.kind);
+    const char *body = NULL;
+    apr_size_t len = 0;
+    polycom_db db;
+    int status, failed;
+
+    if (req->name.kind == POLYCOM_FILE_LICENSE) {
+        return HTTP_NOT_FOUND;          /* licences are not managed yet */
+    }
+    status = polycom_db_open(r, req, &db);
+    if (status != OK) {
+        return status;
+    }
+    failed = polycom_upload_is_log(req->name.kind)
+             ? polycom_store_log_get(&db, req->name.mac, kind, &body, &len)
+             : polycom_store_upload_get(&db, req->name.mac, kind, &body,
+                                        &len);
+    if (failed < 0) {
+        return polycom_db_failed(r, &db);
+    }
+    if (!body) {
+        return HTTP_NOT_FOUND;          /* nothing stored: the phone goes on */
+    }
+    return polycom_send(r, req, body, len,
+                        polycom_upload_content_type(req->name.kind));
+}
+
+/* Read the whole body into memory, or nothing: past @a limit the answer is
+ * 413 at once (before reading when Content-Length says so), and a body cut
+ * short by the client or a timeout is 400. */
+static int polycom_read_body(request_rec *r, apr_off_t limit,
+                             const char **body, apr_size_t *len)
+{
+    char *buf;
+    apr_size_t got = 0;
+    long n;
+    int status = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK);
+
+    if (status != OK) {
+        return status;
+    }
+    if (r->remaining > limit) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PCLOGNO(00010)
+                      "upload of %s refused: Content-Length %" APR_OFF_T_FMT
+                      " is over the limit of %" APR_OFF_T_FMT " bytes",
+                      r->uri, r->remaining, limit);
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    buf = apr_palloc(r->pool, (apr_size_t)limit + 1);
+    if (ap_should_client_block(r)) {
+        while ((n = ap_get_client_block(r, buf + got,
+                                        (apr_size_t)limit + 1 - got)) > 0) {
+            got += (apr_size_t)n;
+            if (got > (apr_size_t)limit) {
+                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PCLOGNO(00011)
+                              "upload of %s refused: the body grew over the "
+                              "limit of %" APR_OFF_T_FMT " bytes", r->uri,
+                              limit);
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            }
+        }
+        if (n < 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PCLOGNO(00012)
+                          "upload of %s not stored: the body ended early "
+                          "after %" APR_SIZE_T_FMT " bytes (client gone or "
+                          "timed out)", r->uri, got);
+            return HTTP_BAD_REQUEST;
+        }
+    }
+    buf[got] = '\0';
+    *body = buf;
+    *len = got;
+    return OK;
+}
+
+/* PUT of an upload: checked whole, then stored in one transaction, so the
+ * previous version stays intact on any failure. */
+static int polycom_upload(request_rec *r, const polycom_dir_conf *conf,
+                          polycom_request *req)
+{
+    const char *kind = polycom_name_kind_label(req->name.kind);
+    const char *body = NULL, *error = NULL;
+    apr_size_t len = 0;
+    polycom_db db;
+    int status, failed, created = 0;
+
+    status = polycom_read_body(r, polycom_conf_upload_limit(conf,
+                                                            req->name.kind),
+                               &body, &len);
+    if (status != OK) {
+        return status;
+    }
+    if (polycom_upload_check(r->pool, req->name.kind, body, len,
+                             &error) < 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PCLOGNO(00013)
+                      "upload of %s refused: %s", r->uri,
+                      ap_escape_logitem(r->pool, error));
+        return HTTP_BAD_REQUEST;
+    }
+    status = polycom_db_open(r, req, &db);
+    if (status != OK) {
+        return status;
+    }
+    if (polycom_upload_is_log(req->name.kind)) {
+        polycom_log_retention retention = polycom_conf_log_retention(conf);
+
+        failed = polycom_store_log_append(&db, req->name.mac, kind, body,
+                                          len, r->request_time, &retention,
+                                          &created);
+    }
+    else {
+        failed = polycom_store_upload_put(&db, req->name.mac, kind, body,
+                                          len, r->request_time, &created);
+    }
+    if (failed < 0) {
+        return polycom_db_failed(r, &db);
+    }
+    req->bytes_in = (apr_off_t)len;
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00014)
+                  "stored %s of %s: %" APR_SIZE_T_FMT " bytes", kind,
+                  req->name.mac, len);
+    r->status = created ? HTTP_CREATED : HTTP_NO_CONTENT;
+    if (created) {
+        apr_table_setn(r->headers_out, "Location", r->uri);
+    }
+    return OK;
+}
+
+static int polycom_handler(request_rec *r)
+{
+    polycom_dir_conf *conf;
+    polycom_request *req;
+    const char *body = NULL;
+    apr_size_t len = 0;
+    int status, uploadable;
+
+    if (!r->handler || strcmp(r->handler, POLYCOM_HANDLER)) {
+        return DECLINED;
+    }
+    req = ap_get_module_config(r->request_config, &polycom_module);
+    if (!req) {
+        return DECLINED;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &polycom_module);
+    uploadable = polycom_conf_uploads(conf) && !req->name.is_default
+                 && polycom_name_is_upload(req->name.kind);
+
+    /* The Allow header of a 405 comes from allowed_methods (GET implies
+     * HEAD there). */
+    r->allowed |= (AP_METHOD_BIT << M_GET);
+    ap_allow_standard_methods(r, MERGE_ALLOW, M_GET, -1);
+    if (uploadable) {
+        r->allowed |= (AP_METHOD_BIT << M_PUT);
+        ap_allow_standard_methods(r, MERGE_ALLOW, M_PUT, -1);
+    }
+    if (r->method_number == M_PUT && uploadable) {
+        return polycom_upload(r, conf, req);
+    }
+    if (r->method_number != M_GET) {
+        /* HEAD is M_GET with header_only. */
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00006)
+                      "method %s not allowed on %s", r->method, r->uri);
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (!polycom_name_is_generated(req->name.kind)) {
+        return polycom_serve_stored(r, req);
+    }
+    status = polycom_generate(r, conf, req, &body, &len);
+    if (status != OK) {
+        return status;
+    }
+    return polycom_send(r, req, body, len, "application/xml; charset=utf-8");
 }
 
 /* ------------------------------------------------------------------ */
@@ -560,7 +848,8 @@ static int polycom_log_transaction(request_rec *r)
     checkin.method = r->method;
     checkin.file = req->file;
     checkin.status = r->status;
-    checkin.bytes = r->bytes_sent;
+    checkin.bytes = r->method_number == M_PUT ? req->bytes_in
+                                              : r->bytes_sent;
     checkin.etag = req->etag;
     checkin.family = req->ua.family;
     checkin.model = req->ua.model;

@@ -76,4 +76,35 @@ typedef struct {
 /** Record a check-in and the phone's last-seen summary in one transaction. */
 int polycom_store_checkin(polycom_db *db, const polycom_checkin *checkin);
 
+/** The latest stored upload of @a kind ("directory", ...) for @a mac;
+ *  *body is NULL when there is none. */
+int polycom_store_upload_get(polycom_db *db, const char *mac,
+                             const char *kind, const char **body,
+                             apr_size_t *len);
+
+/** Store an upload whole, replacing the previous one in one statement;
+ *  *created tells whether there was none before. */
+int polycom_store_upload_put(polycom_db *db, const char *mac,
+                             const char *kind, const char *body,
+                             apr_size_t len, apr_time_t now, int *created);
+
+/** Retention of a phone's logs: at most max_bytes in all (the newest chunk
+ *  is always kept), nothing older than max_age (0: no age limit). */
+typedef struct {
+    apr_off_t max_bytes;
+    apr_interval_time_t max_age;
+} polycom_log_retention;
+
+/** Append a log chunk and prune the oldest chunks beyond the retention,
+ *  in one transaction; *created tells whether it is the first chunk. */
+int polycom_store_log_append(polycom_db *db, const char *mac,
+                             const char *kind, const char *body,
+                             apr_size_t len, apr_time_t now,
+                             const polycom_log_retention *retention,
+                             int *created);
+
+/** A phone's stored log, its chunks in upload order; NULL when none. */
+int polycom_store_log_get(polycom_db *db, const char *mac, const char *kind,
+                          const char **body, apr_size_t *len);
+
 #endif /* POLYCOM_STORE_H */

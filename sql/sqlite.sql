@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS discovered (
     requests       INTEGER NOT NULL DEFAULT 1
 );
 
--- Files phones upload (logs, overrides, directories, call lists); the
+-- Files phones upload (overrides, directories, call lists); the
 -- latest body per phone and kind. mac '000000000000' holds site-wide files.
 CREATE TABLE IF NOT EXISTS uploads (
     mac        TEXT NOT NULL,
@@ -81,3 +81,15 @@ CREATE TABLE IF NOT EXISTS uploads (
     time_us    INTEGER NOT NULL,
     PRIMARY KEY (mac, kind)
 );
+
+-- Logs phones upload (boot-log, app-log), kept as chunks in upload order;
+-- the oldest chunks are pruned past the retention (PolycomLogRetention).
+CREATE TABLE IF NOT EXISTS log_chunks (
+    id       INTEGER PRIMARY KEY,
+    mac      TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    time_us  INTEGER NOT NULL,
+    size     INTEGER NOT NULL,
+    content  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_chunks_mac_kind ON log_chunks (mac, kind, id);

@@ -1,5 +1,6 @@
 /* The only file that speaks SQL. */
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,12 @@
 #define ST_CHECKIN        "mod_polycom_checkin"
 #define ST_SEEN_PHONE     "mod_polycom_seen_phone"
 #define ST_SEEN_UNKNOWN   "mod_polycom_seen_unknown"
+#define ST_UPLOAD_GET     "mod_polycom_upload_get"
+#define ST_UPLOAD_PUT     "mod_polycom_upload_put"
+#define ST_LOG_GET        "mod_polycom_log_get"
+#define ST_LOG_ADD        "mod_polycom_log_add"
+#define ST_LOG_SIZES      "mod_polycom_log_sizes"
+#define ST_LOG_PRUNE      "mod_polycom_log_prune"
 
 /* apr_dbd turns each %s into the driver's own placeholder; values are
  * always bound, never spliced into the text. */
@@ -47,6 +54,26 @@ static const polycom_statement store_statements[] = {
       " ON CONFLICT (mac) DO UPDATE SET last_seen_us = excluded.last_seen_us,"
       " last_ip = excluded.last_ip, model = excluded.model,"
       " firmware = excluded.firmware, requests = discovered.requests + 1" },
+    { ST_UPLOAD_GET,
+      "SELECT content, size FROM uploads WHERE mac = %s AND kind = %s" },
+    /* One statement: a concurrent PUT of the same file sees either the old
+     * or the new row, whole, never a mix. */
+    { ST_UPLOAD_PUT,
+      "INSERT INTO uploads (mac, kind, content, size, time_us)"
+      " VALUES (%s, %s, %s, %s, %s)"
+      " ON CONFLICT (mac, kind) DO UPDATE SET content = excluded.content,"
+      " size = excluded.size, time_us = excluded.time_us" },
+    { ST_LOG_GET,
+      "SELECT content FROM log_chunks WHERE mac = %s AND kind = %s"
+      " ORDER BY id" },
+    { ST_LOG_ADD,
+      "INSERT INTO log_chunks (mac, kind, time_us, size, content)"
+      " VALUES (%s, %s, %s, %s, %s)" },
+    { ST_LOG_SIZES,
+      "SELECT id, size, time_us FROM log_chunks WHERE mac = %s AND kind = %s"
+      " ORDER BY id DESC" },
+    { ST_LOG_PRUNE,
+      "DELETE FROM log_chunks WHERE mac = %s AND kind = %s AND id <= %s" },
 };
 
 const polycom_statement *polycom_store_statements(apr_size_t *count)
@@ -214,4 +241,213 @@ int polycom_store_checkin(polycom_db *db, const polycom_checkin *c)
         return store_failed(db, "commit", rv);
     }
     return 0;
+}
+
+int polycom_store_upload_get(polycom_db *db, const char *mac,
+                             const char *kind, const char **body,
+                             apr_size_t *len)
+{
+    apr_dbd_prepared_t *stmt = store_prepared(db, ST_UPLOAD_GET);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rv;
+
+    *body = NULL;
+    *len = 0;
+    if (!stmt) {
+        return -1;
+    }
+    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt, 0,
+                          mac, kind, NULL);
+    if (rv) {
+        return store_failed(db, ST_UPLOAD_GET, rv);
+    }
+    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
+        if (!*body) {
+            *body = store_column(db, row, 0);
+            *len = strlen(*body);
+        }
+    }
+    return 0;
+}
+
+/* Run one statement inside the caller's transaction; a failure marks the
+ * transaction for rollback. */
+static int store_exec(polycom_db *db, apr_dbd_transaction_t *txn,
+                      const char *label, int *nrows, ...)
+{
+    apr_dbd_prepared_t *stmt = store_prepared(db, label);
+    apr_array_header_t *values = apr_array_make(db->pool, 8,
+                                                sizeof(const char *));
+    const char *value;
+    va_list args;
+    int rv;
+
+    if (!stmt) {
+        apr_dbd_transaction_mode_set(db->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+        return -1;
+    }
+    va_start(args, nrows);
+    while ((value = va_arg(args, const char *)) != NULL) {
+        APR_ARRAY_PUSH(values, const char *) = value;
+    }
+    va_end(args);
+    rv = apr_dbd_pquery(db->driver, db->pool, db->handle, nrows, stmt,
+                        values->nelts, (const char **)values->elts);
+    if (rv) {
+        apr_dbd_transaction_mode_set(db->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+        return store_failed(db, label, rv);
+    }
+    return 0;
+}
+
+static int store_begin(polycom_db *db, apr_dbd_transaction_t **txn)
+{
+    int rv = apr_dbd_transaction_start(db->driver, db->pool, db->handle, txn);
+
+    return rv ? store_failed(db, "begin", rv) : 0;
+}
+
+static int store_end(polycom_db *db, apr_dbd_transaction_t *txn, int failed)
+{
+    int rv = apr_dbd_transaction_end(db->driver, db->pool, txn);
+
+    if (failed) {
+        return -1;
+    }
+    return rv ? store_failed(db, "commit", rv) : 0;
+}
+
+int polycom_store_upload_put(polycom_db *db, const char *mac,
+                             const char *kind, const char *body,
+                             apr_size_t len, apr_time_t now, int *created)
+{
+    apr_dbd_transaction_t *txn = NULL;
+    const char *old;
+    apr_size_t old_len;
+    int nrows = 0, failed;
+
+    if (store_begin(db, &txn) < 0) {
+        return -1;
+    }
+    failed = polycom_store_upload_get(db, mac, kind, &old, &old_len) < 0;
+    if (failed) {
+        apr_dbd_transaction_mode_set(db->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+    }
+    else {
+        *created = old == NULL;
+        failed = store_exec(db, txn, ST_UPLOAD_PUT, &nrows, mac, kind, body,
+                            apr_off_t_toa(db->pool, (apr_off_t)len),
+                            apr_psprintf(db->pool, "%" APR_TIME_T_FMT, now),
+                            NULL) < 0;
+    }
+    return store_end(db, txn, failed);
+}
+
+int polycom_store_log_get(polycom_db *db, const char *mac, const char *kind,
+                          const char **body, apr_size_t *len)
+{
+    apr_dbd_prepared_t *stmt = store_prepared(db, ST_LOG_GET);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    apr_array_header_t *chunks;
+    int rv;
+
+    *body = NULL;
+    *len = 0;
+    if (!stmt) {
+        return -1;
+    }
+    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt, 0,
+                          mac, kind, NULL);
+    if (rv) {
+        return store_failed(db, ST_LOG_GET, rv);
+    }
+    chunks = apr_array_make(db->pool, 8, sizeof(const char *));
+    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
+        APR_ARRAY_PUSH(chunks, const char *) = store_column(db, row, 0);
+    }
+    if (chunks->nelts) {
+        *body = apr_array_pstrcat(db->pool, chunks, 0);
+        *len = strlen(*body);
+    }
+    return 0;
+}
+
+/* The newest chunk whose removal (with every older one) brings the log
+ * within its bounds, or 0 when nothing has to go. */
+static int store_log_cut(polycom_db *db, const char *mac, const char *kind,
+                         apr_time_t now,
+                         const polycom_log_retention *retention,
+                         apr_int64_t *cut)
+{
+    apr_dbd_prepared_t *stmt = store_prepared(db, ST_LOG_SIZES);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    apr_off_t total = 0;
+    int rv, newest = 1;
+
+    *cut = 0;
+    if (!stmt) {
+        return -1;
+    }
+    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt, 0,
+                          mac, kind, NULL);
+    if (rv) {
+        return store_failed(db, ST_LOG_SIZES, rv);
+    }
+    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
+        apr_int64_t id = apr_atoi64(apr_dbd_get_entry(db->driver, row, 0));
+        apr_off_t size = apr_atoi64(apr_dbd_get_entry(db->driver, row, 1));
+        apr_time_t time = apr_atoi64(apr_dbd_get_entry(db->driver, row, 2));
+
+        total += size;
+        /* Rows come newest first: the first one over a bound and all
+         * older ones go; the newest chunk always stays. */
+        if (!newest && !*cut
+            && (total > retention->max_bytes
+                || (retention->max_age > 0
+                    && now - time > retention->max_age))) {
+            *cut = id;
+        }
+        newest = 0;
+    }
+    return 0;
+}
+
+int polycom_store_log_append(polycom_db *db, const char *mac,
+                             const char *kind, const char *body,
+                             apr_size_t len, apr_time_t now,
+                             const polycom_log_retention *retention,
+                             int *created)
+{
+    apr_dbd_transaction_t *txn = NULL;
+    const char *old;
+    apr_size_t old_len;
+    apr_int64_t cut = 0;
+    int nrows = 0, failed;
+
+    if (store_begin(db, &txn) < 0) {
+        return -1;
+    }
+    failed = polycom_store_log_get(db, mac, kind, &old, &old_len) < 0
+             || store_exec(db, txn, ST_LOG_ADD, &nrows, mac, kind,
+                           apr_psprintf(db->pool, "%" APR_TIME_T_FMT, now),
+                           apr_off_t_toa(db->pool, (apr_off_t)len), body,
+                           NULL) < 0
+             || store_log_cut(db, mac, kind, now, retention, &cut) < 0
+             || (cut && store_exec(db, txn, ST_LOG_PRUNE, &nrows, mac, kind,
+                                   apr_psprintf(db->pool, "%" APR_INT64_T_FMT,
+                                                cut), NULL) < 0);
+    if (failed) {
+        apr_dbd_transaction_mode_set(db->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+    }
+    else {
+        *created = old == NULL;
+    }
+    return store_end(db, txn, failed);
 }

@@ -54,8 +54,8 @@ is(GET('/prov/000000000000-directory.xml')->code, 404,
    'default directory: 404 while empty');
 
 # Methods.
-$res = PUT "/prov/$vvx-phone.cfg", content => '<PHONE_CONFIG/>';
-is($res->code, 405, 'PUT is refused until uploads are on');
+$res = PUT "/prov/readonly/$vvx-phone.cfg", content => '<PHONE_CONFIG/>';
+is($res->code, 405, 'PUT is refused where uploads are off');
 like($res->header('Allow') || '', qr/\bGET\b.*\bHEAD\b|\bHEAD\b.*\bGET\b/,
      'Allow names GET and HEAD');
 is((POST "/prov/$vvx.cfg", content => 'x')->code, 405, 'POST is refused');
