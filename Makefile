@@ -6,7 +6,8 @@ comma   := ,
 WARN     = -Wall -Wextra -Wno-unused-parameter -Werror
 # Evaluated when a recipe runs, after `deps` has installed pkg-config & co.
 XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0)
-XML_LIBS   = $(shell pkg-config --libs libxml-2.0)
+XML_LIBS   = $(shell pkg-config --libs libxml-2.0) \
+             $(shell pkg-config --libs jansson) -lcsv
 APR_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes) \
              $(shell apu-1-config --includes)
 APR_LIBS   = $(shell apr-1-config --link-ld --libs) \
@@ -14,8 +15,7 @@ APR_LIBS   = $(shell apr-1-config --link-ld --libs) \
 
 # The pure parts: no httpd headers, linked into the module and the tests.
 PURE_SRC = src/name.c src/useragent.c src/render.c src/ucs_elements.c \
-           src/upload.c \
-           src/store.c
+           src/upload.c src/store.c src/admin.c src/metrics.c
 HEADERS  = $(wildcard include/*.h)
 MODULE   = .libs/mod_polycom.so
 UNIT     = t/unit/test_name t/unit/test_useragent t/unit/test_render \
@@ -49,6 +49,7 @@ run: build
 # The whole suite: C unit tests and Apache::Test against the real module,
 # a real httpd and a real SQLite database. Green only on "Result: PASS".
 test: build
+	@sh tools/deps.sh test
 	@$(PERL) t/TEST -clean >/dev/null
 	@sh tools/run-tests.sh $(APXS) $(PERL)
 
@@ -56,8 +57,9 @@ install: build
 	$(APXS) -i -n polycom $(MODULE)
 	install -m 644 conf/polycom.load /etc/apache2/mods-available/polycom.load
 	install -m 644 conf/polycom.conf /etc/apache2/mods-available/polycom.conf
-	install -d /usr/share/mod_polycom/sql
+	install -d /usr/share/mod_polycom/sql /usr/share/mod_polycom/admin
 	install -m 644 sql/*.sql /usr/share/mod_polycom/sql/
+	install -m 644 admin-ui/* /usr/share/mod_polycom/admin/
 
 clean:
 	-@[ -x "$$(command -v $(PERL))" ] && [ -f t/TEST ] && $(PERL) t/TEST -clean >/dev/null 2>&1 || true

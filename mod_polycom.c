@@ -19,7 +19,12 @@
 #include "http_request.h"
 #include "apr_dbd.h"
 #include "mod_dbd.h"
+#include "util_script.h"
 
+#include "apr_shm.h"
+
+#include "polycom_admin.h"
+#include "polycom_metrics.h"
 #include "polycom_name.h"
 #include "polycom_private.h"
 #include "polycom_render.h"
@@ -28,6 +33,8 @@
 #include "polycom_useragent.h"
 
 #define POLYCOM_HANDLER "polycom-provisioning"
+#define POLYCOM_ADMIN_HANDLER "polycom-admin"
+#define POLYCOM_DEFAULT_PREVIEW_BASE "/prov"
 #define POLYCOM_DEFAULT_APP_FILE_PATH "sip.ld"
 #define POLYCOM_PATH_MAX 255
 #define POLYCOM_MODEL_MAX 32
@@ -51,6 +58,9 @@ typedef struct {
     apr_off_t log_limit;                 /* -1: unset (512 KiB)          */
     apr_off_t log_keep;                  /* -1: unset (1 MiB)            */
     int log_days;                        /* -1: unset (30); 0: no limit  */
+    int admin;                           /* -1: unset (off)              */
+    const char *admin_base;              /* the <Location> of PolycomAdmin */
+    const char *preview_base;            /* NULL: unset (/prov)          */
 } polycom_dir_conf;
 
 typedef struct {
@@ -66,10 +76,21 @@ typedef struct {
     const char *etag;         /* of the body served, "" if none           */
     int unknown_phone;        /* a lookup found no such phone             */
     apr_off_t bytes_in;       /* size of a stored upload                  */
+    const char *admin_path;   /* an admin API request: the resource path  */
     int db_unavailable;       /* already logged: skip the check-in        */
 } polycom_request;
 
 static ap_dbd_t *(*polycom_dbd_acquire)(request_rec *) = NULL;
+
+/* Counters shared by all children (shared memory made in post_config). */
+static polycom_metrics *polycom_shared_metrics = NULL;
+static polycom_metrics polycom_local_metrics;
+
+static polycom_metrics *polycom_metrics_get(void)
+{
+    return polycom_shared_metrics ? polycom_shared_metrics
+                                  : &polycom_local_metrics;
+}
 static void (*polycom_dbd_prepare)(server_rec *, const char *,
                                    const char *) = NULL;
 
@@ -84,6 +105,7 @@ static void *polycom_create_dir_conf(apr_pool_t *p, char *dir)
     conf->log_limit = -1;
     conf->log_keep = -1;
     conf->log_days = -1;
+    conf->admin = -1;
     conf->model_firmware = apr_array_make(p, 4,
                                           sizeof(polycom_model_firmware));
     return conf;
@@ -139,6 +161,10 @@ static void *polycom_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                                            : base->log_limit;
     conf->log_keep = add->log_keep != -1 ? add->log_keep : base->log_keep;
     conf->log_days = add->log_days != -1 ? add->log_days : base->log_days;
+    conf->admin = add->admin != -1 ? add->admin : base->admin;
+    conf->admin_base = add->admin != -1 ? add->admin_base : base->admin_base;
+    conf->preview_base = add->preview_base ? add->preview_base
+                                           : base->preview_base;
     return conf;
 }
 
@@ -335,6 +361,40 @@ static const char *polycom_set_uploads(cmd_parms *cmd, void *dconf, int on)
     return NULL;
 }
 
+/* The API's resources are named relative to the <Location> that turns it
+ * on, so PolycomAdmin belongs in a plain <Location>. */
+static const char *polycom_set_admin(cmd_parms *cmd, void *dconf, int on)
+{
+    polycom_dir_conf *conf = dconf;
+    const char *err = polycom_check_context(cmd);
+
+    if (err) {
+        return err;
+    }
+    if (on && (!cmd->path || cmd->path[0] != '/')) {
+        return "PolycomAdmin On belongs in a <Location /path> section";
+    }
+    conf->admin = on;
+    conf->admin_base = on ? cmd->path : NULL;
+    return on ? polycom_prepare_statements(cmd) : NULL;
+}
+
+static const char *polycom_set_preview_base(cmd_parms *cmd, void *dconf,
+                                            const char *path)
+{
+    const char *err = polycom_check_context(cmd);
+
+    if (err) {
+        return err;
+    }
+    if (path[0] != '/' || strpbrk(path, "?#")) {
+        return "PolycomAdminPreview: give the URL path of the provisioning "
+               "location, such as /prov";
+    }
+    ((polycom_dir_conf *)dconf)->preview_base = path;
+    return NULL;
+}
+
 /* "512K", "1M", "65536": a size in bytes, 1 byte to 64 MiB. */
 static const char *polycom_parse_size(cmd_parms *cmd, const char *arg,
                                       apr_off_t *size)
@@ -406,6 +466,12 @@ static const command_rec polycom_cmds[] = {
     AP_INIT_TAKE12("PolycomFirmware", polycom_set_firmware, NULL, ACCESS_CONF,
                    "[model] path: the master's APP_FILE_PATH, or a model's "
                    "APP_FILE_PATH_<model>"),
+    AP_INIT_FLAG("PolycomAdmin", polycom_set_admin, NULL, ACCESS_CONF,
+                 "On to serve the JSON admin API in this <Location>; protect "
+                 "it with Apache's own AuthType and Require"),
+    AP_INIT_TAKE1("PolycomAdminPreview", polycom_set_preview_base, NULL,
+                  ACCESS_CONF, "URL path of the provisioning location the "
+                  "admin API previews files from (default /prov)"),
     AP_INIT_FLAG("PolycomUploads", polycom_set_uploads, NULL, ACCESS_CONF,
                  "On to accept the phones' PUT of logs, overrides, "
                  "directories and call lists"),
@@ -430,6 +496,35 @@ static const command_rec polycom_cmds[] = {
  * <Location> configuration: a name of ours is mapped to no file at all,
  * anything else is left to Apache exactly as if the module were not there
  * (firmware, sounds and dictionaries come from the file system). */
+/* Under an admin location, the API's resources are the module's; every
+ * other path (the dashboard's files) is Apache's. */
+static int polycom_claim_admin(request_rec *r, const polycom_dir_conf *conf)
+{
+    apr_size_t blen = strlen(conf->admin_base);
+    polycom_request *req;
+    const char *rel;
+
+    while (blen > 1 && conf->admin_base[blen - 1] == '/') {
+        blen--;
+    }
+    if (strncmp(r->uri, conf->admin_base, blen)
+        || (r->uri[blen] != '/' && r->uri[blen] != '\0')) {
+        return DECLINED;
+    }
+    for (rel = r->uri + blen; *rel == '/'; rel++) {
+    }
+    if (!polycom_admin_is_resource(rel)) {
+        return DECLINED;
+    }
+    req = apr_pcalloc(r->pool, sizeof(*req));
+    req->admin_path = rel;
+    req->mac = req->file = req->etag = "";
+    ap_set_module_config(r->request_config, &polycom_module, req);
+    r->handler = POLYCOM_ADMIN_HANDLER;
+    r->filename = apr_pstrcat(r->pool, "polycom-admin:", rel, NULL);
+    return OK;
+}
+
 static int polycom_translate_name(request_rec *r)
 {
     polycom_dir_conf *conf = ap_get_module_config(r->per_dir_config,
@@ -437,7 +532,14 @@ static int polycom_translate_name(request_rec *r)
     polycom_request *req;
     const char *base;
 
-    if (!conf || !polycom_conf_provisioning(conf) || !r->uri) {
+    if (!conf || !r->uri) {
+        return DECLINED;
+    }
+    if (conf->admin == 1 && conf->admin_base
+        && polycom_claim_admin(r, conf) == OK) {
+        return OK;
+    }
+    if (!polycom_conf_provisioning(conf)) {
         return DECLINED;
     }
     base = strrchr(r->uri, '/');
@@ -486,6 +588,7 @@ static int polycom_db_open(request_rec *r, polycom_request *req,
 
     if (!dbd) {
         req->db_unavailable = 1;
+        polycom_metrics_db_error(polycom_metrics_get());
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00001)
                       "database unavailable, cannot serve %s (see mod_dbd's "
                       "messages for the cause)", r->uri);
@@ -502,6 +605,7 @@ static int polycom_db_open(request_rec *r, polycom_request *req,
 
 static int polycom_db_failed(request_rec *r, const polycom_db *db)
 {
+    polycom_metrics_db_error(polycom_metrics_get());
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00002)
                   "database query failed for %s: %s", r->uri,
                   ap_escape_logitem(r->pool, db->error));
@@ -567,6 +671,7 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
     polycom_phone *phone = NULL;
     apr_array_header_t *params;
     const char *error = NULL;
+    apr_time_t start = apr_time_now();
     int status;
 
     if (req->name.kind == POLYCOM_FILE_MASTER && req->name.is_default) {
@@ -603,6 +708,8 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
                       ap_escape_logitem(r->pool, error));
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    polycom_metrics_generation(polycom_metrics_get(),
+                               apr_time_now() - start);
     return OK;
 }
 
@@ -808,6 +915,171 @@ static int polycom_handler(request_rec *r)
 }
 
 /* ------------------------------------------------------------------ */
+/* The admin API                                                       */
+/* ------------------------------------------------------------------ */
+
+static int polycom_admin_send(request_rec *r,
+                              const polycom_admin_response *out)
+{
+    const polycom_dir_conf *conf = ap_get_module_config(r->per_dir_config,
+                                                        &polycom_module);
+
+    r->status = out->status;
+    if (out->location && conf->admin_base) {
+        const char *base = conf->admin_base;
+
+        apr_table_setn(r->headers_out, "Location",
+                       ap_construct_url(r->pool, apr_pstrcat(r->pool, base,
+                           base[strlen(base) - 1] == '/' ? "" : "/",
+                           out->location, NULL), r));
+    }
+    if (out->allow) {
+        apr_table_setn(r->headers_out, "Allow", out->allow);
+    }
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    if (out->status == HTTP_NO_CONTENT) {
+        return OK;
+    }
+    ap_set_content_type(r, out->content_type);
+    ap_set_content_length(r, (apr_off_t)out->len);
+    if (!r->header_only) {
+        ap_rwrite(out->body, (int)out->len, r);
+    }
+    return OK;
+}
+
+static int polycom_admin_problem_send(request_rec *r, int status,
+                                      const char *detail)
+{
+    polycom_admin_response out;
+
+    memset(&out, 0, sizeof(out));
+    polycom_admin_problem(r->pool, &out, status, detail);
+    return polycom_admin_send(r, &out);
+}
+
+/* Exactly the bytes a phone would get, through a subrequest to the
+ * provisioning location: subrequests record no check-in. */
+static int polycom_admin_preview(request_rec *r, const polycom_dir_conf *conf,
+                                 const char *file)
+{
+    const char *base = conf->preview_base ? conf->preview_base
+                                          : POLYCOM_DEFAULT_PREVIEW_BASE;
+    polycom_name name;
+    request_rec *rr;
+    int status;
+
+    polycom_name_parse(file, &name);
+    rr = ap_sub_req_lookup_uri(apr_pstrcat(r->pool, base,
+                                           base[strlen(base) - 1] == '/'
+                                           ? "" : "/", file, NULL),
+                               r, r->output_filters);
+    if (rr->status != HTTP_OK || !rr->handler
+        || strcmp(rr->handler, POLYCOM_HANDLER)) {
+        status = rr->status == HTTP_OK ? HTTP_NOT_FOUND : rr->status;
+        ap_destroy_sub_req(rr);
+        return polycom_admin_problem_send(r, status, apr_psprintf(r->pool,
+            "%s is not served by a provisioning location at %s "
+            "(PolycomAdminPreview)", file, base));
+    }
+    ap_set_content_type(r, polycom_upload_is_log(name.kind)
+                           ? "text/plain; charset=utf-8"
+                           : "application/xml; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    status = ap_run_sub_req(rr);
+    ap_destroy_sub_req(rr);
+    if (status != OK) {
+        return polycom_admin_problem_send(r, status, apr_psprintf(r->pool,
+            "the phone would get status %d for %s", status, file));
+    }
+    return OK;
+}
+
+static int polycom_admin_handler(request_rec *r)
+{
+    polycom_dir_conf *conf;
+    polycom_request *req;
+    polycom_admin_request in;
+    polycom_admin_response out;
+    polycom_db db;
+    apr_off_t limit;
+    int status;
+
+    if (!r->handler || strcmp(r->handler, POLYCOM_ADMIN_HANDLER)) {
+        return DECLINED;
+    }
+    req = ap_get_module_config(r->request_config, &polycom_module);
+    if (!req || !req->admin_path) {
+        return DECLINED;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &polycom_module);
+    r->allowed |= (AP_METHOD_BIT << M_GET) | (AP_METHOD_BIT << M_PUT)
+                  | (AP_METHOD_BIT << M_POST) | (AP_METHOD_BIT << M_DELETE);
+
+    if (!strcmp(req->admin_path, "metrics")) {
+        const char *text;
+
+        if (r->method_number != M_GET) {
+            apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
+            return polycom_admin_problem_send(r, HTTP_METHOD_NOT_ALLOWED,
+                                              "metrics are read with GET");
+        }
+        text = polycom_metrics_render(r->pool, polycom_metrics_get());
+        ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
+        apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+        ap_set_content_length(r, (apr_off_t)strlen(text));
+        if (!r->header_only) {
+            ap_rputs(text, r);
+        }
+        return OK;
+    }
+
+    memset(&in, 0, sizeof(in));
+    in.body = "";
+    if (r->method_number == M_PUT || r->method_number == M_POST) {
+        limit = strncmp(req->admin_path, "import", 6)
+                ? POLYCOM_ADMIN_BODY_MAX : POLYCOM_ADMIN_IMPORT_MAX;
+        status = polycom_read_body(r, limit, &in.body, &in.len);
+        if (status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+            return polycom_admin_problem_send(r, status, apr_psprintf(
+                r->pool, "the body is larger than %" APR_OFF_T_FMT " bytes",
+                limit));
+        }
+        if (status != OK) {
+            return polycom_admin_problem_send(r, HTTP_BAD_REQUEST,
+                                              "the body was not received "
+                                              "whole");
+        }
+    }
+    if (polycom_db_open(r, req, &db) != OK) {
+        polycom_metrics_db_error(polycom_metrics_get());
+        apr_table_setn(r->headers_out, "Retry-After", "60");
+        return polycom_admin_problem_send(r, HTTP_SERVICE_UNAVAILABLE,
+                                          "the database is unavailable");
+    }
+    in.pool = r->pool;
+    in.db = &db;
+    in.method = r->header_only ? "GET" : r->method;
+    in.path = req->admin_path;
+    ap_args_to_table(r, &in.args);
+    in.content_type = apr_table_get(r->headers_in, "Content-Type");
+    in.user = r->user ? r->user : "";
+    in.now = r->request_time;
+    polycom_admin_handle(&in, &out);
+    if (out.db_failed) {
+        polycom_metrics_db_error(polycom_metrics_get());
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00015)
+                      "admin %s %s: database error: %s", r->method, r->uri,
+                      ap_escape_logitem(r->pool, db.error ? db.error
+                                                          : "unknown"));
+    }
+    if (out.preview_file) {
+        return polycom_admin_preview(r, conf, out.preview_file);
+    }
+    return polycom_admin_send(r, &out);
+}
+
+/* ------------------------------------------------------------------ */
 /* Check-ins                                                           */
 /* ------------------------------------------------------------------ */
 
@@ -822,7 +1094,17 @@ static int polycom_log_transaction(request_rec *r)
     polycom_db db;
     ap_dbd_t *dbd;
 
-    if (!req || req->db_unavailable) {
+    if (!req || req->admin_path) {
+        return DECLINED;
+    }
+    polycom_metrics_request(polycom_metrics_get(), req->name.kind, r->status);
+    if (req->unknown_phone) {
+        polycom_metrics_unknown_mac(polycom_metrics_get());
+    }
+    if (r->method_number == M_PUT && req->bytes_in > 0) {
+        polycom_metrics_upload_bytes(polycom_metrics_get(), req->bytes_in);
+    }
+    if (req->db_unavailable) {
         return DECLINED;
     }
     conf = ap_get_module_config(r->per_dir_config, &polycom_module);
@@ -831,6 +1113,7 @@ static int polycom_log_transaction(request_rec *r)
     }
     dbd = polycom_dbd_acquire(r);
     if (!dbd) {
+        polycom_metrics_checkin_failure(polycom_metrics_get());
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00007)
                       "database unavailable, check-in of %s not recorded",
                       r->uri);
@@ -861,6 +1144,7 @@ static int polycom_log_transaction(request_rec *r)
     }
     checkin.unknown_phone = req->unknown_phone;
     if (polycom_store_checkin(&db, &checkin) < 0) {
+        polycom_metrics_checkin_failure(polycom_metrics_get());
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00008)
                       "check-in of %s not recorded: %s", r->uri,
                       ap_escape_logitem(r->pool, db.error));
@@ -875,9 +1159,26 @@ static int polycom_log_transaction(request_rec *r)
 static int polycom_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                apr_pool_t *ptemp, server_rec *s)
 {
+    apr_shm_t *shm;
+    apr_status_t rv;
+
     /* Once per process; libxml2 must never be cleaned up by a module,
      * since other modules in the same process may use it. */
     xmlInitParser();
+
+    /* Anonymous shared memory, made before the children fork, so that
+     * every child counts into the same metrics. It lives in pconf: a
+     * restart starts the counters again from zero. */
+    rv = apr_shm_create(&shm, sizeof(polycom_metrics), NULL, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PCLOGNO(00016)
+                     "no shared memory for the metrics: each child will "
+                     "count for itself");
+        polycom_shared_metrics = NULL;
+        return OK;
+    }
+    polycom_shared_metrics = apr_shm_baseaddr_get(shm);
+    polycom_metrics_init(polycom_shared_metrics);
     return OK;
 }
 
@@ -891,6 +1192,7 @@ static void polycom_register_hooks(apr_pool_t *p)
     ap_hook_map_to_storage(polycom_map_to_storage, NULL, NULL,
                            APR_HOOK_FIRST);
     ap_hook_handler(polycom_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(polycom_admin_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(polycom_log_transaction, NULL, NULL,
                             APR_HOOK_MIDDLE);
     ap_hook_post_config(polycom_post_config, NULL, NULL, APR_HOOK_MIDDLE);

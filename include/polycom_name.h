@@ -10,6 +10,7 @@
 #define POLYCOM_NAME_H
 
 #include <apr.h>
+#include <apr_pools.h>
 
 typedef enum {
     POLYCOM_FILE_NONE = 0,
@@ -52,6 +53,13 @@ int polycom_name_is_upload(polycom_file_kind kind);
 
 /** A short stable name for logs and check-ins ("master", "settings", ...). */
 const char *polycom_name_kind_label(polycom_file_kind kind);
+
+/** The file name of @a kind for @a mac ("<mac>-phone.cfg"), or NULL. */
+const char *polycom_name_file(apr_pool_t *pool, const char *mac,
+                              polycom_file_kind kind);
+
+/** The kind whose label (polycom_name_kind_label) is @a label, or NONE. */
+polycom_file_kind polycom_name_kind_from_label(const char *label);
 
 /** Non-zero when @a s is exactly 12 hex digits (any case). */
 int polycom_mac_valid(const char *s);

@@ -107,4 +107,40 @@ int polycom_store_log_append(polycom_db *db, const char *mac,
 int polycom_store_log_get(polycom_db *db, const char *mac, const char *kind,
                           const char **body, apr_size_t *len);
 
+/* ---- Generic access for the admin API -------------------------------- */
+
+/* Labels of the admin statements (see store.c for their SQL and columns). */
+#define POLYCOM_SQL_PHONE_LIST       "mod_polycom_phone_list"
+#define POLYCOM_SQL_PHONE_COUNT      "mod_polycom_phone_count"
+#define POLYCOM_SQL_PHONE_GET        "mod_polycom_phone_get"
+#define POLYCOM_SQL_PHONE_UPSERT     "mod_polycom_phone_upsert"
+#define POLYCOM_SQL_PHONE_DELETE     "mod_polycom_phone_delete"
+#define POLYCOM_SQL_SCOPE_PARAMS     "mod_polycom_scope_params"
+#define POLYCOM_SQL_SCOPE_CLEAR      "mod_polycom_scope_clear"
+#define POLYCOM_SQL_PARAM_INSERT     "mod_polycom_param_insert"
+#define POLYCOM_SQL_DISCOVERED_LIST  "mod_polycom_discovered_list"
+#define POLYCOM_SQL_DISCOVERED_DROP  "mod_polycom_discovered_drop"
+#define POLYCOM_SQL_CHECKIN_LIST     "mod_polycom_checkin_list"
+#define POLYCOM_SQL_LAST_FETCH       "mod_polycom_last_fetch"
+#define POLYCOM_SQL_UPLOAD_LIST      "mod_polycom_upload_list"
+#define POLYCOM_SQL_UPLOAD_DELETE    "mod_polycom_upload_delete"
+#define POLYCOM_SQL_LOG_DELETE       "mod_polycom_log_delete"
+#define POLYCOM_SQL_AUDIT_INSERT     "mod_polycom_audit_insert"
+#define POLYCOM_SQL_AUDIT_LIST       "mod_polycom_audit_list"
+
+/** Rows of a SELECT: an array of (const char **), one string per column
+ *  ("" for NULL), all in db->pool. Arguments: strings, NULL-terminated. */
+int polycom_store_select(polycom_db *db, const char *label,
+                         apr_array_header_t **rows, ...);
+
+/** Run a statement; *nrows (may be NULL) gets the rows it changed. */
+int polycom_store_exec(polycom_db *db, const char *label, int *nrows, ...);
+
+/** One transaction on db; every polycom_store_* call in between joins it.
+ *  polycom_store_finish commits, or rolls back when @a failed is set or a
+ *  statement inside failed. */
+int polycom_store_begin(polycom_db *db, apr_dbd_transaction_t **txn);
+int polycom_store_finish(polycom_db *db, apr_dbd_transaction_t *txn,
+                         int failed);
+
 #endif /* POLYCOM_STORE_H */

@@ -93,3 +93,13 @@ CREATE TABLE IF NOT EXISTS log_chunks (
     content  TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS log_chunks_mac_kind ON log_chunks (mac, kind, id);
+
+-- Every change made through the admin API: who, when, what.
+CREATE TABLE IF NOT EXISTS audit (
+    id       INTEGER PRIMARY KEY,
+    time_us  INTEGER NOT NULL,
+    admin    TEXT NOT NULL DEFAULT '',
+    action   TEXT NOT NULL,
+    target   TEXT NOT NULL DEFAULT '',
+    detail   TEXT NOT NULL DEFAULT ''
+);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <apr_lib.h>
+#include <apr_strings.h>
 
 #include "polycom_name.h"
 
@@ -105,4 +106,30 @@ const char *polycom_name_kind_label(polycom_file_kind kind)
     case POLYCOM_FILE_APP_LOG:        return "app-log";
     default:                          return "none";
     }
+}
+
+const char *polycom_name_file(apr_pool_t *pool, const char *mac,
+                              polycom_file_kind kind)
+{
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(name_suffixes) / sizeof(name_suffixes[0]); i++) {
+        if (name_suffixes[i].kind == kind) {
+            return apr_pstrcat(pool, mac, name_suffixes[i].suffix, NULL);
+        }
+    }
+    return NULL;
+}
+
+polycom_file_kind polycom_name_kind_from_label(const char *label)
+{
+    apr_size_t i;
+
+    for (i = 0; label && i < sizeof(name_suffixes) / sizeof(name_suffixes[0]);
+         i++) {
+        if (!strcmp(polycom_name_kind_label(name_suffixes[i].kind), label)) {
+            return name_suffixes[i].kind;
+        }
+    }
+    return POLYCOM_FILE_NONE;
 }

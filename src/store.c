@@ -74,6 +74,71 @@ static const polycom_statement store_statements[] = {
       " ORDER BY id DESC" },
     { ST_LOG_PRUNE,
       "DELETE FROM log_chunks WHERE mac = %s AND kind = %s AND id <= %s" },
+
+    /* The admin API. Optional filters are passed as '' when unused. */
+#define PHONE_COLUMNS "mac, model, site, label, enabled, last_seen_us," \
+                      " last_ip, last_file, last_status, last_model," \
+                      " last_firmware"
+#define PHONE_FILTER  " WHERE (%s = '' OR site = %s) AND (%s = '' OR model = %s)" \
+                      " AND (%s = '' OR last_seen_us IS NULL" \
+                      "      OR last_seen_us < %s)"
+    { POLYCOM_SQL_PHONE_LIST,
+      "SELECT " PHONE_COLUMNS " FROM phones" PHONE_FILTER
+      " ORDER BY mac LIMIT CAST(%s AS INTEGER)"
+      " OFFSET CAST(%s AS INTEGER)" },
+    { POLYCOM_SQL_PHONE_COUNT,
+      "SELECT count(*) FROM phones" PHONE_FILTER },
+    { POLYCOM_SQL_PHONE_GET,
+      "SELECT " PHONE_COLUMNS " FROM phones WHERE mac = %s" },
+    { POLYCOM_SQL_PHONE_UPSERT,
+      "INSERT INTO phones (mac, model, site, label, enabled, created_us)"
+      " VALUES (%s, %s, %s, %s, %s, %s)"
+      " ON CONFLICT (mac) DO UPDATE SET model = excluded.model,"
+      " site = excluded.site, label = excluded.label,"
+      " enabled = excluded.enabled" },
+    { POLYCOM_SQL_PHONE_DELETE,
+      "DELETE FROM phones WHERE mac = %s" },
+    { POLYCOM_SQL_SCOPE_PARAMS,
+      "SELECT name, value FROM params WHERE scope = %s AND scope_key = %s"
+      " ORDER BY name" },
+    { POLYCOM_SQL_SCOPE_CLEAR,
+      "DELETE FROM params WHERE scope = %s AND scope_key = %s" },
+    { POLYCOM_SQL_PARAM_INSERT,
+      "INSERT INTO params (scope, scope_key, name, value)"
+      " VALUES (%s, %s, %s, %s)" },
+    { POLYCOM_SQL_DISCOVERED_LIST,
+      "SELECT mac, first_seen_us, last_seen_us, last_ip, model, firmware,"
+      " requests FROM discovered"
+      " WHERE mac NOT IN (SELECT mac FROM phones)"
+      " ORDER BY last_seen_us DESC LIMIT CAST(%s AS INTEGER)"
+      " OFFSET CAST(%s AS INTEGER)" },
+    { POLYCOM_SQL_DISCOVERED_DROP,
+      "DELETE FROM discovered WHERE mac = %s" },
+    { POLYCOM_SQL_CHECKIN_LIST,
+      "SELECT id, time_us, mac, ip, method, file, status, bytes, etag,"
+      " family, model, firmware, stage, user_agent FROM checkins"
+      " WHERE (%s = '' OR mac = %s) AND time_us >= %s"
+      " ORDER BY id DESC LIMIT CAST(%s AS INTEGER)" },
+    { POLYCOM_SQL_LAST_FETCH,
+      "SELECT etag, time_us FROM checkins WHERE mac = %s AND file = %s"
+      " AND method = 'GET' AND status IN (200, 304)"
+      " ORDER BY id DESC LIMIT 1" },
+    { POLYCOM_SQL_UPLOAD_LIST,
+      "SELECT kind, size, time_us FROM uploads WHERE mac = %s"
+      " UNION ALL"
+      " SELECT kind, sum(size), max(time_us) FROM log_chunks WHERE mac = %s"
+      " GROUP BY kind ORDER BY 1" },
+    { POLYCOM_SQL_UPLOAD_DELETE,
+      "DELETE FROM uploads WHERE mac = %s AND kind = %s" },
+    { POLYCOM_SQL_LOG_DELETE,
+      "DELETE FROM log_chunks WHERE mac = %s AND kind = %s" },
+    { POLYCOM_SQL_AUDIT_INSERT,
+      "INSERT INTO audit (time_us, admin, action, target, detail)"
+      " VALUES (%s, %s, %s, %s, %s)" },
+    { POLYCOM_SQL_AUDIT_LIST,
+      "SELECT id, time_us, admin, action, target, detail FROM audit"
+      " ORDER BY id DESC LIMIT CAST(%s AS INTEGER)"
+      " OFFSET CAST(%s AS INTEGER)" },
 };
 
 const polycom_statement *polycom_store_statements(apr_size_t *count)
@@ -448,6 +513,91 @@ int polycom_store_log_append(polycom_db *db, const char *mac,
     }
     else {
         *created = old == NULL;
+    }
+    return store_end(db, txn, failed);
+}
+
+/* Gather NULL-terminated string arguments into an array. */
+static apr_array_header_t *store_args(apr_pool_t *pool, va_list ap)
+{
+    apr_array_header_t *values = apr_array_make(pool, 8,
+                                                sizeof(const char *));
+    const char *value;
+
+    while ((value = va_arg(ap, const char *)) != NULL) {
+        APR_ARRAY_PUSH(values, const char *) = value;
+    }
+    return values;
+}
+
+int polycom_store_select(polycom_db *db, const char *label,
+                         apr_array_header_t **rows, ...)
+{
+    apr_dbd_prepared_t *stmt = store_prepared(db, label);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    apr_array_header_t *args;
+    va_list ap;
+    int rv, ncols, i;
+
+    *rows = apr_array_make(db->pool, 16, sizeof(const char **));
+    if (!stmt) {
+        return -1;
+    }
+    va_start(ap, rows);
+    args = store_args(db->pool, ap);
+    va_end(ap);
+    rv = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, stmt, 0,
+                         args->nelts, (const char **)args->elts);
+    if (rv) {
+        return store_failed(db, label, rv);
+    }
+    ncols = apr_dbd_num_cols(db->driver, res);
+    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
+        const char **cols = apr_palloc(db->pool,
+                                       sizeof(const char *) * (ncols + 1));
+
+        for (i = 0; i < ncols; i++) {
+            cols[i] = store_column(db, row, i);
+        }
+        cols[ncols] = NULL;
+        APR_ARRAY_PUSH(*rows, const char **) = cols;
+    }
+    return 0;
+}
+
+int polycom_store_exec(polycom_db *db, const char *label, int *nrows, ...)
+{
+    apr_dbd_prepared_t *stmt = store_prepared(db, label);
+    apr_array_header_t *args;
+    va_list ap;
+    int rv, changed = 0;
+
+    if (!stmt) {
+        return -1;
+    }
+    va_start(ap, nrows);
+    args = store_args(db->pool, ap);
+    va_end(ap);
+    rv = apr_dbd_pquery(db->driver, db->pool, db->handle, &changed, stmt,
+                        args->nelts, (const char **)args->elts);
+    if (nrows) {
+        *nrows = changed;
+    }
+    return rv ? store_failed(db, label, rv) : 0;
+}
+
+int polycom_store_begin(polycom_db *db, apr_dbd_transaction_t **txn)
+{
+    return store_begin(db, txn);
+}
+
+int polycom_store_finish(polycom_db *db, apr_dbd_transaction_t *txn,
+                         int failed)
+{
+    if (failed) {
+        apr_dbd_transaction_mode_set(db->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
     }
     return store_end(db, txn, failed);
 }

@@ -1,10 +1,18 @@
 #!/bin/sh
-# Install the Debian packages mod_polycom needs to build, run and test,
-# when any is missing. Safe to run again: it does nothing when all are there.
+# Install what mod_polycom needs from Debian's archive (and, for the browser
+# test, playwright-core from the npm registry), when anything is missing.
+# Safe to run again: it does nothing when all is there.
+#   tools/deps.sh        building and `make run`
+#   tools/deps.sh test   plus the test suite's needs
 set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
 
-PACKAGES="apache2 apache2-dev libapache2-mod-perl2 libaprutil1-dbd-sqlite3
-sqlite3 libxml2-dev libxml2-utils libxml-libxml-perl pkg-config gcc make"
+PACKAGES="apache2 apache2-dev apache2-utils libaprutil1-dbd-sqlite3 sqlite3
+libxml2-dev libjansson-dev libcsv-dev pkg-config gcc make"
+if [ "${1:-}" = test ]; then
+    PACKAGES="$PACKAGES libapache2-mod-perl2 libxml-libxml-perl libxml2-utils
+chromium nodejs"
+fi
 
 missing=""
 for p in $PACKAGES; do
@@ -14,15 +22,27 @@ for p in $PACKAGES; do
         *) missing="$missing $p" ;;
     esac
 done
-[ -z "$missing" ] && exit 0
-
-if [ "$(id -u)" != 0 ]; then
-    echo "deps: missing Debian packages:$missing" >&2
-    echo "deps: run as root, or: apt-get install$missing" >&2
-    exit 1
+if [ "${1:-}" = test ] && ! command -v npm >/dev/null 2>&1; then
+    missing="$missing npm"
 fi
-echo "deps: installing$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing
+
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps: missing Debian packages:$missing" >&2
+        echo "deps: run as root, or: apt-get install$missing" >&2
+        exit 1
+    fi
+    echo "deps: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# The browser test's driver, at the version package-lock.json pins; it
+# drives Debian's Chromium and downloads no browser of its own.
+if [ "${1:-}" = test ] \
+   && [ ! -d "$top/t/browser/node_modules/playwright-core" ]; then
+    echo "deps: installing playwright-core into t/browser"
+    (cd "$top/t/browser" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -8,11 +8,20 @@ user=www-data
 
 mkdir -p "$RUNDIR/htdocs/prov"
 chmod 755 "$RUNDIR" "$RUNDIR/htdocs" "$RUNDIR/htdocs/prov"
-if [ ! -f "$RUNDIR/polycom.db" ]; then
-    sqlite3 "$RUNDIR/polycom.db" ".read $top/sql/sqlite.sql" >/dev/null
+# The schema is idempotent (CREATE ... IF NOT EXISTS): applying it again
+# brings a database from an older checkout up to date.
+new_db=0
+[ -f "$RUNDIR/polycom.db" ] || new_db=1
+sqlite3 "$RUNDIR/polycom.db" ".read $top/sql/sqlite.sql" >/dev/null
+if [ "$new_db" = 1 ]; then
     sqlite3 "$RUNDIR/polycom.db" ".read $top/sql/demo.sql"
     echo "run: demo database created at $RUNDIR/polycom.db"
 fi
+mkdir -p "$RUNDIR/htdocs/admin"
+cp "$top"/admin-ui/* "$RUNDIR/htdocs/admin/"
+chmod 755 "$RUNDIR/htdocs/admin"
+htpasswd -cbB "$RUNDIR/admin.htpasswd" admin admin-demo 2>/dev/null
+chmod 644 "$RUNDIR/admin.htpasswd"
 [ -f "$RUNDIR/htdocs/prov/sip.ld" ] \
     || echo "demo firmware placeholder" > "$RUNDIR/htdocs/prov/sip.ld"
 if [ "$(id -u)" = 0 ]; then
@@ -32,5 +41,8 @@ run: serving http://127.0.0.1:8080/prov/ (Ctrl-C to stop). Try:
        http://127.0.0.1:8080/prov/0004f2e62aa4.cfg
   curl http://127.0.0.1:8080/prov/0004f2e62aa4-settings.cfg
   sqlite3 $RUNDIR/polycom.db 'SELECT * FROM checkins'
+Dashboard and admin API (user admin, password admin-demo):
+  http://127.0.0.1:8080/admin/
+  curl -u admin:admin-demo http://127.0.0.1:8080/admin/phones
 MSG
 exec /usr/sbin/apache2 -f "$RUNDIR/httpd.conf" -DFOREGROUND

@@ -1,0 +1,49 @@
+/**
+ * @file polycom_metrics.h
+ * @brief Counters shared by every child of a server, rendered in the
+ *        Prometheus text format (pure C: APR only).
+ *
+ * The structure lives in shared memory made before the children fork; it
+ * is only ever changed with atomic operations, so no lock is needed.
+ * Counters start from zero when httpd starts or restarts.
+ */
+#ifndef POLYCOM_METRICS_H
+#define POLYCOM_METRICS_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+
+#include "polycom_name.h"
+
+#define POLYCOM_METRICS_KINDS    (POLYCOM_FILE_APP_LOG + 1)
+#define POLYCOM_METRICS_STATUSES 14
+#define POLYCOM_METRICS_BUCKETS  11
+
+typedef struct {
+    apr_uint32_t requests[POLYCOM_METRICS_KINDS][POLYCOM_METRICS_STATUSES];
+    apr_uint32_t unknown_mac;
+    apr_uint32_t checkin_failures;
+    apr_uint32_t db_errors;
+    apr_uint64_t upload_bytes;
+    apr_uint32_t generation_buckets[POLYCOM_METRICS_BUCKETS];
+    apr_uint64_t generation_usec;
+    apr_uint32_t generation_count;
+} polycom_metrics;
+
+/** Set every counter to zero. */
+void polycom_metrics_init(polycom_metrics *m);
+
+void polycom_metrics_request(polycom_metrics *m, polycom_file_kind kind,
+                             int status);
+void polycom_metrics_unknown_mac(polycom_metrics *m);
+void polycom_metrics_checkin_failure(polycom_metrics *m);
+void polycom_metrics_db_error(polycom_metrics *m);
+void polycom_metrics_upload_bytes(polycom_metrics *m, apr_off_t bytes);
+void polycom_metrics_generation(polycom_metrics *m,
+                                apr_interval_time_t elapsed);
+
+/** The Prometheus text exposition of @a m. */
+const char *polycom_metrics_render(apr_pool_t *pool,
+                                   const polycom_metrics *m);
+
+#endif /* POLYCOM_METRICS_H */

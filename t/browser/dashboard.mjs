@@ -1,0 +1,51 @@
+// Open the dashboard in Debian's headless Chromium, as an admin would, and
+// report what the page shows as JSON on stdout. Usage:
+//   node dashboard.mjs <url> <user> <password> <screenshot.png>
+import { chromium } from 'playwright-core';
+
+const [url, username, password, screenshot] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update',
+         '--disable-sync'],
+});
+try {
+  const context = await browser.newContext({
+    httpCredentials: { username, password },
+    viewport: { width: 1280, height: 900 },
+  });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(String(err)));
+  await page.goto(url);
+  await page.waitForSelector('body[data-loaded]', { timeout: 15000 });
+  const rows = await page.$$eval('#phones tbody tr', (trs) => trs.map((tr) => ({
+    mac: tr.dataset.mac,
+    cells: [...tr.children].map((td) => td.textContent),
+    stale: tr.classList.contains('stale'),
+    background: getComputedStyle(tr.children[0]).backgroundColor,
+  })));
+  const discovered = await page.$$eval('#discovered tbody tr',
+    (trs) => trs.map((tr) => tr.children[0].textContent));
+  const summary = await page.textContent('#summary');
+  // Open one phone: its check-ins and its config preview.
+  let preview = '';
+  let checkins = 0;
+  const fresh = rows.find((r) => !r.stale);
+  if (fresh) {
+    await page.click(`#phones tr[data-mac="${fresh.mac}"]`);
+    await page.waitForFunction(
+      () => document.getElementById('preview').textContent.length > 0,
+      null, { timeout: 15000 });
+    preview = await page.textContent('#preview');
+    checkins = await page.$$eval('#checkins tbody tr', (trs) => trs.length);
+  }
+  await page.screenshot({ path: screenshot, fullPage: true });
+  console.log(JSON.stringify({
+    loaded: await page.getAttribute('body', 'data-loaded'),
+    summary, rows, discovered, preview, checkins, errors,
+  }));
+} finally {
+  await browser.close();
+}
