@@ -15,7 +15,8 @@ APR_LIBS   = $(shell apr-1-config --link-ld --libs) \
 
 # The pure parts: no httpd headers, linked into the module and the tests.
 PURE_SRC = src/name.c src/useragent.c src/render.c src/ucs_elements.c \
-           src/upload.c src/store.c src/admin.c src/metrics.c
+           src/upload.c src/store.c src/admin.c src/metrics.c \
+           src/reprovision.c src/sip.c src/notify.c src/resync.c
 HEADERS  = $(wildcard include/*.h)
 MODULE   = .libs/mod_polycom.so
 UNIT     = t/unit/test_name t/unit/test_useragent t/unit/test_render \

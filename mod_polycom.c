@@ -22,12 +22,15 @@
 #include "util_script.h"
 
 #include "apr_shm.h"
+#include "mod_watchdog.h"
 
 #include "polycom_admin.h"
 #include "polycom_metrics.h"
 #include "polycom_name.h"
 #include "polycom_private.h"
 #include "polycom_render.h"
+#include "polycom_resync.h"
+#include "polycom_reprovision.h"
 #include "polycom_store.h"
 #include "polycom_upload.h"
 #include "polycom_useragent.h"
@@ -43,6 +46,11 @@
 #define POLYCOM_DEFAULT_LOG_KEEP      (1024 * 1024)
 #define POLYCOM_DEFAULT_LOG_DAYS      30
 #define POLYCOM_SIZE_MAX              (64 * 1024 * 1024)
+#define POLYCOM_DEFAULT_RESYNC_RATE   60     /* NOTIFYs per minute */
+#define POLYCOM_DEFAULT_RESYNC_NET    10     /* per minute per network */
+#define POLYCOM_DEFAULT_SIP_T1_MS     500    /* RFC 3261 T1 */
+#define POLYCOM_WATCHDOG_NAME         "mod_polycom_resync"
+#define POLYCOM_WATCHDOG_INTERVAL     apr_time_from_msec(200)
 
 /* ------------------------------------------------------------------ */
 /* Configuration                                                       */
@@ -61,6 +69,9 @@ typedef struct {
     int admin;                           /* -1: unset (off)              */
     const char *admin_base;              /* the <Location> of PolycomAdmin */
     const char *preview_base;            /* NULL: unset (/prov)          */
+    int resync_rate;                     /* -1: unset (60 per minute)    */
+    int resync_per_network;              /* -1: unset (10 per minute)    */
+    int sip_t1_ms;                       /* -1: unset (500 ms)           */
 } polycom_dir_conf;
 
 typedef struct {
@@ -76,6 +87,7 @@ typedef struct {
     const char *etag;         /* of the body served, "" if none           */
     int unknown_phone;        /* a lookup found no such phone             */
     apr_off_t bytes_in;       /* size of a stored upload                  */
+    apr_int64_t delivered_target; /* served this reprovisioning target     */
     const char *admin_path;   /* an admin API request: the resource path  */
     int db_unavailable;       /* already logged: skip the check-in        */
 } polycom_request;
@@ -106,6 +118,9 @@ static void *polycom_create_dir_conf(apr_pool_t *p, char *dir)
     conf->log_keep = -1;
     conf->log_days = -1;
     conf->admin = -1;
+    conf->resync_rate = -1;
+    conf->resync_per_network = -1;
+    conf->sip_t1_ms = -1;
     conf->model_firmware = apr_array_make(p, 4,
                                           sizeof(polycom_model_firmware));
     return conf;
@@ -165,6 +180,13 @@ static void *polycom_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     conf->admin_base = add->admin != -1 ? add->admin_base : base->admin_base;
     conf->preview_base = add->preview_base ? add->preview_base
                                            : base->preview_base;
+    conf->resync_rate = add->resync_rate != -1 ? add->resync_rate
+                                               : base->resync_rate;
+    conf->resync_per_network = add->resync_per_network != -1
+                               ? add->resync_per_network
+                               : base->resync_per_network;
+    conf->sip_t1_ms = add->sip_t1_ms != -1 ? add->sip_t1_ms
+                                           : base->sip_t1_ms;
     return conf;
 }
 
@@ -205,6 +227,24 @@ static apr_off_t polycom_conf_upload_limit(const polycom_dir_conf *conf,
     }
     return conf->upload_limit != -1 ? conf->upload_limit
                                     : POLYCOM_DEFAULT_UPLOAD_LIMIT;
+}
+
+static polycom_resync_pacing polycom_conf_pacing(const polycom_dir_conf *conf)
+{
+    polycom_resync_pacing pacing;
+
+    pacing.per_minute = conf->resync_rate != -1
+                        ? conf->resync_rate : POLYCOM_DEFAULT_RESYNC_RATE;
+    pacing.per_network = conf->resync_per_network != -1
+                         ? conf->resync_per_network
+                         : POLYCOM_DEFAULT_RESYNC_NET;
+    return pacing;
+}
+
+static apr_interval_time_t polycom_conf_sip_t1(const polycom_dir_conf *conf)
+{
+    return apr_time_from_msec(conf->sip_t1_ms != -1
+                              ? conf->sip_t1_ms : POLYCOM_DEFAULT_SIP_T1_MS);
 }
 
 static polycom_log_retention polycom_conf_log_retention(
@@ -432,6 +472,27 @@ static const char *polycom_set_size(cmd_parms *cmd, void *dconf,
     return err ? err : polycom_parse_size(cmd, arg, field);
 }
 
+/* A whole number within [min, max] into the int at cmd->info. */
+static const char *polycom_set_count(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    int *field = (int *)((char *)dconf + (apr_size_t)cmd->info);
+    const char *err = polycom_check_context(cmd);
+    char *end;
+    long n;
+
+    if (err) {
+        return err;
+    }
+    n = strtol(arg, &end, 10);
+    if (end == arg || *end || n < 1 || n > 100000) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a whole number "
+                            "from 1 to 100000", cmd->cmd->name, arg);
+    }
+    *field = (int)n;
+    return NULL;
+}
+
 /* PolycomLogRetention <size> [<days>] */
 static const char *polycom_set_log_retention(cmd_parms *cmd, void *dconf,
                                              const char *size,
@@ -472,6 +533,18 @@ static const command_rec polycom_cmds[] = {
     AP_INIT_TAKE1("PolycomAdminPreview", polycom_set_preview_base, NULL,
                   ACCESS_CONF, "URL path of the provisioning location the "
                   "admin API previews files from (default /prov)"),
+    AP_INIT_TAKE1("PolycomResyncRate", polycom_set_count,
+                  (void *)APR_OFFSETOF(polycom_dir_conf, resync_rate),
+                  RSRC_CONF | ACCESS_CONF, "SIP NOTIFY check-syncs per "
+                  "minute, overall (default 60)"),
+    AP_INIT_TAKE1("PolycomResyncPerNetwork", polycom_set_count,
+                  (void *)APR_OFFSETOF(polycom_dir_conf, resync_per_network),
+                  RSRC_CONF | ACCESS_CONF, "SIP NOTIFY check-syncs per "
+                  "minute to one /24 network or host (default 10)"),
+    AP_INIT_TAKE1("PolycomSipTimerT1", polycom_set_count,
+                  (void *)APR_OFFSETOF(polycom_dir_conf, sip_t1_ms),
+                  RSRC_CONF | ACCESS_CONF, "RFC 3261 T1 in milliseconds for "
+                  "NOTIFY retransmissions (default 500; timeout 64*T1)"),
     AP_INIT_FLAG("PolycomUploads", polycom_set_uploads, NULL, ACCESS_CONF,
                  "On to accept the phones' PUT of logs, overrides, "
                  "directories and call lists"),
@@ -634,20 +707,27 @@ static int polycom_find_phone(request_rec *r, polycom_request *req,
     return OK;
 }
 
+/* The master: the reprovisioning stanza's file first when a move is under
+ * way (the first file wins on the phone), then the settings. */
 static polycom_master_spec *polycom_master_for(request_rec *r,
                                                const polycom_dir_conf *conf,
-                                               const char *mac)
+                                               const char *mac,
+                                               int reprovisioning)
 {
     polycom_master_spec *spec = apr_pcalloc(r->pool, sizeof(*spec));
-    apr_array_header_t *files = apr_array_make(r->pool, 1,
+    apr_array_header_t *files = apr_array_make(r->pool, 2,
                                                sizeof(const char *));
     apr_array_header_t *models = apr_array_make(r->pool,
                                                 conf->model_firmware->nelts,
                                                 sizeof(polycom_model_firmware));
     int i;
 
+    if (reprovisioning) {
+        APR_ARRAY_PUSH(files, const char *) =
+            polycom_name_file(r->pool, mac, POLYCOM_FILE_DEVICE);
+    }
     APR_ARRAY_PUSH(files, const char *) =
-        apr_pstrcat(r->pool, mac, POLYCOM_SETTINGS_SUFFIX, NULL);
+        polycom_name_file(r->pool, mac, POLYCOM_FILE_SETTINGS);
     for (i = 0; i < conf->model_firmware->nelts; i++) {
         const polycom_model_firmware *mf =
             &APR_ARRAY_IDX(conf->model_firmware, i, polycom_model_firmware);
@@ -669,38 +749,62 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
 {
     polycom_db db;
     polycom_phone *phone = NULL;
+    polycom_reprovision_target target;
     apr_array_header_t *params;
     const char *error = NULL;
     apr_time_t start = apr_time_now();
-    int status;
+    int status, moving;
 
-    if (req->name.kind == POLYCOM_FILE_MASTER && req->name.is_default) {
-        status = polycom_render_master(r->pool, polycom_master_for(r, conf,
-                                       req->name.mac), body, len, &error);
+    status = polycom_db_open(r, req, &db);
+    if (status != OK) {
+        return status;
     }
-    else {
-        status = polycom_db_open(r, req, &db);
+    if (!req->name.is_default) {
+        status = polycom_find_phone(r, req, &db, &phone);
         if (status != OK) {
             return status;
         }
-        if (!req->name.is_default) {
-            status = polycom_find_phone(r, req, &db, &phone);
-            if (status != OK) {
-                return status;
-            }
+    }
+    if (req->name.kind != POLYCOM_FILE_SETTINGS
+        && polycom_store_reprovision(&db, phone ? phone->mac : "",
+                                     phone ? phone->site : "",
+                                     r->request_time, &target) < 0) {
+        return polycom_db_failed(r, &db);
+    }
+    moving = req->name.kind != POLYCOM_FILE_SETTINGS && target.id
+             && strcmp(target.state, "confirmed");
+
+    if (req->name.kind == POLYCOM_FILE_MASTER) {
+        status = polycom_render_master(r->pool, polycom_master_for(r, conf,
+                                       req->name.mac, moving), body, len,
+                                       &error);
+    }
+    else if (req->name.kind == POLYCOM_FILE_DEVICE) {
+        polycom_reprovision stanza;
+
+        if (!moving) {
+            return HTTP_NOT_FOUND;      /* no move under way for it */
         }
-        if (req->name.kind == POLYCOM_FILE_MASTER) {
-            status = polycom_render_master(r->pool, polycom_master_for(r,
-                                           conf, req->name.mac), body, len,
-                                           &error);
+        stanza.server = target.server;
+        stanza.server_type = target.server_type;
+        stanza.boot_server = target.boot_server;
+        stanza.user = target.user;
+        stanza.password = target.password;
+        /* Credentials go to a known phone only, never into the files that
+         * every unknown phone may read. */
+        status = polycom_render_config(r->pool,
+                                       polycom_reprovision_params(r->pool,
+                                           &stanza, phone != NULL),
+                                       body, len, &error);
+        if (phone) {
+            req->delivered_target = target.id;
         }
-        else if (polycom_store_params(&db, phone, &params) < 0) {
-            return polycom_db_failed(r, &db);
-        }
-        else {
-            status = polycom_render_config(r->pool, params, body, len,
-                                           &error);
-        }
+    }
+    else if (polycom_store_params(&db, phone, &params) < 0) {
+        return polycom_db_failed(r, &db);
+    }
+    else {
+        status = polycom_render_config(r->pool, params, body, len, &error);
     }
     if (status != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00005)
@@ -1065,6 +1169,7 @@ static int polycom_admin_handler(request_rec *r)
     in.content_type = apr_table_get(r->headers_in, "Content-Type");
     in.user = r->user ? r->user : "";
     in.now = r->request_time;
+    in.pacing = polycom_conf_pacing(conf);
     polycom_admin_handle(&in, &out);
     if (out.db_failed) {
         polycom_metrics_db_error(polycom_metrics_get());
@@ -1082,6 +1187,24 @@ static int polycom_admin_handler(request_rec *r)
 /* ------------------------------------------------------------------ */
 /* Check-ins                                                           */
 /* ------------------------------------------------------------------ */
+
+/* Where this request reached us, as a reprovisioning target names a
+ * server: "host[:port]/path" of the directory the file was asked from. */
+static const char *polycom_server_address(request_rec *r)
+{
+    const char *host = apr_table_get(r->headers_in, "Host");
+    const char *slash = strrchr(r->uri, '/');
+    char *address;
+
+    if (!host || !slash) {
+        return NULL;
+    }
+    address = apr_pstrdup(r->pool, host);
+    ap_str_tolower(address);
+    return apr_pstrcat(r->pool, address,
+                       apr_pstrmemdup(r->pool, r->uri,
+                                      (apr_size_t)(slash - r->uri)), NULL);
+}
 
 /* Runs after the response is sent, so the row holds the final status and
  * byte count. A failed write is logged and never affects the phone. */
@@ -1143,6 +1266,9 @@ static int polycom_log_transaction(request_rec *r)
         checkin.user_agent = "";
     }
     checkin.unknown_phone = req->unknown_phone;
+    checkin.delivered_target = r->status == HTTP_OK ? req->delivered_target
+                                                    : 0;
+    checkin.server_address = polycom_server_address(r);
     if (polycom_store_checkin(&db, &checkin) < 0) {
         polycom_metrics_checkin_failure(polycom_metrics_get());
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00008)
@@ -1156,11 +1282,103 @@ static int polycom_log_transaction(request_rec *r)
 /* Hooks                                                               */
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* The resync worker                                                   */
+/* ------------------------------------------------------------------ */
+
+static ap_dbd_t *(*polycom_dbd_open)(apr_pool_t *, server_rec *) = NULL;
+static void (*polycom_dbd_close)(server_rec *, ap_dbd_t *) = NULL;
+
+/* Runs every 200 ms in one child of the server (a singleton watchdog):
+ * sends the due NOTIFYs one by one. The database decides which node sends
+ * a job, so several nodes may share one queue. */
+static apr_status_t polycom_resync_tick(int state, void *data,
+                                        apr_pool_t *pool)
+{
+    server_rec *s = data;
+    const polycom_dir_conf *conf = ap_get_module_config(s->lookup_defaults,
+                                                        &polycom_module);
+    apr_interval_time_t t1 = polycom_conf_sip_t1(conf);
+    apr_pool_t *work;
+    ap_dbd_t *dbd;
+    polycom_db db;
+    int worked = 1, sent = 0;
+
+    if (state != AP_WATCHDOG_STATE_RUNNING || !polycom_dbd_open) {
+        return APR_SUCCESS;
+    }
+    apr_pool_create(&work, pool);
+    apr_pool_tag(work, "polycom_resync");
+    dbd = polycom_dbd_open(work, s);
+    if (!dbd) {
+        apr_pool_destroy(work);
+        return APR_SUCCESS;             /* mod_dbd logged why */
+    }
+    db.driver = dbd->driver;
+    db.handle = dbd->handle;
+    db.prepared = dbd->prepared;
+    db.pool = work;
+    while (worked && sent < 20) {
+        db.error = NULL;
+        if (polycom_resync_work_one(&db, s->server_hostname
+                                         ? s->server_hostname : "",
+                                    apr_time_now(), t1,
+                                    t1 * 8 > apr_time_from_sec(4)
+                                    ? t1 * 8 : apr_time_from_sec(4),
+                                    &worked) < 0) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCLOGNO(00017)
+                         "resync queue: %s",
+                         db.error ? db.error : "database error");
+            break;
+        }
+        sent += worked;
+    }
+    polycom_dbd_close(s, dbd);
+    apr_pool_destroy(work);
+    return APR_SUCCESS;
+}
+
+static void polycom_start_worker(apr_pool_t *pconf, server_rec *s)
+{
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *get_instance =
+        APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *register_callback =
+        APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+    polycom_server_conf *sconf = ap_get_module_config(s->module_config,
+                                                      &polycom_module);
+    ap_watchdog_t *watchdog;
+    apr_status_t rv;
+
+    polycom_dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    polycom_dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    if (!sconf->statements_prepared || !polycom_dbd_open) {
+        return;                 /* no provisioning here: nothing to send */
+    }
+    if (!get_instance || !register_callback) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PCLOGNO(00018)
+                     "mod_watchdog is not loaded: queued resyncs will not "
+                     "be sent by this server");
+        return;
+    }
+    rv = get_instance(&watchdog, POLYCOM_WATCHDOG_NAME, 0, 1, pconf);
+    if (rv == APR_SUCCESS) {
+        rv = register_callback(watchdog, POLYCOM_WATCHDOG_INTERVAL, s,
+                               polycom_resync_tick);
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PCLOGNO(00019)
+                     "cannot start the resync worker");
+    }
+}
+
 static int polycom_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                apr_pool_t *ptemp, server_rec *s)
 {
     apr_shm_t *shm;
     apr_status_t rv;
+
+    /* One worker, for the main server's database. */
+    polycom_start_worker(pconf, s);
 
     /* Once per process; libxml2 must never be cleaned up by a module,
      * since other modules in the same process may use it. */

@@ -15,6 +15,7 @@
 #include <apr_tables.h>
 #include <apr_time.h>
 
+#include "polycom_resync.h"
 #include "polycom_store.h"
 
 /** Longest body the API reads, and longest import. */
@@ -35,6 +36,7 @@ typedef struct {
     apr_size_t len;
     const char *user;          /* the authenticated admin, or "" */
     apr_time_t now;
+    polycom_resync_pacing pacing;  /* for resync requests */
 } polycom_admin_request;
 
 typedef struct {

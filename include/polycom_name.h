@@ -22,7 +22,8 @@ typedef enum {
     POLYCOM_FILE_CALLS,           /* <mac>-calls.xml                       */
     POLYCOM_FILE_LICENSE,         /* <mac>-license.cfg                     */
     POLYCOM_FILE_BOOT_LOG,        /* <mac>-boot.log                        */
-    POLYCOM_FILE_APP_LOG          /* <mac>-app.log                         */
+    POLYCOM_FILE_APP_LOG,         /* <mac>-app.log                         */
+    POLYCOM_FILE_DEVICE           /* <mac>-device.cfg (reprovisioning)     */
 } polycom_file_kind;
 
 /** A parsed file name: what it is, and whose. */

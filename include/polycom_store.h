@@ -71,6 +71,11 @@ typedef struct {
      *  recorded as discovered. Otherwise the phone's last-seen summary is
      *  updated (a no-op for a MAC the table does not hold). */
     int unknown_phone;
+    /** Non-zero: this request delivered the reprovisioning stanza of that
+     *  target to the phone. */
+    apr_int64_t delivered_target;
+    /** "host[:port]/path" this request reached, to confirm a move. */
+    const char *server_address;
 } polycom_checkin;
 
 /** Record a check-in and the phone's last-seen summary in one transaction. */
@@ -107,6 +112,28 @@ int polycom_store_log_append(polycom_db *db, const char *mac,
 int polycom_store_log_get(polycom_db *db, const char *mac, const char *kind,
                           const char **body, apr_size_t *len);
 
+/** The reprovisioning target that applies to a phone now. */
+typedef struct {
+    apr_int64_t id;             /* 0: none applies */
+    const char *server;
+    const char *server_type;
+    const char *boot_server;
+    const char *user;
+    const char *password;
+    const char *scope;
+    const char *scope_key;
+    const char *deadline_us;    /* "" when none */
+    const char *state;          /* pending, delivered or confirmed */
+    const char *delivered_us;
+    const char *confirmed_us;
+} polycom_reprovision_target;
+
+/** The target for @a mac ("" for phones the database does not know) in
+ *  @a site; target->id is 0 when none applies at @a now. */
+int polycom_store_reprovision(polycom_db *db, const char *mac,
+                              const char *site, apr_time_t now,
+                              polycom_reprovision_target *target);
+
 /* ---- Generic access for the admin API -------------------------------- */
 
 /* Labels of the admin statements (see store.c for their SQL and columns). */
@@ -127,6 +154,23 @@ int polycom_store_log_get(polycom_db *db, const char *mac, const char *kind,
 #define POLYCOM_SQL_LOG_DELETE       "mod_polycom_log_delete"
 #define POLYCOM_SQL_AUDIT_INSERT     "mod_polycom_audit_insert"
 #define POLYCOM_SQL_AUDIT_LIST       "mod_polycom_audit_list"
+#define POLYCOM_SQL_REPROV_ACTIVE    "mod_polycom_reprov_active"
+#define POLYCOM_SQL_REPROV_INSERT    "mod_polycom_reprov_insert"
+#define POLYCOM_SQL_REPROV_DELETE    "mod_polycom_reprov_delete"
+#define POLYCOM_SQL_REPROV_PRUNE     "mod_polycom_reprov_prune"
+#define POLYCOM_SQL_REPROV_LIST      "mod_polycom_reprov_list"
+#define POLYCOM_SQL_REPROV_FLEET     "mod_polycom_reprov_fleet"
+#define POLYCOM_SQL_RESYNC_LAST_ALL  "mod_polycom_resync_last_all"
+#define POLYCOM_SQL_RESYNC_LAST_NET  "mod_polycom_resync_last_net"
+#define POLYCOM_SQL_RESYNC_INSERT    "mod_polycom_resync_insert"
+#define POLYCOM_SQL_RESYNC_TARGET    "mod_polycom_resync_target"
+#define POLYCOM_SQL_SITE_MACS        "mod_polycom_site_macs"
+#define POLYCOM_SQL_ALL_MACS         "mod_polycom_all_macs"
+#define POLYCOM_SQL_RESYNC_JOBS      "mod_polycom_resync_jobs"
+#define POLYCOM_SQL_RESYNC_DUE       "mod_polycom_resync_due"
+#define POLYCOM_SQL_RESYNC_CLAIM     "mod_polycom_resync_claim"
+#define POLYCOM_SQL_RESYNC_CREDS     "mod_polycom_resync_creds"
+#define POLYCOM_SQL_RESYNC_FINISH    "mod_polycom_resync_finish"
 
 /** Rows of a SELECT: an array of (const char **), one string per column
  *  ("" for NULL), all in db->pool. Arguments: strings, NULL-terminated. */

@@ -20,6 +20,8 @@ CREATE TABLE IF NOT EXISTS phones (
     label         TEXT NOT NULL DEFAULT '',
     enabled       INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
     created_us    INTEGER NOT NULL DEFAULT 0,
+    -- where SIP NOTIFY goes ("host" or "host:port"); '' = last_ip:5060
+    sip_address   TEXT NOT NULL DEFAULT '',
     -- last-seen summary, kept current by every check-in of this phone
     last_seen_us  INTEGER,
     last_ip       TEXT,
@@ -103,3 +105,58 @@ CREATE TABLE IF NOT EXISTS audit (
     target   TEXT NOT NULL DEFAULT '',
     detail   TEXT NOT NULL DEFAULT ''
 );
+
+-- Reprovisioning: move phones to another provisioning server. A target
+-- applies to one phone, a site, or the whole fleet (the most specific
+-- wins); server_address is the target without scheme and credentials
+-- ("host[:port]/path"), to recognise a check-in at the target.
+CREATE TABLE IF NOT EXISTS reprovision (
+    id             INTEGER PRIMARY KEY,
+    scope          TEXT NOT NULL CHECK (scope IN ('phone', 'site', 'fleet')),
+    scope_key      TEXT NOT NULL DEFAULT '',
+    server         TEXT NOT NULL,
+    server_address TEXT NOT NULL,
+    server_type    TEXT NOT NULL,
+    boot_server    TEXT NOT NULL,
+    prov_user      TEXT NOT NULL DEFAULT '',
+    prov_password  TEXT NOT NULL DEFAULT '',
+    deadline_us    INTEGER,
+    created_us     INTEGER NOT NULL,
+    admin          TEXT NOT NULL DEFAULT '',
+    UNIQUE (scope, scope_key)
+);
+
+-- Each phone's move: delivered when it fetched the stanza, confirmed when
+-- it checked in at the target (it is then never served the stanza again).
+CREATE TABLE IF NOT EXISTS reprovision_state (
+    mac           TEXT NOT NULL,
+    target_id     INTEGER NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('delivered', 'confirmed')),
+    delivered_us  INTEGER,
+    confirmed_us  INTEGER,
+    PRIMARY KEY (mac, target_id)
+);
+
+-- SIP NOTIFY check-sync jobs, worked by one background task per node;
+-- a node claims a job by moving it from queued to sending.
+CREATE TABLE IF NOT EXISTS resync_queue (
+    id             INTEGER PRIMARY KEY,
+    mac            TEXT NOT NULL,
+    reboot         INTEGER NOT NULL DEFAULT 0,
+    host           TEXT NOT NULL,
+    port           INTEGER NOT NULL,
+    network        TEXT NOT NULL,
+    not_before_us  INTEGER NOT NULL,
+    state          TEXT NOT NULL DEFAULT 'queued'
+                   CHECK (state IN ('queued', 'sending', 'done', 'failed')),
+    claimed_by     TEXT NOT NULL DEFAULT '',
+    claimed_us     INTEGER,
+    created_us     INTEGER NOT NULL,
+    admin          TEXT NOT NULL DEFAULT '',
+    status         INTEGER,
+    reason         TEXT NOT NULL DEFAULT '',
+    transmissions  INTEGER NOT NULL DEFAULT 0,
+    challenged     INTEGER NOT NULL DEFAULT 0,
+    finished_us    INTEGER
+);
+CREATE INDEX IF NOT EXISTS resync_queue_due ON resync_queue (state, not_before_us);

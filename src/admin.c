@@ -20,6 +20,7 @@
 #include "polycom_admin.h"
 #include "polycom_name.h"
 #include "polycom_render.h"
+#include "polycom_reprovision.h"
 #include "polycom_upload.h"
 
 #define ADMIN_VALUE_MAX   4096
@@ -41,6 +42,7 @@ typedef struct {
     const char *model;
     const char *site;
     const char *label;
+    const char *sip_address;
     int enabled;
     apr_array_header_t *params;      /* polycom_param */
 } admin_phone;
@@ -591,10 +593,10 @@ static json_t *admin_phone_json(const polycom_admin_request *in,
     if (!up_to_date) {
         return NULL;
     }
-    phone = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o}", "mac", row[0],
+    phone = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:s}", "mac", row[0],
                       "model", row[1], "site", row[2], "label", row[3],
                       "enabled", !strcmp(row[4], "1"),
-                      "up_to_date", up_to_date);
+                      "up_to_date", up_to_date, "sip_address", row[11]);
     if (!phone) {
         return NULL;
     }
@@ -668,6 +670,28 @@ static void admin_phone_list(const polycom_admin_request *in,
     admin_json(in->pool, out, 200, result);
 }
 
+/* The move that applies to a phone, with its state; JSON null if none. */
+static json_t *admin_reprovision_json(const polycom_admin_request *in,
+                                      const char *mac, const char *site)
+{
+    polycom_reprovision_target t;
+
+    if (polycom_store_reprovision(in->db, mac, site, in->now, &t) < 0) {
+        return NULL;
+    }
+    if (!t.id) {
+        return json_null();
+    }
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o}",
+                     "scope", t.scope, "key", t.scope_key,
+                     "server", t.server, "type", t.server_type,
+                     "boot_server", t.boot_server, "user", t.user,
+                     "deadline", admin_time_json(in->pool, t.deadline_us),
+                     "state", t.state,
+                     "delivered", admin_time_json(in->pool, t.delivered_us),
+                     "confirmed", admin_time_json(in->pool, t.confirmed_us));
+}
+
 /* The full resource of one phone; NULL with *found 0 when there is none. */
 static json_t *admin_phone_resource(const polycom_admin_request *in,
                                     const char *mac, int *found)
@@ -687,9 +711,17 @@ static json_t *admin_phone_resource(const polycom_admin_request *in,
     *found = 1;
     phone = admin_phone_json(in, APR_ARRAY_IDX(rows, 0, const char **));
     if (phone) {
+        json_t *move = admin_reprovision_json(in, mac,
+            APR_ARRAY_IDX(rows, 0, const char **)[2]);
+
         json_object_set_new(phone, "lines", admin_lines_json(in->pool,
                                                              params));
         json_object_set_new(phone, "params", admin_params_json(params, 1));
+        if (!move) {
+            json_decref(phone);
+            return NULL;
+        }
+        json_object_set_new(phone, "reprovision", move);
     }
     return admin_own(in->pool, phone);
 }
@@ -699,8 +731,11 @@ static int admin_phone_from_json(apr_pool_t *pool, json_t *object,
                                  const char *mac, admin_phone *phone,
                                  admin_error *err)
 {
+    /* The read-only fields of a GET may come back: a client can GET,
+     * edit and PUT the same document. */
     static const char *const allowed[] = {
-        "mac", "model", "site", "label", "enabled", "lines", "params"
+        "mac", "model", "site", "label", "enabled", "lines", "params",
+        "sip_address", "last_checkin", "up_to_date", "reprovision"
     };
     const char *key;
     json_t *value, *lines;
@@ -776,6 +811,19 @@ static int admin_phone_from_json(apr_pool_t *pool, json_t *object,
     if (value) {
         phone->label = apr_pstrdup(pool, json_string_value(value));
     }
+    value = json_object_get(object, "sip_address");
+    phone->sip_address = "";
+    if (value && (!json_is_string(value)
+                  || (*json_string_value(value)
+                      && (!polycom_reprovision_server_valid(
+                              json_string_value(value))
+                          || strchr(json_string_value(value), '/'))))) {
+        err->detail = "sip_address must be host or host:port";
+        return -1;
+    }
+    if (value) {
+        phone->sip_address = apr_pstrdup(pool, json_string_value(value));
+    }
     value = json_object_get(object, "enabled");
     phone->enabled = 1;
     if (value) {
@@ -828,7 +876,8 @@ static int admin_phone_write(const polycom_admin_request *in,
                            phone->mac, phone->model, phone->site,
                            phone->label, phone->enabled ? "1" : "0",
                            apr_psprintf(in->pool, "%" APR_TIME_T_FMT,
-                                        in->now), NULL) < 0
+                                        in->now), phone->sip_address,
+                           NULL) < 0
         || admin_write_params(in, "phone", phone->mac, phone->params) < 0
         || polycom_store_exec(in->db, POLYCOM_SQL_DISCOVERED_DROP, NULL,
                               phone->mac, NULL) < 0) {
@@ -1428,12 +1477,411 @@ static void admin_uploads(const polycom_admin_request *in,
 }
 
 /* ------------------------------------------------------------------ */
+/* Reprovisioning                                                      */
+/* ------------------------------------------------------------------ */
+
+static const char *admin_type_from_scheme(const char *server)
+{
+    static const char *const schemes[] = { "ftp", "tftp", "http", "https",
+                                           "ftps" };
+    const char *sep = strstr(server, "://");
+    apr_size_t i;
+
+    for (i = 0; sep && i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        if (strlen(schemes[i]) == (apr_size_t)(sep - server)
+            && !strncasecmp(server, schemes[i], (apr_size_t)(sep - server))) {
+            return schemes[i];
+        }
+    }
+    return "HTTP";
+}
+
+static void admin_reprovision(const polycom_admin_request *in,
+                              polycom_admin_response *out, const char *scope,
+                              const char *key)
+{
+    static const char *const allowed[] = {
+        "server", "type", "boot_server", "user", "password", "deadline"
+    };
+    apr_dbd_transaction_t *txn = NULL;
+    const char *target = *key ? apr_pstrcat(in->pool, scope, "/", key, NULL)
+                              : scope;
+    const char *server, *type, *boot, *user = "", *password = "";
+    const char *deadline = "", *name;
+    json_t *body, *value;
+    apr_time_t when;
+    apr_size_t i;
+    int failed, deleted = 0;
+
+    if (!strcmp(in->method, "DELETE")) {
+        if (polycom_store_begin(in->db, &txn) < 0) {
+            admin_db_failed(in, out);
+            return;
+        }
+        failed = polycom_store_exec(in->db, POLYCOM_SQL_REPROV_DELETE,
+                                    &deleted, scope, key, NULL) < 0
+                 || polycom_store_exec(in->db, POLYCOM_SQL_REPROV_PRUNE,
+                                       NULL, NULL) < 0
+                 || (deleted && admin_audit(in, "reprovision.delete", target,
+                                            NULL) < 0);
+        if (polycom_store_finish(in->db, txn, failed) < 0) {
+            admin_db_failed(in, out);
+            return;
+        }
+        if (!deleted) {
+            polycom_admin_problem(in->pool, out, 404, "no reprovisioning "
+                                  "target is set here");
+            return;
+        }
+        out->status = 204;
+        return;
+    }
+    if (!(body = admin_parse_body(in, out))) {
+        return;
+    }
+    if (!json_is_object(body)) {
+        polycom_admin_problem(in->pool, out, 400, "the target must be a JSON "
+                              "object");
+        return;
+    }
+    json_object_foreach(body, name, value) {
+        for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+            if (!strcmp(name, allowed[i])) {
+                break;
+            }
+        }
+        if (i == sizeof(allowed) / sizeof(allowed[0])
+            || !json_is_string(value)) {
+            polycom_admin_problem(in->pool, out, 400, apr_psprintf(in->pool,
+                                  "unknown field or not a string: \"%s\"",
+                                  name));
+            return;
+        }
+    }
+    server = json_string_value(json_object_get(body, "server"));
+    if (!polycom_reprovision_server_valid(server)) {
+        polycom_admin_problem(in->pool, out, 400, "server is required: a "
+                              "host, host/path or URL of at most 255 "
+                              "characters without spaces or quotes");
+        return;
+    }
+    value = json_object_get(body, "type");
+    type = value ? json_string_value(value)
+                 : admin_type_from_scheme(server);
+    if (polycom_reprovision_server_type(type) < 0) {
+        polycom_admin_problem(in->pool, out, 400, "type must be one of FTP, "
+                              "TFTP, HTTP, HTTPS, FTPS");
+        return;
+    }
+    value = json_object_get(body, "boot_server");
+    boot = value ? json_string_value(value) : "Static";
+    if (polycom_reprovision_boot_server(boot) < 0) {
+        polycom_admin_problem(in->pool, out, 400, "boot_server must be one "
+                              "of Default, Custom, Static, CustomAndDefault");
+        return;
+    }
+    if ((value = json_object_get(body, "user"))) {
+        user = json_string_value(value);
+    }
+    if ((value = json_object_get(body, "password"))) {
+        password = json_string_value(value);
+    }
+    if (strlen(user) > 255 || strlen(password) > 255
+        || !polycom_param_value_valid(user)
+        || !polycom_param_value_valid(password)) {
+        polycom_admin_problem(in->pool, out, 400, "user and password are "
+                              "text of at most 255 bytes");
+        return;
+    }
+    if ((value = json_object_get(body, "deadline"))) {
+        if (admin_parse_time(json_string_value(value), &when) < 0) {
+            polycom_admin_problem(in->pool, out, 400, "deadline must be "
+                                  "YYYY-MM-DDTHH:MM:SSZ");
+            return;
+        }
+        deadline = apr_psprintf(in->pool, "%" APR_TIME_T_FMT, when);
+    }
+    /* A new target replaces the old one, and with it every phone's state:
+     * a changed move starts again from pending. */
+    if (polycom_store_begin(in->db, &txn) < 0) {
+        admin_db_failed(in, out);
+        return;
+    }
+    failed = polycom_store_exec(in->db, POLYCOM_SQL_REPROV_DELETE, NULL,
+                                scope, key, NULL) < 0
+             || polycom_store_exec(in->db, POLYCOM_SQL_REPROV_PRUNE, NULL,
+                                   NULL) < 0
+             || polycom_store_exec(in->db, POLYCOM_SQL_REPROV_INSERT, NULL,
+                                   scope, key, server,
+                                   polycom_reprovision_address(in->pool,
+                                                               server),
+                                   apr_pstrdup(in->pool, type),
+                                   apr_pstrdup(in->pool, boot), user,
+                                   password, deadline,
+                                   apr_psprintf(in->pool, "%" APR_TIME_T_FMT,
+                                                in->now),
+                                   in->user ? in->user : "", NULL) < 0
+             || admin_audit(in, "reprovision.set", target, admin_own(
+                    in->pool, json_pack("{s:s, s:s, s:s, s:s, s:s}",
+                                        "server", server, "type", type,
+                                        "boot_server", boot, "user", user,
+                                        "password", *password
+                                        ? POLYCOM_SECRET_MASK : ""))) < 0;
+    if (polycom_store_finish(in->db, txn, failed) < 0) {
+        admin_db_failed(in, out);
+        return;
+    }
+    admin_json(in->pool, out, 201, admin_own(in->pool, json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "scope", scope,
+        "key", key, "server", server, "type", type, "boot_server", boot,
+        "user", user, "password", *password ? POLYCOM_SECRET_MASK : "",
+        "deadline", admin_time_json(in->pool, deadline))));
+}
+
+static void admin_reprovision_list(const polycom_admin_request *in,
+                                   polycom_admin_response *out)
+{
+    apr_array_header_t *rows;
+    json_t *list;
+    int i;
+
+    if (polycom_store_select(in->db, POLYCOM_SQL_REPROV_LIST, &rows,
+                             NULL) < 0) {
+        admin_db_failed(in, out);
+        return;
+    }
+    list = admin_own(in->pool, json_array());
+    for (i = 0; i < rows->nelts; i++) {
+        const char **r = APR_ARRAY_IDX(rows, i, const char **);
+
+        json_array_append_new(list, json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o}",
+            "scope", r[1], "key", r[2], "server", r[3], "type", r[4],
+            "boot_server", r[5], "user", r[6],
+            "password", *r[7] ? POLYCOM_SECRET_MASK : "",
+            "deadline", admin_time_json(in->pool, r[8]),
+            "created", admin_time_json(in->pool, r[9]), "admin", r[10],
+            "delivered", admin_int_json(r[11]),
+            "confirmed", admin_int_json(r[12])));
+    }
+    admin_json(in->pool, out, 200, admin_own(in->pool,
+               json_pack("{s:O}", "targets", list)));
+}
+
+/* The files to drop onto an old server that cannot run this module: its
+ * default master names one file, and that file moves every phone reading
+ * it to the fleet-wide target (credentials included: the admin chose). */
+static void admin_bundle(const polycom_admin_request *in,
+                         polycom_admin_response *out)
+{
+    apr_array_header_t *rows, *files;
+    polycom_master_spec spec;
+    polycom_reprovision t;
+    const char **r, *master, *device, *error;
+    apr_size_t mlen, dlen;
+
+    if (polycom_store_select(in->db, POLYCOM_SQL_REPROV_FLEET, &rows,
+                             NULL) < 0) {
+        admin_db_failed(in, out);
+        return;
+    }
+    if (!rows->nelts) {
+        polycom_admin_problem(in->pool, out, 404, "set a fleet-wide target "
+                              "first: POST reprovision");
+        return;
+    }
+    r = APR_ARRAY_IDX(rows, 0, const char **);
+    t.server = r[0];
+    t.server_type = r[1];
+    t.boot_server = r[2];
+    t.user = r[3];
+    t.password = r[4];
+    files = apr_array_make(in->pool, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(files, const char *) = "000000000000-device.cfg";
+    memset(&spec, 0, sizeof(spec));
+    spec.app_file_path = "";            /* leave firmware alone */
+    spec.config_files = files;
+    if (polycom_render_master(in->pool, &spec, &master, &mlen, &error) < 0
+        || polycom_render_config(in->pool,
+                                 polycom_reprovision_params(in->pool, &t, 1),
+                                 &device, &dlen, &error) < 0) {
+        polycom_admin_problem(in->pool, out, 500, error);
+        return;
+    }
+    admin_json(in->pool, out, 200, admin_own(in->pool, json_pack(
+        "{s:s, s:{s:s, s:s}}", "server", t.server, "files",
+        "000000000000.cfg", master, "000000000000-device.cfg", device)));
+}
+
+/* ------------------------------------------------------------------ */
+/* Resync                                                              */
+/* ------------------------------------------------------------------ */
+
+static void admin_resync_jobs(const polycom_admin_request *in,
+                              polycom_admin_response *out, const char *mac)
+{
+    apr_array_header_t *rows;
+    json_t *list;
+    int i;
+
+    if (polycom_store_select(in->db, POLYCOM_SQL_RESYNC_JOBS, &rows, mac,
+                             NULL) < 0) {
+        admin_db_failed(in, out);
+        return;
+    }
+    list = admin_own(in->pool, json_array());
+    for (i = 0; i < rows->nelts; i++) {
+        const char **r = APR_ARRAY_IDX(rows, i, const char **);
+
+        json_array_append_new(list, json_pack(
+            "{s:o, s:s, s:b, s:s, s:o, s:o, s:o, s:s, s:o, s:s, s:o, s:b,"
+            " s:o}",
+            "id", admin_int_json(r[0]), "state", r[1],
+            "reboot", !strcmp(r[2], "1"), "host", r[3],
+            "port", admin_int_json(r[4]),
+            "not_before", admin_time_json(in->pool, r[5]),
+            "queued", admin_time_json(in->pool, r[6]), "admin", r[7],
+            "status", admin_int_json(r[8]), "reason", r[9],
+            "transmissions", admin_int_json(r[10]),
+            "challenged", !strcmp(r[11], "1"),
+            "finished", admin_time_json(in->pool, r[12])));
+    }
+    admin_json(in->pool, out, 200, admin_own(in->pool,
+               json_pack("{s:s, s:O}", "mac", mac, "resyncs", list)));
+}
+
+/* Queue check-sync for phones: one (phones/{mac}/resync), a site, a list
+ * ({"macs": [...]}) or the fleet ({"all": true}). */
+static void admin_resync(const polycom_admin_request *in,
+                         polycom_admin_response *out, const char *mac,
+                         const char *site)
+{
+    apr_dbd_transaction_t *txn = NULL;
+    apr_array_header_t *macs = apr_array_make(in->pool, 16,
+                                              sizeof(const char *));
+    json_t *body = NULL, *value, *item, *queued, *skipped;
+    int reboot = 0, failed = 0, i;
+    size_t n;
+
+    if (in->len) {
+        const char *key;
+
+        if (!(body = admin_parse_body(in, out))) {
+            return;
+        }
+        if (!json_is_object(body)) {
+            polycom_admin_problem(in->pool, out, 400, "the body must be a "
+                                  "JSON object");
+            return;
+        }
+        json_object_foreach(body, key, value) {
+            if (strcmp(key, "reboot") && (mac || site
+                                          || (strcmp(key, "macs")
+                                              && strcmp(key, "all")))) {
+                polycom_admin_problem(in->pool, out, 400, apr_psprintf(
+                                      in->pool, "unknown field \"%s\"", key));
+                return;
+            }
+        }
+        value = json_object_get(body, "reboot");
+        if (value && !json_is_boolean(value)) {
+            polycom_admin_problem(in->pool, out, 400, "reboot must be true "
+                                  "or false");
+            return;
+        }
+        reboot = value && json_is_true(value);
+    }
+    if (mac) {
+        APR_ARRAY_PUSH(macs, const char *) = mac;
+    }
+    else if (site || (body && json_is_true(json_object_get(body, "all")))) {
+        apr_array_header_t *rows;
+
+        if ((site ? polycom_store_select(in->db, POLYCOM_SQL_SITE_MACS,
+                                         &rows, site, NULL)
+                  : polycom_store_select(in->db, POLYCOM_SQL_ALL_MACS,
+                                         &rows, NULL)) < 0) {
+            admin_db_failed(in, out);
+            return;
+        }
+        for (i = 0; i < rows->nelts; i++) {
+            APR_ARRAY_PUSH(macs, const char *) =
+                APR_ARRAY_IDX(rows, i, const char **)[0];
+        }
+    }
+    else {
+        value = body ? json_object_get(body, "macs") : NULL;
+        if (!json_is_array(value) || !json_array_size(value)) {
+            polycom_admin_problem(in->pool, out, 400, "name the phones: "
+                                  "{\"macs\": [...]} or {\"all\": true}");
+            return;
+        }
+        json_array_foreach(value, n, item) {
+            if (!json_is_string(item)
+                || !polycom_mac_valid(json_string_value(item))) {
+                polycom_admin_problem(in->pool, out, 400, "macs must be MAC "
+                                      "addresses of 12 hexadecimal digits");
+                return;
+            }
+            APR_ARRAY_PUSH(macs, const char *) =
+                admin_lower(in->pool, json_string_value(item));
+        }
+    }
+    queued = admin_own(in->pool, json_array());
+    skipped = admin_own(in->pool, json_array());
+    if (polycom_store_begin(in->db, &txn) < 0) {
+        admin_db_failed(in, out);
+        return;
+    }
+    for (i = 0; !failed && i < macs->nelts; i++) {
+        const char *m = APR_ARRAY_IDX(macs, i, const char *), *why = NULL;
+        apr_time_t when = 0;
+        int rv = polycom_resync_enqueue(in->db, m, reboot, in->user, in->now,
+                                        &in->pacing, &when, &why);
+
+        if (rv == -1) {
+            failed = 1;
+        }
+        else if (rv == -2) {
+            json_array_append_new(skipped, json_pack("{s:s, s:s}", "mac", m,
+                                                     "error", why));
+        }
+        else {
+            json_array_append_new(queued, json_pack("{s:s, s:o}", "mac", m,
+                "not_before", admin_time_json(in->pool, apr_psprintf(
+                    in->pool, "%" APR_TIME_T_FMT, when))));
+        }
+    }
+    if (!failed && json_array_size(queued)) {
+        failed = admin_audit(in, reboot ? "resync.reboot" : "resync",
+                             mac ? mac : site ? site : "",
+                             admin_own(in->pool, json_pack("{s:I}", "phones",
+                                 (json_int_t)json_array_size(queued)))) < 0;
+    }
+    if (polycom_store_finish(in->db, txn, failed) < 0) {
+        admin_db_failed(in, out);
+        return;
+    }
+    if (mac && json_array_size(skipped)) {
+        json_t *first = json_array_get(skipped, 0);
+
+        polycom_admin_problem(in->pool, out,
+            !strcmp(json_string_value(json_object_get(first, "error")),
+                    "no such phone") ? 404 : 409,
+            json_string_value(json_object_get(first, "error")));
+        return;
+    }
+    admin_json(in->pool, out, 202, admin_own(in->pool, json_pack(
+        "{s:O, s:O}", "queued", queued, "skipped", skipped)));
+}
+
+/* ------------------------------------------------------------------ */
 /* Routing                                                             */
 /* ------------------------------------------------------------------ */
 
 static const char *const admin_resources[] = {
     "phones", "discovered", "params", "import", "checkins", "uploads",
-    "preview", "audit", "metrics"
+    "preview", "audit", "metrics", "sites", "reprovision", "resync"
 };
 
 int polycom_admin_is_resource(const char *path)
@@ -1529,6 +1977,37 @@ void polycom_admin_handle(const polycom_admin_request *in,
             }
             return;
         }
+        if (!strcmp(seg[0], "phones") && n == 3
+            && !strcmp(seg[2], "reprovision")) {
+            if (admin_method(in, out, "POST, DELETE")) {
+                apr_array_header_t *rows;
+
+                if (polycom_store_select(in->db, POLYCOM_SQL_PHONE_GET,
+                                         &rows, mac, NULL) < 0) {
+                    admin_db_failed(in, out);
+                }
+                else if (!rows->nelts) {
+                    polycom_admin_problem(in->pool, out, 404,
+                                          "no such phone");
+                }
+                else {
+                    admin_reprovision(in, out, "phone", mac);
+                }
+            }
+            return;
+        }
+        if (!strcmp(seg[0], "phones") && n == 3
+            && !strcmp(seg[2], "resync")) {
+            if (admin_method(in, out, "GET, HEAD, POST")) {
+                if (!strcmp(in->method, "POST")) {
+                    admin_resync(in, out, mac, NULL);
+                }
+                else {
+                    admin_resync_jobs(in, out, mac);
+                }
+            }
+            return;
+        }
         if (!strcmp(seg[0], "uploads") && n <= 3) {
             admin_uploads(in, out, mac, seg[2]);
             return;
@@ -1570,6 +2049,49 @@ void polycom_admin_handle(const polycom_admin_request *in,
         }
         if (admin_method(in, out, "GET, HEAD, PUT, DELETE")) {
             admin_layer(in, out, scope, key);
+        }
+        return;
+    }
+    else if (!strcmp(seg[0], "sites") && n == 3) {
+        if (!*seg[1] || !admin_key_valid(seg[1])) {
+            polycom_admin_problem(in->pool, out, 400, "a site name is "
+                                  "letters, digits, '.', '_' and '-'");
+            return;
+        }
+        if (!strcmp(seg[2], "reprovision")) {
+            if (admin_method(in, out, "POST, DELETE")) {
+                admin_reprovision(in, out, "site", seg[1]);
+            }
+            return;
+        }
+        if (!strcmp(seg[2], "resync")) {
+            if (admin_method(in, out, "POST")) {
+                admin_resync(in, out, NULL, seg[1]);
+            }
+            return;
+        }
+    }
+    else if (!strcmp(seg[0], "reprovision") && n == 1) {
+        if (admin_method(in, out, "GET, HEAD, POST, DELETE")) {
+            if (!strcmp(in->method, "GET")) {
+                admin_reprovision_list(in, out);
+            }
+            else {
+                admin_reprovision(in, out, "fleet", "");
+            }
+        }
+        return;
+    }
+    else if (!strcmp(seg[0], "reprovision") && n == 2
+             && !strcmp(seg[1], "bundle")) {
+        if (admin_method(in, out, "GET, HEAD")) {
+            admin_bundle(in, out);
+        }
+        return;
+    }
+    else if (!strcmp(seg[0], "resync") && n == 1) {
+        if (admin_method(in, out, "POST")) {
+            admin_resync(in, out, NULL, NULL);
         }
         return;
     }

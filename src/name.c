@@ -23,6 +23,7 @@ static const name_suffix name_suffixes[] = {
     { "-license.cfg",           POLYCOM_FILE_LICENSE,        1 },
     { "-boot.log",              POLYCOM_FILE_BOOT_LOG,       0 },
     { "-app.log",               POLYCOM_FILE_APP_LOG,        0 },
+    { "-device.cfg",            POLYCOM_FILE_DEVICE,         1 },
 };
 
 int polycom_mac_valid(const char *s)
@@ -74,7 +75,8 @@ int polycom_name_parse(const char *basename, polycom_name *out)
 
 int polycom_name_is_generated(polycom_file_kind kind)
 {
-    return kind == POLYCOM_FILE_MASTER || kind == POLYCOM_FILE_SETTINGS;
+    return kind == POLYCOM_FILE_MASTER || kind == POLYCOM_FILE_SETTINGS
+           || kind == POLYCOM_FILE_DEVICE;
 }
 
 int polycom_name_is_upload(polycom_file_kind kind)
@@ -104,6 +106,7 @@ const char *polycom_name_kind_label(polycom_file_kind kind)
     case POLYCOM_FILE_LICENSE:        return "license";
     case POLYCOM_FILE_BOOT_LOG:       return "boot-log";
     case POLYCOM_FILE_APP_LOG:        return "app-log";
+    case POLYCOM_FILE_DEVICE:         return "device";
     default:                          return "none";
     }
 }

@@ -21,6 +21,8 @@
 #define ST_LOG_ADD        "mod_polycom_log_add"
 #define ST_LOG_SIZES      "mod_polycom_log_sizes"
 #define ST_LOG_PRUNE      "mod_polycom_log_prune"
+#define ST_REPROV_DELIVER "mod_polycom_reprov_deliver"
+#define ST_REPROV_CONFIRM "mod_polycom_reprov_confirm"
 
 /* apr_dbd turns each %s into the driver's own placeholder; values are
  * always bound, never spliced into the text. */
@@ -78,7 +80,7 @@ static const polycom_statement store_statements[] = {
     /* The admin API. Optional filters are passed as '' when unused. */
 #define PHONE_COLUMNS "mac, model, site, label, enabled, last_seen_us," \
                       " last_ip, last_file, last_status, last_model," \
-                      " last_firmware"
+                      " last_firmware, sip_address"
 #define PHONE_FILTER  " WHERE (%s = '' OR site = %s) AND (%s = '' OR model = %s)" \
                       " AND (%s = '' OR last_seen_us IS NULL" \
                       "      OR last_seen_us < %s)"
@@ -91,11 +93,12 @@ static const polycom_statement store_statements[] = {
     { POLYCOM_SQL_PHONE_GET,
       "SELECT " PHONE_COLUMNS " FROM phones WHERE mac = %s" },
     { POLYCOM_SQL_PHONE_UPSERT,
-      "INSERT INTO phones (mac, model, site, label, enabled, created_us)"
-      " VALUES (%s, %s, %s, %s, %s, %s)"
+      "INSERT INTO phones (mac, model, site, label, enabled, created_us,"
+      " sip_address) VALUES (%s, %s, %s, %s, CAST(%s AS INTEGER),"
+      " CAST(%s AS INTEGER), %s)"
       " ON CONFLICT (mac) DO UPDATE SET model = excluded.model,"
       " site = excluded.site, label = excluded.label,"
-      " enabled = excluded.enabled" },
+      " enabled = excluded.enabled, sip_address = excluded.sip_address" },
     { POLYCOM_SQL_PHONE_DELETE,
       "DELETE FROM phones WHERE mac = %s" },
     { POLYCOM_SQL_SCOPE_PARAMS,
@@ -139,6 +142,111 @@ static const polycom_statement store_statements[] = {
       "SELECT id, time_us, admin, action, target, detail FROM audit"
       " ORDER BY id DESC LIMIT CAST(%s AS INTEGER)"
       " OFFSET CAST(%s AS INTEGER)" },
+
+    /* Reprovisioning. The most specific target that has not expired
+     * applies; its state for this phone comes along ('pending' if none). */
+    { POLYCOM_SQL_REPROV_ACTIVE,
+      "SELECT r.id, r.server, r.server_type, r.boot_server, r.prov_user,"
+      " r.prov_password, r.scope, r.scope_key, r.deadline_us,"
+      " coalesce(s.state, 'pending'), s.delivered_us, s.confirmed_us"
+      " FROM reprovision r LEFT JOIN reprovision_state s"
+      "   ON s.target_id = r.id AND s.mac = %s"
+      " WHERE ((r.scope = 'phone' AND r.scope_key = %s)"
+      "     OR (r.scope = 'site' AND r.scope_key = %s) OR r.scope = 'fleet')"
+      " AND (r.deadline_us IS NULL OR r.deadline_us > CAST(%s AS INTEGER))"
+      " ORDER BY CASE r.scope WHEN 'phone' THEN 0 WHEN 'site' THEN 1"
+      "          ELSE 2 END LIMIT 1" },
+    { POLYCOM_SQL_REPROV_INSERT,
+      "INSERT INTO reprovision (scope, scope_key, server, server_address,"
+      " server_type, boot_server, prov_user, prov_password, deadline_us,"
+      " created_us, admin) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
+      " CAST(NULLIF(%s, '') AS INTEGER), %s, %s)" },
+    { POLYCOM_SQL_REPROV_DELETE,
+      "DELETE FROM reprovision WHERE scope = %s AND scope_key = %s" },
+    { POLYCOM_SQL_REPROV_PRUNE,
+      "DELETE FROM reprovision_state"
+      " WHERE target_id NOT IN (SELECT id FROM reprovision)" },
+    { POLYCOM_SQL_REPROV_LIST,
+      "SELECT r.id, r.scope, r.scope_key, r.server, r.server_type,"
+      " r.boot_server, r.prov_user, r.prov_password, r.deadline_us,"
+      " r.created_us, r.admin,"
+      " (SELECT count(*) FROM reprovision_state s WHERE s.target_id = r.id"
+      "  AND s.state = 'delivered'),"
+      " (SELECT count(*) FROM reprovision_state s WHERE s.target_id = r.id"
+      "  AND s.state = 'confirmed')"
+      " FROM reprovision r ORDER BY r.id" },
+    { POLYCOM_SQL_REPROV_FLEET,
+      "SELECT server, server_type, boot_server, prov_user, prov_password"
+      " FROM reprovision WHERE scope = 'fleet'" },
+    { ST_REPROV_DELIVER,
+      "INSERT INTO reprovision_state (mac, target_id, state, delivered_us)"
+      " VALUES (%s, CAST(%s AS INTEGER), 'delivered', %s)"
+      " ON CONFLICT (mac, target_id) DO UPDATE"
+      " SET delivered_us = excluded.delivered_us"
+      " WHERE reprovision_state.state = 'delivered'" },
+    /* A check-in at a target's own address confirms that phone's move. */
+    { ST_REPROV_CONFIRM,
+      "INSERT INTO reprovision_state (mac, target_id, state, confirmed_us)"
+      " SELECT %s, r.id, 'confirmed', %s FROM reprovision r"
+      " WHERE r.server_address = %s AND (r.scope = 'fleet'"
+      "   OR (r.scope = 'phone' AND r.scope_key = %s)"
+      "   OR (r.scope = 'site' AND r.scope_key ="
+      "       (SELECT site FROM phones WHERE mac = %s)))"
+      " ON CONFLICT (mac, target_id) DO UPDATE SET state = 'confirmed',"
+      " confirmed_us = excluded.confirmed_us"
+      " WHERE reprovision_state.state <> 'confirmed'" },
+
+    /* Resync queue: pacing reads the latest slot taken, overall and per
+     * network; a node claims a due job by moving it to 'sending'. */
+    { POLYCOM_SQL_RESYNC_LAST_ALL,
+      "SELECT coalesce(max(not_before_us), 0) FROM resync_queue"
+      " WHERE state IN ('queued', 'sending')" },
+    { POLYCOM_SQL_RESYNC_LAST_NET,
+      "SELECT coalesce(max(not_before_us), 0) FROM resync_queue"
+      " WHERE state IN ('queued', 'sending') AND network = %s" },
+    { POLYCOM_SQL_RESYNC_INSERT,
+      "INSERT INTO resync_queue (mac, reboot, host, port, network,"
+      " not_before_us, created_us, admin)"
+      " VALUES (%s, CAST(%s AS INTEGER), %s, CAST(%s AS INTEGER), %s,"
+      " CAST(%s AS INTEGER), CAST(%s AS INTEGER), %s)" },
+    { POLYCOM_SQL_RESYNC_TARGET,
+      "SELECT p.sip_address, coalesce(p.last_ip, ''),"
+      " coalesce((SELECT value FROM params"
+      "   WHERE name = 'voIpProt.SIP.local.port'"
+      "   AND ((scope = 'phone' AND scope_key = p.mac)"
+      "     OR (scope = 'model' AND scope_key = p.model)"
+      "     OR (scope = 'site' AND scope_key = p.site)"
+      "     OR (scope = 'global' AND scope_key = ''))"
+      "   ORDER BY CASE scope WHEN 'phone' THEN 0 WHEN 'model' THEN 1"
+      "            WHEN 'site' THEN 2 ELSE 3 END LIMIT 1), '')"
+      " FROM phones p WHERE p.mac = %s" },
+    { POLYCOM_SQL_SITE_MACS,
+      "SELECT mac FROM phones WHERE site = %s AND enabled = 1 ORDER BY mac" },
+    { POLYCOM_SQL_ALL_MACS,
+      "SELECT mac FROM phones WHERE enabled = 1 ORDER BY mac" },
+    { POLYCOM_SQL_RESYNC_JOBS,
+      "SELECT id, state, reboot, host, port, not_before_us, created_us,"
+      " admin, status, reason, transmissions, challenged, finished_us"
+      " FROM resync_queue WHERE mac = %s ORDER BY id DESC LIMIT 20" },
+    { POLYCOM_SQL_RESYNC_DUE,
+      "SELECT id, mac, reboot, host, port FROM resync_queue"
+      " WHERE (state = 'queued' AND not_before_us <= CAST(%s AS INTEGER))"
+      "    OR (state = 'sending' AND claimed_us < CAST(%s AS INTEGER))"
+      " ORDER BY not_before_us, id LIMIT 1" },
+    { POLYCOM_SQL_RESYNC_CLAIM,
+      "UPDATE resync_queue SET state = 'sending', claimed_by = %s,"
+      " claimed_us = CAST(%s AS INTEGER)"
+      " WHERE id = CAST(%s AS INTEGER) AND (state = 'queued'"
+      "   OR (state = 'sending' AND claimed_us < CAST(%s AS INTEGER)))" },
+    { POLYCOM_SQL_RESYNC_CREDS,
+      "SELECT name, value FROM params WHERE scope = 'phone'"
+      " AND scope_key = %s AND name IN ('reg.1.address',"
+      " 'reg.1.auth.userId', 'reg.1.auth.password')" },
+    { POLYCOM_SQL_RESYNC_FINISH,
+      "UPDATE resync_queue SET state = %s, status = CAST(%s AS INTEGER),"
+      " reason = %s, transmissions = CAST(%s AS INTEGER),"
+      " challenged = CAST(%s AS INTEGER), finished_us = CAST(%s AS INTEGER)"
+      " WHERE id = CAST(%s AS INTEGER)" },
 };
 
 const polycom_statement *polycom_store_statements(apr_size_t *count)
@@ -286,6 +394,28 @@ int polycom_store_checkin(polycom_db *db, const polycom_checkin *c)
         rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, &nrows, seen,
                              time_us, c->ip, c->file, status, c->model,
                              c->firmware, c->mac, NULL);
+        if (!rv && c->delivered_target) {
+            apr_dbd_prepared_t *deliver = store_prepared(db,
+                                                         ST_REPROV_DELIVER);
+
+            rv = deliver ? apr_dbd_pvquery(db->driver, db->pool, db->handle,
+                                           &nrows, deliver, c->mac,
+                                           apr_psprintf(db->pool, "%"
+                                                        APR_INT64_T_FMT,
+                                                        c->delivered_target),
+                                           time_us, NULL)
+                         : -1;
+        }
+        if (!rv && c->server_address && c->status < 400) {
+            apr_dbd_prepared_t *confirm = store_prepared(db,
+                                                         ST_REPROV_CONFIRM);
+
+            rv = confirm ? apr_dbd_pvquery(db->driver, db->pool, db->handle,
+                                           &nrows, confirm, c->mac, time_us,
+                                           c->server_address, c->mac, c->mac,
+                                           NULL)
+                         : -1;
+        }
     }
     else if (!rv && seen) {
         rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, &nrows, seen,
@@ -600,4 +730,36 @@ int polycom_store_finish(polycom_db *db, apr_dbd_transaction_t *txn,
                                      APR_DBD_TRANSACTION_ROLLBACK);
     }
     return store_end(db, txn, failed);
+}
+
+int polycom_store_reprovision(polycom_db *db, const char *mac,
+                              const char *site, apr_time_t now,
+                              polycom_reprovision_target *t)
+{
+    apr_array_header_t *rows;
+    const char **r;
+
+    memset(t, 0, sizeof(*t));
+    if (polycom_store_select(db, POLYCOM_SQL_REPROV_ACTIVE, &rows, mac, mac,
+                             site, apr_psprintf(db->pool, "%" APR_TIME_T_FMT,
+                                                now), NULL) < 0) {
+        return -1;
+    }
+    if (!rows->nelts) {
+        return 0;
+    }
+    r = APR_ARRAY_IDX(rows, 0, const char **);
+    t->id = apr_atoi64(r[0]);
+    t->server = r[1];
+    t->server_type = r[2];
+    t->boot_server = r[3];
+    t->user = r[4];
+    t->password = r[5];
+    t->scope = r[6];
+    t->scope_key = r[7];
+    t->deadline_us = r[8];
+    t->state = r[9];
+    t->delivered_us = r[10];
+    t->confirmed_us = r[11];
+    return 0;
 }

@@ -1,0 +1,45 @@
+/**
+ * @file polycom_reprovision.h
+ * @brief The reprovisioning stanza (REFERENCE.md 3.3): device.* values that
+ *        move a phone to another provisioning server (pure C: APR only).
+ */
+#ifndef POLYCOM_REPROVISION_H
+#define POLYCOM_REPROVISION_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+typedef struct {
+    const char *server;        /* host, host/path or URL */
+    const char *server_type;   /* FTP, TFTP, HTTP, HTTPS or FTPS */
+    const char *boot_server;   /* Default, Custom, Static, CustomAndDefault */
+    const char *user;          /* "" when none */
+    const char *password;      /* "" when none */
+} polycom_reprovision;
+
+/** 0..4 for FTP, TFTP, HTTP, HTTPS, FTPS (any case); -1 otherwise. */
+int polycom_reprovision_server_type(const char *name);
+
+/** 0..3 for Default, Custom, Static, CustomAndDefault (any case); -1. */
+int polycom_reprovision_boot_server(const char *name);
+
+/** Non-zero for a server value phones accept: 1 to 255 characters, no
+ *  spaces, quotes, backslashes or control characters. */
+int polycom_reprovision_server_valid(const char *server);
+
+/** The server without scheme, credentials and trailing slash, host lower
+ *  case: "https://u:p@Prov.Example.com:8443/polycom/" ->
+ *  "prov.example.com:8443/polycom". */
+const char *polycom_reprovision_address(apr_pool_t *pool, const char *server);
+
+/**
+ * The stanza as parameters (polycom_param, sorted by name): device.set,
+ * and each device.* value with its own .set="1". Numeric values are used
+ * for the server type and boot-server option: SIP 3.x and UCS both accept
+ * them. The user and password are left out unless @a with_credentials.
+ */
+apr_array_header_t *polycom_reprovision_params(apr_pool_t *pool,
+                                               const polycom_reprovision *t,
+                                               int with_credentials);
+
+#endif /* POLYCOM_REPROVISION_H */

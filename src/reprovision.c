@@ -1,0 +1,124 @@
+/* The device.* stanza that moves a phone to a new provisioning server. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "polycom_render.h"
+#include "polycom_reprovision.h"
+
+static const char *const reprovision_types[] = {
+    "FTP", "TFTP", "HTTP", "HTTPS", "FTPS"
+};
+static const char *const reprovision_boot[] = {
+    "Default", "Custom", "Static", "CustomAndDefault"
+};
+
+static int reprovision_index(const char *name, const char *const *names,
+                             int count)
+{
+    int i;
+
+    for (i = 0; name && i < count; i++) {
+        if (!strcasecmp(name, names[i])) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+int polycom_reprovision_server_type(const char *name)
+{
+    return reprovision_index(name, reprovision_types, 5);
+}
+
+int polycom_reprovision_boot_server(const char *name)
+{
+    return reprovision_index(name, reprovision_boot, 4);
+}
+
+int polycom_reprovision_server_valid(const char *server)
+{
+    apr_size_t i;
+
+    if (!server || !*server) {
+        return 0;
+    }
+    for (i = 0; server[i]; i++) {
+        if (i >= 255 || apr_iscntrl(server[i]) || server[i] == ' '
+            || server[i] == '"' || server[i] == '\\') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+const char *polycom_reprovision_address(apr_pool_t *pool, const char *server)
+{
+    const char *p = strstr(server, "://"), *at, *slash;
+    char *out, *c;
+
+    p = p ? p + 3 : server;
+    slash = strchr(p, '/');
+    at = strchr(p, '@');
+    if (at && (!slash || at < slash)) {
+        p = at + 1;                     /* drop user:password@ */
+    }
+    out = apr_pstrdup(pool, p);
+    for (c = out; *c && *c != '/'; c++) {
+        *c = (char)apr_tolower(*c);
+    }
+    c = out + strlen(out);
+    while (c > out && c[-1] == '/') {
+        *--c = '\0';
+    }
+    return out;
+}
+
+static void reprovision_add(apr_array_header_t *params, const char *name,
+                            const char *value, apr_pool_t *pool)
+{
+    polycom_param *p = apr_array_push(params);
+
+    p->name = name;
+    p->value = value;
+    p = apr_array_push(params);
+    p->name = apr_pstrcat(pool, name, ".set", NULL);
+    p->value = "1";
+}
+
+static int reprovision_by_name(const void *a, const void *b)
+{
+    return strcmp(((const polycom_param *)a)->name,
+                  ((const polycom_param *)b)->name);
+}
+
+apr_array_header_t *polycom_reprovision_params(apr_pool_t *pool,
+                                               const polycom_reprovision *t,
+                                               int with_credentials)
+{
+    apr_array_header_t *params = apr_array_make(pool, 12,
+                                                sizeof(polycom_param));
+    polycom_param *p = apr_array_push(params);
+    int type = polycom_reprovision_server_type(t->server_type);
+    int boot = polycom_reprovision_boot_server(t->boot_server);
+
+    p->name = "device.set";
+    p->value = "1";
+    reprovision_add(params, "device.prov.serverName", t->server, pool);
+    reprovision_add(params, "device.prov.serverType",
+                    apr_itoa(pool, type < 0 ? 2 : type), pool);
+    reprovision_add(params, "device.dhcp.bootSrvUseOpt",
+                    apr_itoa(pool, boot < 0 ? 2 : boot), pool);
+    if (with_credentials && t->user && *t->user) {
+        reprovision_add(params, "device.prov.user", t->user, pool);
+    }
+    if (with_credentials && t->password && *t->password) {
+        reprovision_add(params, "device.prov.password", t->password, pool);
+    }
+    qsort(params->elts, (size_t)params->nelts, sizeof(polycom_param),
+          reprovision_by_name);
+    return params;
+}

@@ -1,0 +1,193 @@
+/* The resync queue: pacing on the way in, one job at a time on the way out. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "polycom_notify.h"
+#include "polycom_resync.h"
+
+#define RESYNC_DEFAULT_PORT 5060
+/* A job claimed this long ago by a node that never finished it (stopped
+ * mid-send) may be claimed again. */
+#define RESYNC_RECLAIM apr_time_from_sec(300)
+
+static const char *resync_time(apr_pool_t *pool, apr_time_t t)
+{
+    return apr_psprintf(pool, "%" APR_TIME_T_FMT, t);
+}
+
+/* "a.b.c" for an IPv4 address (its /24), else the host itself: phones
+ * behind one NAT or in one office subnet share it. */
+static const char *resync_network(apr_pool_t *pool, const char *host)
+{
+    const char *dot = strrchr(host, '.');
+    int dots = 0;
+    const char *p;
+
+    for (p = host; *p; p++) {
+        if (*p == '.') {
+            dots++;
+        }
+        else if (!apr_isdigit(*p)) {
+            return host;
+        }
+    }
+    return dots == 3 ? apr_pstrmemdup(pool, host, (apr_size_t)(dot - host))
+                     : host;
+}
+
+static apr_time_t resync_latest(polycom_db *db, const char *label,
+                                const char *network, int *failed)
+{
+    apr_array_header_t *rows;
+
+    if ((network ? polycom_store_select(db, label, &rows, network, NULL)
+                 : polycom_store_select(db, label, &rows, NULL)) < 0) {
+        *failed = 1;
+        return 0;
+    }
+    return rows->nelts ? apr_atoi64(APR_ARRAY_IDX(rows, 0,
+                                                  const char **)[0]) : 0;
+}
+
+int polycom_resync_enqueue(polycom_db *db, const char *mac, int reboot,
+                           const char *admin, apr_time_t now,
+                           const polycom_resync_pacing *pacing,
+                           apr_time_t *when, const char **why)
+{
+    apr_array_header_t *rows;
+    const char **r, *host, *colon, *network;
+    apr_time_t slot = now, last;
+    int port = RESYNC_DEFAULT_PORT, failed = 0;
+
+    if (polycom_store_select(db, POLYCOM_SQL_RESYNC_TARGET, &rows, mac,
+                             NULL) < 0) {
+        return -1;
+    }
+    if (!rows->nelts) {
+        *why = "no such phone";
+        return -2;
+    }
+    r = APR_ARRAY_IDX(rows, 0, const char **);
+    if (*r[0]) {                        /* a configured SIP address */
+        colon = strrchr(r[0], ':');
+        host = colon ? apr_pstrmemdup(db->pool, r[0],
+                                      (apr_size_t)(colon - r[0])) : r[0];
+        if (colon) {
+            port = atoi(colon + 1);
+        }
+    }
+    else if (*r[1]) {                   /* where it last checked in from */
+        host = r[1];
+        if (*r[2]) {
+            port = atoi(r[2]);
+        }
+    }
+    else {
+        *why = "the phone has never checked in and has no sip_address";
+        return -2;
+    }
+    if (port < 1 || port > 65535 || !*host) {
+        *why = "the phone's SIP address or port is not valid";
+        return -2;
+    }
+    network = resync_network(db->pool, host);
+    last = resync_latest(db, POLYCOM_SQL_RESYNC_LAST_ALL, NULL, &failed);
+    if (last && pacing->per_minute > 0
+        && last + apr_time_from_sec(60) / pacing->per_minute > slot) {
+        slot = last + apr_time_from_sec(60) / pacing->per_minute;
+    }
+    last = resync_latest(db, POLYCOM_SQL_RESYNC_LAST_NET, network, &failed);
+    if (last && pacing->per_network > 0
+        && last + apr_time_from_sec(60) / pacing->per_network > slot) {
+        slot = last + apr_time_from_sec(60) / pacing->per_network;
+    }
+    if (failed
+        || polycom_store_exec(db, POLYCOM_SQL_RESYNC_INSERT, NULL, mac,
+                              reboot ? "1" : "0", host,
+                              apr_itoa(db->pool, port), network,
+                              resync_time(db->pool, slot),
+                              resync_time(db->pool, now), admin, NULL) < 0) {
+        return -1;
+    }
+    *when = slot;
+    return 0;
+}
+
+int polycom_resync_work_one(polycom_db *db, const char *node, apr_time_t now,
+                            apr_interval_time_t t1, apr_interval_time_t t2,
+                            int *worked)
+{
+    apr_array_header_t *rows;
+    polycom_notify_target target;
+    polycom_notify_outcome outcome;
+    const char **job, *reclaim = resync_time(db->pool, now - RESYNC_RECLAIM);
+    const char *address = NULL;
+    int claimed = 0, i;
+
+    *worked = 0;
+    if (polycom_store_select(db, POLYCOM_SQL_RESYNC_DUE, &rows,
+                             resync_time(db->pool, now), reclaim, NULL) < 0) {
+        return -1;
+    }
+    if (!rows->nelts) {
+        return 0;
+    }
+    job = APR_ARRAY_IDX(rows, 0, const char **);
+    /* Only the node whose UPDATE changes the row sends: one NOTIFY per job
+     * even when several nodes share the queue. */
+    if (polycom_store_exec(db, POLYCOM_SQL_RESYNC_CLAIM, &claimed, node,
+                           resync_time(db->pool, now), job[0], reclaim,
+                           NULL) < 0) {
+        return -1;
+    }
+    if (claimed != 1) {
+        return 0;
+    }
+    memset(&target, 0, sizeof(target));
+    target.host = job[3];
+    target.port = atoi(job[4]);
+    target.reboot = !strcmp(job[2], "1");
+    target.user = "";
+    target.t1 = t1;
+    target.t2 = t2;
+    if (polycom_store_select(db, POLYCOM_SQL_RESYNC_CREDS, &rows, job[1],
+                             NULL) < 0) {
+        return -1;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        const char **r = APR_ARRAY_IDX(rows, i, const char **);
+
+        if (!strcmp(r[0], "reg.1.address")) {
+            address = r[1];
+        }
+        else if (!strcmp(r[0], "reg.1.auth.userId")) {
+            target.auth_user = r[1];
+        }
+        else if (!strcmp(r[0], "reg.1.auth.password")) {
+            target.auth_password = r[1];
+        }
+    }
+    if (address) {
+        target.user = apr_pstrndup(db->pool, address, strcspn(address, "@"));
+        if (!target.auth_user) {
+            target.auth_user = target.user;
+        }
+    }
+    if (polycom_notify_send(db->pool, &target, &outcome) < 0) {
+        outcome.status = 0;
+    }
+    *worked = 1;
+    return polycom_store_exec(db, POLYCOM_SQL_RESYNC_FINISH, NULL,
+                              outcome.status >= 200 && outcome.status < 300
+                              ? "done" : "failed",
+                              apr_itoa(db->pool, outcome.status),
+                              outcome.reason ? outcome.reason : "",
+                              apr_itoa(db->pool, outcome.transmissions),
+                              outcome.challenged ? "1" : "0",
+                              resync_time(db->pool, apr_time_now()), job[0],
+                              NULL);
+}
