@@ -20,7 +20,7 @@ PURE_SRC = src/name.c src/useragent.c src/render.c src/ucs_elements.c \
 HEADERS  = $(wildcard include/*.h)
 MODULE   = .libs/mod_polycom.so
 UNIT     = t/unit/test_name t/unit/test_useragent t/unit/test_render \
-           t/unit/test_upload
+           t/unit/test_upload t/unit/test_sip
 
 .PHONY: all build deps run test unit install clean
 

@@ -1,0 +1,192 @@
+# Resync: SIP NOTIFY check-sync, sent by the background worker, to a UDP
+# listener in this test that plays the phone: it answers 200, challenges
+# with digest, or stays silent, and sees the pacing of a bulk resync.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest qw(GET);
+use Digest::MD5 qw(md5_hex);
+use IO::Socket::INET;
+use IO::Select;
+use JSON::PP ();
+use Time::HiRes qw(time sleep);
+use lib 't/lib';
+use PolycomTest;
+use PolycomAdmin;
+
+plan tests => 40;
+
+sub listener {
+    my ($addr) = @_;
+    my $sock = IO::Socket::INET->new(Proto => 'udp', LocalAddr => $addr,
+                                     LocalPort => 0);
+    return $sock || die "udp $addr: $!";
+}
+# The next datagram within $timeout seconds: (text, peer) or ().
+sub receive {
+    my ($sock, $timeout) = @_;
+    return () unless IO::Select->new($sock)->can_read($timeout);
+    my $peer = $sock->recv(my $buf, 65535);
+    return ($buf, $peer);
+}
+sub header {
+    my ($msg, $name) = @_;
+    return $msg =~ /^\Q$name\E:\s*(.*?)\r$/mi ? $1 : undef;
+}
+sub reply {
+    my ($sock, $peer, $req, $status, @extra) = @_;
+    my $text = "SIP/2.0 $status\r\n"
+        . join('', map { "$_: " . header($req, $_) . "\r\n" } qw(Via From To Call-ID CSeq))
+        . join('', map { "$_\r\n" } @extra) . "Content-Length: 0\r\n\r\n";
+    $sock->send($text, 0, $peer);
+}
+sub make_phone {
+    my ($mac, $sock, %line) = @_;
+    my ($res) = api(PUT => "phones/$mac", json => {
+        model => 'VVX411', site => 'lab',
+        sip_address => $sock->sockhost . ':' . $sock->sockport,
+        lines => [{ user => '1042', password => 'line-secret', %line }] });
+    return $res->code;
+}
+sub job {
+    my ($mac, $wait) = @_;
+    my $until = time + ($wait // 10);
+    while (1) {
+        my (undef, $data) = api(GET => "phones/$mac/resync");
+        my $j = $data->{resyncs}[0];
+        return $j if !$j || $j->{state} =~ /^(done|failed)$/ || time > $until;
+        sleep 0.1;
+    }
+}
+
+# 1. The phone answers 200.
+my $sock = listener('127.0.0.1');
+my $mac = '0004f2d00001';
+is(make_phone($mac, $sock), 201, 'a phone with a SIP address');
+my ($res, $data) = api(POST => "phones/$mac/resync");
+is($res->code, 202, 'resync queued: 202');
+is($data->{queued}[0]{mac}, $mac, 'for that phone');
+my ($msg, $peer) = receive($sock, 5);
+ok($msg, 'the NOTIFY arrived') or diag('nothing within 5 s');
+$msg //= '';
+my $target = $sock->sockhost . ':' . $sock->sockport;
+like($msg, qr{^NOTIFY sip:1042\@\Q$target\E SIP/2\.0\r\n}, 'request line to the line user');
+like(header($msg, 'Via') // '', qr{^SIP/2\.0/UDP [\d.]+:\d+;branch=z9hG4bK\w+}, 'Via with a branch');
+like(header($msg, 'From') // '', qr{^<sip:[^>]+>;tag=\w+$}, 'From with a tag');
+is(header($msg, 'To'), "<sip:1042\@$target>", 'To');
+like(header($msg, 'Call-ID') // '', qr/^\w+\@[\d.]+$/, 'Call-ID');
+is(header($msg, 'CSeq'), '1 NOTIFY', 'CSeq');
+is(header($msg, 'Max-Forwards'), '70', 'Max-Forwards');
+like(header($msg, 'Contact') // '', qr{^<sip:[^>]+>$}, 'Contact');
+is(header($msg, 'Event'), 'check-sync', 'Event: check-sync');
+is(header($msg, 'Content-Length'), '0', 'empty body');
+reply($sock, $peer, $msg, '200 OK') if $peer;
+my $j = job($mac);
+is_deeply([@$j{qw(state status transmissions)}], ['done', 200, 1],
+          'recorded: done, 200, one transmission');
+
+# 2. Reboot asks for it in the Event.
+api(POST => "phones/$mac/resync", json => { reboot => JSON::PP::true });
+($msg, $peer) = receive($sock, 5);
+is(header($msg // '', 'Event'), 'check-sync;reboot=true', 'reboot: check-sync;reboot=true');
+reply($sock, $peer, $msg, '200 OK') if $peer;
+job($mac);
+
+# 3. The phone challenges: the worker answers with the line's digest.
+api(POST => "phones/$mac/resync");
+($msg, $peer) = receive($sock, 5);
+ok($msg, 'NOTIFY before the challenge');
+reply($sock, $peer, $msg, '401 Unauthorized',
+      'WWW-Authenticate: Digest realm="PolycomSPIP", nonce="n0nce42", qop="auth"') if $peer;
+my ($again) = receive($sock, 5);
+$again //= '';
+my $auth = header($again, 'Authorization') // '';
+my %p = $auth =~ /(\w+)="?([^",]*)"?/g;
+is(header($again, 'CSeq'), '2 NOTIFY', 'a new transaction: CSeq 2');
+is(header($again, 'Call-ID'), header($msg, 'Call-ID'), 'same Call-ID');
+isnt(header($again, 'Via'), header($msg, 'Via'), 'new branch');
+is_deeply([@p{qw(username realm nonce qop nc)}],
+          ['1042', 'PolycomSPIP', 'n0nce42', 'auth', '00000001'], 'digest fields');
+my $ha1 = md5_hex("1042:PolycomSPIP:line-secret");
+my $ha2 = md5_hex("NOTIFY:$p{uri}");
+is($p{response}, md5_hex("$ha1:n0nce42:$p{nc}:$p{cnonce}:auth:$ha2"),
+   'the digest response is right for the line password');
+unlike($again, qr/line-secret/, 'the password itself is never sent');
+reply($sock, $peer, $again, '200 OK');
+$j = job($mac);
+is_deeply([@$j{qw(state status challenged)}], ['done', 200, JSON::PP::true],
+          'recorded: done after the challenge');
+
+# 4. The phone stays silent: retransmissions on timer E, then timer F.
+api(POST => "phones/$mac/resync");
+my @arrivals;
+my $start = time;
+while (time - $start < 4.5) {
+    my ($m) = receive($sock, 0.5) or next;
+    push @arrivals, time - $start;
+}
+ok(@arrivals >= 5, scalar(@arrivals) . ' transmissions while silent (T1 = 50 ms)');
+my @gaps = map { $arrivals[$_] - $arrivals[$_ - 1] } 1 .. $#arrivals;
+ok(@gaps >= 3 && $gaps[2] > $gaps[0], 'the interval doubles: '
+   . join(', ', map { sprintf '%.2f', $_ } @gaps));
+$j = job($mac, 5);
+is_deeply([@$j{qw(state status reason)}], ['failed', 408, 'timeout'],
+          'recorded: failed, timeout');
+is($j->{transmissions}, scalar @arrivals, 'every transmission counted');
+
+# 5. Pacing: six phones, three per network; 120 per minute per network
+#    means 0.5 s apart within a network, 600 per minute 0.1 s overall.
+my @socks = (listener('127.0.0.1'), listener('127.0.1.1'));
+my @macs;
+for my $i (0 .. 5) {
+    my $m = sprintf('0004f2d001%02d', $i);
+    make_phone($m, $socks[$i % 2]);
+    push @macs, $m;
+}
+($res, $data) = api(POST => 'resync', json => { macs => \@macs });
+is($res->code, 202, 'bulk resync queued');
+my %when = map { $_->{mac} => $_->{not_before} } @{ $data->{queued} };
+is(scalar keys %when, 6, 'all six queued');
+my %seen;
+$start = time;
+while (time - $start < 6 && keys(%seen) < 6) {
+    for my $s (@socks) {
+        my ($m, $pr) = receive($s, 0.05) or next;
+        my ($user_mac) = grep { !$seen{$_} } @macs;   # any: we time arrivals
+        $seen{ header($m, 'Call-ID') } = [time - $start, $s->sockhost];
+        reply($s, $pr, $m, '200 OK');
+    }
+}
+is(scalar keys %seen, 6, 'every phone got its NOTIFY');
+my %by_net;
+push @{ $by_net{ $_->[1] } }, $_->[0] for values %seen;
+my $net_ok = 1;
+for my $times (values %by_net) {
+    my @t = sort { $a <=> $b } @$times;
+    $net_ok &&= $t[$_] - $t[$_ - 1] > 0.4 for 1 .. $#t;
+}
+ok($net_ok, 'within one network at least 0.5 s apart (the per-network rate)');
+my @all = sort { $a <=> $b } map { $_->[0] } values %seen;
+ok($all[-1] - $all[0] >= 0.9, sprintf('the bulk is spread over %.1f s', $all[-1] - $all[0]));
+# The worker wakes every 200 ms, so two jobs due in one wake-up may leave
+# together; more than two at once would break the pacing.
+my $burst = 0;
+for my $i (0 .. $#all) {
+    my $n = grep { $_ >= $all[$i] && $_ < $all[$i] + 0.15 } @all;
+    $burst = $n if $n > $burst;
+}
+ok($burst <= 2, "never more than two NOTIFYs within 0.15 s (saw $burst)");
+
+# Validation and bookkeeping.
+($res) = api(POST => 'phones/0004f2ffff01/resync');
+is($res->code, 404, 'unknown phone: 404');
+api(PUT => 'phones/0004f2d00099', json => { model => 'VVX411' });
+($res) = api(POST => 'phones/0004f2d00099/resync');
+is($res->code, 409, 'a phone never seen and without sip_address: 409');
+($res) = api(POST => 'resync', json => { macs => ['zz'] });
+is($res->code, 400, 'bad MAC in a bulk resync: 400');
+($res) = api(POST => 'resync', json => {});
+is($res->code, 400, 'a bulk resync names its phones');
+($res, $data) = api(POST => 'sites/lab/resync');
+is($res->code, 202, 'site resync');
+is(scalar @{ $data->{queued} }, 7, 'queues every phone of the site');
