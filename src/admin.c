@@ -620,7 +620,9 @@ static void admin_phone_list(const polycom_admin_request *in,
     const char *site = apr_table_get(in->args, "site");
     const char *model = apr_table_get(in->args, "model");
     const char *stale = apr_table_get(in->args, "stale");
-    const char *limit, *offset, *cutoff = "";
+    /* Without a stale filter every phone is "not seen since the end of
+     * time", so one statement serves both. */
+    const char *limit, *offset, *cutoff = "9223372036854775807";
     apr_array_header_t *rows, *count;
     admin_error err;
     apr_time_t seconds;
@@ -642,10 +644,10 @@ static void admin_phone_list(const polycom_admin_request *in,
     site = site ? site : "";
     model = model ? admin_model_token(in->pool, model) : "";
     if (polycom_store_select(in->db, POLYCOM_SQL_PHONE_LIST, &rows, site,
-                             site, model, model, cutoff, cutoff, limit,
-                             offset, NULL) < 0
+                             site, model, model, cutoff, limit, offset,
+                             NULL) < 0
         || polycom_store_select(in->db, POLYCOM_SQL_PHONE_COUNT, &count,
-                                site, site, model, model, cutoff, cutoff,
+                                site, site, model, model, cutoff,
                                 NULL) < 0) {
         admin_db_failed(in, out);
         return;

@@ -25,7 +25,10 @@
 #define ST_REPROV_CONFIRM "mod_polycom_reprov_confirm"
 
 /* apr_dbd turns each %s into the driver's own placeholder; values are
- * always bound, never spliced into the text. */
+ * always bound, never spliced into the text. Every value is passed as a
+ * string; PostgreSQL types such a parameter as varchar, so each one that
+ * meets a number is cast (NUM), which SQLite reads the same way. */
+#define NUM "CAST(%s AS BIGINT)"
 static const polycom_statement store_statements[] = {
     { ST_PHONE,
       "SELECT model, site, label, enabled FROM phones WHERE mac = %s" },
@@ -45,14 +48,16 @@ static const polycom_statement store_statements[] = {
     { ST_CHECKIN,
       "INSERT INTO checkins (time_us, mac, ip, method, file, status, bytes,"
       " etag, family, model, firmware, stage, user_agent)"
-      " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)" },
+      " VALUES (" NUM ", %s, %s, %s, %s, " NUM ", " NUM ", %s, %s, %s, %s,"
+      " %s, %s)" },
     { ST_SEEN_PHONE,
-      "UPDATE phones SET last_seen_us = %s, last_ip = %s, last_file = %s,"
-      " last_status = %s, last_model = %s, last_firmware = %s"
+      "UPDATE phones SET last_seen_us = " NUM ", last_ip = %s,"
+      " last_file = %s, last_status = " NUM ", last_model = %s,"
+      " last_firmware = %s"
       " WHERE mac = %s" },
     { ST_SEEN_UNKNOWN,
       "INSERT INTO discovered (mac, first_seen_us, last_seen_us, last_ip,"
-      " model, firmware) VALUES (%s, %s, %s, %s, %s, %s)"
+      " model, firmware) VALUES (%s, " NUM ", " NUM ", %s, %s, %s)"
       " ON CONFLICT (mac) DO UPDATE SET last_seen_us = excluded.last_seen_us,"
       " last_ip = excluded.last_ip, model = excluded.model,"
       " firmware = excluded.firmware, requests = discovered.requests + 1" },
@@ -62,7 +67,7 @@ static const polycom_statement store_statements[] = {
      * or the new row, whole, never a mix. */
     { ST_UPLOAD_PUT,
       "INSERT INTO uploads (mac, kind, content, size, time_us)"
-      " VALUES (%s, %s, %s, %s, %s)"
+      " VALUES (%s, %s, %s, " NUM ", " NUM ")"
       " ON CONFLICT (mac, kind) DO UPDATE SET content = excluded.content,"
       " size = excluded.size, time_us = excluded.time_us" },
     { ST_LOG_GET,
@@ -70,32 +75,33 @@ static const polycom_statement store_statements[] = {
       " ORDER BY id" },
     { ST_LOG_ADD,
       "INSERT INTO log_chunks (mac, kind, time_us, size, content)"
-      " VALUES (%s, %s, %s, %s, %s)" },
+      " VALUES (%s, %s, " NUM ", " NUM ", %s)" },
     { ST_LOG_SIZES,
       "SELECT id, size, time_us FROM log_chunks WHERE mac = %s AND kind = %s"
       " ORDER BY id DESC" },
     { ST_LOG_PRUNE,
-      "DELETE FROM log_chunks WHERE mac = %s AND kind = %s AND id <= %s" },
+      "DELETE FROM log_chunks WHERE mac = %s AND kind = %s AND id <= " NUM
+      },
 
     /* The admin API. Optional filters are passed as '' when unused. */
 #define PHONE_COLUMNS "mac, model, site, label, enabled, last_seen_us," \
                       " last_ip, last_file, last_status, last_model," \
                       " last_firmware, sip_address"
 #define PHONE_FILTER  " WHERE (%s = '' OR site = %s) AND (%s = '' OR model = %s)" \
-                      " AND (%s = '' OR last_seen_us IS NULL" \
-                      "      OR last_seen_us < %s)"
+                      " AND (last_seen_us IS NULL" \
+                      "      OR last_seen_us < " NUM ")"
     { POLYCOM_SQL_PHONE_LIST,
       "SELECT " PHONE_COLUMNS " FROM phones" PHONE_FILTER
-      " ORDER BY mac LIMIT CAST(%s AS INTEGER)"
-      " OFFSET CAST(%s AS INTEGER)" },
+      " ORDER BY mac LIMIT " NUM
+      " OFFSET " NUM },
     { POLYCOM_SQL_PHONE_COUNT,
       "SELECT count(*) FROM phones" PHONE_FILTER },
     { POLYCOM_SQL_PHONE_GET,
       "SELECT " PHONE_COLUMNS " FROM phones WHERE mac = %s" },
     { POLYCOM_SQL_PHONE_UPSERT,
       "INSERT INTO phones (mac, model, site, label, enabled, created_us,"
-      " sip_address) VALUES (%s, %s, %s, %s, CAST(%s AS INTEGER),"
-      " CAST(%s AS INTEGER), %s)"
+      " sip_address) VALUES (%s, %s, %s, %s, " NUM ","
+      " " NUM ", %s)"
       " ON CONFLICT (mac) DO UPDATE SET model = excluded.model,"
       " site = excluded.site, label = excluded.label,"
       " enabled = excluded.enabled, sip_address = excluded.sip_address" },
@@ -113,15 +119,15 @@ static const polycom_statement store_statements[] = {
       "SELECT mac, first_seen_us, last_seen_us, last_ip, model, firmware,"
       " requests FROM discovered"
       " WHERE mac NOT IN (SELECT mac FROM phones)"
-      " ORDER BY last_seen_us DESC LIMIT CAST(%s AS INTEGER)"
-      " OFFSET CAST(%s AS INTEGER)" },
+      " ORDER BY last_seen_us DESC LIMIT " NUM
+      " OFFSET " NUM },
     { POLYCOM_SQL_DISCOVERED_DROP,
       "DELETE FROM discovered WHERE mac = %s" },
     { POLYCOM_SQL_CHECKIN_LIST,
       "SELECT id, time_us, mac, ip, method, file, status, bytes, etag,"
       " family, model, firmware, stage, user_agent FROM checkins"
-      " WHERE (%s = '' OR mac = %s) AND time_us >= %s"
-      " ORDER BY id DESC LIMIT CAST(%s AS INTEGER)" },
+      " WHERE (%s = '' OR mac = %s) AND time_us >= " NUM
+      " ORDER BY id DESC LIMIT " NUM },
     { POLYCOM_SQL_LAST_FETCH,
       "SELECT etag, time_us FROM checkins WHERE mac = %s AND file = %s"
       " AND method = 'GET' AND status IN (200, 304)"
@@ -137,11 +143,11 @@ static const polycom_statement store_statements[] = {
       "DELETE FROM log_chunks WHERE mac = %s AND kind = %s" },
     { POLYCOM_SQL_AUDIT_INSERT,
       "INSERT INTO audit (time_us, admin, action, target, detail)"
-      " VALUES (%s, %s, %s, %s, %s)" },
+      " VALUES (" NUM ", %s, %s, %s, %s)" },
     { POLYCOM_SQL_AUDIT_LIST,
       "SELECT id, time_us, admin, action, target, detail FROM audit"
-      " ORDER BY id DESC LIMIT CAST(%s AS INTEGER)"
-      " OFFSET CAST(%s AS INTEGER)" },
+      " ORDER BY id DESC LIMIT " NUM
+      " OFFSET " NUM },
 
     /* Reprovisioning. The most specific target that has not expired
      * applies; its state for this phone comes along ('pending' if none). */
@@ -153,14 +159,14 @@ static const polycom_statement store_statements[] = {
       "   ON s.target_id = r.id AND s.mac = %s"
       " WHERE ((r.scope = 'phone' AND r.scope_key = %s)"
       "     OR (r.scope = 'site' AND r.scope_key = %s) OR r.scope = 'fleet')"
-      " AND (r.deadline_us IS NULL OR r.deadline_us > CAST(%s AS INTEGER))"
+      " AND (r.deadline_us IS NULL OR r.deadline_us > " NUM ")"
       " ORDER BY CASE r.scope WHEN 'phone' THEN 0 WHEN 'site' THEN 1"
       "          ELSE 2 END LIMIT 1" },
     { POLYCOM_SQL_REPROV_INSERT,
       "INSERT INTO reprovision (scope, scope_key, server, server_address,"
       " server_type, boot_server, prov_user, prov_password, deadline_us,"
       " created_us, admin) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
-      " CAST(NULLIF(%s, '') AS INTEGER), %s, %s)" },
+      " CAST(NULLIF(%s, '') AS BIGINT), " NUM ", %s)" },
     { POLYCOM_SQL_REPROV_DELETE,
       "DELETE FROM reprovision WHERE scope = %s AND scope_key = %s" },
     { POLYCOM_SQL_REPROV_PRUNE,
@@ -180,14 +186,14 @@ static const polycom_statement store_statements[] = {
       " FROM reprovision WHERE scope = 'fleet'" },
     { ST_REPROV_DELIVER,
       "INSERT INTO reprovision_state (mac, target_id, state, delivered_us)"
-      " VALUES (%s, CAST(%s AS INTEGER), 'delivered', %s)"
+      " VALUES (%s, " NUM ", 'delivered', " NUM ")"
       " ON CONFLICT (mac, target_id) DO UPDATE"
       " SET delivered_us = excluded.delivered_us"
       " WHERE reprovision_state.state = 'delivered'" },
     /* A check-in at a target's own address confirms that phone's move. */
     { ST_REPROV_CONFIRM,
       "INSERT INTO reprovision_state (mac, target_id, state, confirmed_us)"
-      " SELECT %s, r.id, 'confirmed', %s FROM reprovision r"
+      " SELECT %s, r.id, 'confirmed', " NUM " FROM reprovision r"
       " WHERE r.server_address = %s AND (r.scope = 'fleet'"
       "   OR (r.scope = 'phone' AND r.scope_key = %s)"
       "   OR (r.scope = 'site' AND r.scope_key ="
@@ -207,8 +213,8 @@ static const polycom_statement store_statements[] = {
     { POLYCOM_SQL_RESYNC_INSERT,
       "INSERT INTO resync_queue (mac, reboot, host, port, network,"
       " not_before_us, created_us, admin)"
-      " VALUES (%s, CAST(%s AS INTEGER), %s, CAST(%s AS INTEGER), %s,"
-      " CAST(%s AS INTEGER), CAST(%s AS INTEGER), %s)" },
+      " VALUES (%s, " NUM ", %s, " NUM ", %s,"
+      " " NUM ", " NUM ", %s)" },
     { POLYCOM_SQL_RESYNC_TARGET,
       "SELECT p.sip_address, coalesce(p.last_ip, ''),"
       " coalesce((SELECT value FROM params"
@@ -230,23 +236,23 @@ static const polycom_statement store_statements[] = {
       " FROM resync_queue WHERE mac = %s ORDER BY id DESC LIMIT 20" },
     { POLYCOM_SQL_RESYNC_DUE,
       "SELECT id, mac, reboot, host, port FROM resync_queue"
-      " WHERE (state = 'queued' AND not_before_us <= CAST(%s AS INTEGER))"
-      "    OR (state = 'sending' AND claimed_us < CAST(%s AS INTEGER))"
+      " WHERE (state = 'queued' AND not_before_us <= " NUM ")"
+      "    OR (state = 'sending' AND claimed_us < " NUM ")"
       " ORDER BY not_before_us, id LIMIT 1" },
     { POLYCOM_SQL_RESYNC_CLAIM,
       "UPDATE resync_queue SET state = 'sending', claimed_by = %s,"
-      " claimed_us = CAST(%s AS INTEGER)"
-      " WHERE id = CAST(%s AS INTEGER) AND (state = 'queued'"
-      "   OR (state = 'sending' AND claimed_us < CAST(%s AS INTEGER)))" },
+      " claimed_us = " NUM
+      " WHERE id = " NUM " AND (state = 'queued'"
+      "   OR (state = 'sending' AND claimed_us < " NUM "))" },
     { POLYCOM_SQL_RESYNC_CREDS,
       "SELECT name, value FROM params WHERE scope = 'phone'"
       " AND scope_key = %s AND name IN ('reg.1.address',"
       " 'reg.1.auth.userId', 'reg.1.auth.password')" },
     { POLYCOM_SQL_RESYNC_FINISH,
-      "UPDATE resync_queue SET state = %s, status = CAST(%s AS INTEGER),"
-      " reason = %s, transmissions = CAST(%s AS INTEGER),"
-      " challenged = CAST(%s AS INTEGER), finished_us = CAST(%s AS INTEGER)"
-      " WHERE id = CAST(%s AS INTEGER)" },
+      "UPDATE resync_queue SET state = %s, status = " NUM ","
+      " reason = %s, transmissions = " NUM ","
+      " challenged = " NUM ", finished_us = " NUM
+      " WHERE id = " NUM },
 };
 
 const polycom_statement *polycom_store_statements(apr_size_t *count)
