@@ -1289,9 +1289,43 @@ static int polycom_log_transaction(request_rec *r)
 static ap_dbd_t *(*polycom_dbd_open)(apr_pool_t *, server_rec *) = NULL;
 static void (*polycom_dbd_close)(server_rec *, ap_dbd_t *) = NULL;
 
-/* Runs every 200 ms in one child of the server (a singleton watchdog):
+/* Set when this child starts to exit: the worker then stops taking jobs. */
+static volatile int polycom_child_exiting = 0;
+
+static apr_status_t polycom_child_exit(void *data)
+{
+    polycom_child_exiting = 1;
+    return APR_SUCCESS;
+}
+
+static void polycom_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_pool_cleanup_register(pchild, NULL, polycom_child_exit,
+                              apr_pool_cleanup_null);
+}
+
+/* A database handle from mod_dbd's pool, for a task outside any request;
+ * NULL when the database is unavailable (mod_dbd logged why). */
+static ap_dbd_t *polycom_worker_db(apr_pool_t *pool, server_rec *s,
+                                   polycom_db *db)
+{
+    ap_dbd_t *dbd = polycom_dbd_open(pool, s);
+
+    if (dbd) {
+        db->driver = dbd->driver;
+        db->handle = dbd->handle;
+        db->prepared = dbd->prepared;
+        db->pool = pool;
+        db->error = NULL;
+    }
+    return dbd;
+}
+
+/* Runs every 200 ms in one child of the server (a singleton watchdog) and
  * sends the due NOTIFYs one by one. The database decides which node sends
- * a job, so several nodes may share one queue. */
+ * a job, so several nodes may share one queue. A connection is held only
+ * to claim a job and to record its outcome, never while waiting for the
+ * phone (up to 64*T1), so a child can always exit cleanly. */
 static apr_status_t polycom_resync_tick(int state, void *data,
                                         apr_pool_t *pool)
 {
@@ -1299,42 +1333,54 @@ static apr_status_t polycom_resync_tick(int state, void *data,
     const polycom_dir_conf *conf = ap_get_module_config(s->lookup_defaults,
                                                         &polycom_module);
     apr_interval_time_t t1 = polycom_conf_sip_t1(conf);
-    apr_pool_t *work;
-    ap_dbd_t *dbd;
-    polycom_db db;
-    int worked = 1, sent = 0;
+    int sent;
 
     if (state != AP_WATCHDOG_STATE_RUNNING || !polycom_dbd_open) {
         return APR_SUCCESS;
     }
-    apr_pool_create(&work, pool);
-    apr_pool_tag(work, "polycom_resync");
-    dbd = polycom_dbd_open(work, s);
-    if (!dbd) {
-        apr_pool_destroy(work);
-        return APR_SUCCESS;             /* mod_dbd logged why */
-    }
-    db.driver = dbd->driver;
-    db.handle = dbd->handle;
-    db.prepared = dbd->prepared;
-    db.pool = work;
-    while (worked && sent < 20) {
-        db.error = NULL;
-        if (polycom_resync_work_one(&db, s->server_hostname
-                                         ? s->server_hostname : "",
-                                    apr_time_now(), t1,
-                                    t1 * 8 > apr_time_from_sec(4)
-                                    ? t1 * 8 : apr_time_from_sec(4),
-                                    &worked) < 0) {
+    for (sent = 0; sent < 20 && !polycom_child_exiting; sent++) {
+        polycom_resync_job job;
+        polycom_notify_outcome outcome;
+        apr_pool_t *work;
+        ap_dbd_t *dbd;
+        polycom_db db;
+        int claimed;
+
+        apr_pool_create(&work, pool);
+        apr_pool_tag(work, "polycom_resync");
+        if (!(dbd = polycom_worker_db(work, s, &db))) {
+            apr_pool_destroy(work);
+            break;
+        }
+        claimed = polycom_resync_claim(&db, s->server_hostname
+                                            ? s->server_hostname : "",
+                                       apr_time_now(), &job);
+        polycom_dbd_close(s, dbd);
+        if (claimed < 0) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCLOGNO(00017)
                          "resync queue: %s",
                          db.error ? db.error : "database error");
+        }
+        if (claimed != 1) {
+            apr_pool_destroy(work);
             break;
         }
-        sent += worked;
+        job.target.t1 = t1;
+        job.target.t2 = t1 * 8 > apr_time_from_sec(4) ? t1 * 8
+                                                      : apr_time_from_sec(4);
+        if (polycom_notify_send(work, &job.target, &outcome) < 0) {
+            outcome.status = 0;
+        }
+        if ((dbd = polycom_worker_db(work, s, &db)) != NULL) {
+            if (polycom_resync_finish(&db, &job, &outcome) < 0) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCLOGNO(00020)
+                             "resync of %s sent but not recorded: %s",
+                             job.mac, db.error ? db.error : "database error");
+            }
+            polycom_dbd_close(s, dbd);
+        }
+        apr_pool_destroy(work);
     }
-    polycom_dbd_close(s, dbd);
-    apr_pool_destroy(work);
     return APR_SUCCESS;
 }
 
@@ -1414,6 +1460,7 @@ static void polycom_register_hooks(apr_pool_t *p)
     ap_hook_log_transaction(polycom_log_transaction, NULL, NULL,
                             APR_HOOK_MIDDLE);
     ap_hook_post_config(polycom_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(polycom_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(polycom) = {

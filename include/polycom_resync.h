@@ -23,12 +23,26 @@ int polycom_resync_enqueue(polycom_db *db, const char *mac, int reboot,
                            const polycom_resync_pacing *pacing,
                            apr_time_t *when, const char **why);
 
+#include "polycom_notify.h"
+
+/** A claimed job: where to send, with what credentials. */
+typedef struct {
+    const char *id;
+    const char *mac;
+    polycom_notify_target target;
+} polycom_resync_job;
+
 /**
- * Claim and send one due job, if any, and record its outcome. *worked is
- * set when a job was sent. @a node names this server in the claim.
+ * Claim one due job, if any: returns 1 with *job filled (strings in
+ * db->pool), 0 when nothing is due or another node won it, -1 on a
+ * database error. @a node names this server in the claim. Sending happens
+ * without the database (polycom_notify_send), then polycom_resync_finish.
  */
-int polycom_resync_work_one(polycom_db *db, const char *node, apr_time_t now,
-                            apr_interval_time_t t1, apr_interval_time_t t2,
-                            int *worked);
+int polycom_resync_claim(polycom_db *db, const char *node, apr_time_t now,
+                         polycom_resync_job *job);
+
+/** Record a job's outcome. */
+int polycom_resync_finish(polycom_db *db, const polycom_resync_job *job,
+                          const polycom_notify_outcome *outcome);
 
 #endif /* POLYCOM_RESYNC_H */

@@ -1849,9 +1849,10 @@ static void admin_resync(const polycom_admin_request *in,
                                                      "error", why));
         }
         else {
-            json_array_append_new(queued, json_pack("{s:s, s:o}", "mac", m,
-                "not_before", admin_time_json(in->pool, apr_psprintf(
-                    in->pool, "%" APR_TIME_T_FMT, when))));
+            json_array_append_new(queued, json_pack("{s:s, s:o, s:I}",
+                "mac", m, "not_before", admin_time_json(in->pool,
+                    apr_psprintf(in->pool, "%" APR_TIME_T_FMT, when)),
+                "not_before_us", (json_int_t)when));
         }
     }
     if (!failed && json_array_size(queued)) {

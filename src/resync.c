@@ -6,7 +6,6 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
-#include "polycom_notify.h"
 #include "polycom_resync.h"
 
 #define RESYNC_DEFAULT_PORT 5060
@@ -117,18 +116,15 @@ int polycom_resync_enqueue(polycom_db *db, const char *mac, int reboot,
     return 0;
 }
 
-int polycom_resync_work_one(polycom_db *db, const char *node, apr_time_t now,
-                            apr_interval_time_t t1, apr_interval_time_t t2,
-                            int *worked)
+int polycom_resync_claim(polycom_db *db, const char *node, apr_time_t now,
+                         polycom_resync_job *job)
 {
     apr_array_header_t *rows;
-    polycom_notify_target target;
-    polycom_notify_outcome outcome;
-    const char **job, *reclaim = resync_time(db->pool, now - RESYNC_RECLAIM);
-    const char *address = NULL;
+    const char **due, *address = NULL;
+    const char *reclaim = resync_time(db->pool, now - RESYNC_RECLAIM);
     int claimed = 0, i;
 
-    *worked = 0;
+    memset(job, 0, sizeof(*job));
     if (polycom_store_select(db, POLYCOM_SQL_RESYNC_DUE, &rows,
                              resync_time(db->pool, now), reclaim, NULL) < 0) {
         return -1;
@@ -136,25 +132,24 @@ int polycom_resync_work_one(polycom_db *db, const char *node, apr_time_t now,
     if (!rows->nelts) {
         return 0;
     }
-    job = APR_ARRAY_IDX(rows, 0, const char **);
+    due = APR_ARRAY_IDX(rows, 0, const char **);
     /* Only the node whose UPDATE changes the row sends: one NOTIFY per job
      * even when several nodes share the queue. */
     if (polycom_store_exec(db, POLYCOM_SQL_RESYNC_CLAIM, &claimed, node,
-                           resync_time(db->pool, now), job[0], reclaim,
+                           resync_time(db->pool, now), due[0], reclaim,
                            NULL) < 0) {
         return -1;
     }
     if (claimed != 1) {
         return 0;
     }
-    memset(&target, 0, sizeof(target));
-    target.host = job[3];
-    target.port = atoi(job[4]);
-    target.reboot = !strcmp(job[2], "1");
-    target.user = "";
-    target.t1 = t1;
-    target.t2 = t2;
-    if (polycom_store_select(db, POLYCOM_SQL_RESYNC_CREDS, &rows, job[1],
+    job->id = due[0];
+    job->mac = due[1];
+    job->target.host = due[3];
+    job->target.port = atoi(due[4]);
+    job->target.reboot = !strcmp(due[2], "1");
+    job->target.user = "";
+    if (polycom_store_select(db, POLYCOM_SQL_RESYNC_CREDS, &rows, job->mac,
                              NULL) < 0) {
         return -1;
     }
@@ -165,29 +160,32 @@ int polycom_resync_work_one(polycom_db *db, const char *node, apr_time_t now,
             address = r[1];
         }
         else if (!strcmp(r[0], "reg.1.auth.userId")) {
-            target.auth_user = r[1];
+            job->target.auth_user = r[1];
         }
         else if (!strcmp(r[0], "reg.1.auth.password")) {
-            target.auth_password = r[1];
+            job->target.auth_password = r[1];
         }
     }
     if (address) {
-        target.user = apr_pstrndup(db->pool, address, strcspn(address, "@"));
-        if (!target.auth_user) {
-            target.auth_user = target.user;
+        job->target.user = apr_pstrndup(db->pool, address,
+                                        strcspn(address, "@"));
+        if (!job->target.auth_user) {
+            job->target.auth_user = job->target.user;
         }
     }
-    if (polycom_notify_send(db->pool, &target, &outcome) < 0) {
-        outcome.status = 0;
-    }
-    *worked = 1;
+    return 1;
+}
+
+int polycom_resync_finish(polycom_db *db, const polycom_resync_job *job,
+                          const polycom_notify_outcome *outcome)
+{
     return polycom_store_exec(db, POLYCOM_SQL_RESYNC_FINISH, NULL,
-                              outcome.status >= 200 && outcome.status < 300
+                              outcome->status >= 200 && outcome->status < 300
                               ? "done" : "failed",
-                              apr_itoa(db->pool, outcome.status),
-                              outcome.reason ? outcome.reason : "",
-                              apr_itoa(db->pool, outcome.transmissions),
-                              outcome.challenged ? "1" : "0",
-                              resync_time(db->pool, apr_time_now()), job[0],
+                              apr_itoa(db->pool, outcome->status),
+                              outcome->reason ? outcome->reason : "",
+                              apr_itoa(db->pool, outcome->transmissions),
+                              outcome->challenged ? "1" : "0",
+                              resync_time(db->pool, apr_time_now()), job->id,
                               NULL);
 }

@@ -29,6 +29,9 @@
  * string; PostgreSQL types such a parameter as varchar, so each one that
  * meets a number is cast (NUM), which SQLite reads the same way. */
 #define NUM "CAST(%s AS BIGINT)"
+
+/* The widest SELECT above returns 14 columns. */
+#define STORE_MAX_COLUMNS 16
 static const polycom_statement store_statements[] = {
     { ST_PHONE,
       "SELECT model, site, label, enabled FROM phones WHERE mac = %s" },
@@ -688,15 +691,23 @@ int polycom_store_select(polycom_db *db, const char *label,
     if (rv) {
         return store_failed(db, label, rv);
     }
-    ncols = apr_dbd_num_cols(db->driver, res);
     while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
-        const char **cols = apr_palloc(db->pool,
-                                       sizeof(const char *) * (ncols + 1));
+        const char **cols;
 
-        for (i = 0; i < ncols; i++) {
-            cols[i] = store_column(db, row, i);
+        /* Asked per row: the pgsql driver knows the width of a sequential
+         * result only once a row has arrived. */
+        ncols = apr_dbd_num_cols(db->driver, res);
+        if (ncols < 0 || ncols > STORE_MAX_COLUMNS) {
+            ncols = STORE_MAX_COLUMNS;
         }
-        cols[ncols] = NULL;
+        /* Callers index columns by position: every slot up to the widest
+         * statement is a string, so a short row can never be read past. */
+        cols = apr_palloc(db->pool,
+                          sizeof(const char *) * (STORE_MAX_COLUMNS + 1));
+        for (i = 0; i < STORE_MAX_COLUMNS; i++) {
+            cols[i] = i < ncols ? store_column(db, row, i) : "";
+        }
+        cols[STORE_MAX_COLUMNS] = NULL;
         APR_ARRAY_PUSH(*rows, const char **) = cols;
     }
     return 0;

@@ -14,7 +14,7 @@ use lib 't/lib';
 use PolycomTest;
 use PolycomAdmin;
 
-plan tests => 40;
+plan tests => 41;
 
 sub listener {
     my ($addr) = @_;
@@ -145,8 +145,19 @@ for my $i (0 .. 5) {
 }
 ($res, $data) = api(POST => 'resync', json => { macs => \@macs });
 is($res->code, 202, 'bulk resync queued');
-my %when = map { $_->{mac} => $_->{not_before} } @{ $data->{queued} };
+my %when = map { $_->{mac} => $_->{not_before_us} } @{ $data->{queued} };
 is(scalar keys %when, 6, 'all six queued');
+# The slots: 0.5 s apart within a network, 0.1 s apart overall.
+my (%slots_by_net, $slots_ok);
+push @{ $slots_by_net{ $_ =~ /0[024]$/ ? 'a' : 'b' } }, $when{$_} for keys %when;
+$slots_ok = 1;
+for my $t (values %slots_by_net) {
+    my @t = sort { $a <=> $b } @$t;
+    $slots_ok &&= $t[$_] - $t[$_ - 1] >= 500_000 for 1 .. $#t;
+}
+my @all_slots = sort { $a <=> $b } values %when;
+$slots_ok &&= $all_slots[$_] - $all_slots[$_ - 1] >= 100_000 for 1 .. $#all_slots;
+ok($slots_ok, 'queued 0.5 s apart per network and 0.1 s apart overall');
 my %seen;
 $start = time;
 while (time - $start < 6 && keys(%seen) < 6) {
@@ -163,9 +174,10 @@ push @{ $by_net{ $_->[1] } }, $_->[0] for values %seen;
 my $net_ok = 1;
 for my $times (values %by_net) {
     my @t = sort { $a <=> $b } @$times;
-    $net_ok &&= $t[$_] - $t[$_ - 1] > 0.4 for 1 .. $#t;
+    $net_ok &&= $t[$_] - $t[$_ - 1] > 0.25 for 1 .. $#t;
 }
-ok($net_ok, 'within one network at least 0.5 s apart (the per-network rate)');
+# Sent at the worker's first wake-up (every 200 ms) after each slot.
+ok($net_ok, 'sent within one network well apart (slot 0.5 s, wake-up 0.2 s)');
 my @all = sort { $a <=> $b } map { $_->[0] } values %seen;
 ok($all[-1] - $all[0] >= 0.9, sprintf('the bulk is spread over %.1f s', $all[-1] - $all[0]));
 # The worker wakes every 200 ms, so two jobs due in one wake-up may leave

@@ -1,24 +1,56 @@
 #!/bin/sh
-# Run the whole suite and insist on a real pass: Apache::Test exits 0 with
-# "Result: NOTESTS" when everything was skipped, which must not look green.
+# Run the whole suite against SQLite, then against a real PostgreSQL server
+# started for the run, and insist on a real pass each time: Apache::Test
+# exits 0 with "Result: NOTESTS" when everything was skipped.
 set -u
 APXS=${1:-apxs}
 PERL=${2:-perl}
-log=$(mktemp)
-rc=$(mktemp)
-{
-    $PERL t/TEST -apxs "$(command -v "$APXS")" \
-        -httpd_conf "$(pwd)/t/setup/base.conf"
-    echo $? > "$rc"
-} 2>&1 | tee "$log"
-status=$(cat "$rc")
-if ! grep -q '^Result: PASS' "$log"; then
-    echo "run-tests: the suite did not end with 'Result: PASS'" >&2
-    status=1
+failed=0
+summary=""
+
+run_suite() {
+    backend=$1
+    log=$(mktemp)
+    rc=$(mktemp)
+    start=$(date +%s)
+    echo "=== the suite against $backend ==="
+    $PERL t/TEST -clean >/dev/null 2>&1
+    {
+        $PERL t/TEST -apxs "$(command -v "$APXS")" \
+            -httpd_conf "$(pwd)/t/setup/base.conf"
+        echo $? > "$rc"
+    } 2>&1 | tee "$log"
+    status=$(cat "$rc")
+    if ! grep -q '^Result: PASS' "$log"; then
+        echo "run-tests: $backend: the suite did not end with 'Result: PASS'" >&2
+        status=1
+    fi
+    if grep -q 'skipped:' "$log"; then
+        echo "run-tests: $backend: a test file was skipped; every file must run" >&2
+        status=1
+    fi
+    if ls t/logs/core* >/dev/null 2>&1; then
+        echo "run-tests: $backend: a child crashed (core in t/logs)" >&2
+        status=1
+    fi
+    counts=$(grep '^Files=' "$log" | sed 's/,  *[0-9]* wallclock.*//')
+    summary="$summary
+$backend: $counts, $(( $(date +%s) - start )) s, $( [ "$status" = 0 ] && echo PASS || echo FAIL)"
+    [ "$status" = 0 ] || failed=1
+    rm -f "$log" "$rc"
+}
+
+run_suite sqlite
+
+eval "$(sh tools/pg-server.sh start)" || { echo "run-tests: no PostgreSQL" >&2; exit 1; }
+trap 'sh tools/pg-server.sh stop "$POLYCOM_PG_DIR"' EXIT
+run_suite postgresql
+unset POLYCOM_PG_CONNINFO
+
+echo "=== summary ===$summary"
+if [ "$failed" = 0 ]; then
+    echo "Result: PASS"
+else
+    echo "Result: FAIL"
 fi
-if grep -q 'skipped:' "$log"; then
-    echo "run-tests: a test file was skipped; every file must run" >&2
-    status=1
-fi
-rm -f "$log" "$rc"
-exit $status
+exit $failed

@@ -10,7 +10,7 @@ use XML::LibXML ();
 use Exporter 'import';
 
 our @EXPORT = qw(db_exec db_rows db_value effective_params config_attrs
-                 parse_xml demo_secrets shared_dir
+                 parse_xml demo_secrets shared_dir backend
                  UA_VVX UA_SPIP UA_TRIO MAC_SPIP MAC_VVX MAC_TRIO);
 
 use constant MAC_SPIP => '0004f2a1b330';
@@ -34,19 +34,32 @@ sub sqlite_cmd {
     return @cmd;
 }
 
+sub pg_conninfo { Apache::Test::vars('pg_conninfo') }
+
+sub backend { pg_conninfo() ? 'pgsql' : 'sqlite' }
+
+sub psql_cmd {
+    my ($bin) = reverse sort glob '/usr/lib/postgresql/*/bin';
+    return ("$bin/psql", '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1',
+            '-d', pg_conninfo(), @_);
+}
+
 sub db_exec {
     my ($sql) = @_;
-    system(sqlite_cmd(db_file(), $sql)) == 0
-        or die "sqlite3 failed on: $sql\n";
+    my @cmd = backend() eq 'pgsql' ? psql_cmd('-c', $sql)
+                                   : sqlite_cmd(db_file(), $sql);
+    system(@cmd) == 0 or die backend() . " failed on: $sql\n";
 }
 
 sub db_rows {
     my ($sql) = @_;
-    open my $fh, '-|', sqlite_cmd('-json', db_file(), $sql)
-        or die "sqlite3: $!\n";
+    my @cmd = backend() eq 'pgsql'
+        ? psql_cmd('-c', "SELECT coalesce(json_agg(t), '[]') FROM ($sql) t")
+        : sqlite_cmd('-json', db_file(), $sql);
+    open my $fh, '-|', @cmd or die "database client: $!\n";
     local $/;
     my $out = <$fh>;
-    close $fh or die "sqlite3 failed on: $sql\n";
+    close $fh or die backend() . " failed on: $sql\n";
     return [] unless defined $out && $out =~ /\S/;
     return JSON::PP->new->utf8(1)->decode($out);
 }

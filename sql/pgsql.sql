@@ -1,0 +1,133 @@
+-- mod_polycom schema for PostgreSQL (DBDriver pgsql). The same tables and
+-- columns as sql/sqlite.sql, in PostgreSQL's types; every statement of the
+-- module runs unchanged on both.
+--   createdb polycom && psql -d polycom -f sql/pgsql.sql
+-- Times are microseconds since the Unix epoch (apr_time_t).
+
+CREATE TABLE IF NOT EXISTS phones (
+    mac           TEXT PRIMARY KEY CHECK (mac ~ '^[0-9a-f]{12}$'),
+    model         TEXT NOT NULL DEFAULT '',
+    site          TEXT NOT NULL DEFAULT '',
+    label         TEXT NOT NULL DEFAULT '',
+    enabled       BIGINT NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    created_us    BIGINT NOT NULL DEFAULT 0,
+    sip_address   TEXT NOT NULL DEFAULT '',
+    last_seen_us  BIGINT,
+    last_ip       TEXT,
+    last_file     TEXT,
+    last_status   BIGINT,
+    last_model    TEXT,
+    last_firmware TEXT
+);
+
+CREATE TABLE IF NOT EXISTS params (
+    scope      TEXT NOT NULL
+               CHECK (scope IN ('global', 'site', 'model', 'phone')),
+    scope_key  TEXT NOT NULL DEFAULT '',
+    name       TEXT NOT NULL,
+    value      TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (scope, scope_key, name)
+);
+
+CREATE TABLE IF NOT EXISTS checkins (
+    id          BIGSERIAL PRIMARY KEY,
+    time_us     BIGINT NOT NULL,
+    mac         TEXT NOT NULL DEFAULT '',
+    ip          TEXT NOT NULL DEFAULT '',
+    method      TEXT NOT NULL DEFAULT '',
+    file        TEXT NOT NULL DEFAULT '',
+    status      BIGINT NOT NULL DEFAULT 0,
+    bytes       BIGINT NOT NULL DEFAULT 0,
+    etag        TEXT NOT NULL DEFAULT '',
+    family      TEXT NOT NULL DEFAULT '',
+    model       TEXT NOT NULL DEFAULT '',
+    firmware    TEXT NOT NULL DEFAULT '',
+    stage       TEXT NOT NULL DEFAULT '',
+    user_agent  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS checkins_mac_time ON checkins (mac, time_us);
+
+CREATE TABLE IF NOT EXISTS discovered (
+    mac            TEXT PRIMARY KEY,
+    first_seen_us  BIGINT NOT NULL,
+    last_seen_us   BIGINT NOT NULL,
+    last_ip        TEXT NOT NULL DEFAULT '',
+    model          TEXT NOT NULL DEFAULT '',
+    firmware       TEXT NOT NULL DEFAULT '',
+    requests       BIGINT NOT NULL DEFAULT 1
+);
+
+CREATE TABLE IF NOT EXISTS uploads (
+    mac        TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    content    TEXT NOT NULL,
+    size       BIGINT NOT NULL,
+    time_us    BIGINT NOT NULL,
+    PRIMARY KEY (mac, kind)
+);
+
+CREATE TABLE IF NOT EXISTS log_chunks (
+    id       BIGSERIAL PRIMARY KEY,
+    mac      TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    time_us  BIGINT NOT NULL,
+    size     BIGINT NOT NULL,
+    content  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_chunks_mac_kind ON log_chunks (mac, kind, id);
+
+CREATE TABLE IF NOT EXISTS audit (
+    id       BIGSERIAL PRIMARY KEY,
+    time_us  BIGINT NOT NULL,
+    admin    TEXT NOT NULL DEFAULT '',
+    action   TEXT NOT NULL,
+    target   TEXT NOT NULL DEFAULT '',
+    detail   TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE IF NOT EXISTS reprovision (
+    id             BIGSERIAL PRIMARY KEY,
+    scope          TEXT NOT NULL CHECK (scope IN ('phone', 'site', 'fleet')),
+    scope_key      TEXT NOT NULL DEFAULT '',
+    server         TEXT NOT NULL,
+    server_address TEXT NOT NULL,
+    server_type    TEXT NOT NULL,
+    boot_server    TEXT NOT NULL,
+    prov_user      TEXT NOT NULL DEFAULT '',
+    prov_password  TEXT NOT NULL DEFAULT '',
+    deadline_us    BIGINT,
+    created_us     BIGINT NOT NULL,
+    admin          TEXT NOT NULL DEFAULT '',
+    UNIQUE (scope, scope_key)
+);
+
+CREATE TABLE IF NOT EXISTS reprovision_state (
+    mac           TEXT NOT NULL,
+    target_id     BIGINT NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('delivered', 'confirmed')),
+    delivered_us  BIGINT,
+    confirmed_us  BIGINT,
+    PRIMARY KEY (mac, target_id)
+);
+
+CREATE TABLE IF NOT EXISTS resync_queue (
+    id             BIGSERIAL PRIMARY KEY,
+    mac            TEXT NOT NULL,
+    reboot         BIGINT NOT NULL DEFAULT 0,
+    host           TEXT NOT NULL,
+    port           BIGINT NOT NULL,
+    network        TEXT NOT NULL,
+    not_before_us  BIGINT NOT NULL,
+    state          TEXT NOT NULL DEFAULT 'queued'
+                   CHECK (state IN ('queued', 'sending', 'done', 'failed')),
+    claimed_by     TEXT NOT NULL DEFAULT '',
+    claimed_us     BIGINT,
+    created_us     BIGINT NOT NULL,
+    admin          TEXT NOT NULL DEFAULT '',
+    status         BIGINT,
+    reason         TEXT NOT NULL DEFAULT '',
+    transmissions  BIGINT NOT NULL DEFAULT 0,
+    challenged     BIGINT NOT NULL DEFAULT 0,
+    finished_us    BIGINT
+);
+CREATE INDEX IF NOT EXISTS resync_queue_due ON resync_queue (state, not_before_us);
