@@ -654,19 +654,54 @@ static int polycom_map_to_storage(request_rec *r)
 /* The handler                                                         */
 /* ------------------------------------------------------------------ */
 
+/* A constant probe, used only while an outage is being recovered from. */
+static int polycom_db_answers(request_rec *r, ap_dbd_t *dbd)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+
+    if (apr_dbd_select(dbd->driver, r->pool, dbd->handle, &res, "SELECT 1",
+                       1) != 0) {
+        return 0;
+    }
+    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
+    }
+    return 1;
+}
+
 static int polycom_db_open(request_rec *r, polycom_request *req,
                            polycom_db *db)
 {
     ap_dbd_t *dbd = polycom_dbd_acquire ? polycom_dbd_acquire(r) : NULL;
+    apr_uintptr_t key = (apr_uintptr_t)r->server;
+    polycom_metrics *m = polycom_metrics_get();
 
+    /* During an outage a pooled connection may look fine until it is used:
+     * only a query that works calls the database back. */
+    if (dbd && polycom_metrics_db_is_down(m, key)
+        && !polycom_db_answers(r, dbd)) {
+        dbd = NULL;
+    }
     if (!dbd) {
         req->db_unavailable = 1;
-        polycom_metrics_db_error(polycom_metrics_get());
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00001)
-                      "database unavailable, cannot serve %s (see mod_dbd's "
-                      "messages for the cause)", r->uri);
-        apr_table_setn(r->err_headers_out, "Retry-After", "60");
+        polycom_metrics_db_error(m);
+        /* One line per outage for all children; the rest at debug. */
+        if (polycom_metrics_db_down(m, key)) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00001)
+                          "database unavailable: answering 503 until it is "
+                          "back (see mod_dbd's messages for the cause)");
+        }
+        else {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00021)
+                          "database still unavailable: 503 for %s", r->uri);
+        }
+        apr_table_setn(r->err_headers_out, "Retry-After", "30");
+        apr_table_setn(r->headers_out, "Retry-After", "30");
         return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (polycom_metrics_db_up(m, key)) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, PCLOGNO(00022)
+                      "database available again");
     }
     db->driver = dbd->driver;
     db->handle = dbd->handle;
@@ -679,6 +714,32 @@ static int polycom_db_open(request_rec *r, polycom_request *req,
 static int polycom_db_failed(request_rec *r, const polycom_db *db)
 {
     polycom_metrics_db_error(polycom_metrics_get());
+    /* A connection that died under us (the server went away) is an outage,
+     * not a bug: 503, logged once like a connection that cannot be made. */
+    if (apr_dbd_check_conn(db->driver, r->pool, db->handle) != APR_SUCCESS) {
+        polycom_request *req = ap_get_module_config(r->request_config,
+                                                    &polycom_module);
+
+        if (req) {
+            req->db_unavailable = 1;
+        }
+        /* Right after a recovery, a dead connection is one the outage left
+         * in a pool, not a new outage: mod_dbd drops it on its next check. */
+        if (polycom_metrics_db_up_for(polycom_metrics_get(),
+                                      (apr_uintptr_t)r->server)
+            < apr_time_from_sec(60)) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00023)
+                          "a connection left over from the outage: 503");
+        }
+        else if (polycom_metrics_db_down(polycom_metrics_get(),
+                                         (apr_uintptr_t)r->server)) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00001)
+                          "database unavailable: answering 503 until it is "
+                          "back (the connection was lost)");
+        }
+        apr_table_setn(r->err_headers_out, "Retry-After", "30");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00002)
                   "database query failed for %s: %s", r->uri,
                   ap_escape_logitem(r->pool, db->error));
@@ -1227,10 +1288,14 @@ static int polycom_log_transaction(request_rec *r)
     if (r->method_number == M_PUT && req->bytes_in > 0) {
         polycom_metrics_upload_bytes(polycom_metrics_get(), req->bytes_in);
     }
+    conf = ap_get_module_config(r->per_dir_config, &polycom_module);
     if (req->db_unavailable) {
+        /* Already logged once for the outage; counted as lost. */
+        if (polycom_conf_checkins(conf)) {
+            polycom_metrics_checkin_failure(polycom_metrics_get());
+        }
         return DECLINED;
     }
-    conf = ap_get_module_config(r->per_dir_config, &polycom_module);
     if (!polycom_conf_checkins(conf) || !polycom_dbd_acquire) {
         return DECLINED;
     }

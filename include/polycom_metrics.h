@@ -18,6 +18,7 @@
 #define POLYCOM_METRICS_KINDS    (POLYCOM_FILE_DEVICE + 1)
 #define POLYCOM_METRICS_STATUSES 14
 #define POLYCOM_METRICS_BUCKETS  11
+#define POLYCOM_METRICS_OUTAGES  64
 
 typedef struct {
     apr_uint32_t requests[POLYCOM_METRICS_KINDS][POLYCOM_METRICS_STATUSES];
@@ -28,6 +29,12 @@ typedef struct {
     apr_uint32_t generation_buckets[POLYCOM_METRICS_BUCKETS];
     apr_uint64_t generation_usec;
     apr_uint32_t generation_count;
+    /** Database outages, one flag per server (by a hash of its key), so
+     *  that an outage is logged once, not once per request or child. */
+    apr_uint32_t db_down[POLYCOM_METRICS_OUTAGES];
+    /** When each came back (apr_time_t), to tell a connection left over
+     *  from the outage from a new outage. */
+    apr_uint64_t db_up_at[POLYCOM_METRICS_OUTAGES];
 } polycom_metrics;
 
 /** Set every counter to zero. */
@@ -41,6 +48,21 @@ void polycom_metrics_db_error(polycom_metrics *m);
 void polycom_metrics_upload_bytes(polycom_metrics *m, apr_off_t bytes);
 void polycom_metrics_generation(polycom_metrics *m,
                                 apr_interval_time_t elapsed);
+
+/** Mark the database of server @a key down; returns 1 for the call that
+ *  changed it (the one that should log), 0 when it was down already. */
+int polycom_metrics_db_down(polycom_metrics *m, apr_uintptr_t key);
+
+/** Microseconds since the database of @a key last came back (or a large
+ *  number when it never went away). */
+apr_interval_time_t polycom_metrics_db_up_for(polycom_metrics *m,
+                                              apr_uintptr_t key);
+
+/** Non-zero while the database of server @a key is marked down. */
+int polycom_metrics_db_is_down(polycom_metrics *m, apr_uintptr_t key);
+
+/** Mark it up again; returns 1 when it was down (log the recovery). */
+int polycom_metrics_db_up(polycom_metrics *m, apr_uintptr_t key);
 
 /** The Prometheus text exposition of @a m. */
 const char *polycom_metrics_render(apr_pool_t *pool,

@@ -79,6 +79,43 @@ void polycom_metrics_generation(polycom_metrics *m,
     apr_atomic_inc32(&m->generation_count);
 }
 
+static volatile apr_uint32_t *metrics_outage(polycom_metrics *m,
+                                             apr_uintptr_t key)
+{
+    return &m->db_down[(key >> 4) % POLYCOM_METRICS_OUTAGES];
+}
+
+int polycom_metrics_db_down(polycom_metrics *m, apr_uintptr_t key)
+{
+    return apr_atomic_cas32(metrics_outage(m, key), 1, 0) == 0;
+}
+
+int polycom_metrics_db_is_down(polycom_metrics *m, apr_uintptr_t key)
+{
+    return apr_atomic_read32(metrics_outage(m, key)) != 0;
+}
+
+int polycom_metrics_db_up(polycom_metrics *m, apr_uintptr_t key)
+{
+    volatile apr_uint32_t *flag = metrics_outage(m, key);
+
+    if (apr_atomic_read32(flag) && apr_atomic_cas32(flag, 0, 1) == 1) {
+        apr_atomic_set64(&m->db_up_at[(key >> 4) % POLYCOM_METRICS_OUTAGES],
+                         (apr_uint64_t)apr_time_now());
+        return 1;
+    }
+    return 0;
+}
+
+apr_interval_time_t polycom_metrics_db_up_for(polycom_metrics *m,
+                                              apr_uintptr_t key)
+{
+    apr_uint64_t at = apr_atomic_read64(
+        &m->db_up_at[(key >> 4) % POLYCOM_METRICS_OUTAGES]);
+
+    return at ? apr_time_now() - (apr_time_t)at : APR_INT64_MAX;
+}
+
 static void metrics_line(apr_array_header_t *out, const char *text)
 {
     APR_ARRAY_PUSH(out, const char *) = text;

@@ -287,7 +287,9 @@ static int store_failed(polycom_db *db, const char *label, int rv)
 
 /* Read the whole result. The driver must see every row (or the -1 that
  * ends the set) to release it, so callers consume rows in a loop that never
- * breaks out early. */
+ * breaks out early. Every SELECT asks for a random-access result: the pgsql
+ * driver then fetches it whole and reports a lost connection as an error,
+ * where a sequential result would just end, empty. */
 static const char *store_column(polycom_db *db, apr_dbd_row_t *row, int col)
 {
     const char *v = apr_dbd_get_entry(db->driver, row, col);
@@ -307,7 +309,7 @@ int polycom_store_phone(polycom_db *db, const char *mac,
     if (!stmt) {
         return -1;
     }
-    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt, 0,
+    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt, 1,
                           mac, NULL);
     if (rv) {
         return store_failed(db, ST_PHONE, rv);
@@ -343,12 +345,12 @@ int polycom_store_params(polycom_db *db, const polycom_phone *phone,
     }
     if (phone) {
         rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt,
-                              0, phone->site, phone->model, phone->mac,
+                              1, phone->site, phone->model, phone->mac,
                               NULL);
     }
     else {
         rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt,
-                              0, NULL);
+                              1, NULL);
     }
     if (rv) {
         return store_failed(db, label, rv);
@@ -461,7 +463,7 @@ int polycom_store_upload_get(polycom_db *db, const char *mac,
     if (!stmt) {
         return -1;
     }
-    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt, 0,
+    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt, 1,
                           mac, kind, NULL);
     if (rv) {
         return store_failed(db, ST_UPLOAD_GET, rv);
@@ -565,7 +567,7 @@ int polycom_store_log_get(polycom_db *db, const char *mac, const char *kind,
     if (!stmt) {
         return -1;
     }
-    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt, 0,
+    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt, 1,
                           mac, kind, NULL);
     if (rv) {
         return store_failed(db, ST_LOG_GET, rv);
@@ -598,7 +600,7 @@ static int store_log_cut(polycom_db *db, const char *mac, const char *kind,
     if (!stmt) {
         return -1;
     }
-    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt, 0,
+    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt, 1,
                           mac, kind, NULL);
     if (rv) {
         return store_failed(db, ST_LOG_SIZES, rv);
@@ -686,7 +688,7 @@ int polycom_store_select(polycom_db *db, const char *label,
     va_start(ap, rows);
     args = store_args(db->pool, ap);
     va_end(ap);
-    rv = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, stmt, 0,
+    rv = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, stmt, 1,
                          args->nelts, (const char **)args->elts);
     if (rv) {
         return store_failed(db, label, rv);

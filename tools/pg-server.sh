@@ -22,8 +22,15 @@ start)
     as_postgres "$bin/initdb" -D "$dir/data" -A trust -U polycom -E UTF8 \
         --no-sync -N >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
+    # In the configuration file, so that a restart (resume) keeps them.
+    as_postgres sh -c "cat >> '$dir/data/postgresql.conf'" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$dir'
+fsync = off
+max_connections = 200
+CONF
     as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200" \
         start >/dev/null \
         || { cat "$dir/server.log" >&2; exit 1; }
     echo "POLYCOM_PG_DIR=$dir; export POLYCOM_PG_DIR;"

@@ -43,9 +43,10 @@ $backend: $counts, $(( $(date +%s) - start )) s, $( [ "$status" = 0 ] && echo PA
 run_suite sqlite
 
 eval "$(sh tools/pg-server.sh start)" || { echo "run-tests: no PostgreSQL" >&2; exit 1; }
-trap 'sh tools/pg-server.sh stop "$POLYCOM_PG_DIR"' EXIT
+pg_dir=$POLYCOM_PG_DIR
+trap 'sh tools/pg-server.sh stop "$pg_dir"' EXIT
 run_suite postgresql
-unset POLYCOM_PG_CONNINFO
+unset POLYCOM_PG_CONNINFO POLYCOM_PG_DIR
 
 echo "=== summary ===$summary"
 if [ "$failed" = 0 ]; then

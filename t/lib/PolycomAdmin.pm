@@ -8,6 +8,7 @@ use HTTP::Request;
 use JSON::PP ();
 use LWP::UserAgent;
 use Exporter 'import';
+use PolycomTest ();
 
 our @EXPORT = qw(api);
 
@@ -17,6 +18,7 @@ my $ua = LWP::UserAgent->new(timeout => 30);
 # api(METHOD, path, [json => $data]) -> ($response, $decoded_json)
 sub api {
     my ($method, $path, %opt) = @_;
+    PolycomTest::settle() if $method eq 'GET';
     my $base = 'http://' . Apache::TestRequest::hostport() . '/admin';
     my $req = HTTP::Request->new($method => "$base/$path");
     $req->authorization_basic('admin', 'admin-secret');

@@ -10,7 +10,7 @@ use XML::LibXML ();
 use Exporter 'import';
 
 our @EXPORT = qw(db_exec db_rows db_value effective_params config_attrs
-                 parse_xml demo_secrets shared_dir backend
+                 parse_xml demo_secrets shared_dir backend settle
                  UA_VVX UA_SPIP UA_TRIO MAC_SPIP MAC_VVX MAC_TRIO);
 
 use constant MAC_SPIP => '0004f2a1b330';
@@ -51,12 +51,33 @@ sub db_exec {
     system(@cmd) == 0 or die backend() . " failed on: $sql\n";
 }
 
+# Check-ins are written after the response has gone to the phone, so a
+# test that reads what a request recorded waits until the check-in count
+# holds still (never more than 3 s).
+sub settle {
+    my $last = -1;
+    for (1 .. 60) {
+        # The database may be away on purpose (the outage test).
+        my $now = eval { raw_rows('SELECT count(*) AS n FROM checkins')->[0]{n} };
+        return if !defined $now || $now == $last;
+        $last = $now;
+        select undef, undef, undef, 0.05;
+    }
+}
+
 sub db_rows {
+    my ($sql) = @_;
+    settle();
+    return raw_rows($sql);
+}
+
+sub raw_rows {
     my ($sql) = @_;
     my @cmd = backend() eq 'pgsql'
         ? psql_cmd('-c', "SELECT coalesce(json_agg(t), '[]') FROM ($sql) t")
         : sqlite_cmd('-json', db_file(), $sql);
     open my $fh, '-|', @cmd or die "database client: $!\n";
+    # (the client's complaints go to stderr; a failure dies below)
     local $/;
     my $out = <$fh>;
     close $fh or die backend() . " failed on: $sql\n";

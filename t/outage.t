@@ -1,0 +1,61 @@
+# The database goes away in the middle of a run (PostgreSQL stopped) and
+# comes back: 503 with Retry-After and never a partial config, problem+json
+# from the admin API, one log line for the outage, lost check-ins counted,
+# and service back without restarting httpd.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest qw(GET);
+use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
+use Time::HiRes qw(sleep);
+use lib 't/lib';
+use PolycomTest;
+use PolycomAdmin;
+
+plan tests => 12;
+
+SKIP: {
+    skip 'the outage test stops the PostgreSQL server: it runs in the '
+         . 'PostgreSQL pass of make test, NOT in this SQLite pass', 12
+        unless backend() eq 'pgsql' && $ENV{POLYCOM_PG_DIR};
+    my $top = Apache::Test::vars('top_dir');
+    my $mac = MAC_VVX;
+    my $metric = sub {
+        my ($res) = api(GET => 'metrics');
+        return $res->content =~ /^polycom_checkin_failures_total (\d+)$/m ? $1 : -1;
+    };
+
+    is(GET("/prov/$mac.cfg")->code, 200, 'served while the database is up');
+    my $lost_before = $metric->();
+    t_start_error_log_watch();
+    system('sh', "$top/tools/pg-server.sh", 'pause', $ENV{POLYCOM_PG_DIR}) == 0
+        or die 'cannot stop PostgreSQL';
+
+    my @res = map { GET("/prov/$mac" . ($_ % 2 ? '.cfg' : '-settings.cfg')) } 1 .. 10;
+    is(scalar(grep { $_->code == 503 } @res), 10, 'every request: 503');
+    ok(!grep({ !$_->header('Retry-After') } @res), 'with Retry-After');
+    ok(!grep({ $_->content =~ /APPLICATION|polycomConfig/ } @res),
+       'never a part of a config');
+    my ($res, $data) = api(GET => "phones/$mac");
+    is($res->code, 503, 'admin API: 503');
+    like($res->header('Content-Type') // '', qr{^application/problem\+json},
+         'as problem+json');
+    is(GET('/prov/sip.ld')->code, 200, 'firmware still served from disk');
+    cmp_ok($metric->(), '>=', $lost_before + 10, 'check-ins of the outage counted as lost');
+
+    system('sh', "$top/tools/pg-server.sh", 'resume', $ENV{POLYCOM_PG_DIR}) == 0
+        or die 'cannot start PostgreSQL';
+    my $back = 0;
+    for (1 .. 50) {
+        last if ($back = GET("/prov/$mac.cfg")->code == 200);
+        sleep 0.2;
+    }
+    ok($back, 'service resumes without restarting httpd');
+    my $cfg = parse_xml(GET("/prov/$mac-settings.cfg")->content);
+    ok($cfg && config_attrs($cfg)->{'reg.1.address'}, 'with complete configs');
+    my @log = t_finish_error_log_watch();
+    is(scalar(grep { /PC00001:/ } @log), 1, 'one tagged line for the outage, not one per request')
+        or diag(grep { /PC000(01|22)/ } @log);
+    is(scalar(grep { /PC00022:/ } @log), 1, 'one line when it is back')
+        or diag(grep { /PC000(01|22)/ } @log);
+}
