@@ -171,6 +171,10 @@ int polycom_store_reprovision(polycom_db *db, const char *mac,
 #define POLYCOM_SQL_RESYNC_CLAIM     "mod_polycom_resync_claim"
 #define POLYCOM_SQL_RESYNC_CREDS     "mod_polycom_resync_creds"
 #define POLYCOM_SQL_RESYNC_FINISH    "mod_polycom_resync_finish"
+#define POLYCOM_SQL_CRED_MAC         "mod_polycom_cred_mac"
+#define POLYCOM_SQL_CRED_LIST        "mod_polycom_cred_list"
+#define POLYCOM_SQL_CRED_INSERT      "mod_polycom_cred_insert"
+#define POLYCOM_SQL_CRED_DELETE      "mod_polycom_cred_delete"
 
 /** Rows of a SELECT: an array of (const char **), one string per column
  *  ("" for NULL), all in db->pool. Arguments: strings, NULL-terminated. */

@@ -160,3 +160,18 @@ CREATE TABLE IF NOT EXISTS resync_queue (
     finished_us    INTEGER
 );
 CREATE INDEX IF NOT EXISTS resync_queue_due ON resync_queue (state, not_before_us);
+
+-- Per-phone provisioning credentials, for Apache's own authentication
+-- (mod_authn_dbd). A phone may have several (rotation: add the new one,
+-- move the phone to it, delete the old one). password_hash is bcrypt, for
+-- Basic (AuthDBDUserPWQuery); digest_ha1 is MD5(username:realm:password),
+-- for Digest (AuthDBDUserRealmQuery). The clear password is never stored.
+CREATE TABLE IF NOT EXISTS phone_credentials (
+    username       TEXT PRIMARY KEY,
+    mac            TEXT NOT NULL,
+    realm          TEXT NOT NULL,
+    password_hash  TEXT NOT NULL,
+    digest_ha1     TEXT NOT NULL,
+    created_us     BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS phone_credentials_mac ON phone_credentials (mac);

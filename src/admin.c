@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_general.h>
 #include <apr_lib.h>
+#include <apr_md5.h>
 #include <apr_strings.h>
 
 #include <csv.h>
@@ -1878,6 +1880,170 @@ static void admin_resync(const polycom_admin_request *in,
         "{s:O, s:O}", "queued", queued, "skipped", skipped)));
 }
 
+static int admin_method(const polycom_admin_request *in,
+                        polycom_admin_response *out, const char *allow);
+
+/* ------------------------------------------------------------------ */
+/* Phone credentials                                                   */
+/* ------------------------------------------------------------------ */
+
+#define ADMIN_DEFAULT_REALM "polycom"
+#define ADMIN_BCRYPT_COST   10
+
+static const char *admin_md5_hex(apr_pool_t *pool, const char *text)
+{
+    unsigned char digest[APR_MD5_DIGESTSIZE];
+    char *hex = apr_palloc(pool, 2 * APR_MD5_DIGESTSIZE + 1);
+    int i;
+
+    apr_md5(digest, text, strlen(text));
+    for (i = 0; i < APR_MD5_DIGESTSIZE; i++) {
+        apr_snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    }
+    return hex;
+}
+
+/* A user name Apache's authentication can carry: no ':' (Basic) or '"'. */
+static int admin_username_valid(const char *name)
+{
+    apr_size_t i;
+
+    for (i = 0; name[i]; i++) {
+        if (i >= 64 || !(apr_isalnum(name[i]) || strchr("._-@", name[i]))) {
+            return 0;
+        }
+    }
+    return i > 0;
+}
+
+static void admin_credentials(const polycom_admin_request *in,
+                              polycom_admin_response *out, const char *mac,
+                              const char *username)
+{
+    apr_array_header_t *rows;
+    json_t *body, *list, *value;
+    const char *user, *password, *realm = ADMIN_DEFAULT_REALM, *key;
+    unsigned char salt[16];
+    char hash[128];
+    int i, deleted = 0;
+
+    if (polycom_store_select(in->db, POLYCOM_SQL_PHONE_GET, &rows, mac,
+                             NULL) < 0) {
+        admin_db_failed(in, out);
+        return;
+    }
+    if (!rows->nelts) {
+        polycom_admin_problem(in->pool, out, 404, "no such phone");
+        return;
+    }
+    if (username) {
+        if (!admin_method(in, out, "DELETE")) {
+            return;
+        }
+        if (polycom_store_exec(in->db, POLYCOM_SQL_CRED_DELETE, &deleted,
+                               mac, username, NULL) < 0
+            || (deleted && admin_audit(in, "credential.delete",
+                                       apr_pstrcat(in->pool, mac, "/",
+                                                   username, NULL),
+                                       NULL) < 0)) {
+            admin_db_failed(in, out);
+            return;
+        }
+        if (!deleted) {
+            polycom_admin_problem(in->pool, out, 404, "no such credential");
+            return;
+        }
+        out->status = 204;
+        return;
+    }
+    if (!admin_method(in, out, "GET, HEAD, POST")) {
+        return;
+    }
+    if (!strcmp(in->method, "GET")) {
+        if (polycom_store_select(in->db, POLYCOM_SQL_CRED_LIST, &rows, mac,
+                                 NULL) < 0) {
+            admin_db_failed(in, out);
+            return;
+        }
+        list = admin_own(in->pool, json_array());
+        for (i = 0; i < rows->nelts; i++) {
+            const char **r = APR_ARRAY_IDX(rows, i, const char **);
+
+            json_array_append_new(list, json_pack("{s:s, s:s, s:o}",
+                "username", r[0], "realm", r[1],
+                "created", admin_time_json(in->pool, r[2])));
+        }
+        admin_json(in->pool, out, 200, admin_own(in->pool,
+                   json_pack("{s:s, s:O}", "mac", mac, "credentials", list)));
+        return;
+    }
+    if (!(body = admin_parse_body(in, out))) {
+        return;
+    }
+    if (!json_is_object(body)) {
+        polycom_admin_problem(in->pool, out, 400, "a credential is a JSON "
+                              "object");
+        return;
+    }
+    json_object_foreach(body, key, value) {
+        if ((strcmp(key, "username") && strcmp(key, "password")
+             && strcmp(key, "realm")) || !json_is_string(value)) {
+            polycom_admin_problem(in->pool, out, 400, apr_psprintf(in->pool,
+                                  "unknown field or not a string: \"%s\"",
+                                  key));
+            return;
+        }
+    }
+    value = json_object_get(body, "username");
+    user = value ? json_string_value(value) : mac;
+    value = json_object_get(body, "password");
+    password = value ? json_string_value(value) : NULL;
+    if ((value = json_object_get(body, "realm"))) {
+        realm = json_string_value(value);
+    }
+    if (!admin_username_valid(user) || !admin_username_valid(realm)) {
+        polycom_admin_problem(in->pool, out, 400, "username and realm are "
+                              "letters, digits and . _ - @ (at most 64)");
+        return;
+    }
+    if (!password || strlen(password) < 8 || strlen(password) > 72
+        || !polycom_param_value_valid(password)) {
+        polycom_admin_problem(in->pool, out, 400, "password is required: 8 "
+                              "to 72 bytes of text");
+        return;
+    }
+    if (polycom_store_select(in->db, POLYCOM_SQL_CRED_MAC, &rows, user,
+                             NULL) < 0) {
+        admin_db_failed(in, out);
+        return;
+    }
+    if (rows->nelts) {
+        polycom_admin_problem(in->pool, out, 409, "that username is taken");
+        return;
+    }
+    if (apr_generate_random_bytes(salt, sizeof(salt)) != APR_SUCCESS
+        || apr_bcrypt_encode(password, ADMIN_BCRYPT_COST, salt, sizeof(salt),
+                             hash, sizeof(hash)) != APR_SUCCESS) {
+        polycom_admin_problem(in->pool, out, 500, "cannot hash the password");
+        return;
+    }
+    if (polycom_store_exec(in->db, POLYCOM_SQL_CRED_INSERT, NULL, user, mac,
+                           realm, apr_pstrdup(in->pool, hash),
+                           admin_md5_hex(in->pool, apr_pstrcat(in->pool, user,
+                               ":", realm, ":", password, NULL)),
+                           apr_psprintf(in->pool, "%" APR_TIME_T_FMT,
+                                        in->now), NULL) < 0
+        || admin_audit(in, "credential.add", apr_pstrcat(in->pool, mac, "/",
+                       user, NULL), NULL) < 0) {
+        admin_db_failed(in, out);
+        return;
+    }
+    out->location = apr_pstrcat(in->pool, "phones/", mac, "/credentials",
+                                NULL);
+    admin_json(in->pool, out, 201, admin_own(in->pool, json_pack(
+        "{s:s, s:s, s:s}", "mac", mac, "username", user, "realm", realm)));
+}
+
 /* ------------------------------------------------------------------ */
 /* Routing                                                             */
 /* ------------------------------------------------------------------ */
@@ -2009,6 +2175,16 @@ void polycom_admin_handle(const polycom_admin_request *in,
                     admin_resync_jobs(in, out, mac);
                 }
             }
+            return;
+        }
+        if (!strcmp(seg[0], "phones") && n >= 3
+            && !strcmp(seg[2], "credentials")) {
+            if (n == 4 && !admin_username_valid(seg[3])) {
+                polycom_admin_problem(in->pool, out, 404, "no such "
+                                      "credential");
+                return;
+            }
+            admin_credentials(in, out, mac, n == 4 ? seg[3] : NULL);
             return;
         }
         if (!strcmp(seg[0], "uploads") && n <= 3) {

@@ -256,6 +256,18 @@ static const polycom_statement store_statements[] = {
       " reason = %s, transmissions = " NUM ","
       " challenged = " NUM ", finished_us = " NUM
       " WHERE id = " NUM },
+
+    /* Phone credentials (Apache authenticates; we bind user to MAC). */
+    { POLYCOM_SQL_CRED_MAC,
+      "SELECT mac FROM phone_credentials WHERE username = %s" },
+    { POLYCOM_SQL_CRED_LIST,
+      "SELECT username, realm, created_us FROM phone_credentials"
+      " WHERE mac = %s ORDER BY created_us, username" },
+    { POLYCOM_SQL_CRED_INSERT,
+      "INSERT INTO phone_credentials (username, mac, realm, password_hash,"
+      " digest_ha1, created_us) VALUES (%s, %s, %s, %s, %s, " NUM ")" },
+    { POLYCOM_SQL_CRED_DELETE,
+      "DELETE FROM phone_credentials WHERE mac = %s AND username = %s" },
 };
 
 const polycom_statement *polycom_store_statements(apr_size_t *count)

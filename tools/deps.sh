@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 PACKAGES="apache2 apache2-dev apache2-utils libaprutil1-dbd-sqlite3 sqlite3
 libaprutil1-dbd-pgsql libxml2-dev libjansson-dev libcsv-dev pkg-config gcc make"
 if [ "${1:-}" = test ]; then
-    PACKAGES="$PACKAGES libapache2-mod-perl2 libxml-libxml-perl libxml2-utils
+    PACKAGES="$PACKAGES libapache2-mod-perl2 libxml-libxml-perl libxml2-utils openssl curl
 chromium nodejs postgresql"
 fi
 
