@@ -74,6 +74,9 @@ typedef struct {
     int resync_rate;                     /* -1: unset (60 per minute)    */
     int resync_per_network;              /* -1: unset (10 per minute)    */
     int sip_t1_ms;                       /* -1: unset (500 ms)           */
+    int guard_limit;                     /* -1: unset (30); 0: off       */
+    int guard_window;                    /* seconds (60)                 */
+    int guard_cooldown;                  /* seconds (300)                */
 } polycom_dir_conf;
 
 typedef struct {
@@ -123,6 +126,7 @@ static void *polycom_create_dir_conf(apr_pool_t *p, char *dir)
     conf->resync_rate = -1;
     conf->resync_per_network = -1;
     conf->sip_t1_ms = -1;
+    conf->guard_limit = -1;
     conf->model_firmware = apr_array_make(p, 4,
                                           sizeof(polycom_model_firmware));
     return conf;
@@ -189,6 +193,16 @@ static void *polycom_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                                : base->resync_per_network;
     conf->sip_t1_ms = add->sip_t1_ms != -1 ? add->sip_t1_ms
                                            : base->sip_t1_ms;
+    if (add->guard_limit != -1) {
+        conf->guard_limit = add->guard_limit;
+        conf->guard_window = add->guard_window;
+        conf->guard_cooldown = add->guard_cooldown;
+    }
+    else {
+        conf->guard_limit = base->guard_limit;
+        conf->guard_window = base->guard_window;
+        conf->guard_cooldown = base->guard_cooldown;
+    }
     return conf;
 }
 
@@ -495,6 +509,45 @@ static const char *polycom_set_count(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* PolycomEnumerationGuard Off | <count> <seconds> [<cool-down seconds>] */
+static const char *polycom_set_guard(cmd_parms *cmd, void *dconf,
+                                     const char *count, const char *window,
+                                     const char *cooldown)
+{
+    polycom_dir_conf *conf = dconf;
+    const char *err = polycom_check_context(cmd);
+    char *end;
+    long n, w, c = 300;
+
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(count, "Off") && !window) {
+        conf->guard_limit = 0;
+        return NULL;
+    }
+    n = strtol(count, &end, 10);
+    if (end == count || *end || n < 1 || n > 100000 || !window) {
+        return "PolycomEnumerationGuard: Off, or <count> <seconds> "
+               "[<cool-down seconds>] with a count from 1 to 100000";
+    }
+    w = strtol(window, &end, 10);
+    if (end == window || *end || w < 1 || w > 86400) {
+        return "PolycomEnumerationGuard: the window is 1 to 86400 seconds";
+    }
+    if (cooldown) {
+        c = strtol(cooldown, &end, 10);
+        if (end == cooldown || *end || c < 1 || c > 86400) {
+            return "PolycomEnumerationGuard: the cool-down is 1 to 86400 "
+                   "seconds";
+        }
+    }
+    conf->guard_limit = (int)n;
+    conf->guard_window = (int)w;
+    conf->guard_cooldown = (int)c;
+    return NULL;
+}
+
 /* PolycomLogRetention <size> [<days>] */
 static const char *polycom_set_log_retention(cmd_parms *cmd, void *dconf,
                                              const char *size,
@@ -547,6 +600,10 @@ static const command_rec polycom_cmds[] = {
                   (void *)APR_OFFSETOF(polycom_dir_conf, sip_t1_ms),
                   RSRC_CONF | ACCESS_CONF, "RFC 3261 T1 in milliseconds for "
                   "NOTIFY retransmissions (default 500; timeout 64*T1)"),
+    AP_INIT_TAKE123("PolycomEnumerationGuard", polycom_set_guard, NULL,
+                    ACCESS_CONF, "Off, or <count> <seconds> [<cool-down>]: "
+                    "an address asking for more unknown MACs than that gets "
+                    "429 (default 30 60 300)"),
     AP_INIT_FLAG("PolycomUploads", polycom_set_uploads, NULL, ACCESS_CONF,
                  "On to accept the phones' PUT of logs, overrides, "
                  "directories and call lists"),
@@ -749,14 +806,47 @@ static int polycom_db_failed(request_rec *r, const polycom_db *db)
 }
 
 /* A known, enabled phone, or an HTTP status saying why not. */
+/* A known, enabled phone, or an HTTP status saying why not. An address
+ * that probes too many unknown MACs is answered 429 for a cool-down, except
+ * for the phones that last checked in from that very address (an office
+ * behind one NAT is not punished for its own phones). */
 static int polycom_find_phone(request_rec *r, polycom_request *req,
                               polycom_db *db, polycom_phone **phone)
 {
+    const polycom_dir_conf *conf = ap_get_module_config(r->per_dir_config,
+                                                        &polycom_module);
+    int limit = conf->guard_limit == -1 ? 30 : conf->guard_limit;
+    apr_interval_time_t window = apr_time_from_sec(conf->guard_limit == -1
+                                                   ? 60 : conf->guard_window);
+    apr_interval_time_t cooldown = apr_time_from_sec(
+        conf->guard_limit == -1 ? 300 : conf->guard_cooldown);
+    const char *ip = r->useragent_ip ? r->useragent_ip : "";
+    polycom_metrics *m = polycom_metrics_get();
+    apr_interval_time_t blocked = limit
+        ? polycom_guard_blocked(m, ip, r->request_time) : 0;
+
     if (polycom_store_phone(db, req->name.mac, phone) < 0) {
         return polycom_db_failed(r, db);
     }
+    if (blocked && !(*phone && (*phone)->enabled
+                     && !strcmp((*phone)->last_ip, ip))) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00027)
+                      "%s is blocked for probing unknown MACs: 429", ip);
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
+                                    apr_time_sec(blocked) + 1));
+        return HTTP_TOO_MANY_REQUESTS;
+    }
     if (!*phone) {
         req->unknown_phone = 1;
+        if (limit && polycom_guard_unknown(m, ip, r->request_time, limit,
+                                           window, cooldown)) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PCLOGNO(00026)
+                          "%s asked for more than %d unknown MACs within %"
+                          APR_TIME_T_FMT " s: 429 for %" APR_TIME_T_FMT
+                          " s, except for phones last seen there", ip, limit,
+                          apr_time_sec(window), apr_time_sec(cooldown));
+        }
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00003)
                       "unknown phone %s: 404, recorded as discovered",
                       req->name.mac);

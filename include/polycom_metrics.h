@@ -19,6 +19,15 @@
 #define POLYCOM_METRICS_STATUSES 14
 #define POLYCOM_METRICS_BUCKETS  11
 #define POLYCOM_METRICS_OUTAGES  64
+#define POLYCOM_GUARD_SLOTS      1024
+
+/* Unknown-MAC requests of one source address (by a hash of it). */
+typedef struct {
+    apr_uint32_t address;          /* hash of the address; 0: free */
+    apr_uint32_t count;            /* unknown MACs in the current window */
+    apr_uint64_t window_start;     /* apr_time_t */
+    apr_uint64_t blocked_until;    /* apr_time_t; 0: not blocked */
+} polycom_guard_slot;
 
 typedef struct {
     apr_uint32_t requests[POLYCOM_METRICS_KINDS][POLYCOM_METRICS_STATUSES];
@@ -35,6 +44,8 @@ typedef struct {
     /** When each came back (apr_time_t), to tell a connection left over
      *  from the outage from a new outage. */
     apr_uint64_t db_up_at[POLYCOM_METRICS_OUTAGES];
+    apr_uint32_t enumeration_blocks;
+    polycom_guard_slot guard[POLYCOM_GUARD_SLOTS];
 } polycom_metrics;
 
 /** Set every counter to zero. */
@@ -63,6 +74,20 @@ int polycom_metrics_db_is_down(polycom_metrics *m, apr_uintptr_t key);
 
 /** Mark it up again; returns 1 when it was down (log the recovery). */
 int polycom_metrics_db_up(polycom_metrics *m, apr_uintptr_t key);
+
+/** Seconds the address is still blocked for, 0 when it is not. */
+apr_interval_time_t polycom_guard_blocked(polycom_metrics *m,
+                                          const char *address,
+                                          apr_time_t now);
+
+/** Count one unknown-MAC request of @a address; past @a limit within
+ *  @a window it is blocked for @a cooldown. Returns 1 when this request
+ *  started a block. Approximate under races (counts are atomic, a window's
+ *  reset is not), which only ever delays a block by a request or two. */
+int polycom_guard_unknown(polycom_metrics *m, const char *address,
+                          apr_time_t now, int limit,
+                          apr_interval_time_t window,
+                          apr_interval_time_t cooldown);
 
 /** The Prometheus text exposition of @a m. */
 const char *polycom_metrics_render(apr_pool_t *pool,

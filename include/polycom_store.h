@@ -37,6 +37,7 @@ typedef struct {
     const char *model;
     const char *site;
     const char *label;
+    const char *last_ip;        /* where it last checked in from, or "" */
     int enabled;
 } polycom_phone;
 

@@ -116,6 +116,69 @@ apr_interval_time_t polycom_metrics_db_up_for(polycom_metrics *m,
     return at ? apr_time_now() - (apr_time_t)at : APR_INT64_MAX;
 }
 
+static apr_uint32_t guard_hash(const char *address)
+{
+    apr_uint32_t h = 2166136261u;      /* FNV-1a */
+
+    for (; *address; address++) {
+        h = (h ^ (unsigned char)*address) * 16777619u;
+    }
+    return h ? h : 1;
+}
+
+static polycom_guard_slot *guard_slot(polycom_metrics *m, apr_uint32_t h)
+{
+    return &m->guard[h % POLYCOM_GUARD_SLOTS];
+}
+
+apr_interval_time_t polycom_guard_blocked(polycom_metrics *m,
+                                          const char *address,
+                                          apr_time_t now)
+{
+    apr_uint32_t h = guard_hash(address);
+    polycom_guard_slot *slot = guard_slot(m, h);
+    apr_time_t until;
+
+    if (apr_atomic_read32(&slot->address) != h) {
+        return 0;
+    }
+    until = (apr_time_t)apr_atomic_read64(&slot->blocked_until);
+    return until > now ? until - now : 0;
+}
+
+int polycom_guard_unknown(polycom_metrics *m, const char *address,
+                          apr_time_t now, int limit,
+                          apr_interval_time_t window,
+                          apr_interval_time_t cooldown)
+{
+    apr_uint32_t h = guard_hash(address);
+    polycom_guard_slot *slot = guard_slot(m, h);
+    apr_uint32_t count;
+
+    if (apr_atomic_read32(&slot->address) != h
+        || now - (apr_time_t)apr_atomic_read64(&slot->window_start)
+           > window) {
+        /* A new address in this slot, or a new window: start counting. */
+        if (apr_atomic_read32(&slot->address) != h) {
+            apr_atomic_set64(&slot->blocked_until, 0);
+        }
+        apr_atomic_set32(&slot->address, h);
+        apr_atomic_set64(&slot->window_start, (apr_uint64_t)now);
+        apr_atomic_set32(&slot->count, 0);
+    }
+    count = apr_atomic_inc32(&slot->count) + 1;
+    if ((int)count == limit + 1) {
+        apr_atomic_set64(&slot->blocked_until, (apr_uint64_t)(now + cooldown));
+        apr_atomic_inc32(&m->enumeration_blocks);
+        return 1;
+    }
+    if ((int)count > limit) {
+        /* Still probing while blocked: the cool-down starts again. */
+        apr_atomic_set64(&slot->blocked_until, (apr_uint64_t)(now + cooldown));
+    }
+    return 0;
+}
+
 static void metrics_line(apr_array_header_t *out, const char *text)
 {
     APR_ARRAY_PUSH(out, const char *) = text;
@@ -159,6 +222,10 @@ const char *polycom_metrics_render(apr_pool_t *pool,
         "queries that failed.\n"
         "# TYPE polycom_database_errors_total counter\n"
         "polycom_database_errors_total %u\n"
+        "# HELP polycom_enumeration_blocks_total Source addresses blocked "
+        "for probing unknown MACs.\n"
+        "# TYPE polycom_enumeration_blocks_total counter\n"
+        "polycom_enumeration_blocks_total %u\n"
         "# HELP polycom_upload_bytes_total Bytes of uploads stored.\n"
         "# TYPE polycom_upload_bytes_total counter\n"
         "polycom_upload_bytes_total %" APR_UINT64_T_FMT "\n"
@@ -167,6 +234,7 @@ const char *polycom_metrics_render(apr_pool_t *pool,
         apr_atomic_read32((volatile apr_uint32_t *)&m->unknown_mac),
         apr_atomic_read32((volatile apr_uint32_t *)&m->checkin_failures),
         apr_atomic_read32((volatile apr_uint32_t *)&m->db_errors),
+        apr_atomic_read32((volatile apr_uint32_t *)&m->enumeration_blocks),
         apr_atomic_read64((volatile apr_uint64_t *)&m->upload_bytes)));
     for (b = 0; b < POLYCOM_METRICS_BUCKETS; b++) {
         cumulative += apr_atomic_read32(

@@ -34,7 +34,8 @@
 #define STORE_MAX_COLUMNS 16
 static const polycom_statement store_statements[] = {
     { ST_PHONE,
-      "SELECT model, site, label, enabled FROM phones WHERE mac = %s" },
+      "SELECT model, site, label, enabled, coalesce(last_ip, '')"
+      " FROM phones WHERE mac = %s" },
     /* Every row that can apply, most specific first within each name, so
      * the first row of a name is its effective value. */
     { ST_PARAMS_PHONE,
@@ -335,6 +336,7 @@ int polycom_store_phone(polycom_db *db, const char *mac,
             p->site = store_column(db, row, 1);
             p->label = store_column(db, row, 2);
             p->enabled = atoi(store_column(db, row, 3)) != 0;
+            p->last_ip = store_column(db, row, 4);
             *phone = p;
         }
     }
