@@ -22,7 +22,12 @@ MODULE   = .libs/mod_polycom.so
 UNIT     = t/unit/test_name t/unit/test_useragent t/unit/test_render \
            t/unit/test_upload t/unit/test_sip
 
-.PHONY: all build deps run test unit install clean
+FUZZ_TARGETS = name useragent render sip admin_json upload
+FUZZ_DRIVERS = $(addprefix t/fuzz/run_,$(FUZZ_TARGETS))
+FUZZ_SECONDS ?= 20
+CLANG ?= clang
+
+.PHONY: all build deps run test unit install clean fuzz test-asan
 
 all: build
 
@@ -30,7 +35,7 @@ deps:
 	@sh tools/deps.sh
 
 build: deps
-	@$(MAKE) --no-print-directory $(MODULE) $(UNIT)
+	@$(MAKE) --no-print-directory $(MODULE) $(UNIT) $(FUZZ_DRIVERS)
 
 # apxs names the module after the first source file: mod_polycom.c first.
 $(MODULE): mod_polycom.c $(PURE_SRC) $(HEADERS)
@@ -40,6 +45,20 @@ $(MODULE): mod_polycom.c $(PURE_SRC) $(HEADERS)
 t/unit/test_%: t/unit/test_%.c t/unit/tap.h $(PURE_SRC) $(HEADERS)
 	$(CC) $(WARN) $(APR_CFLAGS) $(XML_CFLAGS) -I include -I t/unit -o $@ \
 	    $< $(PURE_SRC) $(APR_LIBS) $(XML_LIBS)
+
+# The fuzz targets, built without libFuzzer: `make test` runs each over its
+# committed corpus and every crash found so far (t/fuzz/crashes/<target>).
+t/fuzz/run_%: t/fuzz/fuzz_%.c t/fuzz/driver.c t/fuzz/fuzz.h $(PURE_SRC) $(HEADERS)
+	$(CC) $(WARN) $(APR_CFLAGS) $(XML_CFLAGS) -I include -I t/fuzz -o $@ \
+	    t/fuzz/driver.c $< $(PURE_SRC) $(APR_LIBS) $(XML_LIBS)
+
+# Coverage-guided fuzzing with libFuzzer (clang), ASan and UBSan, each
+# target for FUZZ_SECONDS; new inputs land in a scratch directory, a crash
+# in t/fuzz/crashes/<target>/ (commit it: it becomes a regression test).
+fuzz: build
+	@sh tools/deps.sh fuzz
+	@sh tools/fuzz.sh "$(CLANG)" "$(FUZZ_SECONDS)" "$(FUZZ_TARGETS)" \
+	    "$(APR_CFLAGS) $(XML_CFLAGS)" "$(APR_LIBS) $(XML_LIBS)" "$(PURE_SRC)"
 
 unit: build
 	@for t in $(UNIT); do ./$$t || exit 1; done
@@ -65,4 +84,4 @@ install: build
 clean:
 	-@[ -x "$$(command -v $(PERL))" ] && [ -f t/TEST ] && $(PERL) t/TEST -clean >/dev/null 2>&1 || true
 	rm -rf .libs src/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
-	    src/*.la $(UNIT) t/logs/*
+	    src/*.la $(UNIT) $(FUZZ_DRIVERS) t/fuzz/bin t/logs/*

@@ -64,4 +64,10 @@ void polycom_admin_problem(apr_pool_t *pool, polycom_admin_response *out,
  *  leaves every other path under the location to Apache: the dashboard). */
 int polycom_admin_is_resource(const char *path);
 
+/** Validate a phone document as PUT phones/{mac} does, without a
+ *  database: 0 when valid, else -1 with @a error (for tests and fuzzing). */
+int polycom_admin_validate_phone(apr_pool_t *pool, const char *mac,
+                                 const char *body, apr_size_t len,
+                                 const char **error);
+
 #endif /* POLYCOM_ADMIN_H */

@@ -2300,3 +2300,25 @@ void polycom_admin_handle(const polycom_admin_request *in,
     }
     polycom_admin_problem(in->pool, out, 404, "no such resource");
 }
+
+int polycom_admin_validate_phone(apr_pool_t *pool, const char *mac,
+                                 const char *body, apr_size_t len,
+                                 const char **error)
+{
+    json_error_t jerr;
+    json_t *json = admin_own(pool, json_loadb(body, len,
+                                              JSON_REJECT_DUPLICATES,
+                                              &jerr));
+    admin_phone phone;
+    admin_error err;
+
+    if (!json) {
+        *error = apr_psprintf(pool, "invalid JSON: %s", jerr.text);
+        return -1;
+    }
+    if (admin_phone_from_json(pool, json, mac, &phone, &err) < 0) {
+        *error = err.detail;
+        return -1;
+    }
+    return 0;
+}

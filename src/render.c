@@ -16,6 +16,7 @@
 #include <apr_strings.h>
 
 #include <libxml/chvalid.h>
+#include <libxml/parser.h>
 #include <libxml/xmlstring.h>
 #include <libxml/xmlwriter.h>
 
@@ -127,6 +128,11 @@ int polycom_param_value_valid(const char *value)
     if ((apr_size_t)left != strlen(value)) {
         return 0;       /* longer than an int: not a parameter value */
     }
+    /* xmlGetUTF8Char of libxml2 2.9 takes a stray continuation byte for a
+     * lead byte (found by fuzzing); xmlCheckUTF8 does not. */
+    if (!xmlCheckUTF8(p)) {
+        return 0;
+    }
     while (left > 0) {
         int clen = left;
         int c = xmlGetUTF8Char(p, &clen);
@@ -205,6 +211,27 @@ const char *polycom_etag(apr_pool_t *pool, const char *body, apr_size_t len)
     return etag;
 }
 
+/* The last word on well-formedness is a parser's: every document is read
+ * back before it is served. The checks above catch what they know (and
+ * name the parameter); this catches what they do not, such as the overlong
+ * UTF-8 forms the writer passes through (found by fuzzing). */
+static int render_verify(const char **body, apr_size_t *len,
+                         const char **error)
+{
+    xmlDocPtr doc = xmlReadMemory(*body, (int)*len, "generated.xml", NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR
+                                  | XML_PARSE_NOWARNING);
+
+    if (!doc) {
+        *error = "a value is not text XML can carry (invalid UTF-8)";
+        *body = NULL;
+        *len = 0;
+        return -1;
+    }
+    xmlFreeDoc(doc);
+    return 0;
+}
+
 int polycom_render_master(apr_pool_t *pool, const polycom_master_spec *spec,
                           const char **body, apr_size_t *len,
                           const char **error)
@@ -257,7 +284,7 @@ int polycom_render_master(apr_pool_t *pool, const polycom_master_spec *spec,
         *error = "libxml2 writer failed to finish the master";
         return -1;
     }
-    return 0;
+    return render_verify(body, len, error);
 }
 
 static int render_element_cmp(const void *key, const void *member)
@@ -340,6 +367,7 @@ int polycom_render_config(apr_pool_t *pool, const apr_array_header_t *params,
                           const char **error)
 {
     apr_hash_t *nodes = apr_hash_make(pool);
+    apr_hash_t *seen = apr_hash_make(pool);
     render_node *root = render_node_make(pool, "polycomConfig");
     render_doc doc;
     int i;
@@ -359,6 +387,14 @@ int polycom_render_config(apr_pool_t *pool, const apr_array_header_t *params,
                                   "UTF-8 XML text", p->name);
             return -1;
         }
+        /* Twice the same attribute is no XML: refuse rather than guess
+         * which value the caller meant (found by fuzzing). */
+        if (apr_hash_get(seen, p->name, APR_HASH_KEY_STRING)) {
+            *error = apr_psprintf(pool, "parameter %s is given twice",
+                                  p->name);
+            return -1;
+        }
+        apr_hash_set(seen, p->name, APR_HASH_KEY_STRING, p);
         APR_ARRAY_PUSH(render_place(pool, nodes, root, p->name)->params,
                        const polycom_param *) = p;
     }
@@ -367,5 +403,5 @@ int polycom_render_config(apr_pool_t *pool, const apr_array_header_t *params,
         *error = "libxml2 writer failed on the configuration";
         return -1;
     }
-    return 0;
+    return render_verify(body, len, error);
 }

@@ -14,6 +14,14 @@ if [ "${1:-}" = test ]; then
 chromium nodejs postgresql"
 fi
 
+if [ "${1:-}" = fuzz ]; then
+    PACKAGES="$PACKAGES clang libclang-rt-14-dev"
+fi
+if [ "${1:-}" = asan ]; then
+    PACKAGES="$PACKAGES libapache2-mod-perl2 libxml-libxml-perl libxml2-utils
+openssl curl chromium nodejs postgresql"
+fi
+
 missing=""
 for p in $PACKAGES; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -22,7 +30,7 @@ for p in $PACKAGES; do
         *) missing="$missing $p" ;;
     esac
 done
-if [ "${1:-}" = test ] && ! command -v npm >/dev/null 2>&1; then
+if { [ "${1:-}" = test ] || [ "${1:-}" = asan ]; } && ! command -v npm >/dev/null 2>&1; then
     missing="$missing npm"
 fi
 
@@ -41,7 +49,7 @@ fi
 
 # The browser test's driver, at the version package-lock.json pins; it
 # drives Debian's Chromium and downloads no browser of its own.
-if [ "${1:-}" = test ] \
+if { [ "${1:-}" = test ] || [ "${1:-}" = asan ]; } \
    && [ ! -d "$top/t/browser/node_modules/playwright-core" ]; then
     echo "deps: installing playwright-core into t/browser"
     (cd "$top/t/browser" && npm ci --no-audit --no-fund --loglevel=error)

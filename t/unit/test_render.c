@@ -117,6 +117,10 @@ static void test_refusals(void)
     static const char *const bad_ctl[] = { "reg.1.label", "a\x01z", NULL };
     static const char *const bad_ffff[] = { "reg.1.label", "\xef\xbf\xbf",
                                             NULL };
+    static const char *const bad_lead[] = { "reg.1.label", "a\x97\x8bz",
+                                            NULL };
+    static const char *const overlong[] = { "reg.1.label", "\xf0\x8d\x9a\x93",
+                                            NULL };
     const char *body = NULL, *error = NULL;
     apr_size_t len = 0;
 
@@ -135,6 +139,21 @@ static void test_refusals(void)
                                      &error), -1, "a control character fails");
     tap_is_int(polycom_render_config(pool, params_of(bad_ffff), &body, &len,
                                      &error), -1, "U+FFFF fails");
+    tap_is_int(polycom_render_config(pool, params_of(bad_lead), &body, &len,
+                                     &error), -1,
+               "a continuation byte as lead byte fails (found by fuzzing)");
+    tap_is_int(polycom_render_config(pool, params_of(overlong), &body, &len,
+                                     &error), -1,
+               "an overlong UTF-8 form fails (found by fuzzing)");
+    tap_ok(body == NULL, "and no body is left behind");
+    {
+        static const char *const twice[] = { "reg.1.label", "a",
+                                             "reg.1.label", "b", NULL };
+
+        tap_is_int(polycom_render_config(pool, params_of(twice), &body, &len,
+                                         &error), -1,
+                   "a name given twice fails (found by fuzzing)");
+    }
     tap_ok(polycom_param_value_valid("tab\there\nnew\rline"),
            "tab, newline and carriage return are text");
 }
