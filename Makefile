@@ -37,9 +37,19 @@ deps:
 build: deps
 	@$(MAKE) --no-print-directory $(MODULE) $(UNIT) $(FUZZ_DRIVERS)
 
+# SANITIZE=address,undefined builds the module for `make test-asan`; the
+# flags are remembered so that switching back rebuilds.
+SANITIZE ?=
+SAN_FLAGS = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g)
+
+.build-flags: FORCE
+	@echo '$(SAN_FLAGS)' | cmp -s - $@ || echo '$(SAN_FLAGS)' > $@
+FORCE:
+
 # apxs names the module after the first source file: mod_polycom.c first.
-$(MODULE): mod_polycom.c $(PURE_SRC) $(HEADERS)
-	$(APXS) -c -I include $(addprefix -Wc$(comma),$(WARN)) \
+$(MODULE): mod_polycom.c $(PURE_SRC) $(HEADERS) .build-flags
+	$(APXS) -c -I include $(addprefix -Wc$(comma),$(WARN) $(SAN_FLAGS)) \
+	    $(if $(SANITIZE),-Wl$(comma)-fsanitize=$(SANITIZE)) \
 	    $(XML_CFLAGS) $(XML_LIBS) -o mod_polycom.la mod_polycom.c $(PURE_SRC)
 
 t/unit/test_%: t/unit/test_%.c t/unit/tap.h $(PURE_SRC) $(HEADERS)
@@ -59,6 +69,15 @@ fuzz: build
 	@sh tools/deps.sh fuzz
 	@sh tools/fuzz.sh "$(CLANG)" "$(FUZZ_SECONDS)" "$(FUZZ_TARGETS)" \
 	    "$(APR_CFLAGS) $(XML_CFLAGS)" "$(APR_LIBS) $(XML_LIBS)" "$(PURE_SRC)"
+
+# The whole suite against a module built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (httpd itself runs with the runtime preloaded):
+# any report fails the run. The normal module is rebuilt afterwards.
+test-asan:
+	@sh tools/deps.sh test
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined build
+	@HTTPD_WRAPPER=tools/asan-httpd.sh sh tools/run-tests.sh $(APXS) $(PERL); \
+	    status=$$?; $(MAKE) --no-print-directory build >/dev/null; exit $$status
 
 unit: build
 	@for t in $(UNIT); do ./$$t || exit 1; done
@@ -84,4 +103,4 @@ install: build
 clean:
 	-@[ -x "$$(command -v $(PERL))" ] && [ -f t/TEST ] && $(PERL) t/TEST -clean >/dev/null 2>&1 || true
 	rm -rf .libs src/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
-	    src/*.la $(UNIT) $(FUZZ_DRIVERS) t/fuzz/bin t/logs/*
+	    src/*.la $(UNIT) $(FUZZ_DRIVERS) t/fuzz/bin t/logs/* .build-flags

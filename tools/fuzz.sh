@@ -15,7 +15,7 @@ for t in $TARGETS; do
     scratch=$(mktemp -d)
     mkdir -p "t/fuzz/crashes/$t"
     echo "fuzz: $t for ${SECONDS_EACH}s"
-    if ! "$bin/fuzz_$t" -max_total_time="$SECONDS_EACH" -max_len=4096 \
+    if ! "$bin/fuzz_$t" -max_total_time="$SECONDS_EACH" -max_len=4096 -seed=1 \
             -artifact_prefix="t/fuzz/crashes/$t/" -print_final_stats=1 \
             "$scratch" "t/fuzz/corpus/$t" > "$bin/$t.log" 2>&1; then
         echo "fuzz: $t found a crash: see $bin/$t.log and t/fuzz/crashes/$t/" >&2

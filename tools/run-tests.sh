@@ -15,8 +15,18 @@ run_suite() {
     start=$(date +%s)
     echo "=== the suite against $backend ==="
     $PERL t/TEST -clean >/dev/null 2>&1
+    if [ -n "${HTTPD_WRAPPER:-}" ]; then
+        # Sanitizer reports land here, one file per process.
+        ASAN_LOG_DIR=$(pwd)/t/logs/sanitizer
+        export ASAN_LOG_DIR
+        mkdir -p "$ASAN_LOG_DIR"
+        chmod 777 "$ASAN_LOG_DIR"
+        set -- -httpd "$(pwd)/$HTTPD_WRAPPER"
+    else
+        set --
+    fi
     {
-        $PERL t/TEST -apxs "$(command -v "$APXS")" \
+        $PERL t/TEST -apxs "$(command -v "$APXS")" "$@" \
             -httpd_conf "$(pwd)/t/setup/base.conf"
         echo $? > "$rc"
     } 2>&1 | tee "$log"
@@ -27,6 +37,12 @@ run_suite() {
     fi
     if grep -q 'skipped:' "$log"; then
         echo "run-tests: $backend: a test file was skipped; every file must run" >&2
+        status=1
+    fi
+    if [ -n "${HTTPD_WRAPPER:-}" ] \
+       && grep -rlE 'ERROR: AddressSanitizer|runtime error:' t/logs/sanitizer \
+              t/logs/error_log 2>/dev/null; then
+        echo "run-tests: $backend: a sanitizer reported an error (above)" >&2
         status=1
     fi
     if ls t/logs/core* >/dev/null 2>&1; then
