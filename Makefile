@@ -27,7 +27,7 @@ FUZZ_DRIVERS = $(addprefix t/fuzz/run_,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 20
 CLANG ?= clang
 
-.PHONY: all build deps run test unit install clean fuzz test-asan
+.PHONY: all build deps run test unit install clean fuzz test-asan bench
 
 all: build
 
@@ -78,6 +78,12 @@ test-asan:
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined build
 	@HTTPD_WRAPPER=tools/asan-httpd.sh sh tools/run-tests.sh $(APXS) $(PERL); \
 	    status=$$?; $(MAKE) --no-print-directory build >/dev/null; exit $$status
+
+# Performance: the module against static files of the same bytes, one
+# httpd, wrk, interleaved rounds; prints ratios (bench/bench.py).
+bench: build
+	@sh tools/deps.sh bench
+	@python3 bench/bench.py
 
 unit: build
 	@for t in $(UNIT); do ./$$t || exit 1; done

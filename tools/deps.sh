@@ -14,6 +14,9 @@ if [ "${1:-}" = test ]; then
 chromium nodejs postgresql"
 fi
 
+if [ "${1:-}" = bench ]; then
+    PACKAGES="$PACKAGES wrk python3"
+fi
 if [ "${1:-}" = fuzz ]; then
     PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 fi
