@@ -767,6 +767,7 @@ static int polycom_db_open(request_rec *r, polycom_request *req,
     db->prepared = dbd->prepared;
     db->pool = r->pool;
     db->error = NULL;
+    db->in_transaction = 0;
     return OK;
 }
 
@@ -1510,6 +1511,7 @@ static int polycom_log_transaction(request_rec *r)
     db.prepared = dbd->prepared;
     db.pool = r->pool;
     db.error = NULL;
+    db.in_transaction = 0;
 
     checkin.time = r->request_time;
     checkin.mac = req->mac;
@@ -1563,6 +1565,7 @@ static apr_status_t polycom_child_exit(void *data)
 
 static void polycom_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    polycom_store_child_init(pchild);
     apr_pool_cleanup_register(pchild, NULL, polycom_child_exit,
                               apr_pool_cleanup_null);
 }
@@ -1580,6 +1583,7 @@ static ap_dbd_t *polycom_worker_db(apr_pool_t *pool, server_rec *s,
         db->prepared = dbd->prepared;
         db->pool = pool;
         db->error = NULL;
+        db->in_transaction = 0;
     }
     return dbd;
 }

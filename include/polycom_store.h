@@ -22,7 +22,13 @@ typedef struct {
     apr_pool_t *pool;
     /** set on failure: what went wrong, for the log */
     const char *error;
+    /** inside polycom_store_begin/finish (set by store.c) */
+    int in_transaction;
 } polycom_db;
+
+/** Once per process (child_init): the lock that keeps SQLite writers of
+ *  one process from deadlocking each other in apr_dbd_sqlite3. */
+void polycom_store_child_init(apr_pool_t *pool);
 
 typedef struct {
     const char *label;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <apr_thread_mutex.h>
 
 #include "polycom_render.h"
 #include "polycom_store.h"
@@ -310,6 +311,73 @@ static const char *store_column(polycom_db *db, apr_dbd_row_t *row, int col)
     return v ? apr_pstrdup(db->pool, v) : "";
 }
 
+/* SQLite has one writer at a time, and apr_dbd_sqlite3 runs every call of
+ * a process behind one mutex, waiting out a busy database while holding
+ * it. A thread whose write waits for another thread's open transaction
+ * would hold that mutex, so the other could never commit: a deadlock until
+ * the busy timeout. Writers of one process therefore take turns here
+ * first. PostgreSQL needs no such thing and does not get it. */
+static apr_thread_mutex_t *store_write_lock = NULL;
+
+void polycom_store_child_init(apr_pool_t *pool)
+{
+#if APR_HAS_THREADS
+    if (apr_thread_mutex_create(&store_write_lock, APR_THREAD_MUTEX_DEFAULT,
+                                pool) != APR_SUCCESS) {
+        store_write_lock = NULL;
+    }
+#endif
+}
+
+static int store_serialised(polycom_db *db)
+{
+    return store_write_lock && !strcmp(apr_dbd_name(db->driver), "sqlite3");
+}
+
+static void store_write_begin(polycom_db *db)
+{
+#if APR_HAS_THREADS
+    if (store_serialised(db) && !db->in_transaction) {
+        apr_thread_mutex_lock(store_write_lock);
+    }
+#endif
+}
+
+static void store_write_end(polycom_db *db)
+{
+#if APR_HAS_THREADS
+    if (store_serialised(db) && !db->in_transaction) {
+        apr_thread_mutex_unlock(store_write_lock);
+    }
+#endif
+}
+
+static int store_begin(polycom_db *db, apr_dbd_transaction_t **txn)
+{
+    int rv;
+
+    store_write_begin(db);
+    rv = apr_dbd_transaction_start(db->driver, db->pool, db->handle, txn);
+    if (rv) {
+        store_write_end(db);
+        return store_failed(db, "begin", rv);
+    }
+    db->in_transaction = 1;
+    return 0;
+}
+
+static int store_end(polycom_db *db, apr_dbd_transaction_t *txn, int failed)
+{
+    int rv = apr_dbd_transaction_end(db->driver, db->pool, txn);
+
+    db->in_transaction = 0;
+    store_write_end(db);
+    if (failed) {
+        return -1;
+    }
+    return rv ? store_failed(db, "commit", rv) : 0;
+}
+
 int polycom_store_phone(polycom_db *db, const char *mac,
                         polycom_phone **phone)
 {
@@ -406,9 +474,8 @@ int polycom_store_checkin(polycom_db *db, const polycom_checkin *c)
     time_us = apr_psprintf(db->pool, "%" APR_TIME_T_FMT, c->time);
     status = apr_itoa(db->pool, c->status);
 
-    rv = apr_dbd_transaction_start(db->driver, db->pool, db->handle, &txn);
-    if (rv) {
-        return store_failed(db, "begin", rv);
+    if (store_begin(db, &txn) < 0) {
+        return -1;
     }
     rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, &nrows, insert,
                          time_us, c->mac, c->ip, c->method, c->file, status,
@@ -453,14 +520,10 @@ int polycom_store_checkin(polycom_db *db, const polycom_checkin *c)
 
         apr_dbd_transaction_mode_set(db->driver, txn,
                                      APR_DBD_TRANSACTION_ROLLBACK);
-        apr_dbd_transaction_end(db->driver, db->pool, txn);
+        store_end(db, txn, 1);
         return failed;
     }
-    rv = apr_dbd_transaction_end(db->driver, db->pool, txn);
-    if (rv) {
-        return store_failed(db, "commit", rv);
-    }
-    return 0;
+    return store_end(db, txn, 0);
 }
 
 int polycom_store_upload_get(polycom_db *db, const char *mac,
@@ -521,23 +584,6 @@ static int store_exec(polycom_db *db, apr_dbd_transaction_t *txn,
         return store_failed(db, label, rv);
     }
     return 0;
-}
-
-static int store_begin(polycom_db *db, apr_dbd_transaction_t **txn)
-{
-    int rv = apr_dbd_transaction_start(db->driver, db->pool, db->handle, txn);
-
-    return rv ? store_failed(db, "begin", rv) : 0;
-}
-
-static int store_end(polycom_db *db, apr_dbd_transaction_t *txn, int failed)
-{
-    int rv = apr_dbd_transaction_end(db->driver, db->pool, txn);
-
-    if (failed) {
-        return -1;
-    }
-    return rv ? store_failed(db, "commit", rv) : 0;
 }
 
 int polycom_store_upload_put(polycom_db *db, const char *mac,
@@ -742,8 +788,10 @@ int polycom_store_exec(polycom_db *db, const char *label, int *nrows, ...)
     va_start(ap, nrows);
     args = store_args(db->pool, ap);
     va_end(ap);
+    store_write_begin(db);
     rv = apr_dbd_pquery(db->driver, db->pool, db->handle, &changed, stmt,
                         args->nelts, (const char **)args->elts);
+    store_write_end(db);
     if (nrows) {
         *nrows = changed;
     }
