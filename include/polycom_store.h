@@ -88,6 +88,11 @@ typedef struct {
 /** Record a check-in and the phone's last-seen summary in one transaction. */
 int polycom_store_checkin(polycom_db *db, const polycom_checkin *checkin);
 
+/** Record many check-ins in one transaction: all of them, or none (the
+ *  caller counts them lost). */
+int polycom_store_checkins(polycom_db *db, const polycom_checkin *const *list,
+                           int count);
+
 /** The latest stored upload of @a kind ("directory", ...) for @a mac;
  *  *body is NULL when there is none. */
 int polycom_store_upload_get(polycom_db *db, const char *mac,

@@ -453,11 +453,10 @@ int polycom_store_params(polycom_db *db, const polycom_phone *phone,
     return 0;
 }
 
-int polycom_store_checkin(polycom_db *db, const polycom_checkin *c)
+static int store_checkin_rows(polycom_db *db, const polycom_checkin *c)
 {
     apr_dbd_prepared_t *insert = store_prepared(db, ST_CHECKIN);
     apr_dbd_prepared_t *seen = NULL;
-    apr_dbd_transaction_t *txn = NULL;
     const char *time_us, *status;
     int rv, nrows = 0;
 
@@ -474,9 +473,6 @@ int polycom_store_checkin(polycom_db *db, const polycom_checkin *c)
     time_us = apr_psprintf(db->pool, "%" APR_TIME_T_FMT, c->time);
     status = apr_itoa(db->pool, c->status);
 
-    if (store_begin(db, &txn) < 0) {
-        return -1;
-    }
     rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, &nrows, insert,
                          time_us, c->mac, c->ip, c->method, c->file, status,
                          apr_off_t_toa(db->pool, c->bytes), c->etag,
@@ -518,12 +514,33 @@ int polycom_store_checkin(polycom_db *db, const polycom_checkin *c)
         /* Flag the failure so that ending the transaction rolls it back. */
         int failed = store_failed(db, ST_CHECKIN, rv);
 
-        apr_dbd_transaction_mode_set(db->driver, txn,
-                                     APR_DBD_TRANSACTION_ROLLBACK);
-        store_end(db, txn, 1);
         return failed;
     }
-    return store_end(db, txn, 0);
+    return 0;
+}
+
+int polycom_store_checkin(polycom_db *db, const polycom_checkin *c)
+{
+    return polycom_store_checkins(db, &c, 1);
+}
+
+int polycom_store_checkins(polycom_db *db, const polycom_checkin *const *list,
+                           int count)
+{
+    apr_dbd_transaction_t *txn = NULL;
+    int i, failed = 0;
+
+    if (store_begin(db, &txn) < 0) {
+        return -1;
+    }
+    for (i = 0; i < count && !failed; i++) {
+        failed = store_checkin_rows(db, list[i]) < 0;
+    }
+    if (failed) {
+        apr_dbd_transaction_mode_set(db->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+    }
+    return store_end(db, txn, failed);
 }
 
 int polycom_store_upload_get(polycom_db *db, const char *mac,

@@ -18,6 +18,7 @@ my $ua = LWP::UserAgent->new(timeout => 30);
 
 sub call {
     my ($method, $path, %opt) = @_;
+    settle() if $method eq 'GET';       # check-ins are written just after
     my $req = HTTP::Request->new($method => "$base/$path");
     my ($user, $pass) = @{ $opt{auth} // ['admin', 'admin-secret'] };
     $req->authorization_basic($user, $pass) if defined $user;

@@ -61,7 +61,7 @@ sub settle {
         my $now = eval { raw_rows('SELECT count(*) AS n FROM checkins')->[0]{n} };
         return if !defined $now || $now == $last;
         $last = $now;
-        select undef, undef, undef, 0.05;
+        select undef, undef, undef, 0.06;
     }
 }
 
