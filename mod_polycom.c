@@ -900,6 +900,101 @@ static polycom_master_spec *polycom_master_for(request_rec *r,
     return spec;
 }
 
+/* Rendered masters and settings, kept per child while the database's
+ * revision stands still (every change to served data moves it, SQL made by
+ * hand included, through triggers). Only complete 200 bodies are kept, so a
+ * hit is always a known, enabled phone. Bounded: emptied when full. */
+#define POLYCOM_CACHE_MAX 8192
+
+typedef struct {
+    apr_int64_t revision;
+    const char *body;
+    apr_size_t len;
+    const char *etag;
+} polycom_cached;
+
+static struct {
+    apr_thread_mutex_t *lock;
+    apr_pool_t *pool;
+    apr_hash_t *entries;
+} polycom_cache;
+
+static void polycom_cache_init(apr_pool_t *pchild)
+{
+#if APR_HAS_THREADS
+    if (apr_thread_mutex_create(&polycom_cache.lock,
+                                APR_THREAD_MUTEX_DEFAULT, pchild)
+        != APR_SUCCESS) {
+        return;
+    }
+#endif
+    apr_pool_create(&polycom_cache.pool, pchild);
+    apr_pool_tag(polycom_cache.pool, "polycom_cache");
+    polycom_cache.entries = apr_hash_make(polycom_cache.pool);
+}
+
+static const char *polycom_cache_key(request_rec *r)
+{
+    return apr_psprintf(r->pool, "%pp %s", (void *)r->server, r->uri);
+}
+
+static int polycom_cache_get(request_rec *r, apr_int64_t revision,
+                             polycom_request *req, const char **body,
+                             apr_size_t *len)
+{
+    const polycom_cached *hit = NULL;
+
+    if (!polycom_cache.entries) {
+        return 0;
+    }
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(polycom_cache.lock);
+#endif
+    hit = apr_hash_get(polycom_cache.entries, polycom_cache_key(r),
+                       APR_HASH_KEY_STRING);
+    if (hit && hit->revision == revision) {
+        *body = apr_pstrmemdup(r->pool, hit->body, hit->len);
+        *len = hit->len;
+        req->etag = apr_pstrdup(r->pool, hit->etag);
+    }
+    else {
+        hit = NULL;
+    }
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(polycom_cache.lock);
+#endif
+    return hit != NULL;
+}
+
+static void polycom_cache_put(request_rec *r, apr_int64_t revision,
+                              const char *body, apr_size_t len,
+                              const char *etag)
+{
+    polycom_cached *entry;
+    const char *key;
+
+    if (!polycom_cache.entries || revision < 0) {
+        return;
+    }
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(polycom_cache.lock);
+#endif
+    if (apr_hash_count(polycom_cache.entries) >= POLYCOM_CACHE_MAX) {
+        apr_pool_clear(polycom_cache.pool);
+        polycom_cache.entries = apr_hash_make(polycom_cache.pool);
+    }
+    key = apr_pstrdup(polycom_cache.pool, polycom_cache_key(r));
+    entry = apr_palloc(polycom_cache.pool, sizeof(*entry));
+    entry->revision = revision;
+    entry->body = apr_pstrmemdup(polycom_cache.pool, body, len);
+    entry->len = len;
+    entry->etag = apr_pstrdup(polycom_cache.pool, etag);
+    apr_hash_set(polycom_cache.entries, key, APR_HASH_KEY_STRING, entry);
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(polycom_cache.lock);
+#endif
+}
+
 /* Build the body of a generated file whole, or fail with a status. */
 static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
                             polycom_request *req, const char **body,
@@ -911,11 +1006,27 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
     apr_array_header_t *params;
     const char *error = NULL;
     apr_time_t start = apr_time_now();
-    int status, moving;
+    apr_int64_t revision = -1;
+    int status, moving, cacheable;
 
     status = polycom_db_open(r, req, &db);
     if (status != OK) {
         return status;
+    }
+    /* A phone's master and settings come from the cache while nothing
+     * changed, unless its address is blocked (then the phone decides). */
+    cacheable = req->name.kind != POLYCOM_FILE_DEVICE
+                && !polycom_guard_blocked(polycom_metrics_get(),
+                                          r->useragent_ip
+                                          ? r->useragent_ip : "",
+                                          r->request_time);
+    if (cacheable && polycom_store_revision(&db, &revision) < 0) {
+        return polycom_db_failed(r, &db);
+    }
+    if (cacheable && polycom_cache_get(r, revision, req, body, len)) {
+        polycom_metrics_generation(polycom_metrics_get(),
+                                   apr_time_now() - start);
+        return OK;
     }
     if (!req->name.is_default) {
         status = polycom_find_phone(r, req, &db, &phone);
@@ -931,6 +1042,9 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
     }
     moving = req->name.kind != POLYCOM_FILE_SETTINGS && target.id
              && strcmp(target.state, "confirmed");
+    if (req->name.kind != POLYCOM_FILE_SETTINGS && target.id) {
+        cacheable = 0;      /* a deadline ends a move without a revision */
+    }
 
     if (req->name.kind == POLYCOM_FILE_MASTER) {
         status = polycom_render_master(r->pool, polycom_master_for(r, conf,
@@ -970,6 +1084,10 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
                       ap_escape_logitem(r->pool, error));
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    req->etag = polycom_etag(r->pool, *body, *len);
+    if (cacheable) {
+        polycom_cache_put(r, revision, *body, *len, req->etag);
+    }
     polycom_metrics_generation(polycom_metrics_get(),
                                apr_time_now() - start);
     return OK;
@@ -982,7 +1100,9 @@ static int polycom_send(request_rec *r, polycom_request *req,
 {
     int status;
 
-    req->etag = polycom_etag(r->pool, body, len);
+    if (!req->etag || !*req->etag) {
+        req->etag = polycom_etag(r->pool, body, len);
+    }
     apr_table_setn(r->headers_out, "ETag", req->etag);
     /* Per-phone files carry secrets: the phone may keep a copy, shared
      * caches may not, and every use is revalidated against the database. */
@@ -1779,6 +1899,7 @@ static apr_status_t polycom_child_exit(void *data)
 static void polycom_child_init(apr_pool_t *pchild, server_rec *s)
 {
     polycom_store_child_init(pchild);
+    polycom_cache_init(pchild);
     polycom_batch_start(pchild, s);
     apr_pool_cleanup_register(pchild, NULL, polycom_child_exit,
                               apr_pool_cleanup_null);

@@ -47,6 +47,9 @@ typedef struct {
     int enabled;
 } polycom_phone;
 
+/** The revision every change to served data moves (table revision). */
+int polycom_store_revision(polycom_db *db, apr_int64_t *revision);
+
 /** Look a phone up; *phone is NULL when the MAC is unknown. */
 int polycom_store_phone(polycom_db *db, const char *mac,
                         polycom_phone **phone);

@@ -146,3 +146,28 @@ CREATE TABLE IF NOT EXISTS phone_credentials (
     created_us     BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS phone_credentials_mac ON phone_credentials (mac);
+
+-- One counter that every change to what phones are served moves, made by
+-- the admin API or by hand with SQL alike (triggers): the module keeps
+-- rendered files while it stands still. Check-ins' last-seen columns do not
+-- move it.
+CREATE TABLE IF NOT EXISTS revision (
+    id     BIGINT PRIMARY KEY CHECK (id = 1),
+    value  BIGINT NOT NULL
+);
+INSERT INTO revision (id, value) VALUES (1, 0) ON CONFLICT DO NOTHING;
+CREATE OR REPLACE FUNCTION polycom_bump_revision() RETURNS trigger AS $$
+BEGIN
+    UPDATE revision SET value = value + 1 WHERE id = 1;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE OR REPLACE TRIGGER revision_params AFTER INSERT OR UPDATE OR DELETE
+    ON params FOR EACH ROW EXECUTE FUNCTION polycom_bump_revision();
+CREATE OR REPLACE TRIGGER revision_phones
+    AFTER INSERT OR DELETE OR UPDATE OF mac, model, site, label, enabled
+    ON phones FOR EACH ROW EXECUTE FUNCTION polycom_bump_revision();
+CREATE OR REPLACE TRIGGER revision_reprovision AFTER INSERT OR UPDATE OR DELETE
+    ON reprovision FOR EACH ROW EXECUTE FUNCTION polycom_bump_revision();
+CREATE OR REPLACE TRIGGER revision_state AFTER INSERT OR UPDATE OR DELETE
+    ON reprovision_state FOR EACH ROW EXECUTE FUNCTION polycom_bump_revision();

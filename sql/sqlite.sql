@@ -175,3 +175,38 @@ CREATE TABLE IF NOT EXISTS phone_credentials (
     created_us     BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS phone_credentials_mac ON phone_credentials (mac);
+
+-- One counter that every change to what phones are served moves, made by
+-- the admin API or by hand with SQL alike (triggers): the module keeps
+-- rendered files while it stands still. Check-ins' last-seen columns do not
+-- move it.
+CREATE TABLE IF NOT EXISTS revision (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    value  INTEGER NOT NULL
+);
+INSERT INTO revision (id, value) VALUES (1, 0) ON CONFLICT DO NOTHING;
+CREATE TRIGGER IF NOT EXISTS revision_params_i AFTER INSERT ON params
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_params_u AFTER UPDATE ON params
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_params_d AFTER DELETE ON params
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_phones_i AFTER INSERT ON phones
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_phones_u
+    AFTER UPDATE OF mac, model, site, label, enabled ON phones
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_phones_d AFTER DELETE ON phones
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_reprovision_i AFTER INSERT ON reprovision
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_reprovision_u AFTER UPDATE ON reprovision
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_reprovision_d AFTER DELETE ON reprovision
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_state_i AFTER INSERT ON reprovision_state
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_state_u AFTER UPDATE ON reprovision_state
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_state_d AFTER DELETE ON reprovision_state
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;

@@ -23,6 +23,7 @@
 #define ST_LOG_SIZES      "mod_polycom_log_sizes"
 #define ST_LOG_PRUNE      "mod_polycom_log_prune"
 #define ST_REPROV_DELIVER "mod_polycom_reprov_deliver"
+#define ST_REVISION       "mod_polycom_revision"
 #define ST_REPROV_CONFIRM "mod_polycom_reprov_confirm"
 
 /* apr_dbd turns each %s into the driver's own placeholder; values are
@@ -34,6 +35,8 @@
 /* The widest SELECT above returns 14 columns. */
 #define STORE_MAX_COLUMNS 16
 static const polycom_statement store_statements[] = {
+    { ST_REVISION,
+      "SELECT value FROM revision WHERE id = 1" },
     { ST_PHONE,
       "SELECT model, site, label, enabled, coalesce(last_ip, '')"
       " FROM phones WHERE mac = %s" },
@@ -859,5 +862,19 @@ int polycom_store_reprovision(polycom_db *db, const char *mac,
     t->state = r[9];
     t->delivered_us = r[10];
     t->confirmed_us = r[11];
+    return 0;
+}
+
+int polycom_store_revision(polycom_db *db, apr_int64_t *revision)
+{
+    apr_array_header_t *rows;
+
+    *revision = -1;
+    if (polycom_store_select(db, ST_REVISION, &rows, NULL) < 0) {
+        return -1;
+    }
+    if (rows->nelts) {
+        *revision = apr_atoi64(APR_ARRAY_IDX(rows, 0, const char **)[0]);
+    }
     return 0;
 }
