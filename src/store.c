@@ -24,6 +24,7 @@
 #define ST_LOG_PRUNE      "mod_polycom_log_prune"
 #define ST_REPROV_DELIVER "mod_polycom_reprov_deliver"
 #define ST_REVISION       "mod_polycom_revision"
+#define ST_REPROV_ANY     "mod_polycom_reprov_any"
 #define ST_REPROV_CONFIRM "mod_polycom_reprov_confirm"
 
 /* apr_dbd turns each %s into the driver's own placeholder; values are
@@ -35,6 +36,8 @@
 /* The widest SELECT above returns 14 columns. */
 #define STORE_MAX_COLUMNS 16
 static const polycom_statement store_statements[] = {
+    { ST_REPROV_ANY,
+      "SELECT count(*) FROM reprovision" },
     { ST_REVISION,
       "SELECT value FROM revision WHERE id = 1" },
     { ST_PHONE,
@@ -456,7 +459,8 @@ int polycom_store_params(polycom_db *db, const polycom_phone *phone,
     return 0;
 }
 
-static int store_checkin_rows(polycom_db *db, const polycom_checkin *c)
+static int store_checkin_rows(polycom_db *db, const polycom_checkin *c,
+                              int moves)
 {
     apr_dbd_prepared_t *insert = store_prepared(db, ST_CHECKIN);
     apr_dbd_prepared_t *seen = NULL;
@@ -497,7 +501,7 @@ static int store_checkin_rows(polycom_db *db, const polycom_checkin *c)
                                            time_us, NULL)
                          : -1;
         }
-        if (!rv && c->server_address && c->status < 400) {
+        if (!rv && moves && c->server_address && c->status < 400) {
             apr_dbd_prepared_t *confirm = store_prepared(db,
                                                          ST_REPROV_CONFIRM);
 
@@ -531,13 +535,19 @@ int polycom_store_checkins(polycom_db *db, const polycom_checkin *const *list,
                            int count)
 {
     apr_dbd_transaction_t *txn = NULL;
-    int i, failed = 0;
+    apr_array_header_t *rows;
+    int i, failed = 0, moves;
 
     if (store_begin(db, &txn) < 0) {
         return -1;
     }
+    /* Confirming moves costs a statement per row: only while any move is
+     * set up at all. */
+    failed = polycom_store_select(db, ST_REPROV_ANY, &rows, NULL) < 0;
+    moves = !failed && rows->nelts
+            && apr_atoi64(APR_ARRAY_IDX(rows, 0, const char **)[0]) > 0;
     for (i = 0; i < count && !failed; i++) {
-        failed = store_checkin_rows(db, list[i]) < 0;
+        failed = store_checkin_rows(db, list[i], moves) < 0;
     }
     if (failed) {
         apr_dbd_transaction_mode_set(db->driver, txn,
@@ -668,7 +678,7 @@ int polycom_store_log_get(polycom_db *db, const char *mac, const char *kind,
 static int store_log_cut(polycom_db *db, const char *mac, const char *kind,
                          apr_time_t now,
                          const polycom_log_retention *retention,
-                         apr_int64_t *cut)
+                         apr_int64_t *cut, int *chunks)
 {
     apr_dbd_prepared_t *stmt = store_prepared(db, ST_LOG_SIZES);
     apr_dbd_results_t *res = NULL;
@@ -677,6 +687,7 @@ static int store_log_cut(polycom_db *db, const char *mac, const char *kind,
     int rv, newest = 1;
 
     *cut = 0;
+    *chunks = 0;
     if (!stmt) {
         return -1;
     }
@@ -691,6 +702,7 @@ static int store_log_cut(polycom_db *db, const char *mac, const char *kind,
         apr_time_t time = apr_atoi64(apr_dbd_get_entry(db->driver, row, 2));
 
         total += size;
+        (*chunks)++;
         /* Rows come newest first: the first one over a bound and all
          * older ones go; the newest chunk always stays. */
         if (!newest && !*cut
@@ -711,20 +723,20 @@ int polycom_store_log_append(polycom_db *db, const char *mac,
                              int *created)
 {
     apr_dbd_transaction_t *txn = NULL;
-    const char *old;
-    apr_size_t old_len;
     apr_int64_t cut = 0;
-    int nrows = 0, failed;
+    int nrows = 0, failed, chunks = 0;
 
     if (store_begin(db, &txn) < 0) {
         return -1;
     }
-    failed = polycom_store_log_get(db, mac, kind, &old, &old_len) < 0
-             || store_exec(db, txn, ST_LOG_ADD, &nrows, mac, kind,
+    /* The size query after the insert tells both what to prune and whether
+     * this chunk is the log's first (created). */
+    failed = store_exec(db, txn, ST_LOG_ADD, &nrows, mac, kind,
                            apr_psprintf(db->pool, "%" APR_TIME_T_FMT, now),
                            apr_off_t_toa(db->pool, (apr_off_t)len), body,
                            NULL) < 0
-             || store_log_cut(db, mac, kind, now, retention, &cut) < 0
+             || store_log_cut(db, mac, kind, now, retention, &cut,
+                              &chunks) < 0
              || (cut && store_exec(db, txn, ST_LOG_PRUNE, &nrows, mac, kind,
                                    apr_psprintf(db->pool, "%" APR_INT64_T_FMT,
                                                 cut), NULL) < 0);
@@ -733,7 +745,7 @@ int polycom_store_log_append(polycom_db *db, const char *mac,
                                      APR_DBD_TRANSACTION_ROLLBACK);
     }
     else {
-        *created = old == NULL;
+        *created = chunks == 1;
     }
     return store_end(db, txn, failed);
 }
