@@ -217,6 +217,7 @@ def boot_storm(db, macs, phones):
         conn.close()
         return len(seq), errors
 
+    time.sleep(1)               # let the last batches of the runs land
     before = count_checkins(db)
     start = time.time()
     with ThreadPoolExecutor(max_workers=64) as pool:
@@ -251,7 +252,7 @@ def bench_fleet(phones):
     print('\n== %d phones (seeded and static files written in %.0f s; '
           '%s MPM; wrk -t2 -c32, %d s per run, %d interleaved rounds) =='
           % (phones, time.time() - t0, MPM, SECONDS, ROUNDS))
-    rss_start = rss_kib(httpd_pids(directory))
+    rss_start = None
     for close in (False, True):
         model = 'new connection per request' if close else 'keep-alive'
         results = {t[0]: [] for t in TARGETS}
@@ -260,6 +261,8 @@ def bench_fleet(phones):
                 results[name].append(run_wrk(
                     directory, path, method,
                     os.path.join(directory, which), close))
+            if rss_start is None:       # after one warm-up round
+                rss_start = rss_kib(httpd_pids(directory))
         ref = results[TARGETS[0][0]]
         print('\n%s' % model)
         print('%-32s %9s %7s %8s %8s %9s %7s' % (
@@ -275,8 +278,11 @@ def bench_fleet(phones):
                 sum(r['cpu_us'] for r in runs) / len(runs),
                 sum(r['errors'] for r in runs)))
     rss_end = rss_kib(httpd_pids(directory))
-    print('\nchild RSS (largest child): %d KiB at start, %d KiB at end'
-          % (rss_start, rss_end))
+    total = sum(sum(r['requests'] for r in runs) for runs in results.values())
+    print('\nchild RSS (largest child): %d KiB after the first round, %d KiB '
+          'at the end (%+.1f %%; the last model alone made %d requests)'
+          % (rss_start, rss_end, 100.0 * (rss_end - rss_start) / rss_start,
+             total))
     if STORM and phones >= STORM:
         elapsed, requests, errors, rows = boot_storm(db, macs, STORM)
         print('boot storm: %d phones, %d requests in %.1f s, %d errors, '
