@@ -70,6 +70,11 @@ int polycom_param_value_valid(const char *value);
  *  such parameters never go into a file served to unknown phones. */
 int polycom_param_is_secret(const char *name);
 
+/** MD5 of @a len bytes as 32 lower-case hex digits (ETags, SIP digest,
+ *  HTTP Digest HA1). */
+const char *polycom_md5_hex(apr_pool_t *pool, const void *data,
+                            apr_size_t len);
+
 /** A strong ETag ("\"<hex>\"") derived from the body's bytes. */
 const char *polycom_etag(apr_pool_t *pool, const char *body, apr_size_t len);
 

@@ -1890,18 +1890,6 @@ static int admin_method(const polycom_admin_request *in,
 #define ADMIN_DEFAULT_REALM "polycom"
 #define ADMIN_BCRYPT_COST   10
 
-static const char *admin_md5_hex(apr_pool_t *pool, const char *text)
-{
-    unsigned char digest[APR_MD5_DIGESTSIZE];
-    char *hex = apr_palloc(pool, 2 * APR_MD5_DIGESTSIZE + 1);
-    int i;
-
-    apr_md5(digest, text, strlen(text));
-    for (i = 0; i < APR_MD5_DIGESTSIZE; i++) {
-        apr_snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-    }
-    return hex;
-}
 
 /* A user name Apache's authentication can carry: no ':' (Basic) or '"'. */
 static int admin_username_valid(const char *name)
@@ -2029,8 +2017,10 @@ static void admin_credentials(const polycom_admin_request *in,
     }
     if (polycom_store_exec(in->db, POLYCOM_SQL_CRED_INSERT, NULL, user, mac,
                            realm, apr_pstrdup(in->pool, hash),
-                           admin_md5_hex(in->pool, apr_pstrcat(in->pool, user,
-                               ":", realm, ":", password, NULL)),
+                           polycom_md5_hex(in->pool, apr_pstrcat(in->pool,
+                               user, ":", realm, ":", password, NULL),
+                               strlen(user) + strlen(realm)
+                               + strlen(password) + 2),
                            apr_psprintf(in->pool, "%" APR_TIME_T_FMT,
                                         in->now), NULL) < 0
         || admin_audit(in, "credential.add", apr_pstrcat(in->pool, mac, "/",
@@ -2274,29 +2264,29 @@ void polycom_admin_handle(const polycom_admin_request *in,
         }
         return;
     }
-    else if (n == 1 && !strcmp(seg[0], "discovered")) {
-        if (admin_method(in, out, "GET, HEAD")) {
-            admin_discovered(in, out);
+    else if (n == 1) {
+        /* The resources of one segment: lists, and the import. */
+        static const struct {
+            const char *name;
+            const char *allow;
+            void (*handle)(const polycom_admin_request *,
+                           polycom_admin_response *);
+        } lists[] = {
+            { "discovered", "GET, HEAD", admin_discovered },
+            { "checkins",   "GET, HEAD", admin_checkins },
+            { "audit",      "GET, HEAD", admin_audit_list },
+            { "import",     "POST",      admin_import },
+        };
+        apr_size_t i;
+
+        for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+            if (!strcmp(seg[0], lists[i].name)) {
+                if (admin_method(in, out, lists[i].allow)) {
+                    lists[i].handle(in, out);
+                }
+                return;
+            }
         }
-        return;
-    }
-    else if (n == 1 && !strcmp(seg[0], "checkins")) {
-        if (admin_method(in, out, "GET, HEAD")) {
-            admin_checkins(in, out);
-        }
-        return;
-    }
-    else if (n == 1 && !strcmp(seg[0], "audit")) {
-        if (admin_method(in, out, "GET, HEAD")) {
-            admin_audit_list(in, out);
-        }
-        return;
-    }
-    else if (n == 1 && !strcmp(seg[0], "import")) {
-        if (admin_method(in, out, "POST")) {
-            admin_import(in, out);
-        }
-        return;
     }
     polycom_admin_problem(in->pool, out, 404, "no such resource");
 }

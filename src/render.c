@@ -192,23 +192,27 @@ int polycom_param_is_secret(const char *name)
     return 0;
 }
 
-const char *polycom_etag(apr_pool_t *pool, const char *body, apr_size_t len)
+const char *polycom_md5_hex(apr_pool_t *pool, const void *data,
+                            apr_size_t len)
 {
+    static const char digits[] = "0123456789abcdef";
     unsigned char digest[APR_MD5_DIGESTSIZE];
-    char *etag = apr_palloc(pool, 2 * APR_MD5_DIGESTSIZE + 3);
+    char *hex = apr_palloc(pool, 2 * APR_MD5_DIGESTSIZE + 1);
     int i;
 
-    apr_md5(digest, body, len);
-    etag[0] = '"';
+    apr_md5(digest, data, len);
     for (i = 0; i < APR_MD5_DIGESTSIZE; i++) {
-        static const char hex[] = "0123456789abcdef";
-
-        etag[1 + 2 * i] = hex[digest[i] >> 4];
-        etag[2 + 2 * i] = hex[digest[i] & 0xf];
+        hex[2 * i] = digits[digest[i] >> 4];
+        hex[2 * i + 1] = digits[digest[i] & 0xf];
     }
-    etag[1 + 2 * APR_MD5_DIGESTSIZE] = '"';
-    etag[2 + 2 * APR_MD5_DIGESTSIZE] = '\0';
-    return etag;
+    hex[2 * APR_MD5_DIGESTSIZE] = '\0';
+    return hex;
+}
+
+const char *polycom_etag(apr_pool_t *pool, const char *body, apr_size_t len)
+{
+    return apr_pstrcat(pool, "\"", polycom_md5_hex(pool, body, len), "\"",
+                       NULL);
 }
 
 /* The last word on well-formedness is a parser's: every document is read

@@ -8,6 +8,7 @@
 #include <apr_md5.h>
 #include <apr_strings.h>
 
+#include "polycom_render.h"
 #include "polycom_sip.h"
 
 const char *polycom_sip_notify_build(apr_pool_t *pool,
@@ -260,19 +261,7 @@ int polycom_sip_challenge_parse(apr_pool_t *pool, const char *header,
 
 static const char *sip_md5_hex(apr_pool_t *pool, const char *text)
 {
-    unsigned char digest[APR_MD5_DIGESTSIZE];
-    char *hex = apr_palloc(pool, 2 * APR_MD5_DIGESTSIZE + 1);
-    int i;
-
-    apr_md5(digest, text, strlen(text));
-    for (i = 0; i < APR_MD5_DIGESTSIZE; i++) {
-        static const char digits[] = "0123456789abcdef";
-
-        hex[2 * i] = digits[digest[i] >> 4];
-        hex[2 * i + 1] = digits[digest[i] & 0xf];
-    }
-    hex[2 * APR_MD5_DIGESTSIZE] = '\0';
-    return hex;
+    return polycom_md5_hex(pool, text, strlen(text));
 }
 
 const char *polycom_sip_digest(apr_pool_t *pool,
