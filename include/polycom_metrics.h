@@ -44,6 +44,8 @@ typedef struct {
     /** When each came back (apr_time_t), to tell a connection left over
      *  from the outage from a new outage. */
     apr_uint64_t db_up_at[POLYCOM_METRICS_OUTAGES];
+    /** Which server each outage slot belongs to (its key; 0: free). */
+    apr_uint64_t db_key[POLYCOM_METRICS_OUTAGES];
     apr_uint32_t enumeration_blocks;
     polycom_guard_slot guard[POLYCOM_GUARD_SLOTS];
 } polycom_metrics;

@@ -79,10 +79,33 @@ void polycom_metrics_generation(polycom_metrics *m,
     apr_atomic_inc32(&m->generation_count);
 }
 
+/* The slot of a server: its own, found by linear probing from a hash of
+ * its key, claimed on first use, so two servers never share a flag (the
+ * last slot is shared by any overflow beyond 64 servers). */
+static int metrics_slot(polycom_metrics *m, apr_uintptr_t key)
+{
+    apr_uint64_t k = (apr_uint64_t)key ? (apr_uint64_t)key : 1;
+    int start = (int)((k * 0x9E3779B97F4A7C15ULL) >> 58), i;
+
+    for (i = 0; i < POLYCOM_METRICS_OUTAGES; i++) {
+        int slot = (start + i) % POLYCOM_METRICS_OUTAGES;
+        apr_uint64_t owner = apr_atomic_read64(&m->db_key[slot]);
+
+        if (owner == k || (owner == 0
+                           && apr_atomic_cas64(&m->db_key[slot], k, 0) == 0)) {
+            return slot;
+        }
+        if (apr_atomic_read64(&m->db_key[slot]) == k) {
+            return slot;        /* another child claimed it for us */
+        }
+    }
+    return POLYCOM_METRICS_OUTAGES - 1;
+}
+
 static volatile apr_uint32_t *metrics_outage(polycom_metrics *m,
                                              apr_uintptr_t key)
 {
-    return &m->db_down[(key >> 4) % POLYCOM_METRICS_OUTAGES];
+    return &m->db_down[metrics_slot(m, key)];
 }
 
 int polycom_metrics_db_down(polycom_metrics *m, apr_uintptr_t key)
@@ -100,7 +123,7 @@ int polycom_metrics_db_up(polycom_metrics *m, apr_uintptr_t key)
     volatile apr_uint32_t *flag = metrics_outage(m, key);
 
     if (apr_atomic_read32(flag) && apr_atomic_cas32(flag, 0, 1) == 1) {
-        apr_atomic_set64(&m->db_up_at[(key >> 4) % POLYCOM_METRICS_OUTAGES],
+        apr_atomic_set64(&m->db_up_at[metrics_slot(m, key)],
                          (apr_uint64_t)apr_time_now());
         return 1;
     }
@@ -111,7 +134,7 @@ apr_interval_time_t polycom_metrics_db_up_for(polycom_metrics *m,
                                               apr_uintptr_t key)
 {
     apr_uint64_t at = apr_atomic_read64(
-        &m->db_up_at[(key >> 4) % POLYCOM_METRICS_OUTAGES]);
+        &m->db_up_at[metrics_slot(m, key)]);
 
     return at ? apr_time_now() - (apr_time_t)at : APR_INT64_MAX;
 }

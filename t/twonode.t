@@ -41,11 +41,16 @@ is($cfg && config_attrs($cfg)->{'up.oneNodeTest'}, 'from-a', 'node B serves it n
 api(DELETE => 'params/site/hq');
 
 # Check-ins from both nodes land in one history.
-db_exec("DELETE FROM checkins WHERE mac = '$mac'");
+settle();
+db_exec("DELETE FROM checkins WHERE mac = '$mac' AND file = '$mac.cfg'");
 GET "/prov/$mac.cfg", 'User-Agent' => UA_VVX;
 get_b("/prov/$mac.cfg");
 my $n = 0;
-for (1 .. 20) { last if ($n = db_value("SELECT count(*) FROM checkins WHERE mac = '$mac'")) >= 2; select undef, undef, undef, 0.1 }
+for (1 .. 20) {
+    $n = db_value("SELECT count(*) FROM checkins WHERE mac = '$mac' AND file = '$mac.cfg'");
+    last if $n >= 2;
+    select undef, undef, undef, 0.1;
+}
 is($n, 2, 'one history with the check-ins of both nodes');
 
 # A move to node B, delivered by node A, confirmed at node B, seen by A.
