@@ -11,6 +11,16 @@ chmod 755 "$RUNDIR" "$RUNDIR/htdocs" "$RUNDIR/htdocs/prov"
 # The schema is idempotent (CREATE ... IF NOT EXISTS): applying it again
 # brings a database from an older checkout up to date.
 new_db=0
+# A demo database from an older checkout whose tables lack newer columns is
+# set aside (kept as polycom.db.old) and made anew.
+if [ -f "$RUNDIR/polycom.db" ] \
+   && ! sqlite3 "$RUNDIR/polycom.db" \
+        "SELECT sip_address FROM phones LIMIT 1; SELECT value FROM revision" \
+        >/dev/null 2>&1; then
+    mv "$RUNDIR/polycom.db" "$RUNDIR/polycom.db.old"
+    rm -f "$RUNDIR/polycom.db-wal" "$RUNDIR/polycom.db-shm"
+    echo "run: the demo database was from an older schema: made anew"
+fi
 [ -f "$RUNDIR/polycom.db" ] || new_db=1
 sqlite3 "$RUNDIR/polycom.db" ".read $top/sql/sqlite.sql" >/dev/null
 if [ "$new_db" = 1 ]; then
