@@ -1269,22 +1269,34 @@ static void admin_layer(const polycom_admin_request *in,
 /* Read-only lists                                                     */
 /* ------------------------------------------------------------------ */
 
+/* One page of a list statement taking (limit, offset); on failure the
+ * response is already made. */
+static int admin_paged_rows(const polycom_admin_request *in,
+                            polycom_admin_response *out, const char *label,
+                            apr_array_header_t **rows)
+{
+    const char *limit, *offset;
+    admin_error err;
+
+    if (admin_page(in, &limit, &offset, &err) < 0) {
+        polycom_admin_problem(in->pool, out, err.status, err.detail);
+        return -1;
+    }
+    if (polycom_store_select(in->db, label, rows, limit, offset, NULL) < 0) {
+        admin_db_failed(in, out);
+        return -1;
+    }
+    return 0;
+}
+
 static void admin_discovered(const polycom_admin_request *in,
                              polycom_admin_response *out)
 {
     apr_array_header_t *rows;
-    const char *limit, *offset;
-    admin_error err;
     json_t *list;
     int i;
 
-    if (admin_page(in, &limit, &offset, &err) < 0) {
-        polycom_admin_problem(in->pool, out, err.status, err.detail);
-        return;
-    }
-    if (polycom_store_select(in->db, POLYCOM_SQL_DISCOVERED_LIST, &rows,
-                             limit, offset, NULL) < 0) {
-        admin_db_failed(in, out);
+    if (admin_paged_rows(in, out, POLYCOM_SQL_DISCOVERED_LIST, &rows) < 0) {
         return;
     }
     list = admin_own(in->pool, json_array());
@@ -1358,18 +1370,10 @@ static void admin_audit_list(const polycom_admin_request *in,
                              polycom_admin_response *out)
 {
     apr_array_header_t *rows;
-    const char *limit, *offset;
-    admin_error err;
     json_t *list;
     int i;
 
-    if (admin_page(in, &limit, &offset, &err) < 0) {
-        polycom_admin_problem(in->pool, out, err.status, err.detail);
-        return;
-    }
-    if (polycom_store_select(in->db, POLYCOM_SQL_AUDIT_LIST, &rows, limit,
-                             offset, NULL) < 0) {
-        admin_db_failed(in, out);
+    if (admin_paged_rows(in, out, POLYCOM_SQL_AUDIT_LIST, &rows) < 0) {
         return;
     }
     list = admin_own(in->pool, json_array());
