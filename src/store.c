@@ -387,33 +387,26 @@ static int store_end(polycom_db *db, apr_dbd_transaction_t *txn, int failed)
 int polycom_store_phone(polycom_db *db, const char *mac,
                         polycom_phone **phone)
 {
-    apr_dbd_prepared_t *stmt = store_prepared(db, ST_PHONE);
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    int rv;
+    apr_array_header_t *rows;
+    const char **r;
+    polycom_phone *p;
 
     *phone = NULL;
-    if (!stmt) {
+    if (polycom_store_select(db, ST_PHONE, &rows, mac, NULL) < 0) {
         return -1;
     }
-    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt, 1,
-                          mac, NULL);
-    if (rv) {
-        return store_failed(db, ST_PHONE, rv);
+    if (!rows->nelts) {
+        return 0;
     }
-    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
-        if (!*phone) {
-            polycom_phone *p = apr_pcalloc(db->pool, sizeof(*p));
-
-            p->mac = apr_pstrdup(db->pool, mac);
-            p->model = store_column(db, row, 0);
-            p->site = store_column(db, row, 1);
-            p->label = store_column(db, row, 2);
-            p->enabled = atoi(store_column(db, row, 3)) != 0;
-            p->last_ip = store_column(db, row, 4);
-            *phone = p;
-        }
-    }
+    r = APR_ARRAY_IDX(rows, 0, const char **);
+    p = apr_pcalloc(db->pool, sizeof(*p));
+    p->mac = apr_pstrdup(db->pool, mac);
+    p->model = r[0];
+    p->site = r[1];
+    p->label = r[2];
+    p->enabled = atoi(r[3]) != 0;
+    p->last_ip = r[4];
+    *phone = p;
     return 0;
 }
 
@@ -560,26 +553,16 @@ int polycom_store_upload_get(polycom_db *db, const char *mac,
                              const char *kind, const char **body,
                              apr_size_t *len)
 {
-    apr_dbd_prepared_t *stmt = store_prepared(db, ST_UPLOAD_GET);
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    int rv;
+    apr_array_header_t *rows;
 
     *body = NULL;
     *len = 0;
-    if (!stmt) {
+    if (polycom_store_select(db, ST_UPLOAD_GET, &rows, mac, kind, NULL) < 0) {
         return -1;
     }
-    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt, 1,
-                          mac, kind, NULL);
-    if (rv) {
-        return store_failed(db, ST_UPLOAD_GET, rv);
-    }
-    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
-        if (!*body) {
-            *body = store_column(db, row, 0);
-            *len = strlen(*body);
-        }
+    if (rows->nelts) {
+        *body = APR_ARRAY_IDX(rows, 0, const char **)[0];
+        *len = strlen(*body);
     }
     return 0;
 }
@@ -646,30 +629,24 @@ int polycom_store_upload_put(polycom_db *db, const char *mac,
 int polycom_store_log_get(polycom_db *db, const char *mac, const char *kind,
                           const char **body, apr_size_t *len)
 {
-    apr_dbd_prepared_t *stmt = store_prepared(db, ST_LOG_GET);
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    apr_array_header_t *chunks;
-    int rv;
+    apr_array_header_t *rows, *chunks;
+    int i;
 
     *body = NULL;
     *len = 0;
-    if (!stmt) {
+    if (polycom_store_select(db, ST_LOG_GET, &rows, mac, kind, NULL) < 0) {
         return -1;
     }
-    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt, 1,
-                          mac, kind, NULL);
-    if (rv) {
-        return store_failed(db, ST_LOG_GET, rv);
+    if (!rows->nelts) {
+        return 0;
     }
-    chunks = apr_array_make(db->pool, 8, sizeof(const char *));
-    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
-        APR_ARRAY_PUSH(chunks, const char *) = store_column(db, row, 0);
+    chunks = apr_array_make(db->pool, rows->nelts, sizeof(const char *));
+    for (i = 0; i < rows->nelts; i++) {
+        APR_ARRAY_PUSH(chunks, const char *) =
+            APR_ARRAY_IDX(rows, i, const char **)[0];
     }
-    if (chunks->nelts) {
-        *body = apr_array_pstrcat(db->pool, chunks, 0);
-        *len = strlen(*body);
-    }
+    *body = apr_array_pstrcat(db->pool, chunks, 0);
+    *len = strlen(*body);
     return 0;
 }
 
