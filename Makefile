@@ -27,7 +27,7 @@ FUZZ_DRIVERS = $(addprefix t/fuzz/run_,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 20
 CLANG ?= clang
 
-.PHONY: all build deps run test unit install clean fuzz test-asan bench
+.PHONY: all build deps run test test-mysql unit install clean fuzz test-asan bench
 
 all: build
 
@@ -76,7 +76,8 @@ fuzz: build
 test-asan:
 	@sh tools/deps.sh test
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined build
-	@HTTPD_WRAPPER=tools/asan-httpd.sh sh tools/run-tests.sh $(APXS) $(PERL); \
+	@HTTPD_WRAPPER=tools/asan-httpd.sh BACKENDS="$(BACKENDS)" \
+	    sh tools/run-tests.sh $(APXS) $(PERL); \
 	    status=$$?; $(MAKE) --no-print-directory build >/dev/null; exit $$status
 
 # Performance: the module against static files of the same bytes, one
@@ -92,11 +93,17 @@ run: build
 	@sh tools/run.sh
 
 # The whole suite: C unit tests and Apache::Test against the real module,
-# a real httpd and a real SQLite database. Green only on "Result: PASS".
+# a real httpd and a real database: SQLite, then PostgreSQL and MariaDB
+# servers started for the run (BACKENDS picks some). Green only on
+# "Result: PASS".
+BACKENDS ?= sqlite postgresql mariadb
 test: build
 	@sh tools/deps.sh test
 	@$(PERL) t/TEST -clean >/dev/null
-	@sh tools/run-tests.sh $(APXS) $(PERL)
+	@BACKENDS="$(BACKENDS)" sh tools/run-tests.sh $(APXS) $(PERL)
+
+test-mysql:
+	@$(MAKE) --no-print-directory test BACKENDS=mariadb
 
 install: build
 	$(APXS) -i -n polycom $(MODULE)

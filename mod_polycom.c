@@ -280,14 +280,16 @@ static polycom_log_retention polycom_conf_log_retention(
     return retention;
 }
 
-/* Statements are prepared once per server, through mod_dbd, when the first
- * provisioning location of that server is configured. */
+/* Statements are prepared once per connection, in the connection's own
+ * SQL dialect, which is known only once mod_dbd has a connection: mod_dbd
+ * prepares one statement common to all dialects (registered here, when the
+ * first provisioning location of a server is configured) and its
+ * post_connect hook, below, the rest. */
 static const char *polycom_prepare_statements(cmd_parms *cmd)
 {
     polycom_server_conf *sconf =
         ap_get_module_config(cmd->server->module_config, &polycom_module);
-    const polycom_statement *statements;
-    apr_size_t i, count;
+    const polycom_statement *marker;
 
     if (sconf->statements_prepared) {
         return NULL;
@@ -300,13 +302,49 @@ static const char *polycom_prepare_statements(cmd_parms *cmd)
                    "(LoadModule dbd_module ...)";
         }
     }
-    statements = polycom_store_statements(&count);
-    for (i = 0; i < count; i++) {
-        polycom_dbd_prepare(cmd->server, statements[i].sql,
-                            statements[i].label);
-    }
+    marker = polycom_store_marker();
+    polycom_dbd_prepare(cmd->server, marker->sql, marker->label);
     sconf->statements_prepared = 1;
     return NULL;
+}
+
+/* mod_dbd's post_connect hook: a new connection of a group that serves
+ * mod_polycom (its queries hold our marker) gets the other statements. A
+ * failure cannot refuse the connection (mod_dbd ignores what this hook
+ * returns); requests on it then answer 503, "statement ... was not
+ * prepared", and this line says why. */
+static int polycom_mysql_warned = 0;
+
+static apr_status_t polycom_dbd_post_connect(apr_pool_t *pool,
+                                             dbd_cfg_t *cfg, ap_dbd_t *dbd)
+{
+    const char *error;
+
+    if (!apr_hash_get(cfg->queries, polycom_store_marker()->label,
+                      APR_HASH_KEY_STRING)) {
+        return APR_SUCCESS;
+    }
+    if (polycom_store_prepare(pool, dbd->driver, dbd->handle, dbd->prepared,
+                              &error) < 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, cfg->server, PCLOGNO(00029)
+                     "cannot prepare the statements on a new %s "
+                     "connection: %s", cfg->name, error);
+        return APR_EGENERAL;
+    }
+    /* The mysql driver reconnects by itself unless told not to, and a
+     * reconnected handle has lost every prepared statement: each request
+     * on it would fail until the child exits. With reconnect=0 mod_dbd
+     * sees the dead connection and opens a new one. */
+    if (polycom_store_dialect(dbd->driver) == POLYCOM_DIALECT_MYSQL
+        && !ap_strstr_c(cfg->params, "reconnect=0")
+        && !polycom_mysql_warned) {
+        polycom_mysql_warned = 1;
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cfg->server,
+                     PCLOGNO(00030) "DBDParams for mysql lacks reconnect=0: "
+                     "after the database restarts, connections of this "
+                     "process will fail instead of being replaced");
+    }
+    return APR_SUCCESS;
 }
 
 /* The names are claimed before the file system is looked at, so only
@@ -772,6 +810,7 @@ static int polycom_db_open(request_rec *r, polycom_request *req,
     db->pool = r->pool;
     db->error = NULL;
     db->in_transaction = 0;
+    db->error_code = 0;
     return OK;
 }
 
@@ -1675,6 +1714,7 @@ static void polycom_batch_write(apr_array_header_t *rows, apr_pool_t *pool)
             db.pool = pool;
             db.error = NULL;
             db.in_transaction = 0;
+            db.error_code = 0;
         }
         if (!dbd || polycom_store_checkins(&db,
                 (const polycom_checkin *const *)list->elts, list->nelts) < 0) {
@@ -1868,6 +1908,7 @@ static int polycom_log_transaction(request_rec *r)
     db.pool = r->pool;
     db.error = NULL;
     db.in_transaction = 0;
+    db.error_code = 0;
 
     if (polycom_store_checkin(&db, &checkin) < 0) {
         polycom_metrics_checkin_failure(polycom_metrics_get());
@@ -1919,6 +1960,7 @@ static ap_dbd_t *polycom_worker_db(apr_pool_t *pool, server_rec *s,
         db->pool = pool;
         db->error = NULL;
         db->in_transaction = 0;
+        db->error_code = 0;
     }
     return dbd;
 }
@@ -2062,6 +2104,8 @@ static void polycom_register_hooks(apr_pool_t *p)
     ap_hook_log_transaction(polycom_log_transaction, NULL, NULL,
                             APR_HOOK_MIDDLE);
     ap_hook_post_config(polycom_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(dbd, post_connect, polycom_dbd_post_connect, NULL, NULL,
+                      APR_HOOK_MIDDLE);
     ap_hook_child_init(polycom_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "polycom-phone",
                               AUTHZ_PROVIDER_VERSION,

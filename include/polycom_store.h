@@ -2,8 +2,8 @@
  * @file polycom_store.h
  * @brief Every SQL statement of mod_polycom, over APR DBD (no httpd).
  *
- * Statements are prepared once per connection by mod_dbd under the labels
- * polycom_store_statements() lists; this file only runs them. Each call
+ * Statements are prepared once per connection (polycom_store_prepare, from
+ * mod_dbd's post_connect hook), in the connection's SQL dialect. Each call
  * returns 0, or -1 with db->error set to the driver's message (which never
  * contains a bound value, so no secret can reach a log through it).
  */
@@ -24,6 +24,8 @@ typedef struct {
     const char *error;
     /** inside polycom_store_begin/finish (set by store.c) */
     int in_transaction;
+    /** with error: the driver's error number (MySQL's, say 1213) */
+    int error_code;
 } polycom_db;
 
 /** Once per process (child_init): the lock that keeps SQLite writers of
@@ -32,11 +34,37 @@ void polycom_store_child_init(apr_pool_t *pool);
 
 typedef struct {
     const char *label;
+    /** the statement, for SQLite and PostgreSQL (and MySQL, unless...) */
     const char *sql;
+    /** ...its MySQL/MariaDB form, where the syntax differs (upserts) */
+    const char *mysql;
 } polycom_statement;
 
-/** The statements to prepare, and how many there are. */
-const polycom_statement *polycom_store_statements(apr_size_t *count);
+/** The SQL dialects mod_polycom speaks, after the APR DBD driver. */
+typedef enum {
+    POLYCOM_DIALECT_UNKNOWN,
+    POLYCOM_DIALECT_SQLITE,
+    POLYCOM_DIALECT_PGSQL,
+    POLYCOM_DIALECT_MYSQL
+} polycom_dialect;
+
+polycom_dialect polycom_store_dialect(const apr_dbd_driver_t *driver);
+
+/** The one statement that reads the same in every dialect: mod_dbd
+ *  prepares it at configuration time (ap_dbd_prepare), which also marks
+ *  the servers' connection groups as ours. */
+const polycom_statement *polycom_store_marker(void);
+
+/**
+ * Prepare every other statement on a new connection, in the connection's
+ * own dialect, into @a prepared (mod_dbd's table of the connection), and
+ * set a MySQL session up (UTF-8, strict, read committed). Called once per
+ * connection from mod_dbd's post_connect hook. -1 with *error set when the
+ * driver is not one of ours or a statement does not prepare.
+ */
+int polycom_store_prepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
+                          apr_dbd_t *handle, apr_hash_t *prepared,
+                          const char **error);
 
 typedef struct {
     const char *mac;

@@ -26,23 +26,32 @@
 #define ST_REVISION       "mod_polycom_revision"
 #define ST_REPROV_ANY     "mod_polycom_reprov_any"
 #define ST_REPROV_CONFIRM "mod_polycom_reprov_confirm"
+#define ST_REVISION_LOCK  "mod_polycom_revision_lock"
+
+/* How often a transaction the database chose as a deadlock's victim is
+ * run again before its check-ins count as lost. */
+#define STORE_DEADLOCK_TRIES 3
 
 /* apr_dbd turns each %s into the driver's own placeholder; values are
  * always bound, never spliced into the text. Every value is passed as a
  * string; PostgreSQL types such a parameter as varchar, so each one that
- * meets a number is cast (NUM), which SQLite reads the same way. */
+ * meets a number is cast (NUM), which SQLite reads the same way. MySQL
+ * spells that cast "AS SIGNED" and allows only a bare placeholder after
+ * LIMIT and OFFSET: store_sql_for() rewrites NUM for it. */
 #define NUM "CAST(%s AS BIGINT)"
 
 /* The widest SELECT above returns 14 columns. */
 #define STORE_MAX_COLUMNS 16
 static const polycom_statement store_statements[] = {
+    /* Taking the revision row first, before any other row: see
+     * store_lock_revision(). */
+    { ST_REVISION_LOCK,
+      "UPDATE revision SET value = value WHERE id = 1", NULL },
     { ST_REPROV_ANY,
-      "SELECT count(*) FROM reprovision" },
-    { ST_REVISION,
-      "SELECT value FROM revision WHERE id = 1" },
+      "SELECT count(*) FROM reprovision", NULL },
     { ST_PHONE,
       "SELECT model, site, label, enabled, coalesce(last_ip, '')"
-      " FROM phones WHERE mac = %s" },
+      " FROM phones WHERE mac = %s", NULL },
     /* Every row that can apply, most specific first within each name, so
      * the first row of a name is its effective value. */
     { ST_PARAMS_PHONE,
@@ -52,46 +61,55 @@ static const polycom_statement store_statements[] = {
       "    OR (scope = 'model' AND scope_key = %s)"
       "    OR (scope = 'phone' AND scope_key = %s)"
       " ORDER BY name, CASE scope WHEN 'phone' THEN 0 WHEN 'model' THEN 1"
-      "                           WHEN 'site' THEN 2 ELSE 3 END" },
+      "                           WHEN 'site' THEN 2 ELSE 3 END", NULL },
     { ST_PARAMS_GLOBAL,
       "SELECT name, value FROM params"
-      " WHERE scope = 'global' AND scope_key = '' ORDER BY name" },
+      " WHERE scope = 'global' AND scope_key = '' ORDER BY name", NULL },
     { ST_CHECKIN,
       "INSERT INTO checkins (time_us, mac, ip, method, file, status, bytes,"
       " etag, family, model, firmware, stage, user_agent)"
       " VALUES (" NUM ", %s, %s, %s, %s, " NUM ", " NUM ", %s, %s, %s, %s,"
-      " %s, %s)" },
+      " %s, %s)", NULL },
     { ST_SEEN_PHONE,
       "UPDATE phones SET last_seen_us = " NUM ", last_ip = %s,"
       " last_file = %s, last_status = " NUM ", last_model = %s,"
       " last_firmware = %s"
-      " WHERE mac = %s" },
+      " WHERE mac = %s", NULL },
     { ST_SEEN_UNKNOWN,
       "INSERT INTO discovered (mac, first_seen_us, last_seen_us, last_ip,"
       " model, firmware) VALUES (%s, " NUM ", " NUM ", %s, %s, %s)"
       " ON CONFLICT (mac) DO UPDATE SET last_seen_us = excluded.last_seen_us,"
       " last_ip = excluded.last_ip, model = excluded.model,"
-      " firmware = excluded.firmware, requests = discovered.requests + 1" },
+      " firmware = excluded.firmware, requests = discovered.requests + 1",
+      "INSERT INTO discovered (mac, first_seen_us, last_seen_us, last_ip,"
+      " model, firmware) VALUES (%s, " NUM ", " NUM ", %s, %s, %s)"
+      " ON DUPLICATE KEY UPDATE last_seen_us = VALUES(last_seen_us),"
+      " last_ip = VALUES(last_ip), model = VALUES(model),"
+      " firmware = VALUES(firmware), requests = requests + 1" },
     { ST_UPLOAD_GET,
-      "SELECT content, size FROM uploads WHERE mac = %s AND kind = %s" },
+      "SELECT content, size FROM uploads WHERE mac = %s AND kind = %s", NULL },
     /* One statement: a concurrent PUT of the same file sees either the old
      * or the new row, whole, never a mix. */
     { ST_UPLOAD_PUT,
       "INSERT INTO uploads (mac, kind, content, size, time_us)"
       " VALUES (%s, %s, %s, " NUM ", " NUM ")"
       " ON CONFLICT (mac, kind) DO UPDATE SET content = excluded.content,"
-      " size = excluded.size, time_us = excluded.time_us" },
+      " size = excluded.size, time_us = excluded.time_us",
+      "INSERT INTO uploads (mac, kind, content, size, time_us)"
+      " VALUES (%s, %s, %s, " NUM ", " NUM ")"
+      " ON DUPLICATE KEY UPDATE content = VALUES(content),"
+      " size = VALUES(size), time_us = VALUES(time_us)" },
     { ST_LOG_GET,
-      "SELECT content FROM log_chunks WHERE mac = %s AND kind = %s"
-      " ORDER BY id" },
+      "SELECT content, size FROM log_chunks WHERE mac = %s AND kind = %s"
+      " ORDER BY id", NULL },
     { ST_LOG_ADD,
       "INSERT INTO log_chunks (mac, kind, time_us, size, content)"
-      " VALUES (%s, %s, " NUM ", " NUM ", %s)" },
+      " VALUES (%s, %s, " NUM ", " NUM ", %s)", NULL },
     { ST_LOG_SIZES,
       "SELECT id, size, time_us FROM log_chunks WHERE mac = %s AND kind = %s"
-      " ORDER BY id DESC" },
+      " ORDER BY id DESC", NULL },
     { ST_LOG_PRUNE,
-      "DELETE FROM log_chunks WHERE mac = %s AND kind = %s AND id <= " NUM
+      "DELETE FROM log_chunks WHERE mac = %s AND kind = %s AND id <= " NUM, NULL
       },
 
     /* The admin API. Optional filters are passed as '' when unused. */
@@ -104,61 +122,67 @@ static const polycom_statement store_statements[] = {
     { POLYCOM_SQL_PHONE_LIST,
       "SELECT " PHONE_COLUMNS " FROM phones" PHONE_FILTER
       " ORDER BY mac LIMIT " NUM
-      " OFFSET " NUM },
+      " OFFSET " NUM, NULL },
     { POLYCOM_SQL_PHONE_COUNT,
-      "SELECT count(*) FROM phones" PHONE_FILTER },
+      "SELECT count(*) FROM phones" PHONE_FILTER, NULL },
     { POLYCOM_SQL_PHONE_GET,
-      "SELECT " PHONE_COLUMNS " FROM phones WHERE mac = %s" },
+      "SELECT " PHONE_COLUMNS " FROM phones WHERE mac = %s", NULL },
     { POLYCOM_SQL_PHONE_UPSERT,
       "INSERT INTO phones (mac, model, site, label, enabled, created_us,"
       " sip_address) VALUES (%s, %s, %s, %s, " NUM ","
       " " NUM ", %s)"
       " ON CONFLICT (mac) DO UPDATE SET model = excluded.model,"
       " site = excluded.site, label = excluded.label,"
-      " enabled = excluded.enabled, sip_address = excluded.sip_address" },
+      " enabled = excluded.enabled, sip_address = excluded.sip_address",
+      "INSERT INTO phones (mac, model, site, label, enabled, created_us,"
+      " sip_address) VALUES (%s, %s, %s, %s, " NUM ","
+      " " NUM ", %s)"
+      " ON DUPLICATE KEY UPDATE model = VALUES(model),"
+      " site = VALUES(site), label = VALUES(label),"
+      " enabled = VALUES(enabled), sip_address = VALUES(sip_address)" },
     { POLYCOM_SQL_PHONE_DELETE,
-      "DELETE FROM phones WHERE mac = %s" },
+      "DELETE FROM phones WHERE mac = %s", NULL },
     { POLYCOM_SQL_SCOPE_PARAMS,
       "SELECT name, value FROM params WHERE scope = %s AND scope_key = %s"
-      " ORDER BY name" },
+      " ORDER BY name", NULL },
     { POLYCOM_SQL_SCOPE_CLEAR,
-      "DELETE FROM params WHERE scope = %s AND scope_key = %s" },
+      "DELETE FROM params WHERE scope = %s AND scope_key = %s", NULL },
     { POLYCOM_SQL_PARAM_INSERT,
       "INSERT INTO params (scope, scope_key, name, value)"
-      " VALUES (%s, %s, %s, %s)" },
+      " VALUES (%s, %s, %s, %s)", NULL },
     { POLYCOM_SQL_DISCOVERED_LIST,
       "SELECT mac, first_seen_us, last_seen_us, last_ip, model, firmware,"
       " requests FROM discovered"
       " WHERE mac NOT IN (SELECT mac FROM phones)"
       " ORDER BY last_seen_us DESC LIMIT " NUM
-      " OFFSET " NUM },
+      " OFFSET " NUM, NULL },
     { POLYCOM_SQL_DISCOVERED_DROP,
-      "DELETE FROM discovered WHERE mac = %s" },
+      "DELETE FROM discovered WHERE mac = %s", NULL },
     { POLYCOM_SQL_CHECKIN_LIST,
       "SELECT id, time_us, mac, ip, method, file, status, bytes, etag,"
       " family, model, firmware, stage, user_agent FROM checkins"
       " WHERE (%s = '' OR mac = %s) AND time_us >= " NUM
-      " ORDER BY id DESC LIMIT " NUM },
+      " ORDER BY id DESC LIMIT " NUM, NULL },
     { POLYCOM_SQL_LAST_FETCH,
       "SELECT etag, time_us FROM checkins WHERE mac = %s AND file = %s"
       " AND method = 'GET' AND status IN (200, 304)"
-      " ORDER BY id DESC LIMIT 1" },
+      " ORDER BY id DESC LIMIT 1", NULL },
     { POLYCOM_SQL_UPLOAD_LIST,
       "SELECT kind, size, time_us FROM uploads WHERE mac = %s"
       " UNION ALL"
       " SELECT kind, sum(size), max(time_us) FROM log_chunks WHERE mac = %s"
-      " GROUP BY kind ORDER BY 1" },
+      " GROUP BY kind ORDER BY 1", NULL },
     { POLYCOM_SQL_UPLOAD_DELETE,
-      "DELETE FROM uploads WHERE mac = %s AND kind = %s" },
+      "DELETE FROM uploads WHERE mac = %s AND kind = %s", NULL },
     { POLYCOM_SQL_LOG_DELETE,
-      "DELETE FROM log_chunks WHERE mac = %s AND kind = %s" },
+      "DELETE FROM log_chunks WHERE mac = %s AND kind = %s", NULL },
     { POLYCOM_SQL_AUDIT_INSERT,
       "INSERT INTO audit (time_us, admin, action, target, detail)"
-      " VALUES (" NUM ", %s, %s, %s, %s)" },
+      " VALUES (" NUM ", %s, %s, %s, %s)", NULL },
     { POLYCOM_SQL_AUDIT_LIST,
       "SELECT id, time_us, admin, action, target, detail FROM audit"
       " ORDER BY id DESC LIMIT " NUM
-      " OFFSET " NUM },
+      " OFFSET " NUM, NULL },
 
     /* Reprovisioning. The most specific target that has not expired
      * applies; its state for this phone comes along ('pending' if none). */
@@ -172,17 +196,17 @@ static const polycom_statement store_statements[] = {
       "     OR (r.scope = 'site' AND r.scope_key = %s) OR r.scope = 'fleet')"
       " AND (r.deadline_us IS NULL OR r.deadline_us > " NUM ")"
       " ORDER BY CASE r.scope WHEN 'phone' THEN 0 WHEN 'site' THEN 1"
-      "          ELSE 2 END LIMIT 1" },
+      "          ELSE 2 END LIMIT 1", NULL },
     { POLYCOM_SQL_REPROV_INSERT,
       "INSERT INTO reprovision (scope, scope_key, server, server_address,"
       " server_type, boot_server, prov_user, prov_password, deadline_us,"
       " created_us, admin) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
-      " CAST(NULLIF(%s, '') AS BIGINT), " NUM ", %s)" },
+      " CAST(NULLIF(%s, '') AS BIGINT), " NUM ", %s)", NULL },
     { POLYCOM_SQL_REPROV_DELETE,
-      "DELETE FROM reprovision WHERE scope = %s AND scope_key = %s" },
+      "DELETE FROM reprovision WHERE scope = %s AND scope_key = %s", NULL },
     { POLYCOM_SQL_REPROV_PRUNE,
       "DELETE FROM reprovision_state"
-      " WHERE target_id NOT IN (SELECT id FROM reprovision)" },
+      " WHERE target_id NOT IN (SELECT id FROM reprovision)", NULL },
     { POLYCOM_SQL_REPROV_LIST,
       "SELECT r.id, r.scope, r.scope_key, r.server, r.server_type,"
       " r.boot_server, r.prov_user, r.prov_password, r.deadline_us,"
@@ -191,16 +215,20 @@ static const polycom_statement store_statements[] = {
       "  AND s.state = 'delivered'),"
       " (SELECT count(*) FROM reprovision_state s WHERE s.target_id = r.id"
       "  AND s.state = 'confirmed')"
-      " FROM reprovision r ORDER BY r.id" },
+      " FROM reprovision r ORDER BY r.id", NULL },
     { POLYCOM_SQL_REPROV_FLEET,
       "SELECT server, server_type, boot_server, prov_user, prov_password"
-      " FROM reprovision WHERE scope = 'fleet'" },
+      " FROM reprovision WHERE scope = 'fleet'", NULL },
     { ST_REPROV_DELIVER,
       "INSERT INTO reprovision_state (mac, target_id, state, delivered_us)"
       " VALUES (%s, " NUM ", 'delivered', " NUM ")"
       " ON CONFLICT (mac, target_id) DO UPDATE"
       " SET delivered_us = excluded.delivered_us"
-      " WHERE reprovision_state.state = 'delivered'" },
+      " WHERE reprovision_state.state = 'delivered'",
+      "INSERT INTO reprovision_state (mac, target_id, state, delivered_us)"
+      " VALUES (%s, " NUM ", 'delivered', " NUM ")"
+      " ON DUPLICATE KEY UPDATE delivered_us ="
+      " IF(state = 'delivered', VALUES(delivered_us), delivered_us)" },
     /* A check-in at a target's own address confirms that phone's move. */
     { ST_REPROV_CONFIRM,
       "INSERT INTO reprovision_state (mac, target_id, state, confirmed_us)"
@@ -211,21 +239,30 @@ static const polycom_statement store_statements[] = {
       "       (SELECT site FROM phones WHERE mac = %s)))"
       " ON CONFLICT (mac, target_id) DO UPDATE SET state = 'confirmed',"
       " confirmed_us = excluded.confirmed_us"
-      " WHERE reprovision_state.state <> 'confirmed'" },
+      " WHERE reprovision_state.state <> 'confirmed'",
+      /* MySQL assigns left to right: confirmed_us reads the old state. */
+      "INSERT INTO reprovision_state (mac, target_id, state, confirmed_us)"
+      " SELECT %s, r.id, 'confirmed', " NUM " FROM reprovision r"
+      " WHERE r.server_address = %s AND (r.scope = 'fleet'"
+      "   OR (r.scope = 'phone' AND r.scope_key = %s)"
+      "   OR (r.scope = 'site' AND r.scope_key ="
+      "       (SELECT site FROM phones WHERE mac = %s)))"
+      " ON DUPLICATE KEY UPDATE confirmed_us = IF(state <> 'confirmed',"
+      " VALUES(confirmed_us), confirmed_us), state = 'confirmed'" },
 
     /* Resync queue: pacing reads the latest slot taken, overall and per
      * network; a node claims a due job by moving it to 'sending'. */
     { POLYCOM_SQL_RESYNC_LAST_ALL,
       "SELECT coalesce(max(not_before_us), 0) FROM resync_queue"
-      " WHERE state IN ('queued', 'sending')" },
+      " WHERE state IN ('queued', 'sending')", NULL },
     { POLYCOM_SQL_RESYNC_LAST_NET,
       "SELECT coalesce(max(not_before_us), 0) FROM resync_queue"
-      " WHERE state IN ('queued', 'sending') AND network = %s" },
+      " WHERE state IN ('queued', 'sending') AND network = %s", NULL },
     { POLYCOM_SQL_RESYNC_INSERT,
       "INSERT INTO resync_queue (mac, reboot, host, port, network,"
       " not_before_us, created_us, admin)"
       " VALUES (%s, " NUM ", %s, " NUM ", %s,"
-      " " NUM ", " NUM ", %s)" },
+      " " NUM ", " NUM ", %s)", NULL },
     { POLYCOM_SQL_RESYNC_TARGET,
       "SELECT p.sip_address, coalesce(p.last_ip, ''),"
       " coalesce((SELECT value FROM params"
@@ -236,52 +273,161 @@ static const polycom_statement store_statements[] = {
       "     OR (scope = 'global' AND scope_key = ''))"
       "   ORDER BY CASE scope WHEN 'phone' THEN 0 WHEN 'model' THEN 1"
       "            WHEN 'site' THEN 2 ELSE 3 END LIMIT 1), '')"
-      " FROM phones p WHERE p.mac = %s" },
+      " FROM phones p WHERE p.mac = %s", NULL },
     { POLYCOM_SQL_SITE_MACS,
-      "SELECT mac FROM phones WHERE site = %s AND enabled = 1 ORDER BY mac" },
+      "SELECT mac FROM phones WHERE site = %s AND enabled = 1 ORDER BY mac", NULL },
     { POLYCOM_SQL_ALL_MACS,
-      "SELECT mac FROM phones WHERE enabled = 1 ORDER BY mac" },
+      "SELECT mac FROM phones WHERE enabled = 1 ORDER BY mac", NULL },
     { POLYCOM_SQL_RESYNC_JOBS,
       "SELECT id, state, reboot, host, port, not_before_us, created_us,"
       " admin, status, reason, transmissions, challenged, finished_us"
-      " FROM resync_queue WHERE mac = %s ORDER BY id DESC LIMIT 20" },
+      " FROM resync_queue WHERE mac = %s ORDER BY id DESC LIMIT 20", NULL },
     { POLYCOM_SQL_RESYNC_DUE,
       "SELECT id, mac, reboot, host, port FROM resync_queue"
       " WHERE (state = 'queued' AND not_before_us <= " NUM ")"
       "    OR (state = 'sending' AND claimed_us < " NUM ")"
-      " ORDER BY not_before_us, id LIMIT 1" },
+      " ORDER BY not_before_us, id LIMIT 1", NULL },
     { POLYCOM_SQL_RESYNC_CLAIM,
       "UPDATE resync_queue SET state = 'sending', claimed_by = %s,"
       " claimed_us = " NUM
       " WHERE id = " NUM " AND (state = 'queued'"
-      "   OR (state = 'sending' AND claimed_us < " NUM "))" },
+      "   OR (state = 'sending' AND claimed_us < " NUM "))", NULL },
     { POLYCOM_SQL_RESYNC_CREDS,
       "SELECT name, value FROM params WHERE scope = 'phone'"
       " AND scope_key = %s AND name IN ('reg.1.address',"
-      " 'reg.1.auth.userId', 'reg.1.auth.password')" },
+      " 'reg.1.auth.userId', 'reg.1.auth.password')", NULL },
     { POLYCOM_SQL_RESYNC_FINISH,
       "UPDATE resync_queue SET state = %s, status = " NUM ","
       " reason = %s, transmissions = " NUM ","
       " challenged = " NUM ", finished_us = " NUM
-      " WHERE id = " NUM },
+      " WHERE id = " NUM, NULL },
 
     /* Phone credentials (Apache authenticates; we bind user to MAC). */
     { POLYCOM_SQL_CRED_MAC,
-      "SELECT mac FROM phone_credentials WHERE username = %s" },
+      "SELECT mac FROM phone_credentials WHERE username = %s", NULL },
     { POLYCOM_SQL_CRED_LIST,
       "SELECT username, realm, created_us FROM phone_credentials"
-      " WHERE mac = %s ORDER BY created_us, username" },
+      " WHERE mac = %s ORDER BY created_us, username", NULL },
     { POLYCOM_SQL_CRED_INSERT,
       "INSERT INTO phone_credentials (username, mac, realm, password_hash,"
-      " digest_ha1, created_us) VALUES (%s, %s, %s, %s, %s, " NUM ")" },
+      " digest_ha1, created_us) VALUES (%s, %s, %s, %s, %s, " NUM ")", NULL },
     { POLYCOM_SQL_CRED_DELETE,
-      "DELETE FROM phone_credentials WHERE mac = %s AND username = %s" },
+      "DELETE FROM phone_credentials WHERE mac = %s AND username = %s", NULL },
 };
 
-const polycom_statement *polycom_store_statements(apr_size_t *count)
+const polycom_statement *polycom_store_marker(void)
 {
-    *count = sizeof(store_statements) / sizeof(store_statements[0]);
-    return store_statements;
+    static const polycom_statement marker = {
+        ST_REVISION, "SELECT value FROM revision WHERE id = 1", NULL
+    };
+
+    return &marker;
+}
+
+/* Every occurrence of @a from in @a text replaced by @a to. */
+static const char *store_replace(apr_pool_t *pool, const char *text,
+                                 const char *from, const char *to)
+{
+    apr_array_header_t *parts = apr_array_make(pool, 8, sizeof(char *));
+    apr_size_t from_len = strlen(from);
+    const char *at;
+
+    while ((at = strstr(text, from)) != NULL) {
+        APR_ARRAY_PUSH(parts, char *) = apr_pstrmemdup(pool, text,
+                                                       at - text);
+        APR_ARRAY_PUSH(parts, char *) = (char *)to;
+        text = at + from_len;
+    }
+    APR_ARRAY_PUSH(parts, char *) = (char *)text;
+    return apr_array_pstrcat(pool, parts, 0);
+}
+
+/* A statement's text in the connection's dialect. */
+static const char *store_sql_for(apr_pool_t *pool,
+                                 const polycom_statement *st,
+                                 polycom_dialect dialect)
+{
+    const char *sql;
+
+    if (dialect != POLYCOM_DIALECT_MYSQL) {
+        return st->sql;
+    }
+    sql = st->mysql ? st->mysql : st->sql;
+    sql = store_replace(pool, sql, "LIMIT " NUM, "LIMIT %s");
+    sql = store_replace(pool, sql, "OFFSET " NUM, "OFFSET %s");
+    return store_replace(pool, sql, " AS BIGINT)", " AS SIGNED)");
+}
+
+polycom_dialect polycom_store_dialect(const apr_dbd_driver_t *driver)
+{
+    const char *name = apr_dbd_name(driver);
+
+    if (!strcmp(name, "sqlite3")) {
+        return POLYCOM_DIALECT_SQLITE;
+    }
+    if (!strcmp(name, "pgsql")) {
+        return POLYCOM_DIALECT_PGSQL;
+    }
+    if (!strcmp(name, "mysql")) {
+        return POLYCOM_DIALECT_MYSQL;
+    }
+    return POLYCOM_DIALECT_UNKNOWN;
+}
+
+/* What a MySQL session must be for the statements to mean what they mean
+ * on the other databases: text as UTF-8 (the client library's default is
+ * not), compared byte for byte; a value that does not fit refused rather
+ * than cut short; and each statement seeing what others have committed, as
+ * PostgreSQL's default does. */
+static const char *const store_mysql_session[] = {
+    "SET NAMES utf8mb4 COLLATE utf8mb4_bin",
+    "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,"
+    "ERROR_FOR_DIVISION_BY_ZERO,NO_ZERO_DATE,NO_ZERO_IN_DATE'",
+    "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+};
+
+int polycom_store_prepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
+                          apr_dbd_t *handle, apr_hash_t *prepared,
+                          const char **error)
+{
+    polycom_dialect dialect = polycom_store_dialect(driver);
+    apr_size_t i;
+    int rv, nrows;
+
+    *error = NULL;
+    if (dialect == POLYCOM_DIALECT_UNKNOWN) {
+        *error = apr_psprintf(pool, "DBDriver %s is not supported: use "
+                              "sqlite3, pgsql or mysql", apr_dbd_name(driver));
+        return -1;
+    }
+    for (i = 0; dialect == POLYCOM_DIALECT_MYSQL
+                && i < sizeof(store_mysql_session) / sizeof(char *); i++) {
+        rv = apr_dbd_query(driver, handle, &nrows, store_mysql_session[i]);
+        if (rv) {
+            *error = apr_psprintf(pool, "%s: %s", store_mysql_session[i],
+                                  apr_dbd_error(driver, handle, rv));
+            return -1;
+        }
+    }
+    for (i = 0; i < sizeof(store_statements) / sizeof(store_statements[0]);
+         i++) {
+        const polycom_statement *st = &store_statements[i];
+        apr_dbd_prepared_t *stmt = NULL;
+
+        if (apr_hash_get(prepared, st->label, APR_HASH_KEY_STRING)) {
+            continue;
+        }
+        rv = apr_dbd_prepare(driver, pool, handle,
+                             store_sql_for(pool, st, dialect), st->label,
+                             &stmt);
+        if (rv) {
+            *error = apr_psprintf(pool, "statement %s: %s", st->label,
+                                  apr_dbd_error(driver, handle, rv));
+            return -1;
+        }
+        apr_hash_set(prepared, st->label, APR_HASH_KEY_STRING, stmt);
+    }
+    return 0;
 }
 
 static apr_dbd_prepared_t *store_prepared(polycom_db *db, const char *label)
@@ -300,6 +446,8 @@ static int store_failed(polycom_db *db, const char *label, int rv)
 {
     const char *msg = apr_dbd_error(db->driver, db->handle, rv);
 
+    db->error_code = rv;
+
     db->error = apr_psprintf(db->pool, "%s: %s", label,
                              msg ? msg : "unknown database error");
     return -1;
@@ -307,9 +455,16 @@ static int store_failed(polycom_db *db, const char *label, int rv)
 
 /* Read the whole result. The driver must see every row (or the -1 that
  * ends the set) to release it, so callers consume rows in a loop that never
- * breaks out early. Every SELECT asks for a random-access result: the pgsql
+ * breaks out early. SELECTs ask for a random-access result: the pgsql
  * driver then fetches it whole and reports a lost connection as an error,
- * where a sequential result would just end, empty. */
+ * where a sequential result would just end, empty. Not from the mysql
+ * driver, whose random-access result yields no row to "next" (-1); it
+ * fetches every result whole anyway. */
+static int store_random_access(const polycom_db *db)
+{
+    return polycom_store_dialect(db->driver) != POLYCOM_DIALECT_MYSQL;
+}
+
 static const char *store_column(polycom_db *db, apr_dbd_row_t *row, int col)
 {
     const char *v = apr_dbd_get_entry(db->driver, row, col);
@@ -426,12 +581,12 @@ int polycom_store_params(polycom_db *db, const polycom_phone *phone,
     }
     if (phone) {
         rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt,
-                              1, phone->site, phone->model, phone->mac,
-                              NULL);
+                              store_random_access(db), phone->site,
+                              phone->model, phone->mac, NULL);
     }
     else {
         rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt,
-                              1, NULL);
+                              store_random_access(db), NULL);
     }
     if (rv) {
         return store_failed(db, label, rv);
@@ -519,13 +674,42 @@ static int store_checkin_rows(polycom_db *db, const polycom_checkin *c,
     return 0;
 }
 
+/* A transaction that changes served data moves the revision row, through
+ * the triggers, at whatever point it reaches such a table: the revision is
+ * the one row every such transaction locks. Taking it first, before any
+ * other row, orders them all the same way, so two of them never wait for
+ * each other in a circle (InnoDB and PostgreSQL would end one as a
+ * deadlock: seen with a check-in delivering a move while an admin replaced
+ * that move). For SQLite it is the write lock it takes anyway. */
+static int store_lock_revision(polycom_db *db)
+{
+    apr_dbd_prepared_t *stmt = store_prepared(db, ST_REVISION_LOCK);
+    int rv, nrows = 0;
+
+    if (!stmt) {
+        return -1;
+    }
+    rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, &nrows, stmt,
+                         NULL);
+    return rv ? store_failed(db, ST_REVISION_LOCK, rv) : 0;
+}
+
+/* The database ended the transaction to break a deadlock, or gave up
+ * waiting for a lock: running it again is the cure (MySQL's error numbers;
+ * the pgsql driver does not tell one failure from another). */
+static int store_retryable(const polycom_db *db)
+{
+    return polycom_store_dialect(db->driver) == POLYCOM_DIALECT_MYSQL
+           && (db->error_code == 1213 || db->error_code == 1205);
+}
+
 int polycom_store_checkin(polycom_db *db, const polycom_checkin *c)
 {
     return polycom_store_checkins(db, &c, 1);
 }
 
-int polycom_store_checkins(polycom_db *db, const polycom_checkin *const *list,
-                           int count)
+static int store_checkins_once(polycom_db *db,
+                               const polycom_checkin *const *list, int count)
 {
     apr_dbd_transaction_t *txn = NULL;
     apr_array_header_t *rows;
@@ -535,10 +719,16 @@ int polycom_store_checkins(polycom_db *db, const polycom_checkin *const *list,
         return -1;
     }
     /* Confirming moves costs a statement per row: only while any move is
-     * set up at all. */
+     * set up at all. Delivering and confirming move the revision. */
     failed = polycom_store_select(db, ST_REPROV_ANY, &rows, NULL) < 0;
     moves = !failed && rows->nelts
             && apr_atoi64(APR_ARRAY_IDX(rows, 0, const char **)[0]) > 0;
+    for (i = 0; i < count && !failed && !moves; i++) {
+        moves = list[i]->delivered_target != 0;
+    }
+    if (!failed && moves) {
+        failed = store_lock_revision(db) < 0;
+    }
     for (i = 0; i < count && !failed; i++) {
         failed = store_checkin_rows(db, list[i], moves) < 0;
     }
@@ -547,6 +737,33 @@ int polycom_store_checkins(polycom_db *db, const polycom_checkin *const *list,
                                      APR_DBD_TRANSACTION_ROLLBACK);
     }
     return store_end(db, txn, failed);
+}
+
+int polycom_store_checkins(polycom_db *db, const polycom_checkin *const *list,
+                           int count)
+{
+    int tries = 0, rv;
+
+    do {
+        db->error_code = 0;
+        rv = store_checkins_once(db, list, count);
+    } while (rv < 0 && store_retryable(db) && ++tries < STORE_DEADLOCK_TRIES);
+    return rv;
+}
+
+/* A stored text read back must be as long as it was when it was stored:
+ * the mysql driver reads at most its fldsz bytes of a column and says
+ * nothing when it cuts one short. */
+static int store_whole(polycom_db *db, const char *content, const char *size)
+{
+    if ((apr_int64_t)strlen(content) != apr_atoi64(size)) {
+        db->error = apr_psprintf(db->pool, "a stored upload of %s bytes read "
+                                 "back as %" APR_SIZE_T_FMT " (with MySQL, "
+                                 "raise fldsz in DBDParams)", size,
+                                 strlen(content));
+        return -1;
+    }
+    return 0;
 }
 
 int polycom_store_upload_get(polycom_db *db, const char *mac,
@@ -561,7 +778,12 @@ int polycom_store_upload_get(polycom_db *db, const char *mac,
         return -1;
     }
     if (rows->nelts) {
-        *body = APR_ARRAY_IDX(rows, 0, const char **)[0];
+        const char **row = APR_ARRAY_IDX(rows, 0, const char **);
+
+        if (store_whole(db, row[0], row[1]) < 0) {
+            return -1;
+        }
+        *body = row[0];
         *len = strlen(*body);
     }
     return 0;
@@ -642,8 +864,12 @@ int polycom_store_log_get(polycom_db *db, const char *mac, const char *kind,
     }
     chunks = apr_array_make(db->pool, rows->nelts, sizeof(const char *));
     for (i = 0; i < rows->nelts; i++) {
-        APR_ARRAY_PUSH(chunks, const char *) =
-            APR_ARRAY_IDX(rows, i, const char **)[0];
+        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+
+        if (store_whole(db, row[0], row[1]) < 0) {
+            return -1;
+        }
+        APR_ARRAY_PUSH(chunks, const char *) = row[0];
     }
     *body = apr_array_pstrcat(db->pool, chunks, 0);
     *len = strlen(*body);
@@ -668,8 +894,8 @@ static int store_log_cut(polycom_db *db, const char *mac, const char *kind,
     if (!stmt) {
         return -1;
     }
-    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt, 1,
-                          mac, kind, NULL);
+    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt,
+                          store_random_access(db), mac, kind, NULL);
     if (rv) {
         return store_failed(db, ST_LOG_SIZES, rv);
     }
@@ -757,8 +983,9 @@ int polycom_store_select(polycom_db *db, const char *label,
     va_start(ap, rows);
     args = store_args(db->pool, ap);
     va_end(ap);
-    rv = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, stmt, 1,
-                         args->nelts, (const char **)args->elts);
+    rv = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, stmt,
+                         store_random_access(db), args->nelts,
+                         (const char **)args->elts);
     if (rv) {
         return store_failed(db, label, rv);
     }
@@ -807,10 +1034,6 @@ int polycom_store_exec(polycom_db *db, const char *label, int *nrows, ...)
     return rv ? store_failed(db, label, rv) : 0;
 }
 
-int polycom_store_begin(polycom_db *db, apr_dbd_transaction_t **txn)
-{
-    return store_begin(db, txn);
-}
 
 int polycom_store_finish(polycom_db *db, apr_dbd_transaction_t *txn,
                          int failed)
@@ -820,6 +1043,19 @@ int polycom_store_finish(polycom_db *db, apr_dbd_transaction_t *txn,
                                      APR_DBD_TRANSACTION_ROLLBACK);
     }
     return store_end(db, txn, failed);
+}
+
+int polycom_store_begin(polycom_db *db, apr_dbd_transaction_t **txn)
+{
+    if (store_begin(db, txn) < 0) {
+        return -1;
+    }
+    /* The admin API's transactions change served data: revision first. */
+    if (store_lock_revision(db) < 0) {
+        polycom_store_finish(db, *txn, 1);
+        return -1;
+    }
+    return 0;
 }
 
 int polycom_store_reprovision(polycom_db *db, const char *mac,

@@ -8,9 +8,9 @@ use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use lib 't/lib';
 use PolycomTest;
 
-plan tests => 3 * 6;
+plan tests => 4 * 6;
 
-for my $vhost ('dbd_down', 'dbd_unreadable', 'dbd_pg_down') {
+for my $vhost ('dbd_down', 'dbd_unreadable', 'dbd_pg_down', 'dbd_my_down') {
     Apache::TestRequest::module($vhost);
     t_start_error_log_watch();
     my $res = GET '/prov/' . MAC_VVX . '.cfg', 'User-Agent' => UA_VVX;

@@ -20,10 +20,7 @@ my %values = (
     'reg.2.label'         => "]]> <!-- --> &amp;",
 );
 for my $name (sort keys %values) {
-    (my $v = encode('UTF-8', $values{$name})) =~ s/'/''/g;
-    db_exec("INSERT INTO params (scope, scope_key, name, value)"
-            . " VALUES ('phone', '$mac', '$name', '$v')"
-            . " ON CONFLICT (scope, scope_key, name) DO UPDATE SET value = excluded.value");
+    db_set_param('phone', $mac, $name, encode('UTF-8', $values{$name}));
 }
 my $res = GET "/prov/$mac-settings.cfg", 'User-Agent' => UA_SPIP;
 is($res->code, 200, 'served');
@@ -34,12 +31,15 @@ for my $name (sort keys %values) {
     is($attrs->{$name}, $values{$name}, "$name comes back exact");
 }
 
-# Bytes that are not UTF-8 (SQLite stores them; PostgreSQL refuses them at
-# the door, so there a control character, which XML cannot carry either)
+# Bytes that are not UTF-8 (SQLite stores them; PostgreSQL and MariaDB
+# refuse them at the door, so there a control character, which XML cannot
+# carry either)
 # fail the document loudly, never half of it.
 db_exec("INSERT INTO params (scope, scope_key, name, value) VALUES ('phone',"
         . " '$mac', 'reg.3.label', "
-        . (backend() eq 'pgsql' ? "'A' || chr(1) || 'Z'" : "CAST(X'41C328' AS TEXT)")
+        . (backend() eq 'pgsql' ? "'A' || chr(1) || 'Z'"
+           : backend() eq 'mysql' ? "CONCAT('A', CHAR(1), 'Z')"
+           : "CAST(X'41C328' AS TEXT)")
         . ")");
 t_start_error_log_watch();
 $res = GET "/prov/$mac-settings.cfg";

@@ -19,9 +19,7 @@ sub served {
 }
 sub set_at {
     my ($scope, $key, $value) = @_;
-    db_exec("INSERT INTO params (scope, scope_key, name, value)"
-            . " VALUES ('$scope', '$key', '$name', '$value')"
-            . " ON CONFLICT (scope, scope_key, name) DO UPDATE SET value = excluded.value");
+    db_set_param($scope, $key, $name, $value);
 }
 sub remove_at {
     my ($scope, $key) = @_;

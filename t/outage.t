@@ -1,4 +1,5 @@
-# The database goes away in the middle of a run (PostgreSQL stopped) and
+# The database goes away in the middle of a run (the PostgreSQL or MariaDB
+# server of the pass stopped) and
 # comes back: 503 with Retry-After and never a partial config, problem+json
 # from the admin API, one log line for the outage, lost check-ins counted,
 # and service back without restarting httpd.
@@ -15,9 +16,13 @@ use PolycomAdmin;
 plan tests => 12;
 
 SKIP: {
-    skip 'the outage test stops the PostgreSQL server: it runs in the '
-         . 'PostgreSQL pass of make test, NOT in this SQLite pass', 12
-        unless backend() eq 'pgsql' && $ENV{POLYCOM_PG_DIR};
+    my ($server, $dir) = backend() eq 'pgsql' ? ('pg-server.sh', $ENV{POLYCOM_PG_DIR})
+                       : backend() eq 'mysql' ? ('my-server.sh', $ENV{POLYCOM_MY_DIR})
+                       : ();
+    skip 'the outage test stops the database server: it runs in the '
+         . 'PostgreSQL and MariaDB passes of make test, NOT in this SQLite '
+         . 'pass', 12
+        unless $dir;
     my $top = Apache::Test::vars('top_dir');
     my $mac = MAC_VVX;
     my $metric = sub {
@@ -28,8 +33,8 @@ SKIP: {
     is(GET("/prov/$mac.cfg")->code, 200, 'served while the database is up');
     my $lost_before = $metric->();
     t_start_error_log_watch();
-    system('sh', "$top/tools/pg-server.sh", 'pause', $ENV{POLYCOM_PG_DIR}) == 0
-        or die 'cannot stop PostgreSQL';
+    system('sh', "$top/tools/$server", 'pause', $dir) == 0
+        or die 'cannot stop the database server';
 
     my @res = map { GET("/prov/$mac" . ($_ % 2 ? '.cfg' : '-settings.cfg')) } 1 .. 10;
     is(scalar(grep { $_->code == 503 } @res), 10, 'every request: 503');
@@ -43,8 +48,8 @@ SKIP: {
     is(GET('/prov/sip.ld')->code, 200, 'firmware still served from disk');
     cmp_ok($metric->(), '>=', $lost_before + 10, 'check-ins of the outage counted as lost');
 
-    system('sh', "$top/tools/pg-server.sh", 'resume', $ENV{POLYCOM_PG_DIR}) == 0
-        or die 'cannot start PostgreSQL';
+    system('sh', "$top/tools/$server", 'resume', $dir) == 0
+        or die 'cannot start the database server';
     my $back = 0;
     for (1 .. 50) {
         last if ($back = GET("/prov/$mac.cfg")->code == 200);

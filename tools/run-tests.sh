@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run the whole suite against SQLite, then against a real PostgreSQL server
-# started for the run, and insist on a real pass each time: Apache::Test
-# exits 0 with "Result: NOTESTS" when everything was skipped.
+# and a real MariaDB server started for the run, and insist on a real pass
+# each time: Apache::Test exits 0 with "Result: NOTESTS" when everything
+# was skipped.
 set -u
 APXS=${1:-apxs}
 PERL=${2:-perl}
@@ -56,13 +57,41 @@ $backend: $counts, $(( $(date +%s) - start )) s, $( [ "$status" = 0 ] && echo PA
     rm -f "$log" "$rc"
 }
 
-run_suite sqlite
-
-eval "$(sh tools/pg-server.sh start)" || { echo "run-tests: no PostgreSQL" >&2; exit 1; }
-pg_dir=$POLYCOM_PG_DIR
-trap 'sh tools/pg-server.sh stop "$pg_dir"' EXIT
-run_suite postgresql
-unset POLYCOM_PG_CONNINFO POLYCOM_PG_DIR
+# BACKENDS picks the passes (make test BACKENDS=mysql, say); all three by
+# default. Each server is started for its pass and stopped after it.
+server_dir=""
+trap 'if [ -n "$server_dir" ]; then sh "tools/$server_script" stop "$server_dir"; fi' EXIT
+for backend in ${BACKENDS:-sqlite postgresql mariadb}; do
+    case $backend in
+    sqlite)
+        run_suite sqlite
+        ;;
+    postgresql|pgsql)
+        server_script=pg-server.sh
+        eval "$(sh tools/pg-server.sh start)" \
+            || { echo "run-tests: no PostgreSQL" >&2; failed=1; continue; }
+        server_dir=$POLYCOM_PG_DIR
+        run_suite postgresql
+        sh tools/pg-server.sh stop "$server_dir"
+        server_dir=""
+        unset POLYCOM_PG_CONNINFO POLYCOM_PG_DIR
+        ;;
+    mariadb|mysql)
+        server_script=my-server.sh
+        eval "$(sh tools/my-server.sh start)" \
+            || { echo "run-tests: no MariaDB" >&2; failed=1; continue; }
+        server_dir=$POLYCOM_MY_DIR
+        run_suite mariadb
+        sh tools/my-server.sh stop "$server_dir"
+        server_dir=""
+        unset POLYCOM_MY_CONNINFO POLYCOM_MY_DIR
+        ;;
+    *)
+        echo "run-tests: unknown backend $backend (sqlite postgresql mariadb)" >&2
+        failed=1
+        ;;
+    esac
+done
 
 echo "=== summary ===$summary"
 if [ "$failed" = 0 ]; then

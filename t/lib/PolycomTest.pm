@@ -7,9 +7,10 @@ use warnings FATAL => 'all';
 use Apache::Test ();
 use JSON::PP ();
 use XML::LibXML ();
+use Encode ();
 use Exporter 'import';
 
-our @EXPORT = qw(db_exec db_rows db_value effective_params config_attrs
+our @EXPORT = qw(db_exec db_rows db_value db_set_param effective_params config_attrs
                  parse_xml demo_secrets shared_dir backend settle
                  UA_VVX UA_SPIP UA_TRIO MAC_SPIP MAC_VVX MAC_TRIO);
 
@@ -36,7 +37,24 @@ sub sqlite_cmd {
 
 sub pg_conninfo { Apache::Test::vars('pg_conninfo') }
 
-sub backend { pg_conninfo() ? 'pgsql' : 'sqlite' }
+sub my_conninfo { Apache::Test::vars('my_conninfo') }
+
+sub backend { pg_conninfo() ? 'pgsql' : my_conninfo() ? 'mysql' : 'sqlite' }
+
+# MariaDB through DBI (DBD::MariaDB): rows as hashes, text as characters,
+# as the JSON of the other two clients gives them.
+my $my_dbh;
+sub my_dbh {
+    return $my_dbh if $my_dbh && $my_dbh->ping;
+    require DBI;
+    my %c = map { split /=/, $_, 2 } split ' ', my_conninfo();
+    $my_dbh = DBI->connect("DBI:MariaDB:database=$c{dbname};host=$c{host};"
+                           . "port=$c{port}", $c{user}, $c{pass},
+                           { RaiseError => 1, PrintError => 0,
+                             AutoCommit => 1 });
+    $my_dbh->do("SET NAMES utf8mb4 COLLATE utf8mb4_bin");
+    return $my_dbh;
+}
 
 sub psql_cmd {
     my ($bin) = reverse sort glob '/usr/lib/postgresql/*/bin';
@@ -46,9 +64,27 @@ sub psql_cmd {
 
 sub db_exec {
     my ($sql) = @_;
+    if (backend() eq 'mysql') {
+        # The CLIs take the SQL as UTF-8 bytes; DBI wants characters.
+        my $text = utf8::is_utf8($sql) ? $sql : Encode::decode('UTF-8', $sql);
+        eval { my_dbh()->do($text); 1 }
+            or die "mysql failed on: $sql ($@)\n";
+        return;
+    }
     my @cmd = backend() eq 'pgsql' ? psql_cmd('-c', $sql)
                                    : sqlite_cmd(db_file(), $sql);
     system(@cmd) == 0 or die backend() . " failed on: $sql\n";
+}
+
+# Set one parameter at one scope, as an administrator would with SQL, in
+# words every backend understands (no upsert: its syntax differs).
+sub db_set_param {
+    my ($scope, $key, $name, $value) = @_;
+    (my $quoted = $value) =~ s/'/''/g;
+    db_exec("DELETE FROM params WHERE scope = '$scope' AND scope_key = '$key'"
+            . " AND name = '$name'");
+    db_exec("INSERT INTO params (scope, scope_key, name, value)"
+            . " VALUES ('$scope', '$key', '$name', '$quoted')");
 }
 
 # Check-ins are written after the response has gone to the phone, so a
@@ -73,6 +109,11 @@ sub db_rows {
 
 sub raw_rows {
     my ($sql) = @_;
+    if (backend() eq 'mysql') {
+        my $rows = eval { my_dbh()->selectall_arrayref($sql, { Slice => {} }) };
+        die "mysql failed on: $sql ($@)\n" unless $rows;
+        return $rows;
+    }
     my @cmd = backend() eq 'pgsql'
         ? psql_cmd('-c', "SELECT coalesce(json_agg(t), '[]') FROM ($sql) t")
         : sqlite_cmd('-json', db_file(), $sql);
