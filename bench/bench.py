@@ -3,7 +3,9 @@
 httpd, driven by wrk in interleaved rounds; ratios to the static file.
 
 Environment: BENCH_PHONES ("1000 100000"), BENCH_SECONDS (5), BENCH_ROUNDS
-(2), BENCH_MPM (event), BENCH_STORM (2000 phones), BENCH_PORT (8090).
+(2), BENCH_MPM (event), BENCH_STORM (2000 phones), BENCH_PORT (8090),
+BENCH_MEMORY (1000000 requests for the memory check, on the first fleet;
+0: none).
 """
 import http.client
 import os
@@ -22,6 +24,8 @@ SECONDS = int(os.environ.get('BENCH_SECONDS', '5'))
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', '2'))
 MPM = os.environ.get('BENCH_MPM', 'event')
 STORM = int(os.environ.get('BENCH_STORM', '2000'))
+MEMORY = int(os.environ.get('BENCH_MEMORY', '1000000'))
+FLEETS = [int(n) for n in os.environ.get('BENCH_PHONES', '1000 100000').split()]
 SAMPLE = 10000          # phones whose files are written as static files
 STATUSES = {}
 UA = 'FileTransport PolycomVVX-VVX_411-UA/5.9.5.0614 Type/Application'
@@ -136,6 +140,45 @@ def rss_kib(pids):
         except OSError:
             pass
     return max(sizes) if sizes else 0
+
+
+def child_rss(pids):
+    """{pid: resident KiB} of each child."""
+    sizes = {}
+    for pid in pids[1:]:
+        try:
+            for line in open('/proc/%d/status' % pid):
+                if line.startswith('VmRSS:'):
+                    sizes[pid] = int(line.split()[1])
+        except OSError:
+            pass
+    return sizes
+
+
+def memory_check(directory, requests, rps):
+    """A million requests (config, check-ins on, keep-alive) after every
+    round has warmed the children up: each child's resident size before and
+    after, and how many requests were made."""
+    before = child_rss(httpd_pids(directory))
+    made = 0
+    while made < requests:
+        global SECONDS
+        saved, SECONDS = SECONDS, max(5, int((requests - made) / rps) + 1)
+        try:
+            made += run_wrk(directory, '/prov/%s-settings.cfg', 'GET',
+                            os.path.join(directory, 'known'),
+                            False)['requests']
+        finally:
+            SECONDS = saved
+    after = child_rss(httpd_pids(directory))
+    growth = [100.0 * (after[p] - before[p]) / before[p]
+              for p in before if p in after]
+    print('memory: %d requests (config, check-ins on, keep-alive) after the '
+          'rounds; each child\'s RSS before -> after: %s KiB; largest '
+          'growth %+.1f %% (target: under 5 %%)'
+          % (made, ', '.join('%d -> %d' % (before[p], after[p])
+                             for p in sorted(before) if p in after),
+             max(growth) if growth else float('nan')))
 
 
 def fetch_static(directory, macs):
@@ -263,6 +306,9 @@ def bench_fleet(phones):
                     os.path.join(directory, which), close))
             if rss_start is None:       # after one warm-up round
                 rss_start = rss_kib(httpd_pids(directory))
+        if not close:
+            config_rps = sum(r['rps'] for r in results['config, check-ins on']) \
+                / len(results['config, check-ins on'])
         ref = results[TARGETS[0][0]]
         print('\n%s' % model)
         print('%-32s %9s %7s %8s %8s %9s %7s' % (
@@ -278,11 +324,14 @@ def bench_fleet(phones):
                 sum(r['cpu_us'] for r in runs) / len(runs),
                 sum(r['errors'] for r in runs)))
     rss_end = rss_kib(httpd_pids(directory))
+
     total = sum(sum(r['requests'] for r in runs) for runs in results.values())
     print('\nchild RSS (largest child): %d KiB after the first round, %d KiB '
           'at the end (%+.1f %%; the last model alone made %d requests)'
           % (rss_start, rss_end, 100.0 * (rss_end - rss_start) / rss_start,
              total))
+    if MEMORY and phones == FLEETS[0]:
+        memory_check(directory, MEMORY, config_rps)
     if STORM and phones >= STORM:
         elapsed, requests, errors, rows = boot_storm(db, macs, STORM)
         print('boot storm: %d phones, %d requests in %.1f s, %d errors, '
@@ -300,8 +349,8 @@ def bench_fleet(phones):
 def main():
     if not shutil.which('wrk'):
         raise SystemExit('bench: wrk is missing (tools/deps.sh bench)')
-    for phones in os.environ.get('BENCH_PHONES', '1000 100000').split():
-        bench_fleet(int(phones))
+    for phones in FLEETS:
+        bench_fleet(phones)
 
 
 if __name__ == '__main__':

@@ -47,6 +47,10 @@ typedef struct {
     /** Which server each outage slot belongs to (its key; 0: free). */
     apr_uint64_t db_key[POLYCOM_METRICS_OUTAGES];
     apr_uint32_t enumeration_blocks;
+    /** Masters and configurations served from a child's cache, and
+     *  rendered because the cache did not hold them (PolycomCacheSize). */
+    apr_uint32_t cache_hits;
+    apr_uint32_t cache_misses;
     polycom_guard_slot guard[POLYCOM_GUARD_SLOTS];
 } polycom_metrics;
 
@@ -61,6 +65,7 @@ void polycom_metrics_db_error(polycom_metrics *m);
 void polycom_metrics_upload_bytes(polycom_metrics *m, apr_off_t bytes);
 void polycom_metrics_generation(polycom_metrics *m,
                                 apr_interval_time_t elapsed);
+void polycom_metrics_cache(polycom_metrics *m, int hit);
 
 /** Mark the database of server @a key down; returns 1 for the call that
  *  changed it (the one that should log), 0 when it was down already. */

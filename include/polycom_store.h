@@ -71,7 +71,6 @@ typedef struct {
     const char *model;
     const char *site;
     const char *label;
-    const char *last_ip;        /* where it last checked in from, or "" */
     int enabled;
 } polycom_phone;
 
@@ -116,7 +115,11 @@ typedef struct {
     const char *server_address;
 } polycom_checkin;
 
-/** Record a check-in and the phone's last-seen summary in one transaction. */
+/** Where @a mac last checked in from (its newest check-in), or "". */
+int polycom_store_last_ip(polycom_db *db, const char *mac, const char **ip);
+
+/** Record a check-in (and what it did to a move under way) in one
+ *  transaction. */
 int polycom_store_checkin(polycom_db *db, const polycom_checkin *checkin);
 
 /** Record many check-ins in one transaction: all of them, or none (the

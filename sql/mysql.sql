@@ -23,12 +23,6 @@ CREATE TABLE IF NOT EXISTS phones (
     enabled       BIGINT NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
     created_us    BIGINT NOT NULL DEFAULT 0,
     sip_address   VARCHAR(255) NOT NULL DEFAULT '',
-    last_seen_us  BIGINT,
-    last_ip       VARCHAR(64),
-    last_file     VARCHAR(255),
-    last_status   BIGINT,
-    last_model    VARCHAR(512),
-    last_firmware VARCHAR(512),
     KEY phones_site (site)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
@@ -160,9 +154,10 @@ CREATE TABLE IF NOT EXISTS phone_credentials (
 
 -- One counter that every change to what phones are served moves, made by
 -- the admin API or by hand with SQL alike (triggers): the module keeps
--- rendered files while it stands still. Check-ins' last-seen columns do not
--- move it, and neither does an update that changes nothing (MySQL runs an
--- ON DUPLICATE KEY UPDATE even when every value stays the same).
+-- rendered files while it stands still. Check-ins do not move it, and
+-- neither does an update that changes nothing (MySQL runs an ON DUPLICATE
+-- KEY UPDATE even when every value stays the same). Last seen: the phone's
+-- newest row in checkins (see sql/sqlite.sql).
 CREATE TABLE IF NOT EXISTS revision (
     id     BIGINT PRIMARY KEY CHECK (id = 1),
     value  BIGINT NOT NULL

@@ -11,14 +11,9 @@ CREATE TABLE IF NOT EXISTS phones (
     label         TEXT NOT NULL DEFAULT '',
     enabled       BIGINT NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
     created_us    BIGINT NOT NULL DEFAULT 0,
-    sip_address   TEXT NOT NULL DEFAULT '',
-    last_seen_us  BIGINT,
-    last_ip       TEXT,
-    last_file     TEXT,
-    last_status   BIGINT,
-    last_model    TEXT,
-    last_firmware TEXT
+    sip_address   TEXT NOT NULL DEFAULT ''
 );
+-- Last seen: the phone's newest row in checkins (see sql/sqlite.sql).
 
 CREATE TABLE IF NOT EXISTS params (
     scope      TEXT NOT NULL
@@ -149,8 +144,7 @@ CREATE INDEX IF NOT EXISTS phone_credentials_mac ON phone_credentials (mac);
 
 -- One counter that every change to what phones are served moves, made by
 -- the admin API or by hand with SQL alike (triggers): the module keeps
--- rendered files while it stands still. Check-ins' last-seen columns do not
--- move it.
+-- rendered files while it stands still. Check-ins do not move it.
 CREATE TABLE IF NOT EXISTS revision (
     id     BIGINT PRIMARY KEY CHECK (id = 1),
     value  BIGINT NOT NULL

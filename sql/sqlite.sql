@@ -20,16 +20,13 @@ CREATE TABLE IF NOT EXISTS phones (
     label         TEXT NOT NULL DEFAULT '',
     enabled       INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
     created_us    INTEGER NOT NULL DEFAULT 0,
-    -- where SIP NOTIFY goes ("host" or "host:port"); '' = last_ip:5060
-    sip_address   TEXT NOT NULL DEFAULT '',
-    -- last-seen summary, kept current by every check-in of this phone
-    last_seen_us  INTEGER,
-    last_ip       TEXT,
-    last_file     TEXT,
-    last_status   INTEGER,
-    last_model    TEXT,
-    last_firmware TEXT
+    -- where SIP NOTIFY goes ("host" or "host:port"); '' = the address of
+    -- its newest check-in, port 5060
+    sip_address   TEXT NOT NULL DEFAULT ''
 );
+-- When, from where and with what a phone was last seen is its newest row
+-- in checkins (index checkins_mac_time): nothing else is written per
+-- request, so a check-in costs one insert.
 
 -- Settings as Polycom parameters at a scope, lowest first:
 -- global (scope_key '') < site (site name) < model (token) < phone (mac).
@@ -178,8 +175,7 @@ CREATE INDEX IF NOT EXISTS phone_credentials_mac ON phone_credentials (mac);
 
 -- One counter that every change to what phones are served moves, made by
 -- the admin API or by hand with SQL alike (triggers): the module keeps
--- rendered files while it stands still. Check-ins' last-seen columns do not
--- move it.
+-- rendered files while it stands still. Check-ins do not move it.
 CREATE TABLE IF NOT EXISTS revision (
     id     INTEGER PRIMARY KEY CHECK (id = 1),
     value  INTEGER NOT NULL

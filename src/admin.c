@@ -622,8 +622,8 @@ static void admin_phone_list(const polycom_admin_request *in,
     const char *site = apr_table_get(in->args, "site");
     const char *model = apr_table_get(in->args, "model");
     const char *stale = apr_table_get(in->args, "stale");
-    /* Without a stale filter every phone is "not seen since the end of
-     * time", so one statement serves both. */
+    /* Without a stale filter every phone has "no check-in since the end
+     * of time", so one statement serves both. */
     const char *limit, *offset, *cutoff = "9223372036854775807";
     apr_array_header_t *rows, *count;
     admin_error err;

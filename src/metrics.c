@@ -54,6 +54,11 @@ void polycom_metrics_checkin_failure(polycom_metrics *m)
     apr_atomic_inc32(&m->checkin_failures);
 }
 
+void polycom_metrics_cache(polycom_metrics *m, int hit)
+{
+    apr_atomic_inc32(hit ? &m->cache_hits : &m->cache_misses);
+}
+
 void polycom_metrics_db_error(polycom_metrics *m)
 {
     apr_atomic_inc32(&m->db_errors);
@@ -249,6 +254,14 @@ const char *polycom_metrics_render(apr_pool_t *pool,
         "for probing unknown MACs.\n"
         "# TYPE polycom_enumeration_blocks_total counter\n"
         "polycom_enumeration_blocks_total %u\n"
+        "# HELP polycom_cache_hits_total Masters and configurations served "
+        "from a child's cache.\n"
+        "# TYPE polycom_cache_hits_total counter\n"
+        "polycom_cache_hits_total %u\n"
+        "# HELP polycom_cache_misses_total Masters and configurations "
+        "rendered because no cache held them (see PolycomCacheSize).\n"
+        "# TYPE polycom_cache_misses_total counter\n"
+        "polycom_cache_misses_total %u\n"
         "# HELP polycom_upload_bytes_total Bytes of uploads stored.\n"
         "# TYPE polycom_upload_bytes_total counter\n"
         "polycom_upload_bytes_total %" APR_UINT64_T_FMT "\n"
@@ -258,6 +271,8 @@ const char *polycom_metrics_render(apr_pool_t *pool,
         apr_atomic_read32((volatile apr_uint32_t *)&m->checkin_failures),
         apr_atomic_read32((volatile apr_uint32_t *)&m->db_errors),
         apr_atomic_read32((volatile apr_uint32_t *)&m->enumeration_blocks),
+        apr_atomic_read32((volatile apr_uint32_t *)&m->cache_hits),
+        apr_atomic_read32((volatile apr_uint32_t *)&m->cache_misses),
         apr_atomic_read64((volatile apr_uint64_t *)&m->upload_bytes)));
     for (b = 0; b < POLYCOM_METRICS_BUCKETS; b++) {
         cumulative += apr_atomic_read32(

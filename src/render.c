@@ -7,6 +7,7 @@
  */
 
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 
@@ -215,24 +216,32 @@ const char *polycom_etag(apr_pool_t *pool, const char *body, apr_size_t len)
                        NULL);
 }
 
+/* Errors of the read-back are the caller's to report, not stderr's. */
+static void render_verify_quiet(void *data, xmlErrorPtr error)
+{
+}
+
 /* The last word on well-formedness is a parser's: every document is read
  * back before it is served. The checks above catch what they know (and
  * name the parameter); this catches what they do not, such as the overlong
- * UTF-8 forms the writer passes through (found by fuzzing). */
+ * UTF-8 forms the writer passes through (found by fuzzing). A SAX parse
+ * with no callbacks checks every byte and builds no tree: half the cost of
+ * reading the document into one (make bench, callgrind). */
 static int render_verify(const char **body, apr_size_t *len,
                          const char **error)
 {
-    xmlDocPtr doc = xmlReadMemory(*body, (int)*len, "generated.xml", NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR
-                                  | XML_PARSE_NOWARNING);
+    xmlSAXHandler sax;
 
-    if (!doc) {
+    memset(&sax, 0, sizeof(sax));
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.serror = render_verify_quiet;
+    if (*len > INT_MAX
+        || xmlSAXUserParseMemory(&sax, NULL, *body, (int)*len) != 0) {
         *error = "a value is not text XML can carry (invalid UTF-8)";
         *body = NULL;
         *len = 0;
         return -1;
     }
-    xmlFreeDoc(doc);
     return 0;
 }
 

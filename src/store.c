@@ -14,7 +14,7 @@
 #define ST_PARAMS_PHONE   "mod_polycom_params_phone"
 #define ST_PARAMS_GLOBAL  "mod_polycom_params_global"
 #define ST_CHECKIN        "mod_polycom_checkin"
-#define ST_SEEN_PHONE     "mod_polycom_seen_phone"
+#define ST_LAST_IP        "mod_polycom_last_ip"
 #define ST_SEEN_UNKNOWN   "mod_polycom_seen_unknown"
 #define ST_UPLOAD_GET     "mod_polycom_upload_get"
 #define ST_UPLOAD_PUT     "mod_polycom_upload_put"
@@ -50,8 +50,12 @@ static const polycom_statement store_statements[] = {
     { ST_REPROV_ANY,
       "SELECT count(*) FROM reprovision", NULL },
     { ST_PHONE,
-      "SELECT model, site, label, enabled, coalesce(last_ip, '')"
-      " FROM phones WHERE mac = %s", NULL },
+      "SELECT model, site, label, enabled FROM phones WHERE mac = %s",
+      NULL },
+    /* Where a phone last checked in from: its newest check-in. */
+    { ST_LAST_IP,
+      "SELECT ip FROM checkins WHERE mac = %s"
+      " ORDER BY time_us DESC, id DESC LIMIT 1", NULL },
     /* Every row that can apply, most specific first within each name, so
      * the first row of a name is its effective value. */
     { ST_PARAMS_PHONE,
@@ -70,11 +74,6 @@ static const polycom_statement store_statements[] = {
       " etag, family, model, firmware, stage, user_agent)"
       " VALUES (" NUM ", %s, %s, %s, %s, " NUM ", " NUM ", %s, %s, %s, %s,"
       " %s, %s)", NULL },
-    { ST_SEEN_PHONE,
-      "UPDATE phones SET last_seen_us = " NUM ", last_ip = %s,"
-      " last_file = %s, last_status = " NUM ", last_model = %s,"
-      " last_firmware = %s"
-      " WHERE mac = %s", NULL },
     { ST_SEEN_UNKNOWN,
       "INSERT INTO discovered (mac, first_seen_us, last_seen_us, last_ip,"
       " model, firmware) VALUES (%s, " NUM ", " NUM ", %s, %s, %s)"
@@ -113,20 +112,27 @@ static const polycom_statement store_statements[] = {
       },
 
     /* The admin API. Optional filters are passed as '' when unused. */
-#define PHONE_COLUMNS "mac, model, site, label, enabled, last_seen_us," \
-                      " last_ip, last_file, last_status, last_model," \
-                      " last_firmware, sip_address"
-#define PHONE_FILTER  " WHERE (%s = '' OR site = %s) AND (%s = '' OR model = %s)" \
-                      " AND (last_seen_us IS NULL" \
-                      "      OR last_seen_us < " NUM ")"
+    /* A phone with its newest check-in (when, from where, what file and
+     * status, which model and firmware it said it was). The stale filter
+     * keeps phones with no check-in since the cut-off. */
+#define PHONE_COLUMNS "p.mac, p.model, p.site, p.label, p.enabled," \
+                      " c.time_us, c.ip, c.file, c.status, c.model," \
+                      " c.firmware, p.sip_address"
+#define PHONE_SEEN    " FROM phones p LEFT JOIN checkins c ON c.id =" \
+                      " (SELECT l.id FROM checkins l WHERE l.mac = p.mac" \
+                      "  ORDER BY l.time_us DESC, l.id DESC LIMIT 1)"
+#define PHONE_FILTER  " WHERE (%s = '' OR p.site = %s)" \
+                      " AND (%s = '' OR p.model = %s)" \
+                      " AND NOT EXISTS (SELECT 1 FROM checkins s" \
+                      "   WHERE s.mac = p.mac AND s.time_us >= " NUM ")"
     { POLYCOM_SQL_PHONE_LIST,
-      "SELECT " PHONE_COLUMNS " FROM phones" PHONE_FILTER
-      " ORDER BY mac LIMIT " NUM
+      "SELECT " PHONE_COLUMNS PHONE_SEEN PHONE_FILTER
+      " ORDER BY p.mac LIMIT " NUM
       " OFFSET " NUM, NULL },
     { POLYCOM_SQL_PHONE_COUNT,
-      "SELECT count(*) FROM phones" PHONE_FILTER, NULL },
+      "SELECT count(*) FROM phones p" PHONE_FILTER, NULL },
     { POLYCOM_SQL_PHONE_GET,
-      "SELECT " PHONE_COLUMNS " FROM phones WHERE mac = %s", NULL },
+      "SELECT " PHONE_COLUMNS PHONE_SEEN " WHERE p.mac = %s", NULL },
     { POLYCOM_SQL_PHONE_UPSERT,
       "INSERT INTO phones (mac, model, site, label, enabled, created_us,"
       " sip_address) VALUES (%s, %s, %s, %s, " NUM ","
@@ -264,7 +270,9 @@ static const polycom_statement store_statements[] = {
       " VALUES (%s, " NUM ", %s, " NUM ", %s,"
       " " NUM ", " NUM ", %s)", NULL },
     { POLYCOM_SQL_RESYNC_TARGET,
-      "SELECT p.sip_address, coalesce(p.last_ip, ''),"
+      "SELECT p.sip_address, coalesce((SELECT c.ip FROM checkins c"
+      "   WHERE c.mac = p.mac ORDER BY c.time_us DESC, c.id DESC LIMIT 1),"
+      "   ''),"
       " coalesce((SELECT value FROM params"
       "   WHERE name = 'voIpProt.SIP.local.port'"
       "   AND ((scope = 'phone' AND scope_key = p.mac)"
@@ -560,8 +568,21 @@ int polycom_store_phone(polycom_db *db, const char *mac,
     p->site = r[1];
     p->label = r[2];
     p->enabled = atoi(r[3]) != 0;
-    p->last_ip = r[4];
     *phone = p;
+    return 0;
+}
+
+int polycom_store_last_ip(polycom_db *db, const char *mac, const char **ip)
+{
+    apr_array_header_t *rows;
+
+    *ip = "";
+    if (polycom_store_select(db, ST_LAST_IP, &rows, mac, NULL) < 0) {
+        return -1;
+    }
+    if (rows->nelts) {
+        *ip = APR_ARRAY_IDX(rows, 0, const char **)[0];
+    }
     return 0;
 }
 
@@ -607,23 +628,17 @@ int polycom_store_params(polycom_db *db, const polycom_phone *phone,
     return 0;
 }
 
+/* One check-in: its row, and for a known phone whatever its request did
+ * to a move under way; an unknown MAC is recorded as discovered. */
 static int store_checkin_rows(polycom_db *db, const polycom_checkin *c,
                               int moves)
 {
     apr_dbd_prepared_t *insert = store_prepared(db, ST_CHECKIN);
-    apr_dbd_prepared_t *seen = NULL;
     const char *time_us, *status;
     int rv, nrows = 0;
 
     if (!insert) {
         return -1;
-    }
-    if (c->mac[0]) {
-        seen = store_prepared(db, c->unknown_phone ? ST_SEEN_UNKNOWN
-                                                   : ST_SEEN_PHONE);
-        if (!seen) {
-            return -1;
-        }
     }
     time_us = apr_psprintf(db->pool, "%" APR_TIME_T_FMT, c->time);
     status = apr_itoa(db->pool, c->status);
@@ -633,11 +648,16 @@ static int store_checkin_rows(polycom_db *db, const polycom_checkin *c,
                          apr_off_t_toa(db->pool, c->bytes), c->etag,
                          c->family, c->model, c->firmware, c->stage,
                          c->user_agent, NULL);
-    if (!rv && seen && !c->unknown_phone) {
-        rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, &nrows, seen,
-                             time_us, c->ip, c->file, status, c->model,
-                             c->firmware, c->mac, NULL);
-        if (!rv && c->delivered_target) {
+    if (!rv && c->mac[0] && c->unknown_phone) {
+        apr_dbd_prepared_t *seen = store_prepared(db, ST_SEEN_UNKNOWN);
+
+        rv = seen ? apr_dbd_pvquery(db->driver, db->pool, db->handle,
+                                    &nrows, seen, c->mac, time_us, time_us,
+                                    c->ip, c->model, c->firmware, NULL)
+                  : -1;
+    }
+    else if (!rv && c->mac[0]) {
+        if (c->delivered_target) {
             apr_dbd_prepared_t *deliver = store_prepared(db,
                                                          ST_REPROV_DELIVER);
 
@@ -660,16 +680,9 @@ static int store_checkin_rows(polycom_db *db, const polycom_checkin *c,
                          : -1;
         }
     }
-    else if (!rv && seen) {
-        rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, &nrows, seen,
-                             c->mac, time_us, time_us, c->ip, c->model,
-                             c->firmware, NULL);
-    }
     if (rv) {
         /* Flag the failure so that ending the transaction rolls it back. */
-        int failed = store_failed(db, ST_CHECKIN, rv);
-
-        return failed;
+        return store_failed(db, ST_CHECKIN, rv);
     }
     return 0;
 }

@@ -1,6 +1,7 @@
 # One check-in row per provisioning request, with the family, model,
 # firmware and stage parsed from the User-Agent of every phone family, the
-# MAC from the path or from (SN:...), and the phone's last-seen summary.
+# MAC from the path or from (SN:...), and the phone's last check-in as the
+# admin API shows it.
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
@@ -8,6 +9,7 @@ use Apache::TestRequest qw(GET);
 use Apache::TestUtil qw(t_cmp);
 use lib 't/lib';
 use PolycomTest;
+use PolycomAdmin;
 
 my @agents = (
     ['FileTransport PolycomSoundPointIP-SPIP_330-UA/3.2.7.0198',
@@ -53,10 +55,11 @@ is($r->{etag}, $res->header('ETag'), 'the ETag that was served');
 is($r->{ip}, '127.0.0.1', 'client address');
 cmp_ok($r->{time_us}, '>', (time() - 300) * 1e6, 'time in microseconds');
 
-my $phone = db_rows("SELECT * FROM phones WHERE mac = '$mac'")->[0];
-is_deeply([@$phone{qw(last_file last_status last_model last_firmware)}],
+settle();
+my (undef, $phone) = api(GET => "phones/$mac");
+is_deeply([@{ ($phone // {})->{last_checkin} // {} }{qw(file status model firmware)}],
           ["$mac.cfg", 200, 'Trio8800', '7.2.2.1094'],
-          "the phone's last-seen summary is current");
+          "the admin API's last-seen summary is that newest check-in");
 
 db_exec('DELETE FROM checkins');
 GET '/prov/000000000000.cfg', 'User-Agent' => $agents[1][0];

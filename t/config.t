@@ -34,6 +34,12 @@ my @cases = (
      qr/is not a whole number from 1 to 100000/, 'resync rate must be a number'],
     ["<Directory /tmp>\nPolycomAdmin On\n</Directory>",
      qr/cannot occur within <Directory> section/, 'admin refused in <Directory>'],
+    ["PolycomCacheSize 64M\n<Location /p>\nPolycomProvisioning On\n</Location>",
+     qr/Syntax OK/, 'a cache size passes'],
+    ["PolycomCacheSize 5T",
+     qr/PolycomCacheSize: "5T" is not Off or a size up to 4G/, 'cache size out of range'],
+    ["<VirtualHost *:80>\nPolycomCacheSize 1M\n</VirtualHost>",
+     qr/cannot occur within <VirtualHost> section/, 'cache size: main server only'],
     ["NO_DBD<Location /p>\nPolycomProvisioning On\n</Location>",
      qr/mod_dbd must be loaded first/, 'mod_dbd missing'],
 );

@@ -13,8 +13,15 @@ use PolycomAdmin;
 
 plan tests => 10;
 
-db_exec("UPDATE phones SET last_ip = '127.0.0.1' WHERE mac = '" . MAC_VVX . "'");
-db_exec("UPDATE phones SET last_ip = '192.0.2.9' WHERE mac = '" . MAC_SPIP . "'");
+# Where each phone last checked in from is its newest check-in.
+my $now = int(time() * 1_000_000);
+settle();
+for ([MAC_VVX, '127.0.0.1'], [MAC_SPIP, '192.0.2.9']) {
+    my ($mac, $ip) = @$_;
+    db_exec("DELETE FROM checkins WHERE mac = '$mac'");
+    db_exec("INSERT INTO checkins (time_us, mac, ip, method, file, status)"
+            . " VALUES ($now, '$mac', '$ip', 'GET', '$mac.cfg', 200)");
+}
 
 t_start_error_log_watch();
 my @codes = map { GET(sprintf('/guarded/0004f2ee%04d.cfg', $_))->code } 1 .. 6;

@@ -36,14 +36,16 @@ sub rewrite {
     return $text;
 }
 
+# start(extra => "directives\n"): appended to the node's main server.
 sub start {
-    my ($self) = @_;
+    my ($self, %opt) = @_;
     my $t = $self->{t};
     for my $name ('httpd.conf', 'extra.conf') {
         open my $in, '<', "$t/conf/$name" or die "$t/conf/$name: $!";
         my $text = do { local $/; <$in> };
         open my $out, '>', "$t/conf/node2_$name" or die $!;
         print $out $self->rewrite($text);
+        print $out "\n$opt{extra}" if $name eq 'extra.conf' && $opt{extra};
     }
     $self->{conf} = "$t/conf/node2_httpd.conf";
     system(Apache::Test::vars('httpd'), '-d', $t, '-f', $self->{conf},
