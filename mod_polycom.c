@@ -500,37 +500,43 @@ static const char *polycom_set_preview_base(cmd_parms *cmd, void *dconf,
 #define POLYCOM_CACHE_SIZE_MAX     ((apr_off_t)4096 * 1024 * 1024)
 static apr_off_t polycom_cache_size = POLYCOM_DEFAULT_CACHE_SIZE;
 
+/* "512K", "1M", "2G", "65536": a number of bytes, or -1 when the text is
+ * not one. */
+static apr_int64_t polycom_size_of(const char *arg)
+{
+    char *end;
+    apr_int64_t n = apr_strtoi64(arg, &end, 10), unit = 1;
+
+    if (end == arg || n < 0) {
+        return -1;
+    }
+    switch (apr_tolower(*end)) {
+    case 'k':
+        unit = 1024;
+        break;
+    case 'm':
+        unit = 1024 * 1024;
+        break;
+    case 'g':
+        unit = 1024 * 1024 * 1024;
+        break;
+    }
+    if (unit > 1) {
+        end++;
+    }
+    return *end || n > APR_INT64_MAX / unit ? -1 : n * unit;
+}
+
 static const char *polycom_set_cache_size(cmd_parms *cmd, void *dconf,
                                           const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    char *end;
-    apr_int64_t n;
+    apr_int64_t n = strcasecmp(arg, "Off") ? polycom_size_of(arg) : 0;
 
     if (err) {
         return err;
     }
-    if (!strcasecmp(arg, "Off")) {
-        polycom_cache_size = 0;
-        return NULL;
-    }
-    n = apr_strtoi64(arg, &end, 10);
-    if (end == arg || n < 0) {
-        n = -1;
-    }
-    else if (*end == 'K' || *end == 'k') {
-        n *= 1024;
-        end++;
-    }
-    else if (*end == 'M' || *end == 'm') {
-        n *= 1024 * 1024;
-        end++;
-    }
-    else if (*end == 'G' || *end == 'g') {
-        n *= (apr_int64_t)1024 * 1024 * 1024;
-        end++;
-    }
-    if (n < 0 || *end || n > POLYCOM_CACHE_SIZE_MAX) {
+    if (n < 0 || n > POLYCOM_CACHE_SIZE_MAX) {
         return apr_psprintf(cmd->pool, "PolycomCacheSize: \"%s\" is not "
                             "Off or a size up to 4G (examples: 0, 64M, 1G)",
                             arg);
@@ -539,25 +545,13 @@ static const char *polycom_set_cache_size(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-/* "512K", "1M", "65536": a size in bytes, 1 byte to 64 MiB. */
+/* A size in bytes, 1 byte to 64 MiB. */
 static const char *polycom_parse_size(cmd_parms *cmd, const char *arg,
                                       apr_off_t *size)
 {
-    char *end;
-    apr_int64_t n = apr_strtoi64(arg, &end, 10);
+    apr_int64_t n = polycom_size_of(arg);
 
-    if (end == arg || n < 0) {
-        n = -1;
-    }
-    else if (*end == 'K' || *end == 'k') {
-        n *= 1024;
-        end++;
-    }
-    else if (*end == 'M' || *end == 'm') {
-        n *= 1024 * 1024;
-        end++;
-    }
-    if (n < 1 || *end || n > POLYCOM_SIZE_MAX) {
+    if (n < 1 || n > POLYCOM_SIZE_MAX) {
         return apr_psprintf(cmd->pool, "%s: \"%s\" is not a size from 1 "
                             "byte to 64M (examples: 65536, 512K, 1M)",
                             cmd->cmd->name, arg);

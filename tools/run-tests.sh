@@ -57,35 +57,31 @@ $backend: $counts, $(( $(date +%s) - start )) s, $( [ "$status" = 0 ] && echo PA
     rm -f "$log" "$rc"
 }
 
-# BACKENDS picks the passes (make test BACKENDS=mysql, say); all three by
-# default. Each server is started for its pass and stopped after it.
+# A pass against a server that tools/<script> starts for it: its start
+# prints the environment t/TEST reads (<PREFIX>_CONNINFO, <PREFIX>_DIR).
 server_dir=""
 trap 'if [ -n "$server_dir" ]; then sh "tools/$server_script" stop "$server_dir"; fi' EXIT
+run_with_server() {
+    name=$1 server_script=$2 prefix=$3
+    if ! eval "$(sh "tools/$server_script" start)"; then
+        echo "run-tests: no $name server" >&2
+        failed=1
+        return
+    fi
+    eval "server_dir=\$${prefix}_DIR"
+    run_suite "$name"
+    sh "tools/$server_script" stop "$server_dir"
+    server_dir=""
+    unset "${prefix}_CONNINFO" "${prefix}_DIR"
+}
+
+# BACKENDS picks the passes (make test BACKENDS=mariadb, say); all three by
+# default. Each server is started for its pass and stopped after it.
 for backend in ${BACKENDS:-sqlite postgresql mariadb}; do
     case $backend in
-    sqlite)
-        run_suite sqlite
-        ;;
-    postgresql|pgsql)
-        server_script=pg-server.sh
-        eval "$(sh tools/pg-server.sh start)" \
-            || { echo "run-tests: no PostgreSQL" >&2; failed=1; continue; }
-        server_dir=$POLYCOM_PG_DIR
-        run_suite postgresql
-        sh tools/pg-server.sh stop "$server_dir"
-        server_dir=""
-        unset POLYCOM_PG_CONNINFO POLYCOM_PG_DIR
-        ;;
-    mariadb|mysql)
-        server_script=my-server.sh
-        eval "$(sh tools/my-server.sh start)" \
-            || { echo "run-tests: no MariaDB" >&2; failed=1; continue; }
-        server_dir=$POLYCOM_MY_DIR
-        run_suite mariadb
-        sh tools/my-server.sh stop "$server_dir"
-        server_dir=""
-        unset POLYCOM_MY_CONNINFO POLYCOM_MY_DIR
-        ;;
+    sqlite)          run_suite sqlite ;;
+    postgresql|pgsql) run_with_server postgresql pg-server.sh POLYCOM_PG ;;
+    mariadb|mysql)   run_with_server mariadb my-server.sh POLYCOM_MY ;;
     *)
         echo "run-tests: unknown backend $backend (sqlite postgresql mariadb)" >&2
         failed=1
