@@ -97,7 +97,7 @@ sub settle {
         my $now = eval { raw_rows('SELECT count(*) AS n FROM checkins')->[0]{n} };
         return if !defined $now || $now == $last;
         $last = $now;
-        # Longer than the 50 ms in which a child writes its check-ins.
+        # Longer than the 20 ms in which a child writes its check-ins.
         select undef, undef, undef, 0.08;
     }
 }
