@@ -236,23 +236,20 @@ static const polycom_statement store_statements[] = {
       " ON DUPLICATE KEY UPDATE delivered_us ="
       " IF(state = 'delivered', VALUES(delivered_us), delivered_us)" },
     /* A check-in at a target's own address confirms that phone's move. */
-    { ST_REPROV_CONFIRM,
-      "INSERT INTO reprovision_state (mac, target_id, state, confirmed_us)"
-      " SELECT %s, r.id, 'confirmed', " NUM " FROM reprovision r"
-      " WHERE r.server_address = %s AND (r.scope = 'fleet'"
-      "   OR (r.scope = 'phone' AND r.scope_key = %s)"
-      "   OR (r.scope = 'site' AND r.scope_key ="
+#define REPROV_CONFIRM_ROWS \
+      "INSERT INTO reprovision_state (mac, target_id, state, confirmed_us)" \
+      " SELECT %s, r.id, 'confirmed', " NUM " FROM reprovision r" \
+      " WHERE r.server_address = %s AND (r.scope = 'fleet'" \
+      "   OR (r.scope = 'phone' AND r.scope_key = %s)" \
+      "   OR (r.scope = 'site' AND r.scope_key =" \
       "       (SELECT site FROM phones WHERE mac = %s)))"
+    { ST_REPROV_CONFIRM,
+      REPROV_CONFIRM_ROWS
       " ON CONFLICT (mac, target_id) DO UPDATE SET state = 'confirmed',"
       " confirmed_us = excluded.confirmed_us"
       " WHERE reprovision_state.state <> 'confirmed'",
       /* MySQL assigns left to right: confirmed_us reads the old state. */
-      "INSERT INTO reprovision_state (mac, target_id, state, confirmed_us)"
-      " SELECT %s, r.id, 'confirmed', " NUM " FROM reprovision r"
-      " WHERE r.server_address = %s AND (r.scope = 'fleet'"
-      "   OR (r.scope = 'phone' AND r.scope_key = %s)"
-      "   OR (r.scope = 'site' AND r.scope_key ="
-      "       (SELECT site FROM phones WHERE mac = %s)))"
+      REPROV_CONFIRM_ROWS
       " ON DUPLICATE KEY UPDATE confirmed_us = IF(state <> 'confirmed',"
       " VALUES(confirmed_us), confirmed_us), state = 'confirmed'" },
 
