@@ -847,13 +847,8 @@ static int polycom_db_open(request_rec *r, polycom_request *req,
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, PCLOGNO(00022)
                       "database available again");
     }
-    db->driver = dbd->driver;
-    db->handle = dbd->handle;
-    db->prepared = dbd->prepared;
-    db->pool = r->pool;
-    db->error = NULL;
-    db->in_transaction = 0;
-    db->error_code = 0;
+    polycom_store_init(db, dbd->driver, dbd->handle, dbd->prepared,
+                       r->pool);
     return OK;
 }
 
@@ -1098,18 +1093,14 @@ static void polycom_cache_store(const char *key, apr_int64_t revision,
     young->bytes += cost;
 }
 
-static int polycom_cache_get(request_rec *r, apr_int64_t revision,
-                             polycom_request *req, const char **body,
-                             apr_size_t *len)
+/* Copies a hit into @a pool: the entry may be dropped while it is sent. */
+static int polycom_cache_get(const char *key, apr_int64_t revision,
+                             polycom_request *req, apr_pool_t *pool,
+                             const char **body, apr_size_t *len)
 {
-    const char *key;
     const polycom_cached *hit;
     int found = 0, promote = 0;
 
-    if (!polycom_cache.enabled) {
-        return 0;
-    }
-    key = polycom_cache_key(r);
 #if APR_HAS_THREADS
     apr_thread_mutex_lock(polycom_cache.lock);
 #endif
@@ -1121,10 +1112,9 @@ static int polycom_cache_get(request_rec *r, apr_int64_t revision,
         promote = hit != NULL;
     }
     if (hit && hit->revision == revision) {
-        /* Copied out: the entry may be dropped while this is sent. */
-        *body = apr_pstrmemdup(r->pool, hit->body, hit->len);
+        *body = apr_pstrmemdup(pool, hit->body, hit->len);
         *len = hit->len;
-        req->etag = apr_pstrdup(r->pool, hit->etag);
+        req->etag = apr_pstrdup(pool, hit->etag);
         found = 1;
         if (promote) {
             apr_hash_set(polycom_cache.old.entries, key, APR_HASH_KEY_STRING,
@@ -1138,11 +1128,11 @@ static int polycom_cache_get(request_rec *r, apr_int64_t revision,
     return found;
 }
 
-static void polycom_cache_put(request_rec *r, apr_int64_t revision,
+static void polycom_cache_put(const char *key, apr_int64_t revision,
                               const char *body, apr_size_t len,
                               const char *etag)
 {
-    if (!polycom_cache.enabled || revision < 0) {
+    if (revision < 0) {
         return;
     }
 #if APR_HAS_THREADS
@@ -1157,7 +1147,7 @@ static void polycom_cache_put(request_rec *r, apr_int64_t revision,
     /* A request that read the revision before a change was made: its body
      * is already stale, keep it out. */
     if (revision == polycom_cache.revision) {
-        polycom_cache_store(polycom_cache_key(r), revision, body, len, etag);
+        polycom_cache_store(key, revision, body, len, etag);
     }
 #if APR_HAS_THREADS
     apr_thread_mutex_unlock(polycom_cache.lock);
@@ -1176,6 +1166,7 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
     const char *error = NULL;
     apr_time_t start = apr_time_now();
     apr_int64_t revision = -1;
+    const char *cache_key = NULL;
     int status, moving, cacheable;
 
     status = polycom_db_open(r, req, &db);
@@ -1183,20 +1174,26 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
         return status;
     }
     /* A phone's master and settings come from the cache while nothing
-     * changed, unless its address is blocked (then the phone decides). */
-    cacheable = req->name.kind != POLYCOM_FILE_DEVICE
+     * changed, unless its address is blocked (then the phone decides).
+     * Without a cache the revision is not even read. */
+    cacheable = polycom_cache.enabled
+                && req->name.kind != POLYCOM_FILE_DEVICE
                 && !polycom_guard_blocked(polycom_metrics_get(),
                                           r->useragent_ip
                                           ? r->useragent_ip : "",
                                           r->request_time);
-    if (cacheable && polycom_store_revision(&db, &revision) < 0) {
-        return polycom_db_failed(r, &db);
-    }
-    if (cacheable && polycom_cache_get(r, revision, req, body, len)) {
-        polycom_metrics_cache(polycom_metrics_get(), 1);
-        polycom_metrics_generation(polycom_metrics_get(),
-                                   apr_time_now() - start);
-        return OK;
+    if (cacheable) {
+        if (polycom_store_revision(&db, &revision) < 0) {
+            return polycom_db_failed(r, &db);
+        }
+        cache_key = polycom_cache_key(r);
+        if (polycom_cache_get(cache_key, revision, req, r->pool, body,
+                              len)) {
+            polycom_metrics_cache(polycom_metrics_get(), 1);
+            polycom_metrics_generation(polycom_metrics_get(),
+                                       apr_time_now() - start);
+            return OK;
+        }
     }
     if (!req->name.is_default) {
         status = polycom_find_phone(r, req, &db, &phone);
@@ -1255,9 +1252,9 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     req->etag = polycom_etag(r->pool, *body, *len);
-    if (cacheable && polycom_cache.enabled) {
+    if (cacheable) {
         polycom_metrics_cache(polycom_metrics_get(), 0);
-        polycom_cache_put(r, revision, *body, *len, req->etag);
+        polycom_cache_put(cache_key, revision, *body, *len, req->etag);
     }
     polycom_metrics_generation(polycom_metrics_get(),
                                apr_time_now() - start);
@@ -1845,13 +1842,8 @@ static void polycom_batch_write(apr_array_header_t *rows, apr_pool_t *pool)
         dbd = polycom_dbd_open ? polycom_dbd_open(pool, first->server)
                                : NULL;
         if (dbd) {
-            db.driver = dbd->driver;
-            db.handle = dbd->handle;
-            db.prepared = dbd->prepared;
-            db.pool = pool;
-            db.error = NULL;
-            db.in_transaction = 0;
-            db.error_code = 0;
+            polycom_store_init(&db, dbd->driver, dbd->handle, dbd->prepared,
+                               pool);
         }
         if (!dbd || polycom_store_checkins(&db,
                 (const polycom_checkin *const *)list->elts, list->nelts) < 0) {
@@ -2039,13 +2031,8 @@ static int polycom_log_transaction(request_rec *r)
                       r->uri);
         return DECLINED;
     }
-    db.driver = dbd->driver;
-    db.handle = dbd->handle;
-    db.prepared = dbd->prepared;
-    db.pool = r->pool;
-    db.error = NULL;
-    db.in_transaction = 0;
-    db.error_code = 0;
+    polycom_store_init(&db, dbd->driver, dbd->handle, dbd->prepared,
+                       r->pool);
 
     if (polycom_store_checkin(&db, &checkin) < 0) {
         polycom_metrics_checkin_failure(polycom_metrics_get());
@@ -2091,13 +2078,8 @@ static ap_dbd_t *polycom_worker_db(apr_pool_t *pool, server_rec *s,
     ap_dbd_t *dbd = polycom_dbd_open(pool, s);
 
     if (dbd) {
-        db->driver = dbd->driver;
-        db->handle = dbd->handle;
-        db->prepared = dbd->prepared;
-        db->pool = pool;
-        db->error = NULL;
-        db->in_transaction = 0;
-        db->error_code = 0;
+        polycom_store_init(db, dbd->driver, dbd->handle, dbd->prepared,
+                           pool);
     }
     return dbd;
 }

@@ -26,6 +26,8 @@ typedef struct {
     int in_transaction;
     /** with error: the driver's error number (MySQL's, say 1213) */
     int error_code;
+    /** the SQL the driver speaks (set by polycom_store_init) */
+    int dialect;
 } polycom_db;
 
 /** Once per process (child_init): the lock that keeps SQLite writers of
@@ -49,6 +51,12 @@ typedef enum {
 } polycom_dialect;
 
 polycom_dialect polycom_store_dialect(const apr_dbd_driver_t *driver);
+
+/** Ready @a db for one user of a mod_dbd connection, allocating in
+ *  @a pool. */
+void polycom_store_init(polycom_db *db, const apr_dbd_driver_t *driver,
+                        apr_dbd_t *handle, apr_hash_t *prepared,
+                        apr_pool_t *pool);
 
 /** The one statement that reads the same in every dialect: mod_dbd
  *  prepares it at configuration time (ap_dbd_prepare), which also marks

@@ -128,10 +128,7 @@ CREATE TABLE IF NOT EXISTS resync_queue (
 CREATE INDEX IF NOT EXISTS resync_queue_due ON resync_queue (state, not_before_us);
 
 -- Per-phone provisioning credentials, for Apache's own authentication
--- (mod_authn_dbd). A phone may have several (rotation: add the new one,
--- move the phone to it, delete the old one). password_hash is bcrypt, for
--- Basic (AuthDBDUserPWQuery); digest_ha1 is MD5(username:realm:password),
--- for Digest (AuthDBDUserRealmQuery). The clear password is never stored.
+-- (mod_authn_dbd): see sql/sqlite.sql.
 CREATE TABLE IF NOT EXISTS phone_credentials (
     username       TEXT PRIMARY KEY,
     mac            TEXT NOT NULL,

@@ -912,6 +912,38 @@ static json_t *admin_parse_body(const polycom_admin_request *in,
     return json;
 }
 
+/* A body that is a JSON object of strings, each under one of @a allowed
+ * (NULL-terminated); otherwise NULL, with the problem answered. */
+static json_t *admin_parse_strings(const polycom_admin_request *in,
+                                   polycom_admin_response *out,
+                                   const char *what,
+                                   const char *const *allowed)
+{
+    json_t *body = admin_parse_body(in, out), *value;
+    const char *name;
+    apr_size_t i;
+
+    if (!body) {
+        return NULL;
+    }
+    if (!json_is_object(body)) {
+        polycom_admin_problem(in->pool, out, 400, apr_psprintf(in->pool,
+                              "%s must be a JSON object", what));
+        return NULL;
+    }
+    json_object_foreach(body, name, value) {
+        for (i = 0; allowed[i] && strcmp(name, allowed[i]); i++) {
+        }
+        if (!allowed[i] || !json_is_string(value)) {
+            polycom_admin_problem(in->pool, out, 400, apr_psprintf(in->pool,
+                                  "unknown field or not a string: \"%s\"",
+                                  name));
+            return NULL;
+        }
+    }
+    return body;
+}
+
 /* A masked copy of what was written, for the audit. */
 static json_t *admin_phone_audit(const admin_phone *phone)
 {
@@ -1509,16 +1541,15 @@ static void admin_reprovision(const polycom_admin_request *in,
                               const char *key)
 {
     static const char *const allowed[] = {
-        "server", "type", "boot_server", "user", "password", "deadline"
+        "server", "type", "boot_server", "user", "password", "deadline", NULL
     };
     apr_dbd_transaction_t *txn = NULL;
     const char *target = *key ? apr_pstrcat(in->pool, scope, "/", key, NULL)
                               : scope;
     const char *server, *type, *boot, *user = "", *password = "";
-    const char *deadline = "", *name;
+    const char *deadline = "";
     json_t *body, *value;
     apr_time_t when;
-    apr_size_t i;
     int failed, deleted = 0;
 
     if (!strcmp(in->method, "DELETE")) {
@@ -1544,27 +1575,8 @@ static void admin_reprovision(const polycom_admin_request *in,
         out->status = 204;
         return;
     }
-    if (!(body = admin_parse_body(in, out))) {
+    if (!(body = admin_parse_strings(in, out, "the target", allowed))) {
         return;
-    }
-    if (!json_is_object(body)) {
-        polycom_admin_problem(in->pool, out, 400, "the target must be a JSON "
-                              "object");
-        return;
-    }
-    json_object_foreach(body, name, value) {
-        for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-            if (!strcmp(name, allowed[i])) {
-                break;
-            }
-        }
-        if (i == sizeof(allowed) / sizeof(allowed[0])
-            || !json_is_string(value)) {
-            polycom_admin_problem(in->pool, out, 400, apr_psprintf(in->pool,
-                                  "unknown field or not a string: \"%s\"",
-                                  name));
-            return;
-        }
     }
     server = json_string_value(json_object_get(body, "server"));
     if (!polycom_reprovision_server_valid(server)) {
@@ -1912,9 +1924,12 @@ static void admin_credentials(const polycom_admin_request *in,
                               polycom_admin_response *out, const char *mac,
                               const char *username)
 {
+    static const char *const fields[] = {
+        "username", "password", "realm", NULL
+    };
     apr_array_header_t *rows;
     json_t *body, *list, *value;
-    const char *user, *password, *realm = ADMIN_DEFAULT_REALM, *key;
+    const char *user, *password, *realm = ADMIN_DEFAULT_REALM;
     unsigned char salt[16];
     char hash[128];
     int i, deleted = 0;
@@ -1969,22 +1984,8 @@ static void admin_credentials(const polycom_admin_request *in,
                    json_pack("{s:s, s:O}", "mac", mac, "credentials", list)));
         return;
     }
-    if (!(body = admin_parse_body(in, out))) {
+    if (!(body = admin_parse_strings(in, out, "a credential", fields))) {
         return;
-    }
-    if (!json_is_object(body)) {
-        polycom_admin_problem(in->pool, out, 400, "a credential is a JSON "
-                              "object");
-        return;
-    }
-    json_object_foreach(body, key, value) {
-        if ((strcmp(key, "username") && strcmp(key, "password")
-             && strcmp(key, "realm")) || !json_is_string(value)) {
-            polycom_admin_problem(in->pool, out, 400, apr_psprintf(in->pool,
-                                  "unknown field or not a string: \"%s\"",
-                                  key));
-            return;
-        }
     }
     value = json_object_get(body, "username");
     user = value ? json_string_value(value) : mac;

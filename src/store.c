@@ -379,6 +379,20 @@ polycom_dialect polycom_store_dialect(const apr_dbd_driver_t *driver)
     return POLYCOM_DIALECT_UNKNOWN;
 }
 
+void polycom_store_init(polycom_db *db, const apr_dbd_driver_t *driver,
+                        apr_dbd_t *handle, apr_hash_t *prepared,
+                        apr_pool_t *pool)
+{
+    db->driver = driver;
+    db->handle = handle;
+    db->prepared = prepared;
+    db->pool = pool;
+    db->error = NULL;
+    db->in_transaction = 0;
+    db->error_code = 0;
+    db->dialect = polycom_store_dialect(driver);
+}
+
 /* What a MySQL session must be for the statements to mean what they mean
  * on the other databases: text as UTF-8 (the client library's default is
  * not), compared byte for byte; a value that does not fit refused rather
@@ -467,7 +481,7 @@ static int store_failed(polycom_db *db, const char *label, int rv)
  * fetches every result whole anyway. */
 static int store_random_access(const polycom_db *db)
 {
-    return polycom_store_dialect(db->driver) != POLYCOM_DIALECT_MYSQL;
+    return db->dialect != POLYCOM_DIALECT_MYSQL;
 }
 
 static const char *store_column(polycom_db *db, apr_dbd_row_t *row, int col)
@@ -709,7 +723,7 @@ static int store_lock_revision(polycom_db *db)
  * the pgsql driver does not tell one failure from another). */
 static int store_retryable(const polycom_db *db)
 {
-    return polycom_store_dialect(db->driver) == POLYCOM_DIALECT_MYSQL
+    return db->dialect == POLYCOM_DIALECT_MYSQL
            && (db->error_code == 1213 || db->error_code == 1205);
 }
 
