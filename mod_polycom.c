@@ -312,7 +312,17 @@ static const char *polycom_prepare_statements(cmd_parms *cmd)
  * mod_polycom (its queries hold our marker) gets the other statements. A
  * failure cannot refuse the connection (mod_dbd ignores what this hook
  * returns); requests on it then answer 503, "statement ... was not
- * prepared", and this line says why. */
+ * prepared", and this line says why.
+ *
+ * It runs first: mod_dbd runs DBDInitSQL as a post_connect hook too, and
+ * the hooks after one that fails are skipped. A DBDInitSQL whose last
+ * statement returns a row (PRAGMA busy_timeout=N does) "fails" that way,
+ * silently, and would have left every statement unprepared. So the
+ * statements are prepared before it, a flag on the connection says "the
+ * other post_connect steps have not finished", and the last hook clears
+ * it; polycom_db_bind() reports a connection that kept the flag. */
+#define POLYCOM_INIT_PENDING "mod_polycom: post_connect unfinished"
+
 static int polycom_mysql_warned = 0;
 
 static apr_status_t polycom_dbd_post_connect(apr_pool_t *pool,
@@ -331,6 +341,9 @@ static apr_status_t polycom_dbd_post_connect(apr_pool_t *pool,
                      "connection: %s", cfg->name, error);
         return APR_EGENERAL;
     }
+    apr_hash_set(dbd->prepared, POLYCOM_INIT_PENDING, APR_HASH_KEY_STRING,
+                 apr_hash_get(dbd->prepared, polycom_store_marker()->label,
+                              APR_HASH_KEY_STRING));
     /* The mysql driver reconnects by itself unless told not to, and a
      * reconnected handle has lost every prepared statement: each request
      * on it would fail until the child exits. With reconnect=0 mod_dbd
@@ -345,6 +358,36 @@ static apr_status_t polycom_dbd_post_connect(apr_pool_t *pool,
                      "process will fail instead of being replaced");
     }
     return APR_SUCCESS;
+}
+
+/* Reached only when every post_connect step before it succeeded. */
+static apr_status_t polycom_dbd_post_connect_done(apr_pool_t *pool,
+                                                  dbd_cfg_t *cfg,
+                                                  ap_dbd_t *dbd)
+{
+    apr_hash_set(dbd->prepared, POLYCOM_INIT_PENDING, APR_HASH_KEY_STRING,
+                 NULL);
+    return APR_SUCCESS;
+}
+
+/* A polycom_db over a connection from mod_dbd. A connection whose
+ * post_connect steps stopped early is still used (its statements are
+ * prepared), once with a warning: its DBDInitSQL settings may be missing,
+ * and without busy_timeout an SQLite writer gives up on a busy database. */
+static void polycom_db_bind(polycom_db *db, ap_dbd_t *dbd, server_rec *s,
+                            apr_pool_t *pool)
+{
+    if (apr_hash_get(dbd->prepared, POLYCOM_INIT_PENDING,
+                     APR_HASH_KEY_STRING)) {
+        apr_hash_set(dbd->prepared, POLYCOM_INIT_PENDING,
+                     APR_HASH_KEY_STRING, NULL);
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PCLOGNO(00031)
+                     "DBDInitSQL failed on a new database connection, "
+                     "which is used without it: check each statement, "
+                     "and that the last one returns no row (PRAGMA "
+                     "busy_timeout=N returns one: put it first)");
+    }
+    polycom_store_init(db, dbd->driver, dbd->handle, dbd->prepared, pool);
 }
 
 /* The names are claimed before the file system is looked at, so only
@@ -847,8 +890,7 @@ static int polycom_db_open(request_rec *r, polycom_request *req,
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, PCLOGNO(00022)
                       "database available again");
     }
-    polycom_store_init(db, dbd->driver, dbd->handle, dbd->prepared,
-                       r->pool);
+    polycom_db_bind(db, dbd, r->server, r->pool);
     return OK;
 }
 
@@ -1842,8 +1884,7 @@ static void polycom_batch_write(apr_array_header_t *rows, apr_pool_t *pool)
         dbd = polycom_dbd_open ? polycom_dbd_open(pool, first->server)
                                : NULL;
         if (dbd) {
-            polycom_store_init(&db, dbd->driver, dbd->handle, dbd->prepared,
-                               pool);
+            polycom_db_bind(&db, dbd, first->server, pool);
         }
         if (!dbd || polycom_store_checkins(&db,
                 (const polycom_checkin *const *)list->elts, list->nelts) < 0) {
@@ -2031,8 +2072,7 @@ static int polycom_log_transaction(request_rec *r)
                       r->uri);
         return DECLINED;
     }
-    polycom_store_init(&db, dbd->driver, dbd->handle, dbd->prepared,
-                       r->pool);
+    polycom_db_bind(&db, dbd, r->server, r->pool);
 
     if (polycom_store_checkin(&db, &checkin) < 0) {
         polycom_metrics_checkin_failure(polycom_metrics_get());
@@ -2078,8 +2118,7 @@ static ap_dbd_t *polycom_worker_db(apr_pool_t *pool, server_rec *s,
     ap_dbd_t *dbd = polycom_dbd_open(pool, s);
 
     if (dbd) {
-        polycom_store_init(db, dbd->driver, dbd->handle, dbd->prepared,
-                           pool);
+        polycom_db_bind(db, dbd, s, pool);
     }
     return dbd;
 }
@@ -2232,7 +2271,9 @@ static void polycom_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(polycom_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(polycom_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(dbd, post_connect, polycom_dbd_post_connect, NULL, NULL,
-                      APR_HOOK_MIDDLE);
+                      APR_HOOK_FIRST);
+    APR_OPTIONAL_HOOK(dbd, post_connect, polycom_dbd_post_connect_done, NULL,
+                      NULL, APR_HOOK_REALLY_LAST);
     ap_hook_child_init(polycom_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "polycom-phone",
                               AUTHZ_PROVIDER_VERSION,

@@ -82,6 +82,8 @@ def write_conf(directory, mpm):
     text = open(os.path.join(TOP, 'bench', 'httpd.conf.in')).read()
     text = (text.replace('@DIR@', directory).replace('@PORT@', str(PORT))
             .replace('@MPM@', mpm)
+            .replace('PRAGMA busy_timeout',
+                     os.environ.get('BENCH_PRAGMAS', '') + 'PRAGMA busy_timeout')
             .replace('@MODULE@', os.path.join(TOP, '.libs', 'mod_polycom.so')))
     conf = os.path.join(directory, 'httpd.conf')
     open(conf, 'w').write(text)
