@@ -16,13 +16,14 @@ APR_LIBS   = $(shell apr-1-config --link-ld --libs) \
 # The pure parts: no httpd headers, linked into the module and the tests.
 PURE_SRC = src/name.c src/useragent.c src/render.c src/ucs_elements.c \
            src/upload.c src/store.c src/admin.c src/metrics.c \
-           src/reprovision.c src/sip.c src/notify.c src/resync.c
+           src/reprovision.c src/sip.c src/notify.c src/resync.c \
+           src/wire.c
 HEADERS  = $(wildcard include/*.h)
 MODULE   = .libs/mod_polycom.so
 UNIT     = t/unit/test_name t/unit/test_useragent t/unit/test_render \
-           t/unit/test_upload t/unit/test_sip
+           t/unit/test_upload t/unit/test_sip t/unit/test_wire
 
-FUZZ_TARGETS = name useragent render sip admin_json upload
+FUZZ_TARGETS = name useragent render sip admin_json upload wire
 FUZZ_DRIVERS = $(addprefix t/fuzz/run_,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 20
 CLANG ?= clang
