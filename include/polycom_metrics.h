@@ -51,6 +51,8 @@ typedef struct {
      *  rendered because the cache did not hold them (PolycomCacheSize). */
     apr_uint32_t cache_hits;
     apr_uint32_t cache_misses;
+    /** Check-ins committed by the node's check-in writer process. */
+    apr_uint32_t writer_rows;
     polycom_guard_slot guard[POLYCOM_GUARD_SLOTS];
 } polycom_metrics;
 
@@ -66,6 +68,7 @@ void polycom_metrics_upload_bytes(polycom_metrics *m, apr_off_t bytes);
 void polycom_metrics_generation(polycom_metrics *m,
                                 apr_interval_time_t elapsed);
 void polycom_metrics_cache(polycom_metrics *m, int hit);
+void polycom_metrics_writer_rows(polycom_metrics *m, int rows);
 
 /** Mark the database of server @a key down; returns 1 for the call that
  *  changed it (the one that should log), 0 when it was down already. */

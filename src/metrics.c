@@ -54,6 +54,11 @@ void polycom_metrics_checkin_failure(polycom_metrics *m)
     apr_atomic_inc32(&m->checkin_failures);
 }
 
+void polycom_metrics_writer_rows(polycom_metrics *m, int rows)
+{
+    apr_atomic_add32(&m->writer_rows, (apr_uint32_t)rows);
+}
+
 void polycom_metrics_cache(polycom_metrics *m, int hit)
 {
     apr_atomic_inc32(hit ? &m->cache_hits : &m->cache_misses);
@@ -262,6 +267,10 @@ const char *polycom_metrics_render(apr_pool_t *pool,
         "rendered because no cache held them (see PolycomCacheSize).\n"
         "# TYPE polycom_cache_misses_total counter\n"
         "polycom_cache_misses_total %u\n"
+        "# HELP polycom_checkin_writer_rows_total Check-ins written by the "
+        "check-in writer process (PolycomCheckinWriter).\n"
+        "# TYPE polycom_checkin_writer_rows_total counter\n"
+        "polycom_checkin_writer_rows_total %u\n"
         "# HELP polycom_upload_bytes_total Bytes of uploads stored.\n"
         "# TYPE polycom_upload_bytes_total counter\n"
         "polycom_upload_bytes_total %" APR_UINT64_T_FMT "\n"
@@ -273,6 +282,7 @@ const char *polycom_metrics_render(apr_pool_t *pool,
         apr_atomic_read32((volatile apr_uint32_t *)&m->enumeration_blocks),
         apr_atomic_read32((volatile apr_uint32_t *)&m->cache_hits),
         apr_atomic_read32((volatile apr_uint32_t *)&m->cache_misses),
+        apr_atomic_read32((volatile apr_uint32_t *)&m->writer_rows),
         apr_atomic_read64((volatile apr_uint64_t *)&m->upload_bytes)));
     for (b = 0; b < POLYCOM_METRICS_BUCKETS; b++) {
         cumulative += apr_atomic_read32(

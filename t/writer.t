@@ -1,0 +1,107 @@
+# The check-in writer: one process per node, forked by httpd's parent,
+# writes the check-ins of every child. Killed outright, it loses nothing
+# (the children write their own batches meanwhile) and the parent starts
+# another, which takes the check-ins again.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest qw(GET);
+use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
+use HTTP::Request;
+use LWP::UserAgent;
+use POSIX qw(sysconf _SC_CLK_TCK);
+use Time::HiRes qw(sleep time);
+use lib 't/lib';
+use PolycomTest;
+
+plan tests => 10;
+
+my $vars = Apache::Test::config()->{vars};
+my $base = 'http://' . Apache::TestRequest::hostport();
+
+sub writer_pids {
+    open my $log, '<', "$vars->{t_logs}/error_log" or return ();
+    return map { /PC00037: check-in writer started \(pid (\d+)\)/ ? $1 : () }
+        <$log>;
+}
+sub writer_rows {
+    my $req = HTTP::Request->new(GET => "$base/admin/metrics");
+    $req->authorization_basic('admin', 'admin-secret');
+    my $text = LWP::UserAgent->new(timeout => 10)->request($req)->content;
+    my ($n) = $text =~ /^polycom_checkin_writer_rows_total (\d+)$/m;
+    return $n // -1;
+}
+sub checkins {
+    return db_value("SELECT count(*) FROM checkins WHERE mac = '"
+                    . MAC_VVX . "'");
+}
+sub boot {
+    my ($n) = @_;
+    GET('/prov/' . MAC_VVX . '.cfg', 'User-Agent' => UA_VVX) for 1 .. $n;
+}
+sub stat_of {
+    my ($pid) = @_;
+    open my $fh, '<', "/proc/$pid/stat" or return ();
+    my $line = <$fh>;
+    $line =~ s/^.*\)\s+//;          # after "pid (comm)"
+    return split ' ', $line;        # state, ppid, ...
+}
+
+my $writer = (writer_pids())[-1];
+ok($writer && kill(0, $writer), 'a check-in writer process runs')
+    or diag('no PC00037 line in the error log');
+open my $pidfile, '<', "$vars->{t_logs}/httpd.pid";
+my $parent = $pidfile ? <$pidfile> : 0;
+chomp $parent if $parent;
+is((stat_of($writer))[1], $parent, "forked by httpd's parent process");
+if ($> == 0) {
+    isnt((stat "/proc/$writer")[4], 0, 'running as the children\'s user, not root');
+}
+else {
+    pass('not run as root: the writer keeps the user httpd started as');
+}
+
+my ($rows, $written) = (checkins(), writer_rows());
+boot(20);
+is(checkins() - $rows, 20, 'twenty requests, twenty check-ins');
+is(writer_rows() - $written, 20, 'all of them written by the writer');
+
+# The parent starts another writer only for one that lived 10 s or more.
+my $age = do {
+    open my $up, '<', '/proc/uptime';
+    my ($uptime) = split ' ', scalar <$up>;
+    $uptime - (stat_of($writer))[19] / sysconf(_SC_CLK_TCK);
+};
+sleep(10.5 - $age) if $age < 10.5;
+
+t_start_error_log_watch();
+$rows = checkins();
+kill 'KILL', $writer;
+boot(20);
+is(checkins() - $rows, 20, 'killed outright: no check-in lost');
+
+my $next;
+for (1 .. 50) {
+    ($next) = grep { $_ != $writer } (writer_pids())[-1];
+    last if $next;
+    sleep 0.1;
+}
+ok($next && kill(0, $next), 'the parent started another writer');
+my @log = t_finish_error_log_watch();
+ok((grep { /PC00034: check-in writer \(pid $writer\) exited/ } @log),
+   'the exit is logged, tagged');
+ok((grep { /PC00032: check-in writer did not answer/ } @log),
+   'a child that lost it says it writes its own check-ins');
+
+# Children reconnect a second after they lost it, each at its next batch.
+my $through = 0;
+for (1 .. 10) {
+    sleep 1.1;
+    ($rows, $written) = (checkins(), writer_rows());
+    boot(5);
+    if (checkins() - $rows == 5 && writer_rows() - $written == 5) {
+        $through = 1;
+        last;
+    }
+}
+ok($through, 'the new writer takes the check-ins again');
