@@ -335,6 +335,8 @@ static const char *polycom_prepare_statements(cmd_parms *cmd)
  * other post_connect steps have not finished", and the last hook clears
  * it; polycom_db_bind() reports a connection that kept the flag. */
 #define POLYCOM_INIT_PENDING "mod_polycom: post_connect unfinished"
+#define POLYCOM_DBD_CFG      "mod_polycom: dbd_cfg"
+#define POLYCOM_DBD_POOL     "mod_polycom: prepared pool"
 
 static int polycom_mysql_warned = 0;
 
@@ -357,6 +359,9 @@ static apr_status_t polycom_dbd_post_connect(apr_pool_t *pool,
     apr_hash_set(dbd->prepared, POLYCOM_INIT_PENDING, APR_HASH_KEY_STRING,
                  apr_hash_get(dbd->prepared, polycom_store_marker()->label,
                               APR_HASH_KEY_STRING));
+    /* Kept for polycom_db_repair(): what mod_dbd prepared, and where. */
+    apr_hash_set(dbd->prepared, POLYCOM_DBD_CFG, APR_HASH_KEY_STRING, cfg);
+    apr_hash_set(dbd->prepared, POLYCOM_DBD_POOL, APR_HASH_KEY_STRING, pool);
     /* The mysql driver reconnects by itself unless told not to, and a
      * reconnected handle has lost every prepared statement: each request
      * on it would fail until the child exits. With reconnect=0 mod_dbd
@@ -401,6 +406,57 @@ static void polycom_db_bind(polycom_db *db, ap_dbd_t *dbd, server_rec *s,
                      "busy_timeout=N returns one: put it first)");
     }
     polycom_store_init(db, dbd->driver, dbd->handle, dbd->prepared, pool);
+}
+
+/* When a PostgreSQL server restarts, libpq resets the pooled connections
+ * mod_dbd checks (apr_dbd_pgsql's check_conn calls PQreset), and the new
+ * session knows none of the statements prepared on the old one: every
+ * query on it would fail until the child exits. After such a failure the
+ * statements, mod_dbd's (all modules') and ours, are prepared again on that
+ * connection; 1 when that was done (the caller may try again). */
+static int polycom_db_repair(polycom_db *db, server_rec *s)
+{
+    dbd_cfg_t *cfg = apr_hash_get(db->prepared, POLYCOM_DBD_CFG,
+                                  APR_HASH_KEY_STRING);
+    apr_pool_t *pool = apr_hash_get(db->prepared, POLYCOM_DBD_POOL,
+                                    APR_HASH_KEY_STRING);
+    apr_hash_t *fresh;
+    apr_hash_index_t *hi;
+    const char *error = NULL;
+
+    if (!cfg || !pool || !polycom_store_statements_lost(db)) {
+        return 0;
+    }
+    fresh = apr_hash_make(db->pool);
+    for (hi = apr_hash_first(db->pool, cfg->queries); hi && !error;
+         hi = apr_hash_next(hi)) {
+        const void *label;
+        void *sql;
+        apr_dbd_prepared_t *stmt = NULL;
+
+        apr_hash_this(hi, &label, NULL, &sql);
+        if (!*(const char *)sql) {
+            continue;
+        }
+        if (apr_dbd_prepare(db->driver, pool, db->handle, sql, label,
+                            &stmt)) {
+            error = apr_psprintf(db->pool, "%s: %s", (const char *)label,
+                                 apr_dbd_error(db->driver, db->handle, 1));
+            break;
+        }
+        apr_hash_set(db->prepared, label, APR_HASH_KEY_STRING, stmt);
+        apr_hash_set(fresh, label, APR_HASH_KEY_STRING, label);
+    }
+    if (!error) {
+        polycom_store_reprepare(pool, db->driver, db->handle, db->prepared,
+                                fresh, &error);
+    }
+    ap_log_error(APLOG_MARK, error ? APLOG_ERR : APLOG_NOTICE, 0, s,
+                 PCLOGNO(00038) "a database connection came back from a "
+                 "server restart without its prepared statements: %s%s",
+                 error ? "preparing them again failed: " : "prepared again",
+                 error ? error : "");
+    return !error;
 }
 
 /* The names are claimed before the file system is looked at, so only
@@ -952,6 +1008,12 @@ static int polycom_db_failed(request_rec *r, const polycom_db *db)
                           "back (the connection was lost)");
         }
         apr_table_setn(r->err_headers_out, "Retry-After", "30");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    /* Statements lost to a server restart: prepared again, and the phone
+     * asked to come back (it retries on its own). */
+    if (polycom_db_repair((polycom_db *)db, r->server)) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
         return HTTP_SERVICE_UNAVAILABLE;
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00002)
@@ -2140,6 +2202,11 @@ static void polycom_writer_commit(apr_array_header_t *batches,
             ok = polycom_store_checkins(&db,
                      (const polycom_checkin *const *)list->elts,
                      list->nelts) == 0;
+            if (!ok && polycom_db_repair(&db, server)) {
+                ok = polycom_store_checkins(&db,
+                         (const polycom_checkin *const *)list->elts,
+                         list->nelts) == 0;
+            }
             if (!ok) {
                 ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server,
                              PCLOGNO(00036) "check-in writer: %d check-ins "
@@ -2432,8 +2499,12 @@ static void polycom_batch_write_here(server_rec *s, apr_array_header_t *list,
     if (dbd) {
         polycom_db_bind(&db, dbd, s, pool);
     }
-    if (!dbd || polycom_store_checkins(&db,
-            (const polycom_checkin *const *)list->elts, list->nelts) < 0) {
+    if (!dbd || (polycom_store_checkins(&db,
+            (const polycom_checkin *const *)list->elts, list->nelts) < 0
+                 && (!polycom_db_repair(&db, s)
+                     || polycom_store_checkins(&db,
+                            (const polycom_checkin *const *)list->elts,
+                            list->nelts) < 0))) {
         for (j = 0; j < list->nelts; j++) {
             polycom_metrics_checkin_failure(polycom_metrics_get());
         }

@@ -74,6 +74,17 @@ int polycom_store_prepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
                           apr_dbd_t *handle, apr_hash_t *prepared,
                           const char **error);
 
+/** Prepare the statements again on a connection whose server has forgotten
+ *  them (a PostgreSQL server restarted under a connection that libpq then
+ *  reset), except those in @a fresh (just prepared again by the caller). */
+int polycom_store_reprepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
+                            apr_dbd_t *handle, apr_hash_t *prepared,
+                            apr_hash_t *fresh, const char **error);
+
+/** Non-zero when the failure in db->error is a statement the server does
+ *  not know (PostgreSQL, after its restart). */
+int polycom_store_statements_lost(const polycom_db *db);
+
 typedef struct {
     const char *mac;
     const char *model;

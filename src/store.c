@@ -449,6 +449,30 @@ int polycom_store_prepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
     return 0;
 }
 
+int polycom_store_reprepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
+                            apr_dbd_t *handle, apr_hash_t *prepared,
+                            apr_hash_t *fresh, const char **error)
+{
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(store_statements) / sizeof(store_statements[0]);
+         i++) {
+        const char *label = store_statements[i].label;
+
+        if (!apr_hash_get(fresh, label, APR_HASH_KEY_STRING)) {
+            apr_hash_set(prepared, label, APR_HASH_KEY_STRING, NULL);
+        }
+    }
+    return polycom_store_prepare(pool, driver, handle, prepared, error);
+}
+
+int polycom_store_statements_lost(const polycom_db *db)
+{
+    return db->dialect == POLYCOM_DIALECT_PGSQL && db->error
+           && strstr(db->error, "prepared statement")
+           && strstr(db->error, "does not exist");
+}
+
 static apr_dbd_prepared_t *store_prepared(polycom_db *db, const char *label)
 {
     apr_dbd_prepared_t *stmt = apr_hash_get(db->prepared, label,
@@ -532,13 +556,30 @@ static void store_write_end(polycom_db *db)
 #endif
 }
 
+/* Room for the pgsql driver's transaction record (an int mode, an int
+ * error number and its handle), with margin. */
+#define STORE_PGSQL_TXN_SIZE 64
+
 static int store_begin(polycom_db *db, apr_dbd_transaction_t **txn)
 {
     int rv;
 
     store_write_begin(db);
+    /* apr_dbd_pgsql allocates the record only when BEGIN succeeds, then
+     * writes into it either way: a BEGIN on a connection whose server went
+     * away (its first query after an outage) crashed the process. Given a
+     * record, it fills that one in. (The sqlite3 driver must make its own:
+     * it links the record to its handle only when it allocates it.) */
+    *txn = db->dialect == POLYCOM_DIALECT_PGSQL
+        ? apr_pcalloc(db->pool, STORE_PGSQL_TXN_SIZE) : NULL;
     rv = apr_dbd_transaction_start(db->driver, db->pool, db->handle, txn);
     if (rv) {
+        if (db->dialect == POLYCOM_DIALECT_PGSQL) {
+            /* Unlink the failed record from the handle. */
+            apr_dbd_transaction_mode_set(db->driver, *txn,
+                                         APR_DBD_TRANSACTION_ROLLBACK);
+            apr_dbd_transaction_end(db->driver, db->pool, *txn);
+        }
         store_write_end(db);
         return store_failed(db, "begin", rv);
     }

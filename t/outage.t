@@ -13,7 +13,7 @@ use lib 't/lib';
 use PolycomTest;
 use PolycomAdmin;
 
-plan tests => 12;
+plan tests => 13;
 
 SKIP: {
     my ($server, $dir) = backend() eq 'pgsql' ? ('pg-server.sh', $ENV{POLYCOM_PG_DIR})
@@ -21,7 +21,7 @@ SKIP: {
                        : ();
     skip 'the outage test stops the database server: it runs in the '
          . 'PostgreSQL and MariaDB passes of make test, NOT in this SQLite '
-         . 'pass', 12
+         . 'pass', 13
         unless $dir;
     my $top = Apache::Test::vars('top_dir');
     my $mac = MAC_VVX;
@@ -58,6 +58,20 @@ SKIP: {
     ok($back, 'service resumes without restarting httpd');
     my $cfg = parse_xml(GET("/prov/$mac-settings.cfg")->content);
     ok($cfg && config_attrs($cfg)->{'reg.1.address'}, 'with complete configs');
+    # The check-in writer's own connection outlived the server too: it
+    # must write again (its statements prepared anew), not leave every
+    # batch to the children from now on.
+    my $written = sub {
+        my ($res) = api(GET => 'metrics');
+        return $res->content =~ /^polycom_checkin_writer_rows_total (\d+)$/m ? $1 : -1;
+    };
+    my ($writes, $before) = (0, $written->());
+    for (1 .. 25) {
+        GET("/prov/$mac.cfg");
+        last if ($writes = $written->() > $before);
+        sleep 0.2;
+    }
+    ok($writes, 'the check-in writer writes again after the restart');
     my @log = t_finish_error_log_watch();
     is(scalar(grep { /PC00001:/ } @log), 1, 'one tagged line for the outage, not one per request')
         or diag(grep { /PC000(01|22)/ } @log);
