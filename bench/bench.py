@@ -5,7 +5,8 @@ httpd, driven by wrk in interleaved rounds; ratios to the static file.
 Environment: BENCH_PHONES ("1000 100000"), BENCH_SECONDS (5), BENCH_ROUNDS
 (2), BENCH_MPM (event), BENCH_STORM (2000 phones), BENCH_PORT (8090),
 BENCH_MEMORY (1000000 requests for the memory check, on the first fleet;
-0: none).
+0: none), BENCH_PRAGMAS (SQL run first on each SQLite connection, for
+experiments: "PRAGMA wal_autocheckpoint=0; ", say).
 """
 import http.client
 import os
