@@ -327,6 +327,10 @@ def bench_fleet(phones):
                 sum(r['cpu_us'] for r in runs) / len(runs),
                 sum(r['errors'] for r in runs)))
     rss_end = rss_kib(httpd_pids(directory))
+    wal = db + '-wal'
+    print('\nSQLite WAL file: %.1f MB (its high-water mark: the check-in '
+          'writer checkpoints it four times a second)'
+          % (os.path.getsize(wal) / 1e6 if os.path.exists(wal) else 0))
 
     total = sum(sum(r['requests'] for r in runs) for runs in results.values())
     print('\nchild RSS (largest child): %d KiB after the first round, %d KiB '

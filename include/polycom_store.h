@@ -256,4 +256,12 @@ int polycom_store_begin(polycom_db *db, apr_dbd_transaction_t **txn);
 int polycom_store_finish(polycom_db *db, apr_dbd_transaction_t *txn,
                          int failed);
 
+/** On a check-in writer's connection: no automatic WAL checkpoints
+ *  (SQLite; a no-op elsewhere). */
+int polycom_store_writer_session(polycom_db *db);
+
+/** A WAL checkpoint that lets the next commit restart the WAL (SQLite;
+ *  a no-op elsewhere). */
+int polycom_store_checkpoint(polycom_db *db);
+
 #endif /* POLYCOM_STORE_H */
