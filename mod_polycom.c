@@ -392,6 +392,8 @@ static apr_status_t polycom_dbd_post_connect_done(apr_pool_t *pool,
  * post_connect steps stopped early is still used (its statements are
  * prepared), once with a warning: its DBDInitSQL settings may be missing,
  * and without busy_timeout an SQLite writer gives up on a busy database. */
+static int polycom_db_repair(polycom_db *db, void *data);
+
 static void polycom_db_bind(polycom_db *db, ap_dbd_t *dbd, server_rec *s,
                             apr_pool_t *pool)
 {
@@ -406,16 +408,20 @@ static void polycom_db_bind(polycom_db *db, ap_dbd_t *dbd, server_rec *s,
                      "busy_timeout=N returns one: put it first)");
     }
     polycom_store_init(db, dbd->driver, dbd->handle, dbd->prepared, pool);
+    db->repair = polycom_db_repair;
+    db->repair_data = s;
 }
 
 /* When a PostgreSQL server restarts, libpq resets the pooled connections
  * mod_dbd checks (apr_dbd_pgsql's check_conn calls PQreset), and the new
  * session knows none of the statements prepared on the old one: every
- * query on it would fail until the child exits. After such a failure the
- * statements, mod_dbd's (all modules') and ours, are prepared again on that
- * connection; 1 when that was done (the caller may try again). */
-static int polycom_db_repair(polycom_db *db, server_rec *s)
+ * query on it would fail until the child exits. After such a failure
+ * store.c calls this (polycom_db.repair), and the statements, mod_dbd's
+ * (all modules') and ours, are prepared again on that connection; 0 when
+ * that was done. */
+static int polycom_db_repair(polycom_db *db, void *data)
 {
+    server_rec *s = data;
     dbd_cfg_t *cfg = apr_hash_get(db->prepared, POLYCOM_DBD_CFG,
                                   APR_HASH_KEY_STRING);
     apr_pool_t *pool = apr_hash_get(db->prepared, POLYCOM_DBD_POOL,
@@ -424,8 +430,8 @@ static int polycom_db_repair(polycom_db *db, server_rec *s)
     apr_hash_index_t *hi;
     const char *error = NULL;
 
-    if (!cfg || !pool || !polycom_store_statements_lost(db)) {
-        return 0;
+    if (!cfg || !pool) {
+        return -1;
     }
     fresh = apr_hash_make(db->pool);
     for (hi = apr_hash_first(db->pool, cfg->queries); hi && !error;
@@ -456,7 +462,7 @@ static int polycom_db_repair(polycom_db *db, server_rec *s)
                  "server restart without its prepared statements: %s%s",
                  error ? "preparing them again failed: " : "prepared again",
                  error ? error : "");
-    return !error;
+    return error ? -1 : 0;
 }
 
 /* The names are claimed before the file system is looked at, so only
@@ -1012,7 +1018,7 @@ static int polycom_db_failed(request_rec *r, const polycom_db *db)
     }
     /* Statements lost to a server restart: prepared again, and the phone
      * asked to come back (it retries on its own). */
-    if (polycom_db_repair((polycom_db *)db, r->server)) {
+    if (db->repaired > 0) {
         apr_table_setn(r->err_headers_out, "Retry-After", "5");
         return HTTP_SERVICE_UNAVAILABLE;
     }
@@ -2243,7 +2249,7 @@ static void polycom_writer_commit(apr_array_header_t *batches,
             ok = polycom_store_checkins(&db,
                      (const polycom_checkin *const *)list->elts,
                      list->nelts) == 0;
-            if (!ok && polycom_db_repair(&db, server)) {
+            if (!ok && db.repaired > 0) {
                 ok = polycom_store_checkins(&db,
                          (const polycom_checkin *const *)list->elts,
                          list->nelts) == 0;
@@ -2555,7 +2561,7 @@ static void polycom_batch_write_here(server_rec *s, apr_array_header_t *list,
     }
     if (!dbd || (polycom_store_checkins(&db,
             (const polycom_checkin *const *)list->elts, list->nelts) < 0
-                 && (!polycom_db_repair(&db, s)
+                 && (db.repaired <= 0
                      || polycom_store_checkins(&db,
                             (const polycom_checkin *const *)list->elts,
                             list->nelts) < 0))) {

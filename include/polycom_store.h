@@ -14,7 +14,7 @@
 #include <apr_hash.h>
 #include <apr_tables.h>
 
-typedef struct {
+typedef struct polycom_db {
     const apr_dbd_driver_t *driver;
     apr_dbd_t *handle;
     /** label -> apr_dbd_prepared_t *, as mod_dbd prepared them */
@@ -28,6 +28,16 @@ typedef struct {
     int error_code;
     /** the SQL the driver speaks (set by polycom_store_init) */
     int dialect;
+    /** Prepares the statements again when the server has forgotten them
+     *  (see polycom_store_statements_lost); 0 on success. Called by
+     *  store.c after such a failure, outside any transaction. Optional. */
+    int (*repair)(struct polycom_db *db, void *data);
+    void *repair_data;
+    /** 1: the statements were prepared again after this handle's last
+     *  failure (the caller may try again); -1: that failed */
+    int repaired;
+    /** a lost statement inside a transaction: repair when it ends */
+    int repair_pending;
 } polycom_db;
 
 /** Once per process (child_init): the lock that keeps SQLite writers of

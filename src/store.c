@@ -391,6 +391,10 @@ void polycom_store_init(polycom_db *db, const apr_dbd_driver_t *driver,
     db->in_transaction = 0;
     db->error_code = 0;
     db->dialect = polycom_store_dialect(driver);
+    db->repair = NULL;
+    db->repair_data = NULL;
+    db->repaired = 0;
+    db->repair_pending = 0;
 }
 
 /* What a MySQL session must be for the statements to mean what they mean
@@ -485,6 +489,19 @@ static apr_dbd_prepared_t *store_prepared(polycom_db *db, const char *label)
     return stmt;
 }
 
+/* Statements the server forgot (PostgreSQL after its restart): prepared
+ * again through the caller's repair function, at once or, inside a
+ * transaction (which the failure aborted), when it has ended. */
+static void store_repair(polycom_db *db)
+{
+    if (db->in_transaction) {
+        db->repair_pending = 1;
+        return;
+    }
+    db->repair_pending = 0;
+    db->repaired = db->repair(db, db->repair_data) == 0 ? 1 : -1;
+}
+
 static int store_failed(polycom_db *db, const char *label, int rv)
 {
     const char *msg = apr_dbd_error(db->driver, db->handle, rv);
@@ -493,6 +510,9 @@ static int store_failed(polycom_db *db, const char *label, int rv)
 
     db->error = apr_psprintf(db->pool, "%s: %s", label,
                              msg ? msg : "unknown database error");
+    if (db->repair && !db->repaired && polycom_store_statements_lost(db)) {
+        store_repair(db);
+    }
     return -1;
 }
 
@@ -593,6 +613,9 @@ static int store_end(polycom_db *db, apr_dbd_transaction_t *txn, int failed)
 
     db->in_transaction = 0;
     store_write_end(db);
+    if (db->repair_pending) {
+        store_repair(db);
+    }
     if (failed) {
         return -1;
     }
