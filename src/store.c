@@ -785,8 +785,13 @@ static int store_lock_revision(polycom_db *db)
 /* The database ended the transaction to break a deadlock, or gave up
  * waiting for a lock: running it again is the cure (MySQL's error numbers;
  * the pgsql driver does not tell one failure from another). */
-static int store_retryable(const polycom_db *db)
+/* Worth another try: a MySQL deadlock or lock wait, or statements that
+ * were just prepared again after the server had forgotten them. */
+static int store_retryable(const polycom_db *db, int repaired_before)
 {
+    if (db->repaired > 0 && !repaired_before) {
+        return 1;
+    }
     return db->dialect == POLYCOM_DIALECT_MYSQL
            && (db->error_code == 1213 || db->error_code == 1205);
 }
@@ -830,12 +835,14 @@ static int store_checkins_once(polycom_db *db,
 int polycom_store_checkins(polycom_db *db, const polycom_checkin *const *list,
                            int count)
 {
-    int tries = 0, rv;
+    int tries = 0, rv, repaired;
 
     do {
         db->error_code = 0;
+        repaired = db->repaired > 0;
         rv = store_checkins_once(db, list, count);
-    } while (rv < 0 && store_retryable(db) && ++tries < STORE_DEADLOCK_TRIES);
+    } while (rv < 0 && store_retryable(db, repaired)
+             && ++tries < STORE_DEADLOCK_TRIES);
     return rv;
 }
 

@@ -171,6 +171,21 @@ static const char *wire_take(apr_pool_t *pool, const char **at,
     return apr_pstrmemdup(pool, p + 1, n);
 }
 
+/* The next netstrings into the given fields, in order. */
+static int wire_take_strings(apr_pool_t *pool, const char **at,
+                             const char *end, const char **const *fields,
+                             apr_size_t count)
+{
+    apr_size_t k, n;
+
+    for (k = 0; k < count; k++) {
+        if (!(*fields[k] = wire_take(pool, at, end, &n))) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int wire_take_num(apr_pool_t *pool, const char **at, const char *end,
                          apr_int64_t *value)
 {
@@ -208,32 +223,24 @@ apr_array_header_t *polycom_wire_decode(apr_pool_t *pool, const char *payload,
     }
     for (i = 0; i < count; i++) {
         polycom_checkin *c = apr_array_push(rows);
-        const char **strings[] = { &c->mac, &c->ip, &c->method, &c->file };
-        const char **more[] = { &c->etag, &c->family, &c->model,
+        const char **const strings[] = { &c->mac, &c->ip, &c->method,
+                                         &c->file };
+        const char **const more[] = { &c->etag, &c->family, &c->model,
                                 &c->firmware, &c->stage, &c->user_agent };
         apr_int64_t time, status, bytes, unknown, target;
         const char *address;
         apr_size_t n;
-        unsigned k;
 
         memset(c, 0, sizeof(*c));
-        if (wire_take_num(pool, &at, end, &time)) {
-            return NULL;
-        }
-        for (k = 0; k < sizeof(strings) / sizeof(strings[0]); k++) {
-            if (!(*strings[k] = wire_take(pool, &at, end, &n))) {
-                return NULL;
-            }
-        }
-        if (wire_take_num(pool, &at, end, &status)
+        if (wire_take_num(pool, &at, end, &time)
+            || wire_take_strings(pool, &at, end, strings,
+                                 sizeof(strings) / sizeof(strings[0]))
+            || wire_take_num(pool, &at, end, &status)
             || wire_take_num(pool, &at, end, &bytes)
-            || status < 0 || status > 999 || bytes < 0) {
+            || status < 0 || status > 999 || bytes < 0
+            || wire_take_strings(pool, &at, end, more,
+                                 sizeof(more) / sizeof(more[0]))) {
             return NULL;
-        }
-        for (k = 0; k < sizeof(more) / sizeof(more[0]); k++) {
-            if (!(*more[k] = wire_take(pool, &at, end, &n))) {
-                return NULL;
-            }
         }
         if (wire_take_num(pool, &at, end, &unknown)
             || wire_take_num(pool, &at, end, &target)

@@ -40,6 +40,10 @@ my @cases = (
      qr/PolycomCacheSize: "5T" is not Off or a size up to 4G/, 'cache size out of range'],
     ["<VirtualHost *:80>\nPolycomCacheSize 1M\n</VirtualHost>",
      qr/cannot occur within <VirtualHost> section/, 'cache size: main server only'],
+    ["PolycomCheckinWriter Off\n<Location /p>\nPolycomProvisioning On\n</Location>",
+     qr/Syntax OK/, 'the check-in writer can be switched off'],
+    ["<VirtualHost *:80>\nPolycomCheckinWriter Off\n</VirtualHost>",
+     qr/cannot occur within <VirtualHost> section/, 'check-in writer: main server only'],
     ["NO_DBD<Location /p>\nPolycomProvisioning On\n</Location>",
      qr/mod_dbd must be loaded first/, 'mod_dbd missing'],
 );

@@ -13,8 +13,9 @@ use POSIX qw(sysconf _SC_CLK_TCK);
 use Time::HiRes qw(sleep time);
 use lib 't/lib';
 use PolycomTest;
+use PolycomNode;
 
-plan tests => 10;
+plan tests => 13;
 
 my $vars = Apache::Test::config()->{vars};
 my $base = 'http://' . Apache::TestRequest::hostport();
@@ -105,3 +106,25 @@ for (1 .. 10) {
     }
 }
 ok($through, 'the new writer takes the check-ins again');
+
+# PolycomCheckinWriter Off: no writer process, each child writes its own.
+my $node_log = "$vars->{t_logs}/node2_error_log";
+my $log_from = -s $node_log // 0;       # the log lives on across starts
+my $node = PolycomNode->new;
+$node->start(extra => "PolycomCheckinWriter Off\n");
+my $ua = LWP::UserAgent->new(agent => UA_VVX, timeout => 10);
+($rows, $written) = (checkins(), writer_rows());
+$ua->get('http://127.0.0.1:' . $node->port . '/prov/' . MAC_VVX . '.cfg')
+    for 1 .. 5;
+is(checkins() - $rows, 5, 'writer off: every check-in still recorded');
+my $req = HTTP::Request->new(GET => 'http://127.0.0.1:' . $node->port
+                                    . '/admin/metrics');
+$req->authorization_basic('admin', 'admin-secret');
+my ($node_rows) = $ua->request($req)->content
+    =~ /^polycom_checkin_writer_rows_total (\d+)$/m;
+is($node_rows, 0, 'writer off: none written by a writer');
+open my $nl, '<', $node_log;
+seek $nl, $log_from, 0;
+my @started = grep { /PC00037/ } <$nl>;
+ok(!@started, 'writer off: no writer process started') or diag(@started);
+$node->stop;

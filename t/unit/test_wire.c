@@ -9,6 +9,14 @@
 
 static apr_pool_t *pool;
 
+/* Headers the writer must refuse, and why. */
+static const char *const bad_headers[][2] = {
+    { "PCW1 00000000 00010001 00000000\n", "more rows than a batch may hold" },
+    { "PCW1 00000000 00000001 0fffffff\n", "a payload over the limit" },
+    { "PCW2 00000000 00000001 00000010\n", "another version" },
+    { "PCW1 0000000G 00000001 00000010\n", "a header that is not hex" },
+};
+
 static polycom_checkin sample(int n)
 {
     polycom_checkin c;
@@ -110,18 +118,12 @@ int main(void)
     bad[POLYCOM_WIRE_HEADER + 1] = '\0';
     tap_ok(!polycom_wire_decode(pool, bad + POLYCOM_WIRE_HEADER, payload, 3),
            "a broken netstring: refused");
-    tap_ok(polycom_wire_header("PCW1 00000000 00010001 00000000\n", &server,
-                               &count, &payload) < 0,
-           "more rows than a batch may hold: refused");
-    tap_ok(polycom_wire_header("PCW1 00000000 00000001 0fffffff\n", &server,
-                               &count, &payload) < 0,
-           "a payload over the limit: refused");
-    tap_ok(polycom_wire_header("PCW2 00000000 00000001 00000010\n", &server,
-                               &count, &payload) < 0,
-           "another version: refused");
-    tap_ok(polycom_wire_header("PCW1 0000000G 00000001 00000010\n", &server,
-                               &count, &payload) < 0,
-           "a header that is not hex: refused");
+    for (i = 0; i < (int)(sizeof(bad_headers) / sizeof(bad_headers[0]));
+         i++) {
+        tap_ok(polycom_wire_header(bad_headers[i][0], &server, &count,
+                                   &payload) < 0, "%s: refused",
+               bad_headers[i][1]);
+    }
     {
         const char with_nul[] = "1:1,3:a\0b,";
         tap_ok(!polycom_wire_decode(pool, with_nul, sizeof(with_nul) - 1, 1),
