@@ -665,6 +665,34 @@ static const char *polycom_set_cache_size(cmd_parms *cmd, void *dconf,
 
 static int polycom_writer_enabled;
 
+/* How many check-ins a child holds while the batch before them is being
+ * written (PolycomCheckinQueue). Past it a request writes its own
+ * check-in, as when no batch thread runs: slower, but memory stays bounded
+ * and nothing is lost when the writer falls behind (make bench saw a
+ * child's queue, and its memory, grow by 10 MB in one stall; under strace,
+ * 200 MB). */
+#define POLYCOM_DEFAULT_CHECKIN_QUEUE 8192
+static int polycom_checkin_queue;
+
+static const char *polycom_set_checkin_queue(cmd_parms *cmd, void *dconf,
+                                             const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    apr_int64_t n;
+
+    if (err) {
+        return err;
+    }
+    n = apr_strtoi64(arg, &end, 10);
+    if (*end || end == arg || n < 16 || n > 1000000) {
+        return apr_psprintf(cmd->pool, "PolycomCheckinQueue: \"%s\" is not "
+                            "a number of check-ins from 16 to 1000000", arg);
+    }
+    polycom_checkin_queue = (int)n;
+    return NULL;
+}
+
 static const char *polycom_set_checkin_writer(cmd_parms *cmd, void *dconf,
                                               int flag)
 {
@@ -838,6 +866,10 @@ static const command_rec polycom_cmds[] = {
                  RSRC_CONF, "On (default): one process per server writes "
                  "the check-ins of all children; Off: each child writes "
                  "its own"),
+    AP_INIT_TAKE1("PolycomCheckinQueue", polycom_set_checkin_queue, NULL,
+                  RSRC_CONF, "check-ins a child holds while the batch "
+                  "before them is written; past it requests write their "
+                  "own (default 8192)"),
     { NULL }
 };
 
@@ -1894,6 +1926,12 @@ static const authz_provider polycom_authz_provider = {
 #define POLYCOM_BATCH_INTERVAL apr_time_from_msec(20)
 #define POLYCOM_BATCH_ROWS     512
 
+/* Freed queue memory a child keeps for the next batches; the rest goes
+ * back to malloc instead of staying in the process-wide allocator. */
+#define POLYCOM_BATCH_KEEP     (256 * 1024)
+/* At most one "queue full" line a minute per child. */
+#define POLYCOM_QUEUE_FULL_LOG apr_time_from_sec(60)
+
 typedef struct {
     server_rec *server;
     polycom_checkin checkin;
@@ -1902,9 +1940,11 @@ typedef struct {
 typedef struct {
     apr_thread_mutex_t *lock;
     apr_thread_cond_t *wake;
+    apr_allocator_t *allocator; /* the queues' own, bounded free list */
     apr_pool_t *pool;           /* the queued rows' memory */
     apr_array_header_t *rows;   /* polycom_queued */
     apr_thread_t *thread;
+    apr_time_t full_logged;     /* when a full queue was last logged */
     int stopping;
 } polycom_batch;
 
@@ -1912,7 +1952,7 @@ static polycom_batch *polycom_checkin_batch = NULL;
 
 static void polycom_batch_fresh(polycom_batch *b)
 {
-    apr_pool_create(&b->pool, NULL);
+    apr_pool_create_ex(&b->pool, NULL, NULL, b->allocator);
     apr_pool_tag(b->pool, "polycom_checkins");
     b->rows = apr_array_make(b->pool, POLYCOM_BATCH_ROWS,
                              sizeof(polycom_queued));
@@ -1921,18 +1961,33 @@ static void polycom_batch_fresh(polycom_batch *b)
 #define BATCH_COPY(field) \
     q->checkin.field = apr_pstrdup(b->pool, c->field ? c->field : "")
 
-/* Queue a copy of the check-in; returns 0 when it was queued. */
+/* Queue a copy of the check-in; returns 0 when it was queued, -1 when
+ * the caller writes it itself. */
 static int polycom_batch_push(server_rec *s, const polycom_checkin *c)
 {
     polycom_batch *b = polycom_checkin_batch;
     polycom_queued *q;
+    int full, log_full = 0;
 
     if (!b) {
         return -1;
     }
     apr_thread_mutex_lock(b->lock);
-    if (b->stopping) {
+    full = b->rows->nelts >= polycom_checkin_queue;
+    if (full && c->time - b->full_logged >= POLYCOM_QUEUE_FULL_LOG) {
+        b->full_logged = c->time;
+        log_full = 1;
+    }
+    if (b->stopping || full) {
         apr_thread_mutex_unlock(b->lock);
+        if (log_full) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PCLOGNO(00039)
+                         "%d check-ins wait while the batch before them is "
+                         "written (PolycomCheckinQueue): the check-in "
+                         "writer or the database is behind, and requests "
+                         "write their own check-ins until it catches up",
+                         polycom_checkin_queue);
+        }
         return -1;
     }
     q = apr_array_push(b->rows);
@@ -2295,6 +2350,7 @@ static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
 {
     apr_pollset_t *pollset;
     apr_pool_t *pool, *iteration;
+    apr_allocator_t *allocator;
     apr_pollfd_t listen_pfd;
     apr_time_t last_checkpoint = apr_time_now();
     apr_status_t rv;
@@ -2315,7 +2371,15 @@ static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
         _exit(APEXIT_CHILDFATAL);
     }
     apr_pool_create(&pool, pconf);
-    apr_pool_create(&iteration, pool);
+    /* A loop's batches are freed when the next loop starts; an allocator
+     * of its own returns what a burst took, where pconf's would keep it
+     * for the life of the process. */
+    if (apr_allocator_create(&allocator) != APR_SUCCESS) {
+        _exit(APEXIT_CHILDFATAL);
+    }
+    apr_allocator_max_free_set(allocator, POLYCOM_BATCH_KEEP);
+    apr_pool_create_ex(&iteration, pool, NULL, allocator);
+    apr_allocator_owner_set(allocator, iteration);
     polycom_dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
     polycom_dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
     /* mod_dbd's connection pools are made per process, in its child_init
@@ -2652,6 +2716,10 @@ static apr_status_t polycom_batch_stop(void *data)
     apr_thread_mutex_unlock(b->lock);
     apr_thread_join(&rv, b->thread);
     polycom_checkin_batch = NULL;
+    /* The thread wrote every row; a late request sees "stopping" and
+     * writes its own, so the empty queue and its allocator can go. */
+    apr_pool_destroy(b->pool);
+    apr_allocator_destroy(b->allocator);
     return APR_SUCCESS;
 }
 
@@ -2659,15 +2727,23 @@ static void polycom_batch_start(apr_pool_t *pchild, server_rec *s)
 {
 #if APR_HAS_THREADS
     polycom_batch *b = apr_pcalloc(pchild, sizeof(*b));
+    apr_thread_mutex_t *allocator_lock;
 
     polycom_dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
     polycom_dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    /* Request threads fill one queue while the batch thread frees the
+     * last: the allocator they share needs its lock. */
     if (!polycom_dbd_open || !polycom_dbd_close
         || apr_thread_mutex_create(&b->lock, APR_THREAD_MUTEX_DEFAULT,
                                    pchild) != APR_SUCCESS
-        || apr_thread_cond_create(&b->wake, pchild) != APR_SUCCESS) {
+        || apr_thread_cond_create(&b->wake, pchild) != APR_SUCCESS
+        || apr_thread_mutex_create(&allocator_lock, APR_THREAD_MUTEX_DEFAULT,
+                                   pchild) != APR_SUCCESS
+        || apr_allocator_create(&b->allocator) != APR_SUCCESS) {
         return;                         /* check-ins are written inline */
     }
+    apr_allocator_mutex_set(b->allocator, allocator_lock);
+    apr_allocator_max_free_set(b->allocator, POLYCOM_BATCH_KEEP);
     polycom_batch_fresh(b);
     if (apr_thread_create(&b->thread, NULL, polycom_batch_run, b, pchild)
         != APR_SUCCESS) {
@@ -2922,6 +2998,7 @@ static int polycom_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     polycom_cache_size = POLYCOM_DEFAULT_CACHE_SIZE;
     polycom_writer_enabled = 1;
+    polycom_checkin_queue = POLYCOM_DEFAULT_CHECKIN_QUEUE;
     return OK;
 }
 

@@ -122,6 +122,15 @@ def httpd_pids(directory):
     return pids
 
 
+def writer_pid(directory):
+    """The check-in writer's pid, from its PC00037 line; None if none."""
+    pid = None
+    for line in open(os.path.join(directory, 'error_log')):
+        if 'PC00037' in line:
+            pid = int(line.split('(pid ')[1].split(')')[0])
+    return pid
+
+
 def cpu_seconds(pids):
     total = 0
     for pid in pids:
@@ -176,10 +185,12 @@ def memory_check(directory, requests, rps):
     after = child_rss(httpd_pids(directory))
     growth = [100.0 * (after[p] - before[p]) / before[p]
               for p in before if p in after]
+    writer = writer_pid(directory)
     print('memory: %d requests (config, check-ins on, keep-alive) after the '
           'rounds; each child\'s RSS before -> after: %s KiB; largest '
           'growth %+.1f %% (target: under 5 %%)'
-          % (made, ', '.join('%d -> %d' % (before[p], after[p])
+          % (made, ', '.join('%s%d -> %d' % ('writer ' if p == writer else '',
+                                             before[p], after[p])
                              for p in sorted(before) if p in after),
              max(growth) if growth else float('nan')))
 
@@ -299,6 +310,7 @@ def bench_fleet(phones):
           '%s MPM; wrk -t2 -c32, %d s per run, %d interleaved rounds) =='
           % (phones, time.time() - t0, MPM, SECONDS, ROUNDS))
     rss_start = None
+    summary = {}
     for close in (False, True):
         model = 'new connection per request' if close else 'keep-alive'
         results = {t[0]: [] for t in TARGETS}
@@ -321,10 +333,11 @@ def bench_fleet(phones):
             runs = results[name]
             rps = sum(r['rps'] for r in runs) / len(runs)
             ratio = sum(r['rps'] / f['rps'] for r, f in zip(runs, ref)) / len(runs)
+            cpu = sum(r['cpu_us'] for r in runs) / len(runs)
+            summary[(name, close)] = (ratio, cpu)
             print('%-32s %9.0f %7.2f %8.0f %8.0f %9.0f %7d' % (
                 name, rps, ratio, sum(r['p50'] for r in runs) / len(runs),
-                sum(r['p99'] for r in runs) / len(runs),
-                sum(r['cpu_us'] for r in runs) / len(runs),
+                sum(r['p99'] for r in runs) / len(runs), cpu,
                 sum(r['errors'] for r in runs)))
     rss_end = rss_kib(httpd_pids(directory))
     wal = db + '-wal'
@@ -351,13 +364,30 @@ def bench_fleet(phones):
     wait_port(up=False)
     if not os.environ.get('BENCH_KEEP'):
         shutil.rmtree(directory, ignore_errors=True)
+    return summary
+
+
+def print_growth(summaries):
+    """Each target's cost at every fleet size, side by side."""
+    print('\n== growth: ratio to static / httpd CPU us per request, by fleet '
+          'size ==')
+    for close in (False, True):
+        print('\n%s' % ('new connection per request' if close
+                        else 'keep-alive'))
+        print('%-32s' % 'target' + ''.join(
+            '%18s' % ('%d phones' % phones) for phones, _ in summaries))
+        for name, _, _, _ in TARGETS:
+            print('%-32s' % name + ''.join(
+                '%18s' % ('%.2f / %.0f' % summary[(name, close)])
+                for _, summary in summaries))
 
 
 def main():
     if not shutil.which('wrk'):
         raise SystemExit('bench: wrk is missing (tools/deps.sh bench)')
-    for phones in FLEETS:
-        bench_fleet(phones)
+    summaries = [(phones, bench_fleet(phones)) for phones in FLEETS]
+    if len(summaries) > 1:
+        print_growth(summaries)
 
 
 if __name__ == '__main__':

@@ -15,7 +15,7 @@ use lib 't/lib';
 use PolycomTest;
 use PolycomNode;
 
-plan tests => 13;
+plan tests => 17;
 
 my $vars = Apache::Test::config()->{vars};
 my $base = 'http://' . Apache::TestRequest::hostport();
@@ -127,4 +127,48 @@ open my $nl, '<', $node_log;
 seek $nl, $log_from, 0;
 my @started = grep { /PC00037/ } <$nl>;
 ok(!@started, 'writer off: no writer process started') or diag(@started);
+$node->stop;
+
+# A writer that falls behind: each child holds at most PolycomCheckinQueue
+# check-ins, then its requests write their own. Memory stays bounded and
+# nothing is lost; one tagged line says so.
+$log_from = -s $node_log // 0;
+$node = PolycomNode->new;
+$node->start(extra => "PolycomCheckinQueue 16\n");
+my $node_writer;
+for (1 .. 50) {
+    open $nl, '<', $node_log;
+    seek $nl, $log_from, 0;
+    ($node_writer) = map { /PC00037: check-in writer started \(pid (\d+)\)/
+                           ? $1 : () } <$nl>;
+    last if $node_writer;
+    sleep 0.1;
+}
+ok($node_writer && kill('STOP', $node_writer), 'the node\'s writer is stopped')
+    or diag('no PC00037 line in node2_error_log');
+$rows = checkins();
+$ua = LWP::UserAgent->new(agent => UA_VVX, timeout => 10, keep_alive => 1);
+my @codes = map {
+    $ua->get('http://127.0.0.1:' . $node->port . '/prov/' . MAC_VVX
+             . '.cfg')->code
+} 1 .. 100;
+sleep 0.3;
+my $meanwhile = checkins() - $rows;
+ok($meanwhile >= 100 - 3 * 16 - 32 && $meanwhile < 100,
+   'past the queue, requests write their own check-ins; the queued wait')
+    or diag("$meanwhile of 100 recorded while the writer was stopped");
+kill 'CONT', $node_writer;
+my $recorded;
+for (1 .. 50) {
+    $recorded = checkins() - $rows;
+    last if $recorded >= 100;
+    sleep 0.1;
+}
+is($recorded, 100, 'the writer back: all 100 check-ins recorded, none lost')
+    or diag('statuses: ' . join ' ', @codes);
+open $nl, '<', $node_log;
+seek $nl, $log_from, 0;
+my @full = grep { /PC00039:/ } <$nl>;
+ok(@full >= 1 && @full <= 3, 'one tagged line per child that filled its queue')
+    or diag(scalar(@full) . " lines:\n", @full);
 $node->stop;
