@@ -3,8 +3,8 @@
 httpd, driven by wrk in interleaved rounds; ratios to the static file.
 
 Environment: BENCH_PHONES ("1000 100000"), BENCH_SECONDS (5), BENCH_ROUNDS
-(2), BENCH_MPM (event), BENCH_STORM (2000 phones), BENCH_PORT (8090),
-BENCH_MEMORY (1000000 requests for the memory check, on the first fleet;
+(3), BENCH_MPM (event), BENCH_STORM (2000 phones), BENCH_PORT (8090),
+BENCH_MEMORY (1000000 requests for the memory check, on each fleet;
 0: none), BENCH_PRAGMAS (SQL run first on each SQLite connection, for
 experiments: "PRAGMA wal_autocheckpoint=0; ", say).
 """
@@ -12,17 +12,15 @@ import http.client
 import os
 import random
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PORT = int(os.environ.get('BENCH_PORT', '8090'))
 SECONDS = int(os.environ.get('BENCH_SECONDS', '5'))
-ROUNDS = int(os.environ.get('BENCH_ROUNDS', '2'))
+ROUNDS = int(os.environ.get('BENCH_ROUNDS', '3'))
 MPM = os.environ.get('BENCH_MPM', 'event')
 STORM = int(os.environ.get('BENCH_STORM', '2000'))
 MEMORY = int(os.environ.get('BENCH_MEMORY', '1000000'))
@@ -40,6 +38,13 @@ TARGETS = [
     ('404 unknown MAC', '/prov/%s.cfg', 'GET', 'unknown'),
     ('PUT -app.log', '/prov/%s-app.log', 'PUT', 'known'),
 ]
+
+
+def median(values):
+    values = sorted(values)
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else \
+        (values[middle - 1] + values[middle]) / 2.0
 
 
 def mac(n, oui='0004f2'):
@@ -167,31 +172,37 @@ def child_rss(pids):
     return sizes
 
 
-def memory_check(directory, requests, rps):
+def memory_check(directory, requests):
     """A million requests (config, check-ins on, keep-alive) after every
-    round has warmed the children up: each child's resident size before and
-    after, and how many requests were made."""
-    before = child_rss(httpd_pids(directory))
+    round has warmed the children up, in runs of 5 s with each child's
+    resident size read after each. A child's size moves a few MB up and
+    down between two readings (malloc arenas, the check-in queue), so
+    growth compares the largest size of the second half of the readings
+    with the largest of the first half: a leak raises it, noise does not.
+    The first and last readings are printed too."""
+    samples = [child_rss(httpd_pids(directory))]
     made = 0
     while made < requests:
-        global SECONDS
-        saved, SECONDS = SECONDS, max(5, int((requests - made) / rps) + 1)
-        try:
-            made += run_wrk(directory, '/prov/%s-settings.cfg', 'GET',
-                            os.path.join(directory, 'known'),
-                            False)['requests']
-        finally:
-            SECONDS = saved
-    after = child_rss(httpd_pids(directory))
-    growth = [100.0 * (after[p] - before[p]) / before[p]
-              for p in before if p in after]
+        made += run_wrk(directory, '/prov/%s-settings.cfg', 'GET',
+                        os.path.join(directory, 'known'), False)['requests']
+        samples.append(child_rss(httpd_pids(directory)))
     writer = writer_pid(directory)
+    half = len(samples) // 2
+    report, growth = [], []
+    for pid in sorted(samples[0]):
+        sizes = [s[pid] for s in samples if pid in s]
+        if len(sizes) != len(samples):
+            continue                    # a child that exited meanwhile
+        first, second = max(sizes[:half]), max(sizes[half:])
+        growth.append(100.0 * (second - first) / first)
+        report.append('%s%d -> %d (peaks %d, %d)'
+                      % ('writer ' if pid == writer else '', sizes[0],
+                         sizes[-1], first, second))
     print('memory: %d requests (config, check-ins on, keep-alive) after the '
-          'rounds; each child\'s RSS before -> after: %s KiB; largest '
-          'growth %+.1f %% (target: under 5 %%)'
-          % (made, ', '.join('%s%d -> %d' % ('writer ' if p == writer else '',
-                                             before[p], after[p])
-                             for p in sorted(before) if p in after),
+          'rounds, %d readings; each child\'s RSS first -> last (largest in '
+          'the first half, in the second half): %s KiB; largest growth of '
+          'the peak %+.1f %% (target: under 5 %%)'
+          % (made, len(samples), ', '.join(report),
              max(growth) if growth else float('nan')))
 
 
@@ -321,23 +332,24 @@ def bench_fleet(phones):
                     os.path.join(directory, which), close))
             if rss_start is None:       # after one warm-up round
                 rss_start = rss_kib(httpd_pids(directory))
-        if not close:
-            config_rps = sum(r['rps'] for r in results['config, check-ins on']) \
-                / len(results['config, check-ins on'])
         ref = results[TARGETS[0][0]]
         print('\n%s' % model)
-        print('%-32s %9s %7s %8s %8s %9s %7s' % (
-            'target', 'req/s', 'ratio', 'p50 us', 'p99 us', 'cpu us/req',
-            'errors'))
+        print('%-32s %9s %7s %8s %8s %9s %9s %7s' % (
+            'target', 'req/s', 'ratio', 'p50 us', 'p99 us', 'p99 ratio',
+            'cpu us/req', 'errors'))
         for name, _, _, _ in TARGETS:
             runs = results[name]
             rps = sum(r['rps'] for r in runs) / len(runs)
             ratio = sum(r['rps'] / f['rps'] for r, f in zip(runs, ref)) / len(runs)
             cpu = sum(r['cpu_us'] for r in runs) / len(runs)
             summary[(name, close)] = (ratio, cpu)
-            print('%-32s %9.0f %7.2f %8.0f %8.0f %9.0f %7d' % (
-                name, rps, ratio, sum(r['p50'] for r in runs) / len(runs),
-                sum(r['p99'] for r in runs) / len(runs), cpu,
+            # Latencies: the median of the rounds, as one scheduling
+            # hiccup on a small VM moves a single run's p99 by 2-3x; the
+            # p99 ratio is to the static file's median p99.
+            p99 = median([r['p99'] for r in runs])
+            print('%-32s %9.0f %7.2f %8.0f %8.0f %9.2f %9.0f %7d' % (
+                name, rps, ratio, median([r['p50'] for r in runs]), p99,
+                p99 / median([f['p99'] for f in ref]), cpu,
                 sum(r['errors'] for r in runs)))
     rss_end = rss_kib(httpd_pids(directory))
     wal = db + '-wal'
@@ -350,8 +362,8 @@ def bench_fleet(phones):
           'at the end (%+.1f %%; the last model alone made %d requests)'
           % (rss_start, rss_end, 100.0 * (rss_end - rss_start) / rss_start,
              total))
-    if MEMORY and phones == FLEETS[0]:
-        memory_check(directory, MEMORY, config_rps)
+    if MEMORY:
+        memory_check(directory, MEMORY)
     if STORM and phones >= STORM:
         elapsed, requests, errors, rows = boot_storm(db, macs, STORM)
         print('boot storm: %d phones, %d requests in %.1f s, %d errors, '

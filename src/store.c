@@ -1233,15 +1233,7 @@ int polycom_store_writer_session(polycom_db *db)
     rv = apr_dbd_query(db->driver, db->handle, &nrows,
                        "PRAGMA wal_autocheckpoint = 0");
     /* The pragma answers with a row, which the driver calls a failure. */
-    if (rv && rv != 100 /* SQLITE_ROW */) {
-        return store_failed(db, "wal", rv);
-    }
-    /* A batch dirties hundreds of index pages: with the children's small
-     * cache SQLite would spill them to the WAL before the commit. The
-     * writer has few connections, so SQLite's default size costs little. */
-    rv = apr_dbd_query(db->driver, db->handle, &nrows,
-                       "PRAGMA cache_size = -2000");
-    return rv ? store_failed(db, "cache_size", rv) : 0;
+    return rv && rv != 100 /* SQLITE_ROW */ ? store_failed(db, "wal", rv) : 0;
 }
 
 int polycom_store_checkpoint(polycom_db *db)
