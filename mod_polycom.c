@@ -663,6 +663,21 @@ static const char *polycom_set_cache_size(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* A whole number from min to max. */
+static const char *polycom_parse_count(cmd_parms *cmd, const char *arg,
+                                       long min, long max, int *count)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+
+    if (end == arg || *end || n < min || n > max) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a whole number "
+                            "from %ld to %ld", cmd->cmd->name, arg, min, max);
+    }
+    *count = (int)n;
+    return NULL;
+}
+
 static int polycom_writer_enabled;
 
 /* How many check-ins a child holds while the batch before them is being
@@ -678,19 +693,9 @@ static const char *polycom_set_checkin_queue(cmd_parms *cmd, void *dconf,
                                              const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    char *end;
-    apr_int64_t n;
 
-    if (err) {
-        return err;
-    }
-    n = apr_strtoi64(arg, &end, 10);
-    if (*end || end == arg || n < 16 || n > 1000000) {
-        return apr_psprintf(cmd->pool, "PolycomCheckinQueue: \"%s\" is not "
-                            "a number of check-ins from 16 to 1000000", arg);
-    }
-    polycom_checkin_queue = (int)n;
-    return NULL;
+    return err ? err : polycom_parse_count(cmd, arg, 16, 1000000,
+                                           &polycom_checkin_queue);
 }
 
 static const char *polycom_set_checkin_writer(cmd_parms *cmd, void *dconf,
@@ -730,25 +735,14 @@ static const char *polycom_set_size(cmd_parms *cmd, void *dconf,
     return err ? err : polycom_parse_size(cmd, arg, field);
 }
 
-/* A whole number within [min, max] into the int at cmd->info. */
+/* A whole number from 1 to 100000 into the int at cmd->info. */
 static const char *polycom_set_count(cmd_parms *cmd, void *dconf,
                                      const char *arg)
 {
     int *field = (int *)((char *)dconf + (apr_size_t)cmd->info);
     const char *err = polycom_check_context(cmd);
-    char *end;
-    long n;
 
-    if (err) {
-        return err;
-    }
-    n = strtol(arg, &end, 10);
-    if (end == arg || *end || n < 1 || n > 100000) {
-        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a whole number "
-                            "from 1 to 100000", cmd->cmd->name, arg);
-    }
-    *field = (int)n;
-    return NULL;
+    return err ? err : polycom_parse_count(cmd, arg, 1, 100000, field);
 }
 
 /* PolycomEnumerationGuard Off | <count> <seconds> [<cool-down seconds>] */
@@ -2750,6 +2744,8 @@ static void polycom_batch_start(apr_pool_t *pchild, server_rec *s)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PCLOGNO(00028)
                      "no check-in writer thread: check-ins are written "
                      "inline");
+        apr_pool_destroy(b->pool);
+        apr_allocator_destroy(b->allocator);
         return;
     }
     polycom_checkin_batch = b;
