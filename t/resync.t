@@ -160,7 +160,11 @@ $slots_ok &&= $all_slots[$_] - $all_slots[$_ - 1] >= 100_000 for 1 .. $#all_slot
 ok($slots_ok, 'queued 0.5 s apart per network and 0.1 s apart overall');
 my %seen;
 $start = time;
-while (time - $start < 6 && keys(%seen) < 6) {
+# The slots end within 1.5 s. The window is wider: a worker that wakes up
+# late (seen once in a PostgreSQL pass: a NOTIFY missing after 6 s) is
+# slow, not a lost NOTIFY; the pacing checks below still hold it to its
+# slots.
+while (time - $start < 15 && keys(%seen) < 6) {
     for my $s (@socks) {
         my ($m, $pr) = receive($s, 0.05) or next;
         my ($user_mac) = grep { !$seen{$_} } @macs;   # any: we time arrivals
