@@ -323,9 +323,10 @@ static const char *polycom_prepare_statements(cmd_parms *cmd)
 
 /* mod_dbd's post_connect hook: a new connection of a group that serves
  * mod_polycom (its queries hold our marker) gets the other statements. A
- * failure cannot refuse the connection (mod_dbd ignores what this hook
- * returns); requests on it then answer 503, "statement ... was not
- * prepared", and this line says why.
+ * failure cannot refuse the connection (mod_dbd uses it either way), so
+ * it is logged and the hook succeeds: the post_connect steps after it
+ * (DBDInitSQL) still run. Requests that need a missing statement answer
+ * 500, "statement ... was not prepared", and this line says why.
  *
  * It runs first: mod_dbd runs DBDInitSQL as a post_connect hook too, and
  * the hooks after one that fails are skipped. A DBDInitSQL whose last
@@ -354,7 +355,7 @@ static apr_status_t polycom_dbd_post_connect(apr_pool_t *pool,
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, cfg->server, PCLOGNO(00029)
                      "cannot prepare the statements on a new %s "
                      "connection: %s", cfg->name, error);
-        return APR_EGENERAL;
+        return APR_SUCCESS;
     }
     apr_hash_set(dbd->prepared, POLYCOM_INIT_PENDING, APR_HASH_KEY_STRING,
                  apr_hash_get(dbd->prepared, polycom_store_marker()->label,
