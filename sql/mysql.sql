@@ -50,8 +50,45 @@ CREATE TABLE IF NOT EXISTS checkins (
     firmware    VARCHAR(512) NOT NULL DEFAULT '',
     stage       VARCHAR(512) NOT NULL DEFAULT '',
     user_agent  TEXT NOT NULL DEFAULT '',
+    -- a phone's history; SQLite goes without it (see sql/sqlite.sql)
     KEY checkins_mac_time (mac, time_us)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- What each MAC did last, written with its check-in (see sql/sqlite.sql).
+CREATE TABLE IF NOT EXISTS last_seen (
+    mac            VARCHAR(12) PRIMARY KEY,
+    time_us        BIGINT NOT NULL,
+    ip             VARCHAR(64) NOT NULL DEFAULT '',
+    file           VARCHAR(255) NOT NULL DEFAULT '',
+    status         BIGINT NOT NULL DEFAULT 0,
+    model          VARCHAR(512) NOT NULL DEFAULT '',
+    firmware       VARCHAR(512) NOT NULL DEFAULT '',
+    settings_etag  VARCHAR(64) NOT NULL DEFAULT '',
+    settings_us    BIGINT NOT NULL DEFAULT 0
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+-- A database made before last_seen existed: fill it from the history.
+INSERT IGNORE INTO last_seen (mac, time_us, ip, file, status, model,
+                              firmware)
+    SELECT c.mac, c.time_us, c.ip, c.file, c.status, c.model, c.firmware
+    FROM checkins c
+    WHERE c.mac <> '' AND c.id = (SELECT l.id FROM checkins l
+                                  WHERE l.mac = c.mac
+                                  ORDER BY l.time_us DESC, l.id DESC LIMIT 1);
+UPDATE last_seen SET
+    settings_etag = (SELECT g.etag FROM checkins g
+                     WHERE g.mac = last_seen.mac
+                     AND g.file = CONCAT(last_seen.mac, '-settings.cfg')
+                     AND g.method = 'GET' AND g.status IN (200, 304)
+                     ORDER BY g.time_us DESC, g.id DESC LIMIT 1),
+    settings_us = (SELECT g.time_us FROM checkins g
+                   WHERE g.mac = last_seen.mac
+                   AND g.file = CONCAT(last_seen.mac, '-settings.cfg')
+                   AND g.method = 'GET' AND g.status IN (200, 304)
+                   ORDER BY g.time_us DESC, g.id DESC LIMIT 1)
+    WHERE settings_us = 0 AND EXISTS (
+        SELECT 1 FROM checkins g WHERE g.mac = last_seen.mac
+        AND g.file = CONCAT(last_seen.mac, '-settings.cfg')
+        AND g.method = 'GET' AND g.status IN (200, 304));
 
 CREATE TABLE IF NOT EXISTS discovered (
     mac            VARCHAR(12) PRIMARY KEY,
@@ -156,8 +193,8 @@ CREATE TABLE IF NOT EXISTS phone_credentials (
 -- the admin API or by hand with SQL alike (triggers): the module keeps
 -- rendered files while it stands still. Check-ins do not move it, and
 -- neither does an update that changes nothing (MySQL runs an ON DUPLICATE
--- KEY UPDATE even when every value stays the same). Last seen: the phone's
--- newest row in checkins (see sql/sqlite.sql).
+-- KEY UPDATE even when every value stays the same), and neither does
+-- last_seen.
 CREATE TABLE IF NOT EXISTS revision (
     id     BIGINT PRIMARY KEY CHECK (id = 1),
     value  BIGINT NOT NULL

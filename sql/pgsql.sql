@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS phones (
     created_us    BIGINT NOT NULL DEFAULT 0,
     sip_address   TEXT NOT NULL DEFAULT ''
 );
--- Last seen: the phone's newest row in checkins (see sql/sqlite.sql).
+-- When, from where and with what a phone was last seen: table last_seen.
 
 CREATE TABLE IF NOT EXISTS params (
     scope      TEXT NOT NULL
@@ -40,7 +40,39 @@ CREATE TABLE IF NOT EXISTS checkins (
     stage       TEXT NOT NULL DEFAULT '',
     user_agent  TEXT NOT NULL DEFAULT ''
 );
+-- A phone's history (GET /admin/checkins?mac=). SQLite goes without it
+-- (see sql/sqlite.sql); a server keeps it in its own memory.
 CREATE INDEX IF NOT EXISTS checkins_mac_time ON checkins (mac, time_us);
+
+-- What each MAC did last, written with its check-in (see sql/sqlite.sql).
+CREATE TABLE IF NOT EXISTS last_seen (
+    mac            TEXT PRIMARY KEY,
+    time_us        BIGINT NOT NULL,
+    ip             TEXT NOT NULL DEFAULT '',
+    file           TEXT NOT NULL DEFAULT '',
+    status         BIGINT NOT NULL DEFAULT 0,
+    model          TEXT NOT NULL DEFAULT '',
+    firmware       TEXT NOT NULL DEFAULT '',
+    settings_etag  TEXT NOT NULL DEFAULT '',
+    settings_us    BIGINT NOT NULL DEFAULT 0
+);
+-- A database made before last_seen existed: fill it from the history.
+INSERT INTO last_seen (mac, time_us, ip, file, status, model, firmware)
+    SELECT c.mac, c.time_us, c.ip, c.file, c.status, c.model, c.firmware
+    FROM checkins c
+    WHERE c.mac <> '' AND c.id = (SELECT l.id FROM checkins l
+                                  WHERE l.mac = c.mac
+                                  ORDER BY l.time_us DESC, l.id DESC LIMIT 1)
+    ON CONFLICT (mac) DO NOTHING;
+UPDATE last_seen SET (settings_etag, settings_us) =
+    (SELECT g.etag, g.time_us FROM checkins g
+     WHERE g.mac = last_seen.mac AND g.file = last_seen.mac || '-settings.cfg'
+     AND g.method = 'GET' AND g.status IN (200, 304)
+     ORDER BY g.time_us DESC, g.id DESC LIMIT 1)
+    WHERE settings_us = 0 AND EXISTS (
+        SELECT 1 FROM checkins g WHERE g.mac = last_seen.mac
+        AND g.file = last_seen.mac || '-settings.cfg'
+        AND g.method = 'GET' AND g.status IN (200, 304));
 
 CREATE TABLE IF NOT EXISTS discovered (
     mac            TEXT PRIMARY KEY,

@@ -563,8 +563,6 @@ static json_t *admin_up_to_date(const polycom_admin_request *in,
     apr_size_t len;
 
     if (polycom_store_select(in->db, POLYCOM_SQL_LAST_FETCH, &fetch, row[0],
-                             polycom_name_file(in->pool, row[0],
-                                               POLYCOM_FILE_SETTINGS),
                              NULL) < 0) {
         return NULL;
     }

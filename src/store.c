@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 
+#include "polycom_name.h"
 #include "polycom_render.h"
 #include "polycom_store.h"
 
@@ -15,6 +16,7 @@
 #define ST_PARAMS_GLOBAL  "mod_polycom_params_global"
 #define ST_CHECKIN        "mod_polycom_checkin"
 #define ST_LAST_IP        "mod_polycom_last_ip"
+#define ST_SEEN           "mod_polycom_seen"
 #define ST_SEEN_UNKNOWN   "mod_polycom_seen_unknown"
 #define ST_UPLOAD_GET     "mod_polycom_upload_get"
 #define ST_UPLOAD_PUT     "mod_polycom_upload_put"
@@ -54,8 +56,7 @@ static const polycom_statement store_statements[] = {
       NULL },
     /* Where a phone last checked in from: its newest check-in. */
     { ST_LAST_IP,
-      "SELECT ip FROM checkins WHERE mac = %s"
-      " ORDER BY time_us DESC, id DESC LIMIT 1", NULL },
+      "SELECT ip FROM last_seen WHERE mac = %s", NULL },
     /* Every row that can apply, most specific first within each name, so
      * the first row of a name is its effective value. */
     { ST_PARAMS_PHONE,
@@ -74,6 +75,42 @@ static const polycom_statement store_statements[] = {
       " etag, family, model, firmware, stage, user_agent)"
       " VALUES (" NUM ", %s, %s, %s, %s, " NUM ", " NUM ", %s, %s, %s, %s,"
       " %s, %s)", NULL },
+    /* The MAC's newest check-in, and its newest good fetch of its settings
+     * (settings_us 0: this one is not). Batches of several children may
+     * arrive out of order: an older check-in changes nothing; of two at
+     * the same time, the later written wins, as the larger id would.
+     * MySQL assigns left to right, so the times it compares go last. */
+#define SEEN_NEWER(column) \
+      " " column " = CASE WHEN excluded.time_us >= last_seen.time_us" \
+      " THEN excluded." column " ELSE last_seen." column " END,"
+#define SEEN_NEWER_MY(column) \
+      " " column " = IF(VALUES(time_us) >= time_us, VALUES(" column "), " \
+      column "),"
+    { ST_SEEN,
+      "INSERT INTO last_seen (mac, time_us, ip, file, status, model,"
+      " firmware, settings_etag, settings_us)"
+      " VALUES (%s, " NUM ", %s, %s, " NUM ", %s, %s, %s, " NUM ")"
+      " ON CONFLICT (mac) DO UPDATE SET"
+      SEEN_NEWER("ip") SEEN_NEWER("file") SEEN_NEWER("status")
+      SEEN_NEWER("model") SEEN_NEWER("firmware")
+      " settings_etag = CASE WHEN excluded.settings_us > 0"
+      "   AND excluded.settings_us >= last_seen.settings_us"
+      "   THEN excluded.settings_etag ELSE last_seen.settings_etag END,"
+      " settings_us = CASE WHEN excluded.settings_us > last_seen.settings_us"
+      "   THEN excluded.settings_us ELSE last_seen.settings_us END,"
+      " time_us = CASE WHEN excluded.time_us > last_seen.time_us"
+      "   THEN excluded.time_us ELSE last_seen.time_us END",
+      "INSERT INTO last_seen (mac, time_us, ip, file, status, model,"
+      " firmware, settings_etag, settings_us)"
+      " VALUES (%s, " NUM ", %s, %s, " NUM ", %s, %s, %s, " NUM ")"
+      " ON DUPLICATE KEY UPDATE"
+      SEEN_NEWER_MY("ip") SEEN_NEWER_MY("file") SEEN_NEWER_MY("status")
+      SEEN_NEWER_MY("model") SEEN_NEWER_MY("firmware")
+      " settings_etag = IF(VALUES(settings_us) > 0"
+      "   AND VALUES(settings_us) >= settings_us, VALUES(settings_etag),"
+      "   settings_etag),"
+      " settings_us = GREATEST(settings_us, VALUES(settings_us)),"
+      " time_us = GREATEST(time_us, VALUES(time_us))" },
     { ST_SEEN_UNKNOWN,
       "INSERT INTO discovered (mac, first_seen_us, last_seen_us, last_ip,"
       " model, firmware) VALUES (%s, " NUM ", " NUM ", %s, %s, %s)"
@@ -118,12 +155,10 @@ static const polycom_statement store_statements[] = {
 #define PHONE_COLUMNS "p.mac, p.model, p.site, p.label, p.enabled," \
                       " c.time_us, c.ip, c.file, c.status, c.model," \
                       " c.firmware, p.sip_address"
-#define PHONE_SEEN    " FROM phones p LEFT JOIN checkins c ON c.id =" \
-                      " (SELECT l.id FROM checkins l WHERE l.mac = p.mac" \
-                      "  ORDER BY l.time_us DESC, l.id DESC LIMIT 1)"
+#define PHONE_SEEN    " FROM phones p LEFT JOIN last_seen c ON c.mac = p.mac"
 #define PHONE_FILTER  " WHERE (%s = '' OR p.site = %s)" \
                       " AND (%s = '' OR p.model = %s)" \
-                      " AND NOT EXISTS (SELECT 1 FROM checkins s" \
+                      " AND NOT EXISTS (SELECT 1 FROM last_seen s" \
                       "   WHERE s.mac = p.mac AND s.time_us >= " NUM ")"
     { POLYCOM_SQL_PHONE_LIST,
       "SELECT " PHONE_COLUMNS PHONE_SEEN PHONE_FILTER
@@ -170,9 +205,8 @@ static const polycom_statement store_statements[] = {
       " WHERE (%s = '' OR mac = %s) AND time_us >= " NUM
       " ORDER BY id DESC LIMIT " NUM, NULL },
     { POLYCOM_SQL_LAST_FETCH,
-      "SELECT etag, time_us FROM checkins WHERE mac = %s AND file = %s"
-      " AND method = 'GET' AND status IN (200, 304)"
-      " ORDER BY id DESC LIMIT 1", NULL },
+      "SELECT settings_etag, settings_us FROM last_seen WHERE mac = %s"
+      " AND settings_us > 0", NULL },
     { POLYCOM_SQL_UPLOAD_LIST,
       "SELECT kind, size, time_us FROM uploads WHERE mac = %s"
       " UNION ALL"
@@ -267,9 +301,8 @@ static const polycom_statement store_statements[] = {
       " VALUES (%s, " NUM ", %s, " NUM ", %s,"
       " " NUM ", " NUM ", %s)", NULL },
     { POLYCOM_SQL_RESYNC_TARGET,
-      "SELECT p.sip_address, coalesce((SELECT c.ip FROM checkins c"
-      "   WHERE c.mac = p.mac ORDER BY c.time_us DESC, c.id DESC LIMIT 1),"
-      "   ''),"
+      "SELECT p.sip_address, coalesce((SELECT c.ip FROM last_seen c"
+      "   WHERE c.mac = p.mac), ''),"
       " coalesce((SELECT value FROM params"
       "   WHERE name = 'voIpProt.SIP.local.port'"
       "   AND ((scope = 'phone' AND scope_key = p.mac)"
@@ -821,6 +854,86 @@ int polycom_store_checkin(polycom_db *db, const polycom_checkin *c)
     return polycom_store_checkins(db, &c, 1);
 }
 
+/* A check-in of a batch, and its place in the batch. */
+typedef struct {
+    const polycom_checkin *checkin;
+    int order;
+} store_seen_entry;
+
+static int store_seen_order(const void *a, const void *b)
+{
+    const store_seen_entry *x = a, *y = b;
+    int by_mac = strcmp(x->checkin->mac, y->checkin->mac);
+
+    return by_mac ? by_mac : x->order - y->order;
+}
+
+static int store_is_settings_fetch(polycom_db *db, const polycom_checkin *c)
+{
+    return !strcmp(c->method, "GET") && (c->status == 200 || c->status == 304)
+           && !strcmp(c->file, polycom_name_file(db->pool, c->mac,
+                                                 POLYCOM_FILE_SETTINGS));
+}
+
+/* Bring last_seen up to date with a batch: one statement per MAC, with
+ * its newest check-in and its newest good fetch of its settings file, in
+ * MAC order. Every transaction that writes check-ins takes these rows
+ * last and in the same order, so two nodes' batches never wait for each
+ * other in a circle. On a tie in time the later check-in wins, as the
+ * larger id does in checkins. */
+static int store_seen(polycom_db *db, const polycom_checkin *const *list,
+                      int count)
+{
+    apr_dbd_prepared_t *stmt = store_prepared(db, ST_SEEN);
+    store_seen_entry *entries;
+    int i, n = 0;
+
+    if (!stmt) {
+        return -1;
+    }
+    entries = apr_palloc(db->pool, sizeof(*entries) * (count ? count : 1));
+    for (i = 0; i < count; i++) {
+        if (list[i]->mac[0]) {
+            entries[n].checkin = list[i];
+            entries[n].order = i;
+            n++;
+        }
+    }
+    qsort(entries, n, sizeof(*entries), store_seen_order);
+    for (i = 0; i < n; ) {
+        const polycom_checkin *newest = entries[i].checkin;
+        const polycom_checkin *settings = NULL;
+        const char *time_us, *settings_us;
+        int rv, nrows = 0;
+
+        for (; i < n && !strcmp(entries[i].checkin->mac, newest->mac); i++) {
+            const polycom_checkin *c = entries[i].checkin;
+
+            if (c->time >= newest->time) {
+                newest = c;
+            }
+            if (store_is_settings_fetch(db, c)
+                && (!settings || c->time >= settings->time)) {
+                settings = c;
+            }
+        }
+        time_us = apr_psprintf(db->pool, "%" APR_TIME_T_FMT, newest->time);
+        settings_us = settings ? apr_psprintf(db->pool, "%" APR_TIME_T_FMT,
+                                              settings->time)
+                               : "0";
+        rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, &nrows, stmt,
+                             newest->mac, time_us, newest->ip, newest->file,
+                             apr_itoa(db->pool, newest->status),
+                             newest->model, newest->firmware,
+                             settings ? settings->etag : "", settings_us,
+                             NULL);
+        if (rv) {
+            return store_failed(db, ST_SEEN, rv);
+        }
+    }
+    return 0;
+}
+
 static int store_checkins_once(polycom_db *db,
                                const polycom_checkin *const *list, int count)
 {
@@ -844,6 +957,9 @@ static int store_checkins_once(polycom_db *db,
     }
     for (i = 0; i < count && !failed; i++) {
         failed = store_checkin_rows(db, list[i], moves) < 0;
+    }
+    if (!failed) {
+        failed = store_seen(db, list, count) < 0;
     }
     if (failed) {
         apr_dbd_transaction_mode_set(db->driver, txn,

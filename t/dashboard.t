@@ -17,10 +17,10 @@ my $shot = Apache::Test::vars('t_logs') . '/dashboard.png';
 GET '/prov/' . MAC_VVX . '-settings.cfg', 'User-Agent' => UA_VVX;
 my $old = (time() - 10 * 86400) * 1_000_000;
 settle();
-db_exec("DELETE FROM checkins WHERE mac = '" . MAC_SPIP . "'");
-db_exec("INSERT INTO checkins (time_us, mac, ip, method, file, status,"
-        . " firmware) VALUES ($old, '" . MAC_SPIP . "', '192.0.2.9', 'GET',"
-        . " '" . MAC_SPIP . ".cfg', 200, '3.2.7.0198')");
+db_exec("DELETE FROM last_seen WHERE mac = '" . MAC_SPIP . "'");
+db_exec("INSERT INTO last_seen (time_us, mac, ip, file, status, firmware)"
+        . " VALUES ($old, '" . MAC_SPIP . "', '192.0.2.9', '" . MAC_SPIP
+        . ".cfg', 200, '3.2.7.0198')");
 GET '/prov/0004f2beef01.cfg', 'User-Agent' => UA_TRIO;
 
 my $url = 'http://' . Apache::TestRequest::hostport() . '/admin/';

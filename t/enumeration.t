@@ -13,14 +13,15 @@ use PolycomAdmin;
 
 plan tests => 10;
 
-# Where each phone last checked in from is its newest check-in.
+# Where each phone last checked in from: its row in last_seen, which the
+# module writes with each check-in (here as if it had been elsewhere).
 my $now = int(time() * 1_000_000);
 settle();
 for ([MAC_VVX, '127.0.0.1'], [MAC_SPIP, '192.0.2.9']) {
     my ($mac, $ip) = @$_;
-    db_exec("DELETE FROM checkins WHERE mac = '$mac'");
-    db_exec("INSERT INTO checkins (time_us, mac, ip, method, file, status)"
-            . " VALUES ($now, '$mac', '$ip', 'GET', '$mac.cfg', 200)");
+    db_exec("DELETE FROM last_seen WHERE mac = '$mac'");
+    db_exec("INSERT INTO last_seen (time_us, mac, ip, file, status)"
+            . " VALUES ($now, '$mac', '$ip', '$mac.cfg', 200)");
 }
 
 t_start_error_log_watch();

@@ -1,8 +1,10 @@
-/* Unit tests of src/store.c's per-connection settings against a real
- * SQLite database through apr_dbd (sql/sqlite.sql, loaded by the sqlite3
- * CLI; run from the top of the tree): the page cache a connection keeps,
- * and the check-in writer's session and checkpoint. */
+/* Unit tests of src/store.c against a real SQLite database through
+ * apr_dbd (sql/sqlite.sql, loaded by the sqlite3 CLI; run from the top of
+ * the tree): the page cache a connection keeps, the check-in writer's
+ * session and checkpoint, and what batches of check-ins leave in
+ * last_seen. */
 #include <stdlib.h>
+#include <string.h>
 
 #include <apr_dbd.h>
 #include <apr_file_io.h>
@@ -33,6 +35,70 @@ static const char *first_value(const char *sql)
         }
     }
     return value;
+}
+
+/* A check-in of phone 0004f2000001 at @a time (microseconds). */
+static polycom_checkin seen_checkin(apr_time_t time, const char *ip,
+                                    const char *file, int status,
+                                    const char *etag)
+{
+    polycom_checkin c;
+
+    memset(&c, 0, sizeof(c));
+    c.time = time;
+    c.mac = "0004f2000001";
+    c.ip = ip;
+    c.method = "GET";
+    c.file = file;
+    c.status = status;
+    c.etag = etag;
+    c.family = c.stage = c.user_agent = "";
+    c.model = "VVX411";
+    c.firmware = "6.4.3.5018";
+    return c;
+}
+
+#define SEEN_ROW "SELECT ip || ' ' || time_us || ' ' || file || ' ' ||" \
+                 " status || ' ' || settings_etag || ' ' || settings_us" \
+                 " FROM last_seen WHERE mac = '0004f2000001'"
+#define SETTINGS "0004f2000001-settings.cfg"
+
+static void test_last_seen(polycom_db *db)
+{
+    polycom_checkin a = seen_checkin(2000, "192.0.2.2", SETTINGS, 200, "\"e2\"");
+    polycom_checkin b = seen_checkin(1000, "192.0.2.1", SETTINGS, 200, "\"e1\"");
+    polycom_checkin c = seen_checkin(3000, "192.0.2.3", "0004f2000001.cfg",
+                                     200, "\"m\"");
+    polycom_checkin d = seen_checkin(3000, "192.0.2.4", SETTINGS, 404, "");
+    polycom_checkin e = seen_checkin(4000, "192.0.2.5", SETTINGS, 304, "\"e4\"");
+    const polycom_checkin *newer_first[2] = { &a, &b };
+    const polycom_checkin *tie[2] = { &c, &d };
+    const polycom_checkin *older[1] = { &b };
+    const polycom_checkin *not_modified[1] = { &e };
+
+    tap_ok(polycom_store_checkins(db, newer_first, 2) == 0,
+           "a batch with a phone's check-ins out of order is written");
+    tap_is_str(first_value(SEEN_ROW),
+               "192.0.2.2 2000 " SETTINGS " 200 \"e2\" 2000",
+               "last_seen holds the newer one, and its settings ETag");
+    tap_ok(polycom_store_checkins(db, tie, 2) == 0,
+           "a batch of two check-ins at the same time is written");
+    tap_is_str(first_value(SEEN_ROW),
+               "192.0.2.4 3000 " SETTINGS " 404 \"e2\" 2000",
+               "of two at the same time the later written wins, and a "
+               "failed fetch leaves the settings ETag alone");
+    tap_ok(polycom_store_checkins(db, older, 1) == 0,
+           "an older check-in arriving late is written");
+    tap_is_str(first_value(SEEN_ROW),
+               "192.0.2.4 3000 " SETTINGS " 404 \"e2\" 2000",
+               "and changes nothing in last_seen");
+    tap_is_str(first_value("SELECT count(*) FROM checkins"
+                           " WHERE mac = '0004f2000001'"), "5",
+               "while every check-in is in the history");
+    tap_ok(polycom_store_checkins(db, not_modified, 1) == 0
+           && !strcmp(first_value(SEEN_ROW) ? first_value(SEEN_ROW) : "",
+                      "192.0.2.5 4000 " SETTINGS " 304 \"e4\" 4000"),
+           "a 304 for the settings counts as a good fetch");
 }
 
 int main(void)
@@ -92,6 +158,11 @@ int main(void)
     tap_ok(polycom_store_checkpoint(&db) == 0, "the WAL is checkpointed");
     tap_is_str(first_value("SELECT count(*) FROM checkins"), "1",
                "the check-in is in the database");
+    tap_is_str(first_value("SELECT count(*) FROM last_seen"
+                           " WHERE mac = '0004f2e62aa4'"), "1",
+               "and its MAC in last_seen");
+
+    test_last_seen(&db);
 
     apr_dbd_close(driver, handle);
     apr_file_remove(apr_pstrcat(pool, path, "-wal", NULL), pool);
