@@ -86,13 +86,16 @@ static const polycom_statement store_statements[] = {
 #define SEEN_NEWER_MY(column) \
       " " column " = IF(VALUES(time_us) >= time_us, VALUES(" column "), " \
       column "),"
-    { ST_SEEN,
-      "INSERT INTO last_seen (mac, time_us, ip, file, status, model,"
-      " firmware, settings_etag, settings_us)"
+#define SEEN_INSERT \
+      "INSERT INTO last_seen (mac, time_us, ip, file, status, model," \
+      " firmware, settings_etag, settings_us)" \
       " VALUES (%s, " NUM ", %s, %s, " NUM ", %s, %s, %s, " NUM ")"
-      " ON CONFLICT (mac) DO UPDATE SET"
-      SEEN_NEWER("ip") SEEN_NEWER("file") SEEN_NEWER("status")
-      SEEN_NEWER("model") SEEN_NEWER("firmware")
+#define SEEN_NEWEST(newer) \
+      newer("ip") newer("file") newer("status") newer("model") \
+      newer("firmware")
+    { ST_SEEN,
+      SEEN_INSERT
+      " ON CONFLICT (mac) DO UPDATE SET" SEEN_NEWEST(SEEN_NEWER)
       " settings_etag = CASE WHEN excluded.settings_us > 0"
       "   AND excluded.settings_us >= last_seen.settings_us"
       "   THEN excluded.settings_etag ELSE last_seen.settings_etag END,"
@@ -100,12 +103,8 @@ static const polycom_statement store_statements[] = {
       "   THEN excluded.settings_us ELSE last_seen.settings_us END,"
       " time_us = CASE WHEN excluded.time_us > last_seen.time_us"
       "   THEN excluded.time_us ELSE last_seen.time_us END",
-      "INSERT INTO last_seen (mac, time_us, ip, file, status, model,"
-      " firmware, settings_etag, settings_us)"
-      " VALUES (%s, " NUM ", %s, %s, " NUM ", %s, %s, %s, " NUM ")"
-      " ON DUPLICATE KEY UPDATE"
-      SEEN_NEWER_MY("ip") SEEN_NEWER_MY("file") SEEN_NEWER_MY("status")
-      SEEN_NEWER_MY("model") SEEN_NEWER_MY("firmware")
+      SEEN_INSERT
+      " ON DUPLICATE KEY UPDATE" SEEN_NEWEST(SEEN_NEWER_MY)
       " settings_etag = IF(VALUES(settings_us) > 0"
       "   AND VALUES(settings_us) >= settings_us, VALUES(settings_etag),"
       "   settings_etag),"
