@@ -66,29 +66,24 @@ CREATE TABLE IF NOT EXISTS last_seen (
     settings_etag  VARCHAR(64) NOT NULL DEFAULT '',
     settings_us    BIGINT NOT NULL DEFAULT 0
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
--- A database made before last_seen existed: fill it from the history.
+-- A database made before last_seen existed: fill it from the history (once:
+-- not when last_seen has rows).
 INSERT IGNORE INTO last_seen (mac, time_us, ip, file, status, model,
-                              firmware)
-    SELECT c.mac, c.time_us, c.ip, c.file, c.status, c.model, c.firmware
+                              firmware, settings_etag, settings_us)
+    SELECT c.mac, c.time_us, c.ip, c.file, c.status, c.model, c.firmware,
+        coalesce((SELECT g.etag FROM checkins g
+                   WHERE g.mac = c.mac AND g.file = CONCAT(c.mac, '-settings.cfg')
+                   AND g.method = 'GET' AND g.status IN (200, 304)
+                   ORDER BY g.time_us DESC, g.id DESC LIMIT 1), ''),
+        coalesce((SELECT g.time_us FROM checkins g
+                   WHERE g.mac = c.mac AND g.file = CONCAT(c.mac, '-settings.cfg')
+                   AND g.method = 'GET' AND g.status IN (200, 304)
+                   ORDER BY g.time_us DESC, g.id DESC LIMIT 1), 0)
     FROM checkins c
     WHERE c.mac <> '' AND c.id = (SELECT l.id FROM checkins l
                                   WHERE l.mac = c.mac
-                                  ORDER BY l.time_us DESC, l.id DESC LIMIT 1);
-UPDATE last_seen SET
-    settings_etag = (SELECT g.etag FROM checkins g
-                     WHERE g.mac = last_seen.mac
-                     AND g.file = CONCAT(last_seen.mac, '-settings.cfg')
-                     AND g.method = 'GET' AND g.status IN (200, 304)
-                     ORDER BY g.time_us DESC, g.id DESC LIMIT 1),
-    settings_us = (SELECT g.time_us FROM checkins g
-                   WHERE g.mac = last_seen.mac
-                   AND g.file = CONCAT(last_seen.mac, '-settings.cfg')
-                   AND g.method = 'GET' AND g.status IN (200, 304)
-                   ORDER BY g.time_us DESC, g.id DESC LIMIT 1)
-    WHERE settings_us = 0 AND EXISTS (
-        SELECT 1 FROM checkins g WHERE g.mac = last_seen.mac
-        AND g.file = CONCAT(last_seen.mac, '-settings.cfg')
-        AND g.method = 'GET' AND g.status IN (200, 304));
+                                  ORDER BY l.time_us DESC, l.id DESC LIMIT 1)
+    AND NOT EXISTS (SELECT 1 FROM last_seen);
 
 CREATE TABLE IF NOT EXISTS discovered (
     mac            VARCHAR(12) PRIMARY KEY,

@@ -68,7 +68,8 @@ CREATE TABLE IF NOT EXISTS checkins (
 -- phone's history (GET /admin/checkins?mac=) is read newest first: about
 -- 0.5 s for a phone with few rows among 5 million. If you read it often on
 -- a large fleet, add the index back, at that price per check-in:
---   CREATE INDEX checkins_mac_time ON checkins (mac, time_us);
+--   CREATE INDEX checkins_by_mac ON checkins (mac, time_us);
+-- (by another name than the old checkins_mac_time, which this file drops).
 CREATE TABLE IF NOT EXISTS last_seen (
     mac            TEXT PRIMARY KEY,
     time_us        INTEGER NOT NULL,
@@ -80,30 +81,27 @@ CREATE TABLE IF NOT EXISTS last_seen (
     settings_etag  TEXT NOT NULL DEFAULT '',
     settings_us    INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
--- A database made before last_seen existed: fill it from the history
--- (while the old index still makes that quick), then drop the index.
-INSERT INTO last_seen (mac, time_us, ip, file, status, model, firmware)
-    SELECT c.mac, c.time_us, c.ip, c.file, c.status, c.model, c.firmware
+-- A database made before last_seen existed (it still has the index
+-- checkins_mac_time): fill last_seen from the history while the index makes
+-- that quick, then drop the index. Without the index this is skipped: on a
+-- large history each row's lookup would read the whole table.
+INSERT OR IGNORE INTO last_seen (mac, time_us, ip, file, status, model,
+                                 firmware, settings_etag, settings_us)
+    SELECT c.mac, c.time_us, c.ip, c.file, c.status, c.model, c.firmware,
+        coalesce((SELECT g.etag FROM checkins g
+                   WHERE g.mac = c.mac AND g.file = c.mac || '-settings.cfg'
+                   AND g.method = 'GET' AND g.status IN (200, 304)
+                   ORDER BY g.time_us DESC, g.id DESC LIMIT 1), ''),
+        coalesce((SELECT g.time_us FROM checkins g
+                   WHERE g.mac = c.mac AND g.file = c.mac || '-settings.cfg'
+                   AND g.method = 'GET' AND g.status IN (200, 304)
+                   ORDER BY g.time_us DESC, g.id DESC LIMIT 1), 0)
     FROM checkins c
     WHERE c.mac <> '' AND c.id = (SELECT l.id FROM checkins l
                                   WHERE l.mac = c.mac
                                   ORDER BY l.time_us DESC, l.id DESC LIMIT 1)
-    AND NOT EXISTS (SELECT 1 FROM last_seen s WHERE s.mac = c.mac);
-UPDATE last_seen SET
-    settings_etag = (SELECT g.etag FROM checkins g
-                     WHERE g.mac = last_seen.mac
-                     AND g.file = last_seen.mac || '-settings.cfg'
-                     AND g.method = 'GET' AND g.status IN (200, 304)
-                     ORDER BY g.time_us DESC, g.id DESC LIMIT 1),
-    settings_us = (SELECT g.time_us FROM checkins g
-                   WHERE g.mac = last_seen.mac
-                   AND g.file = last_seen.mac || '-settings.cfg'
-                   AND g.method = 'GET' AND g.status IN (200, 304)
-                   ORDER BY g.time_us DESC, g.id DESC LIMIT 1)
-    WHERE settings_us = 0 AND EXISTS (
-        SELECT 1 FROM checkins g WHERE g.mac = last_seen.mac
-        AND g.file = last_seen.mac || '-settings.cfg'
-        AND g.method = 'GET' AND g.status IN (200, 304));
+    AND EXISTS (SELECT 1 FROM sqlite_master
+                WHERE type = 'index' AND name = 'checkins_mac_time');
 DROP INDEX IF EXISTS checkins_mac_time;
 
 -- MACs that asked for a master while unknown to the phones table.

@@ -204,7 +204,7 @@ static const polycom_statement store_statements[] = {
       " WHERE (%s = '' OR mac = %s) AND time_us >= " NUM
       " ORDER BY id DESC LIMIT " NUM, NULL },
     { POLYCOM_SQL_LAST_FETCH,
-      "SELECT settings_etag, settings_us FROM last_seen WHERE mac = %s"
+      "SELECT settings_etag FROM last_seen WHERE mac = %s"
       " AND settings_us > 0", NULL },
     { POLYCOM_SQL_UPLOAD_LIST,
       "SELECT kind, size, time_us FROM uploads WHERE mac = %s"
@@ -867,11 +867,14 @@ static int store_seen_order(const void *a, const void *b)
     return by_mac ? by_mac : x->order - y->order;
 }
 
-static int store_is_settings_fetch(polycom_db *db, const polycom_checkin *c)
+/* A good GET of the phone's own settings file (not the default one). */
+static int store_is_settings_fetch(const polycom_checkin *c)
 {
+    polycom_name name;
+
     return !strcmp(c->method, "GET") && (c->status == 200 || c->status == 304)
-           && !strcmp(c->file, polycom_name_file(db->pool, c->mac,
-                                                 POLYCOM_FILE_SETTINGS));
+           && polycom_name_parse(c->file, &name)
+           && name.kind == POLYCOM_FILE_SETTINGS && !strcmp(name.mac, c->mac);
 }
 
 /* Bring last_seen up to date with a batch: one statement per MAC, with
@@ -890,7 +893,7 @@ static int store_seen(polycom_db *db, const polycom_checkin *const *list,
     if (!stmt) {
         return -1;
     }
-    entries = apr_palloc(db->pool, sizeof(*entries) * (count ? count : 1));
+    entries = apr_palloc(db->pool, sizeof(*entries) * count);
     for (i = 0; i < count; i++) {
         if (list[i]->mac[0]) {
             entries[n].checkin = list[i];
@@ -911,7 +914,7 @@ static int store_seen(polycom_db *db, const polycom_checkin *const *list,
             if (c->time >= newest->time) {
                 newest = c;
             }
-            if (store_is_settings_fetch(db, c)
+            if (store_is_settings_fetch(c)
                 && (!settings || c->time >= settings->time)) {
                 settings = c;
             }
