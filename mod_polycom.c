@@ -415,11 +415,13 @@ static void polycom_db_bind(polycom_db *db, ap_dbd_t *dbd, server_rec *s,
 
 /* When a PostgreSQL server restarts, libpq resets the pooled connections
  * mod_dbd checks (apr_dbd_pgsql's check_conn calls PQreset), and the new
- * session knows none of the statements prepared on the old one: every
- * query on it would fail until the child exits. After such a failure
- * store.c calls this (polycom_db.repair), and the statements, mod_dbd's
- * (all modules') and ours, are prepared again on that connection; 0 when
- * that was done. */
+ * session knows none of the statements prepared on the old one; an SQLite
+ * connection's statements fail for good once the schema was changed
+ * elsewhere (apr_dbd_sqlite3 prepares with SQLite's legacy interface).
+ * Either way every query on it would fail until the child exits. After
+ * such a failure store.c calls this (polycom_db.repair), and the
+ * statements, mod_dbd's (all modules') and ours, are prepared again on
+ * that connection; 0 when that was done. */
 static int polycom_db_repair(polycom_db *db, void *data)
 {
     server_rec *s = data;
@@ -459,8 +461,9 @@ static int polycom_db_repair(polycom_db *db, void *data)
                                 fresh, &error);
     }
     ap_log_error(APLOG_MARK, error ? APLOG_ERR : APLOG_NOTICE, 0, s,
-                 PCLOGNO(00038) "a database connection came back from a "
-                 "server restart without its prepared statements: %s%s",
+                 PCLOGNO(00038) "a database connection lost its prepared "
+                 "statements (a server restart, or a schema change made "
+                 "elsewhere): %s%s",
                  error ? "preparing them again failed: " : "prepared again",
                  error ? error : "");
     return error ? -1 : 0;

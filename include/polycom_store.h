@@ -91,8 +91,9 @@ int polycom_store_reprepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
                             apr_dbd_t *handle, apr_hash_t *prepared,
                             apr_hash_t *fresh, const char **error);
 
-/** Non-zero when the failure in db->error is a statement the server does
- *  not know (PostgreSQL, after its restart). */
+/** Non-zero when the failure in db->error is a statement the connection
+ *  lost: PostgreSQL after its restart, SQLite after a schema change made
+ *  elsewhere. */
 int polycom_store_statements_lost(const polycom_db *db);
 
 typedef struct {

@@ -522,9 +522,19 @@ int polycom_store_reprepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
     return polycom_store_prepare(pool, driver, handle, prepared, error);
 }
 
+/* PostgreSQL forgets a session's statements when it restarts. SQLite
+ * keeps them, but apr_dbd_sqlite3 prepares with SQLite's legacy interface,
+ * and such a statement fails for good once another connection changed the
+ * schema (sqlite3 run by hand: CREATE INDEX, a new sql/sqlite.sql). */
 int polycom_store_statements_lost(const polycom_db *db)
 {
-    return db->dialect == POLYCOM_DIALECT_PGSQL && db->error
+    if (!db->error) {
+        return 0;
+    }
+    if (db->dialect == POLYCOM_DIALECT_SQLITE) {
+        return strstr(db->error, "database schema has changed") != NULL;
+    }
+    return db->dialect == POLYCOM_DIALECT_PGSQL
            && strstr(db->error, "prepared statement")
            && strstr(db->error, "does not exist");
 }
@@ -541,7 +551,7 @@ static apr_dbd_prepared_t *store_prepared(polycom_db *db, const char *label)
     return stmt;
 }
 
-/* Statements the server forgot (PostgreSQL after its restart): prepared
+/* Statements the connection lost (polycom_store_statements_lost): prepared
  * again through the caller's repair function, at once or, inside a
  * transaction (which the failure aborted), when it has ended. */
 static void store_repair(polycom_db *db)
