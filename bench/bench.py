@@ -16,6 +16,7 @@ import socket
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
+from statistics import median
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PORT = int(os.environ.get('BENCH_PORT', '8090'))
@@ -38,13 +39,6 @@ TARGETS = [
     ('404 unknown MAC', '/prov/%s.cfg', 'GET', 'unknown'),
     ('PUT -app.log', '/prov/%s-app.log', 'PUT', 'known'),
 ]
-
-
-def median(values):
-    values = sorted(values)
-    middle = len(values) // 2
-    return values[middle] if len(values) % 2 else \
-        (values[middle - 1] + values[middle]) / 2.0
 
 
 def mac(n, oui='0004f2'):
