@@ -1039,7 +1039,7 @@ static int polycom_db_failed(request_rec *r, const polycom_db *db)
         }
         else if (polycom_metrics_db_down(polycom_metrics_get(),
                                          (apr_uintptr_t)r->server)) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00001)
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00040)
                           "database unavailable: answering 503 until it is "
                           "back (the connection was lost)");
         }
@@ -2323,7 +2323,7 @@ static void polycom_writer_commit(apr_array_header_t *batches,
         }
         ok = polycom_checkins_commit(server, list, 1, pool, &error) == 0;
         if (!ok) {
-            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server, PCLOGNO(00036)
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server, PCLOGNO(00042)
                          "check-in writer: %d check-ins not written (%s); "
                          "their children write them", list->nelts, error);
         }
@@ -2386,7 +2386,7 @@ static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
 
     rv = apr_pollset_create(&pollset, POLYCOM_WRITER_CLIENTS + 1, pool, 0);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, PCLOGNO(00034)
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, PCLOGNO(00043)
                      "check-in writer: no pollset");
         _exit(APEXIT_CHILDFATAL);
     }
@@ -2419,7 +2419,7 @@ static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
             continue;
         }
         if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, PCLOGNO(00034)
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, PCLOGNO(00044)
                          "check-in writer: poll failed");
             _exit(APEXIT_CHILDFATAL);
         }
@@ -2521,7 +2521,7 @@ static void polycom_writer_maintenance(int reason, void *data,
         if (apr_time_now() - polycom_writer_started
             < POLYCOM_WRITER_MIN_LIFE) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, polycom_main_server,
-                         PCLOGNO(00034) "check-in writer (pid %"
+                         PCLOGNO(00045) "check-in writer (pid %"
                          APR_PID_T_FMT ") exited soon after its start "
                          "(status %d): not started again; the children "
                          "write their check-ins until httpd restarts",
@@ -2551,7 +2551,7 @@ static void polycom_writer_spawn(void)
     }
     if (rv != APR_INPARENT) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, polycom_main_server,
-                     PCLOGNO(00034) "cannot start the check-in writer: the "
+                     PCLOGNO(00046) "cannot start the check-in writer: the "
                      "children write their check-ins");
         polycom_writer_close();
         return;
@@ -2582,7 +2582,7 @@ static void polycom_writer_start(apr_pool_t *pconf, server_rec *s)
         }
     }
     if (!polycom_dbd_child_init) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PCLOGNO(00034)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PCLOGNO(00047)
                      "no check-in writer: mod_dbd's child set-up was not "
                      "found; the children write their check-ins");
         return;
@@ -2611,7 +2611,7 @@ static void polycom_writer_start(apr_pool_t *pconf, server_rec *s)
         rv = APR_FROM_OS_ERROR(errno);
     }
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PCLOGNO(00034)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PCLOGNO(00048)
                      "no check-in writer: cannot listen on %s; the children "
                      "write their check-ins", path);
         return;
@@ -2850,7 +2850,7 @@ static int polycom_log_transaction(request_rec *r)
 
     if (polycom_store_checkin(&db, &checkin) < 0) {
         polycom_metrics_checkin_failure(polycom_metrics_get());
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00008)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00041)
                       "check-in of %s not recorded: %s", r->uri,
                       ap_escape_logitem(r->pool, db.error));
     }
