@@ -40,6 +40,7 @@
 #include "polycom_name.h"
 #include "polycom_private.h"
 #include "polycom_render.h"
+#include "polycom_digest.h"
 #include "polycom_resync.h"
 #include "polycom_reprovision.h"
 #include "polycom_store.h"
