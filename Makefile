@@ -18,7 +18,7 @@ PURE_SRC = src/name.c src/useragent.c src/render.c src/ucs_elements.c \
            src/upload.c src/store.c src/admin.c src/metrics.c \
            src/reprovision.c src/sip.c src/notify.c src/resync.c \
            src/wire.c
-PURE_SRC += src/param.c src/digest.c
+PURE_SRC += src/param.c src/digest.c src/guard.c src/outage.c
 HEADERS  = $(wildcard include/*.h)
 MODULE   = .libs/mod_polycom.so
 UNIT     = t/unit/test_name t/unit/test_useragent t/unit/test_render \

@@ -41,6 +41,8 @@
 #include "polycom_private.h"
 #include "polycom_render.h"
 #include "polycom_digest.h"
+#include "polycom_guard.h"
+#include "polycom_outage.h"
 #include "polycom_resync.h"
 #include "polycom_reprovision.h"
 #include "polycom_store.h"
