@@ -12,12 +12,6 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
-/** One Polycom parameter ("reg.1.address" = "1001"). */
-typedef struct {
-    const char *name;
-    const char *value;
-} polycom_param;
-
 /** Per-model firmware: APP_FILE_PATH_<model> in an APPLICATION_<model>. */
 typedef struct {
     const char *model;   /* master token, [A-Za-z0-9]+ ("SPIP330") */
@@ -47,35 +41,15 @@ int polycom_render_master(apr_pool_t *pool, const polycom_master_spec *spec,
                           const char **error);
 
 /**
- * Render a configuration file holding @a params (polycom_param, sorted by
- * name, names unique) under <polycomConfig>, each parameter placed in the
- * element the UCS schema declares for it. Same contract as above; a name
- * that is not a valid parameter name, or a value that is not valid UTF-8
- * XML text, fails the whole document and @a error names the parameter
- * (never its value).
+ * Render a configuration file holding @a params (polycom_param of
+ * polycom_param.h, sorted by name, names unique) under <polycomConfig>,
+ * each parameter placed in the element the UCS schema declares for it.
+ * Same contract as above; a name that is not a valid parameter name, or a
+ * value that is not valid UTF-8 XML text, fails the whole document and
+ * @a error names the parameter (never its value).
  */
 int polycom_render_config(apr_pool_t *pool, const apr_array_header_t *params,
                           const char **body, apr_size_t *len,
                           const char **error);
-
-/** Non-zero for a syntactically valid parameter name (an XML attribute name
- *  made of letters, digits, '.', '_' and '-', starting with a letter). */
-int polycom_param_name_valid(const char *name);
-
-/** Non-zero when @a value is text XML can carry: valid UTF-8, no control
- *  characters other than tab, newline and carriage return. */
-int polycom_param_value_valid(const char *value);
-
-/** Non-zero when the parameter holds a secret (passwords, credentials);
- *  such parameters never go into a file served to unknown phones. */
-int polycom_param_is_secret(const char *name);
-
-/** MD5 of @a len bytes as 32 lower-case hex digits (ETags, SIP digest,
- *  HTTP Digest HA1). */
-const char *polycom_md5_hex(apr_pool_t *pool, const void *data,
-                            apr_size_t len);
-
-/** A strong ETag ("\"<hex>\"") derived from the body's bytes. */
-const char *polycom_etag(apr_pool_t *pool, const char *body, apr_size_t len);
 
 #endif /* POLYCOM_RENDER_H */

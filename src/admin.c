@@ -20,7 +20,9 @@
 #include <jansson.h>
 
 #include "polycom_admin.h"
+#include "polycom_digest.h"
 #include "polycom_name.h"
+#include "polycom_param.h"
 #include "polycom_render.h"
 #include "polycom_reprovision.h"
 #include "polycom_upload.h"

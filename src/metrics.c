@@ -41,37 +41,43 @@ void polycom_metrics_request(polycom_metrics *m, polycom_file_kind kind,
             break;
         }
     }
-    apr_atomic_inc32(&m->requests[kind][slot]);
+    apr_atomic_inc32(&m->counters.requests[kind][slot]);
 }
 
 void polycom_metrics_unknown_mac(polycom_metrics *m)
 {
-    apr_atomic_inc32(&m->unknown_mac);
+    apr_atomic_inc32(&m->counters.unknown_mac);
 }
 
 void polycom_metrics_checkin_failure(polycom_metrics *m)
 {
-    apr_atomic_inc32(&m->checkin_failures);
+    apr_atomic_inc32(&m->counters.checkin_failures);
 }
 
 void polycom_metrics_writer_rows(polycom_metrics *m, int rows)
 {
-    apr_atomic_add32(&m->writer_rows, (apr_uint32_t)rows);
+    apr_atomic_add32(&m->counters.writer_rows, (apr_uint32_t)rows);
 }
 
 void polycom_metrics_cache(polycom_metrics *m, int hit)
 {
-    apr_atomic_inc32(hit ? &m->cache_hits : &m->cache_misses);
+    apr_atomic_inc32(hit ? &m->counters.cache_hits
+                         : &m->counters.cache_misses);
+}
+
+void polycom_metrics_enumeration_block(polycom_metrics *m)
+{
+    apr_atomic_inc32(&m->counters.enumeration_blocks);
 }
 
 void polycom_metrics_db_error(polycom_metrics *m)
 {
-    apr_atomic_inc32(&m->db_errors);
+    apr_atomic_inc32(&m->counters.db_errors);
 }
 
 void polycom_metrics_upload_bytes(polycom_metrics *m, apr_off_t bytes)
 {
-    apr_atomic_add64(&m->upload_bytes, (apr_uint64_t)bytes);
+    apr_atomic_add64(&m->counters.upload_bytes, (apr_uint64_t)bytes);
 }
 
 void polycom_metrics_generation(polycom_metrics *m,
@@ -84,132 +90,9 @@ void polycom_metrics_generation(polycom_metrics *m,
             break;
         }
     }
-    apr_atomic_inc32(&m->generation_buckets[b]);
-    apr_atomic_add64(&m->generation_usec, (apr_uint64_t)elapsed);
-    apr_atomic_inc32(&m->generation_count);
-}
-
-/* The slot of a server: its own, found by linear probing from a hash of
- * its key, claimed on first use, so two servers never share a flag (the
- * last slot is shared by any overflow beyond 64 servers). */
-static int metrics_slot(polycom_metrics *m, apr_uintptr_t key)
-{
-    apr_uint64_t k = (apr_uint64_t)key ? (apr_uint64_t)key : 1;
-    int start = (int)((k * 0x9E3779B97F4A7C15ULL) >> 58), i;
-
-    for (i = 0; i < POLYCOM_METRICS_OUTAGES; i++) {
-        int slot = (start + i) % POLYCOM_METRICS_OUTAGES;
-        apr_uint64_t owner = apr_atomic_read64(&m->db_key[slot]);
-
-        if (owner == k || (owner == 0
-                           && apr_atomic_cas64(&m->db_key[slot], k, 0) == 0)) {
-            return slot;
-        }
-        if (apr_atomic_read64(&m->db_key[slot]) == k) {
-            return slot;        /* another child claimed it for us */
-        }
-    }
-    return POLYCOM_METRICS_OUTAGES - 1;
-}
-
-static volatile apr_uint32_t *metrics_outage(polycom_metrics *m,
-                                             apr_uintptr_t key)
-{
-    return &m->db_down[metrics_slot(m, key)];
-}
-
-int polycom_metrics_db_down(polycom_metrics *m, apr_uintptr_t key)
-{
-    return apr_atomic_cas32(metrics_outage(m, key), 1, 0) == 0;
-}
-
-int polycom_metrics_db_is_down(polycom_metrics *m, apr_uintptr_t key)
-{
-    return apr_atomic_read32(metrics_outage(m, key)) != 0;
-}
-
-int polycom_metrics_db_up(polycom_metrics *m, apr_uintptr_t key)
-{
-    volatile apr_uint32_t *flag = metrics_outage(m, key);
-
-    if (apr_atomic_read32(flag) && apr_atomic_cas32(flag, 0, 1) == 1) {
-        apr_atomic_set64(&m->db_up_at[metrics_slot(m, key)],
-                         (apr_uint64_t)apr_time_now());
-        return 1;
-    }
-    return 0;
-}
-
-apr_interval_time_t polycom_metrics_db_up_for(polycom_metrics *m,
-                                              apr_uintptr_t key)
-{
-    apr_uint64_t at = apr_atomic_read64(
-        &m->db_up_at[metrics_slot(m, key)]);
-
-    return at ? apr_time_now() - (apr_time_t)at : APR_INT64_MAX;
-}
-
-static apr_uint32_t guard_hash(const char *address)
-{
-    apr_uint32_t h = 2166136261u;      /* FNV-1a */
-
-    for (; *address; address++) {
-        h = (h ^ (unsigned char)*address) * 16777619u;
-    }
-    return h ? h : 1;
-}
-
-static polycom_guard_slot *guard_slot(polycom_metrics *m, apr_uint32_t h)
-{
-    return &m->guard[h % POLYCOM_GUARD_SLOTS];
-}
-
-apr_interval_time_t polycom_guard_blocked(polycom_metrics *m,
-                                          const char *address,
-                                          apr_time_t now)
-{
-    apr_uint32_t h = guard_hash(address);
-    polycom_guard_slot *slot = guard_slot(m, h);
-    apr_time_t until;
-
-    if (apr_atomic_read32(&slot->address) != h) {
-        return 0;
-    }
-    until = (apr_time_t)apr_atomic_read64(&slot->blocked_until);
-    return until > now ? until - now : 0;
-}
-
-int polycom_guard_unknown(polycom_metrics *m, const char *address,
-                          apr_time_t now, int limit,
-                          apr_interval_time_t window,
-                          apr_interval_time_t cooldown)
-{
-    apr_uint32_t h = guard_hash(address);
-    polycom_guard_slot *slot = guard_slot(m, h);
-    apr_uint32_t count;
-
-    if (apr_atomic_read32(&slot->address) != h
-        || now - (apr_time_t)apr_atomic_read64(&slot->window_start)
-           > window) {
-        /* A new address in this slot, or a new window: start counting. */
-        if (apr_atomic_read32(&slot->address) != h) {
-            apr_atomic_set64(&slot->blocked_until, 0);
-        }
-        apr_atomic_set32(&slot->address, h);
-        apr_atomic_set64(&slot->window_start, (apr_uint64_t)now);
-        apr_atomic_set32(&slot->count, 0);
-    }
-    count = apr_atomic_inc32(&slot->count) + 1;
-    if ((int)count == limit + 1) {
-        apr_atomic_set64(&slot->blocked_until, (apr_uint64_t)(now + cooldown));
-        apr_atomic_inc32(&m->enumeration_blocks);
-        return 1;
-    }
-    if ((int)count > limit) {
-        /* Still probing while blocked: the cool-down starts again. */
-        apr_atomic_set64(&slot->blocked_until, (apr_uint64_t)(now + cooldown));
-    }
-    return 0;
+    apr_atomic_inc32(&m->counters.generation_buckets[b]);
+    apr_atomic_add64(&m->counters.generation_usec, (apr_uint64_t)elapsed);
+    apr_atomic_inc32(&m->counters.generation_count);
 }
 
 static void metrics_line(apr_array_header_t *out, const char *text)
@@ -220,6 +103,7 @@ static void metrics_line(apr_array_header_t *out, const char *text)
 const char *polycom_metrics_render(apr_pool_t *pool,
                                    const polycom_metrics *m)
 {
+    const polycom_counters *c = &m->counters;
     apr_array_header_t *out = apr_array_make(pool, 64, sizeof(char *));
     apr_uint32_t cumulative = 0;
     int kind, slot, b;
@@ -230,7 +114,7 @@ const char *polycom_metrics_render(apr_pool_t *pool,
     for (kind = 0; kind < POLYCOM_METRICS_KINDS; kind++) {
         for (slot = 0; slot < POLYCOM_METRICS_STATUSES; slot++) {
             apr_uint32_t n = apr_atomic_read32(
-                (volatile apr_uint32_t *)&m->requests[kind][slot]);
+                (volatile apr_uint32_t *)&c->requests[kind][slot]);
 
             if (!n) {
                 continue;
@@ -276,17 +160,17 @@ const char *polycom_metrics_render(apr_pool_t *pool,
         "polycom_upload_bytes_total %" APR_UINT64_T_FMT "\n"
         "# HELP polycom_generation_seconds Time to generate a file.\n"
         "# TYPE polycom_generation_seconds histogram\n",
-        apr_atomic_read32((volatile apr_uint32_t *)&m->unknown_mac),
-        apr_atomic_read32((volatile apr_uint32_t *)&m->checkin_failures),
-        apr_atomic_read32((volatile apr_uint32_t *)&m->db_errors),
-        apr_atomic_read32((volatile apr_uint32_t *)&m->enumeration_blocks),
-        apr_atomic_read32((volatile apr_uint32_t *)&m->cache_hits),
-        apr_atomic_read32((volatile apr_uint32_t *)&m->cache_misses),
-        apr_atomic_read32((volatile apr_uint32_t *)&m->writer_rows),
-        apr_atomic_read64((volatile apr_uint64_t *)&m->upload_bytes)));
+        apr_atomic_read32((volatile apr_uint32_t *)&c->unknown_mac),
+        apr_atomic_read32((volatile apr_uint32_t *)&c->checkin_failures),
+        apr_atomic_read32((volatile apr_uint32_t *)&c->db_errors),
+        apr_atomic_read32((volatile apr_uint32_t *)&c->enumeration_blocks),
+        apr_atomic_read32((volatile apr_uint32_t *)&c->cache_hits),
+        apr_atomic_read32((volatile apr_uint32_t *)&c->cache_misses),
+        apr_atomic_read32((volatile apr_uint32_t *)&c->writer_rows),
+        apr_atomic_read64((volatile apr_uint64_t *)&c->upload_bytes)));
     for (b = 0; b < POLYCOM_METRICS_BUCKETS; b++) {
         cumulative += apr_atomic_read32(
-            (volatile apr_uint32_t *)&m->generation_buckets[b]);
+            (volatile apr_uint32_t *)&c->generation_buckets[b]);
         metrics_line(out, apr_psprintf(pool,
             "polycom_generation_seconds_bucket{le=\"%s\"} %u\n",
             metrics_bound_labels[b], cumulative));
@@ -295,7 +179,7 @@ const char *polycom_metrics_render(apr_pool_t *pool,
         "polycom_generation_seconds_sum %.6f\n"
         "polycom_generation_seconds_count %u\n",
         (double)apr_atomic_read64(
-            (volatile apr_uint64_t *)&m->generation_usec) / 1e6,
-        apr_atomic_read32((volatile apr_uint32_t *)&m->generation_count)));
+            (volatile apr_uint64_t *)&c->generation_usec) / 1e6,
+        apr_atomic_read32((volatile apr_uint32_t *)&c->generation_count)));
     return apr_array_pstrcat(pool, out, 0);
 }

@@ -9,21 +9,15 @@
 #include <stdlib.h>
 #include <limits.h>
 #include <string.h>
-#include <strings.h>
 
 #include <apr_hash.h>
-#include <apr_lib.h>
-#include <apr_md5.h>
 #include <apr_strings.h>
 
-#include <libxml/chvalid.h>
 #include <libxml/parser.h>
-#include <libxml/xmlstring.h>
 #include <libxml/xmlwriter.h>
 
+#include "polycom_param.h"
 #include "polycom_render.h"
-
-#define PARAM_NAME_MAX 255
 
 /* One element of the configuration tree: its parameters, then children. */
 typedef struct render_node render_node;
@@ -100,133 +94,17 @@ static int render_attr(render_doc *doc, const char *name, const char *value)
            ? -1 : 0;
 }
 
-int polycom_param_name_valid(const char *name)
-{
-    apr_size_t i;
-
-    if (!name || !apr_isalpha(name[0])) {
-        return 0;
-    }
-    for (i = 1; name[i]; i++) {
-        if (i >= PARAM_NAME_MAX
-            || !(apr_isalnum(name[i]) || name[i] == '.' || name[i] == '_'
-                 || name[i] == '-')) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-int polycom_param_value_valid(const char *value)
-{
-    const unsigned char *p = (const unsigned char *)value;
-    int left;
-
-    if (!value) {
-        return 1;
-    }
-    left = (int)strlen(value);
-    if ((apr_size_t)left != strlen(value)) {
-        return 0;       /* longer than an int: not a parameter value */
-    }
-    /* xmlGetUTF8Char of libxml2 2.9 takes a stray continuation byte for a
-     * lead byte (found by fuzzing); xmlCheckUTF8 does not. */
-    if (!xmlCheckUTF8(p)) {
-        return 0;
-    }
-    while (left > 0) {
-        int clen = left;
-        int c = xmlGetUTF8Char(p, &clen);
-
-        if (c < 0 || clen <= 0 || !xmlIsCharQ(c)) {
-            return 0;
-        }
-        p += clen;
-        left -= clen;
-    }
-    return 1;
-}
-
-static int render_contains_nocase(const char *haystack, const char *needle)
-{
-    apr_size_t nlen = strlen(needle);
-
-    for (; *haystack; haystack++) {
-        if (strncasecmp(haystack, needle, nlen) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-int polycom_param_is_secret(const char *name)
-{
-    /* Anything that smells of a credential is withheld from files that
-     * unknown phones may read: better one setting too few there than one
-     * password too many. */
-    static const char *const secret_words[] = {
-        "password", "privatekey", "secret", "passphrase"
-    };
-    static const char *const secret_suffixes[] = {
-        ".auth.userId", "device.prov.user"
-    };
-    apr_size_t i, len;
-
-    if (!name) {
-        return 0;
-    }
-    for (i = 0; i < sizeof(secret_words) / sizeof(secret_words[0]); i++) {
-        if (render_contains_nocase(name, secret_words[i])) {
-            return 1;
-        }
-    }
-    len = strlen(name);
-    for (i = 0; i < sizeof(secret_suffixes) / sizeof(secret_suffixes[0]);
-         i++) {
-        apr_size_t slen = strlen(secret_suffixes[i]);
-
-        if (len >= slen
-            && strcasecmp(name + len - slen, secret_suffixes[i]) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-const char *polycom_md5_hex(apr_pool_t *pool, const void *data,
-                            apr_size_t len)
-{
-    static const char digits[] = "0123456789abcdef";
-    unsigned char digest[APR_MD5_DIGESTSIZE];
-    char *hex = apr_palloc(pool, 2 * APR_MD5_DIGESTSIZE + 1);
-    int i;
-
-    apr_md5(digest, data, len);
-    for (i = 0; i < APR_MD5_DIGESTSIZE; i++) {
-        hex[2 * i] = digits[digest[i] >> 4];
-        hex[2 * i + 1] = digits[digest[i] & 0xf];
-    }
-    hex[2 * APR_MD5_DIGESTSIZE] = '\0';
-    return hex;
-}
-
-const char *polycom_etag(apr_pool_t *pool, const char *body, apr_size_t len)
-{
-    return apr_pstrcat(pool, "\"", polycom_md5_hex(pool, body, len), "\"",
-                       NULL);
-}
-
 /* Errors of the read-back are the caller's to report, not stderr's. */
 static void render_verify_quiet(void *data, xmlErrorPtr error)
 {
 }
 
 /* The last word on well-formedness is a parser's: every document is read
- * back before it is served. The checks above catch what they know (and
- * name the parameter); this catches what they do not, such as the overlong
- * UTF-8 forms the writer passes through (found by fuzzing). A SAX parse
- * with no callbacks checks every byte and builds no tree: half the cost of
- * reading the document into one (make bench, callgrind). */
+ * back before it is served. The checks of param.c catch what they know
+ * (and name the parameter); this catches what they do not, such as the
+ * overlong UTF-8 forms the writer passes through (found by fuzzing). A SAX
+ * parse with no callbacks checks every byte and builds no tree: half the
+ * cost of reading the document into one (make bench, callgrind). */
 static int render_verify(const char **body, apr_size_t *len,
                          const char **error)
 {

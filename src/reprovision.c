@@ -6,7 +6,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
-#include "polycom_render.h"
+#include "polycom_param.h"
 #include "polycom_reprovision.h"
 
 static const char *const reprovision_types[] = {

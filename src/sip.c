@@ -8,7 +8,7 @@
 #include <apr_md5.h>
 #include <apr_strings.h>
 
-#include "polycom_render.h"
+#include "polycom_digest.h"
 #include "polycom_sip.h"
 
 const char *polycom_sip_notify_build(apr_pool_t *pool,

@@ -8,7 +8,7 @@
 #include <apr_thread_mutex.h>
 
 #include "polycom_name.h"
-#include "polycom_render.h"
+#include "polycom_param.h"
 #include "polycom_store.h"
 
 #define ST_PHONE          "mod_polycom_phone"

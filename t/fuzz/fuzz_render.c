@@ -2,6 +2,7 @@
  * name=value; whatever they hold, the result is a complete, well-formed
  * document or a refusal, never half of one. */
 #include "fuzz.h"
+#include "polycom_param.h"
 #include "polycom_render.h"
 
 #include <libxml/parser.h>

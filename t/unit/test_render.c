@@ -7,6 +7,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "polycom_digest.h"
+#include "polycom_param.h"
 #include "polycom_render.h"
 #include "tap.h"
 

@@ -79,7 +79,7 @@ static void test_parse(void)
     tap_is_int(polycom_sip_response_parse(pool, challenge,
                                           sizeof(challenge) - 1, &r), 0,
                "a 401 with bare LF parses");
-    tap_is_int(r.status, 401, "401");
+    tap_is_int(r.status, 401, "its status is 401");
     tap_is_int(polycom_sip_challenge_parse(pool, r.www_authenticate, &c), 0,
                "its challenge parses");
     tap_ok(!strcmp(c.realm, "PolycomSPIP") && !strcmp(c.nonce, "n0nce")
