@@ -14,7 +14,7 @@ APR_LIBS   = $(shell apr-1-config --link-ld --libs) \
              $(shell apu-1-config --link-ld --libs)
 
 # The pure parts: no httpd headers, linked into the module and the tests.
-PURE_SRC = src/name.c src/useragent.c src/render.c src/ucs_elements.c \
+PURE_SRC = src/checkin.c src/name.c src/useragent.c src/render.c src/ucs_elements.c \
            src/upload.c src/store.c src/admin.c src/metrics.c \
            src/reprovision.c src/sip.c src/notify.c src/resync.c \
            src/wire.c

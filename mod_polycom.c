@@ -1959,9 +1959,6 @@ static void polycom_batch_fresh(polycom_batch *b)
                              sizeof(polycom_queued));
 }
 
-#define BATCH_COPY(field) \
-    q->checkin.field = apr_pstrdup(b->pool, c->field ? c->field : "")
-
 /* Queue a copy of the check-in; returns 0 when it was queued, -1 when
  * the caller writes it itself. */
 static int polycom_batch_push(server_rec *s, const polycom_checkin *c)
@@ -1993,19 +1990,7 @@ static int polycom_batch_push(server_rec *s, const polycom_checkin *c)
     }
     q = apr_array_push(b->rows);
     q->server = s;
-    q->checkin = *c;
-    BATCH_COPY(mac);
-    BATCH_COPY(ip);
-    BATCH_COPY(method);
-    BATCH_COPY(file);
-    BATCH_COPY(etag);
-    BATCH_COPY(family);
-    BATCH_COPY(model);
-    BATCH_COPY(firmware);
-    BATCH_COPY(stage);
-    BATCH_COPY(user_agent);
-    q->checkin.server_address = c->server_address
-        ? apr_pstrdup(b->pool, c->server_address) : NULL;
+    polycom_checkin_copy(b->pool, &q->checkin, c);
     if (b->rows->nelts >= POLYCOM_BATCH_ROWS) {
         apr_thread_cond_signal(b->wake);
     }
@@ -2787,6 +2772,7 @@ static void polycom_fill_checkin(request_rec *r, polycom_request *req,
     checkin->ip = r->useragent_ip ? r->useragent_ip : "";
     checkin->method = r->method;
     checkin->file = req->file;
+    checkin->kind = req->name.kind;
     checkin->status = r->status;
     checkin->bytes = r->method_number == M_PUT ? req->bytes_in
                                               : r->bytes_sent;

@@ -14,6 +14,8 @@
 #include <apr_hash.h>
 #include <apr_tables.h>
 
+#include "polycom_checkin.h"
+
 typedef struct polycom_db {
     const apr_dbd_driver_t *driver;
     apr_dbd_t *handle;
@@ -119,31 +121,6 @@ int polycom_store_phone(polycom_db *db, const char *mac,
 int polycom_store_params(polycom_db *db, const polycom_phone *phone,
                          apr_array_header_t **params);
 
-/** One provisioning request, as recorded. Strings may be "" but not NULL. */
-typedef struct {
-    apr_time_t time;
-    const char *mac;
-    const char *ip;
-    const char *method;
-    const char *file;
-    int status;
-    apr_off_t bytes;
-    const char *etag;
-    const char *family;
-    const char *model;
-    const char *firmware;
-    const char *stage;
-    const char *user_agent;
-    /** Non-zero when the phones table does not know this MAC: it is
-     *  recorded as discovered. Otherwise the phone's last-seen summary is
-     *  updated (a no-op for a MAC the table does not hold). */
-    int unknown_phone;
-    /** Non-zero: this request delivered the reprovisioning stanza of that
-     *  target to the phone. */
-    apr_int64_t delivered_target;
-    /** "host[:port]/path" this request reached, to confirm a move. */
-    const char *server_address;
-} polycom_checkin;
 
 /** Where @a mac last checked in from (its newest check-in), or "". */
 int polycom_store_last_ip(polycom_db *db, const char *mac, const char **ip);

@@ -877,16 +877,6 @@ static int store_seen_order(const void *a, const void *b)
     return by_mac ? by_mac : x->order - y->order;
 }
 
-/* A good GET of the phone's own settings file (not the default one). */
-static int store_is_settings_fetch(const polycom_checkin *c)
-{
-    polycom_name name;
-
-    return !strcmp(c->method, "GET") && (c->status == 200 || c->status == 304)
-           && polycom_name_parse(c->file, &name)
-           && name.kind == POLYCOM_FILE_SETTINGS && !strcmp(name.mac, c->mac);
-}
-
 /* Bring last_seen up to date with a batch: one statement per MAC, with
  * its newest check-in and its newest good fetch of its settings file, in
  * MAC order. Every transaction that writes check-ins takes these rows
@@ -924,7 +914,7 @@ static int store_seen(polycom_db *db, const polycom_checkin *const *list,
             if (c->time >= newest->time) {
                 newest = c;
             }
-            if (store_is_settings_fetch(c)
+            if (polycom_checkin_is_settings_fetch(c)
                 && (!settings || c->time >= settings->time)) {
                 settings = c;
             }

@@ -7,9 +7,12 @@
 
 #include "polycom_wire.h"
 
-/* Each row is these fields, in this order, all netstrings. Numbers are
- * decimal; server_address starts with "S" when set and is "N" when not,
- * because NULL ("this request moved nobody") and "" differ. */
+/* Each row is the fields of POLYCOM_CHECKIN_FIELDS (polycom_checkin.h),
+ * in that order, all netstrings. Numbers are decimal; an OSTR field
+ * starts with "S" when set and is "N" when not, because NULL ("this
+ * request moved nobody") and "" differ. The header's PCW2 is the format's
+ * version: a child and a writer of different builds refuse each other's
+ * batches (the child then writes them itself). */
 
 /* The payload being built: grows by doubling, in the caller's pool. */
 typedef struct {
@@ -66,6 +69,18 @@ static void wire_num(wire_buffer *out, apr_int64_t value)
     wire_put(out, text, n);
 }
 
+/* Each field type on the wire (polycom_checkin.h names the types). */
+#define wire_put_STR(out, value)    wire_str(out, value)
+#define wire_put_OSTR(out, value) \
+    wire_str(out, (value) ? apr_pstrcat((out)->pool, "S", (value), NULL) \
+                          : "N")
+#define wire_put_TIME(out, value)   wire_num(out, (apr_int64_t)(value))
+#define wire_put_STATUS(out, value) wire_num(out, (apr_int64_t)(value))
+#define wire_put_SIZE(out, value)   wire_num(out, (apr_int64_t)(value))
+#define wire_put_FLAG(out, value)   wire_num(out, (value) ? 1 : 0)
+#define wire_put_ID(out, value)     wire_num(out, (apr_int64_t)(value))
+#define wire_put_KIND(out, value)   wire_num(out, (apr_int64_t)(value))
+
 char *polycom_wire_encode(apr_pool_t *pool, unsigned server,
                           const polycom_checkin *const *list, int count,
                           apr_size_t *length)
@@ -79,27 +94,12 @@ char *polycom_wire_encode(apr_pool_t *pool, unsigned server,
     for (i = 0; i < count; i++) {
         const polycom_checkin *c = list[i];
 
-        wire_num(out, c->time);
-        wire_str(out, c->mac);
-        wire_str(out, c->ip);
-        wire_str(out, c->method);
-        wire_str(out, c->file);
-        wire_num(out, c->status);
-        wire_num(out, c->bytes);
-        wire_str(out, c->etag);
-        wire_str(out, c->family);
-        wire_str(out, c->model);
-        wire_str(out, c->firmware);
-        wire_str(out, c->stage);
-        wire_str(out, c->user_agent);
-        wire_num(out, c->unknown_phone ? 1 : 0);
-        wire_num(out, c->delivered_target);
-        wire_str(out, c->server_address
-                      ? apr_pstrcat(pool, "S", c->server_address, NULL)
-                      : "N");
+#define WIRE_PUT(type, field, column) wire_put_##type(out, c->field);
+        POLYCOM_CHECKIN_FIELDS(WIRE_PUT)
+#undef WIRE_PUT
     }
     message = apr_palloc(pool, POLYCOM_WIRE_HEADER + out->length + 1);
-    apr_snprintf(message, POLYCOM_WIRE_HEADER + 1, "PCW1 %08x %08x %08x\n",
+    apr_snprintf(message, POLYCOM_WIRE_HEADER + 1, "PCW2 %08x %08x %08x\n",
                  server, (unsigned)count, (unsigned)out->length);
     if (out->length) {
         memcpy(message + POLYCOM_WIRE_HEADER, out->data, out->length);
@@ -135,7 +135,7 @@ int polycom_wire_header(const char *header, unsigned *server,
 {
     unsigned length;
 
-    if (memcmp(header, "PCW1 ", 5) || header[13] != ' ' || header[22] != ' '
+    if (memcmp(header, "PCW2 ", 5) || header[13] != ' ' || header[22] != ' '
         || header[31] != '\n' || wire_hex(header + 5, server)
         || wire_hex(header + 14, count) || wire_hex(header + 23, &length)
         || *count > POLYCOM_WIRE_MAX_ROWS
@@ -171,21 +171,6 @@ static const char *wire_take(apr_pool_t *pool, const char **at,
     return apr_pstrmemdup(pool, p + 1, n);
 }
 
-/* The next netstrings into the given fields, in order. */
-static int wire_take_strings(apr_pool_t *pool, const char **at,
-                             const char *end, const char **const *fields,
-                             apr_size_t count)
-{
-    apr_size_t k, n;
-
-    for (k = 0; k < count; k++) {
-        if (!(*fields[k] = wire_take(pool, at, end, &n))) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static int wire_take_num(apr_pool_t *pool, const char **at, const char *end,
                          apr_int64_t *value)
 {
@@ -210,6 +195,62 @@ static int wire_take_num(apr_pool_t *pool, const char **at, const char *end,
     return (*stop || errno) ? -1 : 0;
 }
 
+/* Each field type read back, checked as the encoder writes it; 0 when
+ * it is well-formed. */
+static int wire_get_STR(apr_pool_t *pool, const char **at, const char *end,
+                        const char **value)
+{
+    apr_size_t n;
+
+    return (*value = wire_take(pool, at, end, &n)) ? 0 : -1;
+}
+
+/* "S<text>" when set, "N" for none: NULL and "" differ. */
+static int wire_get_OSTR(apr_pool_t *pool, const char **at, const char *end,
+                         const char **value)
+{
+    const char *text;
+
+    if (wire_get_STR(pool, at, end, &text)) {
+        return -1;
+    }
+    if (text[0] == 'S') {
+        *value = text + 1;
+        return 0;
+    }
+    *value = NULL;
+    return strcmp(text, "N") ? -1 : 0;
+}
+
+/* A number within [min, max]. */
+static int wire_get_range(apr_pool_t *pool, const char **at, const char *end,
+                          apr_int64_t min, apr_int64_t max,
+                          apr_int64_t *value)
+{
+    return wire_take_num(pool, at, end, value) || *value < min
+           || *value > max ? -1 : 0;
+}
+
+#define WIRE_NUMBER_GETTER(type, ctype, min, max)                          \
+static int wire_get_##type(apr_pool_t *pool, const char **at,              \
+                           const char *end, ctype *value)                  \
+{                                                                          \
+    apr_int64_t n;                                                         \
+                                                                           \
+    if (wire_get_range(pool, at, end, (min), (max), &n)) {                 \
+        return -1;                                                         \
+    }                                                                      \
+    *value = (ctype)n;                                                     \
+    return 0;                                                              \
+}
+WIRE_NUMBER_GETTER(TIME, apr_time_t, APR_INT64_MIN, APR_INT64_MAX)
+WIRE_NUMBER_GETTER(STATUS, int, 0, 999)
+WIRE_NUMBER_GETTER(SIZE, apr_off_t, 0, APR_INT64_MAX)
+WIRE_NUMBER_GETTER(FLAG, int, 0, 1)
+WIRE_NUMBER_GETTER(ID, apr_int64_t, APR_INT64_MIN, APR_INT64_MAX)
+WIRE_NUMBER_GETTER(KIND, polycom_file_kind, POLYCOM_FILE_NONE,
+                   POLYCOM_FILE_DEVICE)
+
 apr_array_header_t *polycom_wire_decode(apr_pool_t *pool, const char *payload,
                                         apr_size_t length, unsigned count)
 {
@@ -223,42 +264,14 @@ apr_array_header_t *polycom_wire_decode(apr_pool_t *pool, const char *payload,
     }
     for (i = 0; i < count; i++) {
         polycom_checkin *c = apr_array_push(rows);
-        const char **const strings[] = { &c->mac, &c->ip, &c->method,
-                                         &c->file };
-        const char **const more[] = { &c->etag, &c->family, &c->model,
-                                &c->firmware, &c->stage, &c->user_agent };
-        apr_int64_t time, status, bytes, unknown, target;
-        const char *address;
-        apr_size_t n;
 
         memset(c, 0, sizeof(*c));
-        if (wire_take_num(pool, &at, end, &time)
-            || wire_take_strings(pool, &at, end, strings,
-                                 sizeof(strings) / sizeof(strings[0]))
-            || wire_take_num(pool, &at, end, &status)
-            || wire_take_num(pool, &at, end, &bytes)
-            || status < 0 || status > 999 || bytes < 0
-            || wire_take_strings(pool, &at, end, more,
-                                 sizeof(more) / sizeof(more[0]))) {
-            return NULL;
+#define WIRE_GET(type, field, column)                                       \
+        if (wire_get_##type(pool, &at, end, &c->field)) {                  \
+            return NULL;                                                   \
         }
-        if (wire_take_num(pool, &at, end, &unknown)
-            || wire_take_num(pool, &at, end, &target)
-            || (unknown != 0 && unknown != 1)
-            || !(address = wire_take(pool, &at, end, &n))) {
-            return NULL;
-        }
-        if (address[0] == 'S') {
-            c->server_address = address + 1;
-        }
-        else if (strcmp(address, "N")) {
-            return NULL;
-        }
-        c->time = (apr_time_t)time;
-        c->status = (int)status;
-        c->bytes = (apr_off_t)bytes;
-        c->unknown_phone = (int)unknown;
-        c->delivered_target = target;
+        POLYCOM_CHECKIN_FIELDS(WIRE_GET)
+#undef WIRE_GET
     }
     return at == end ? rows : NULL;
 }

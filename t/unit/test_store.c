@@ -43,9 +43,11 @@ static polycom_checkin seen_checkin(apr_time_t time, const char *ip,
                                     const char *etag)
 {
     polycom_checkin c;
+    polycom_name name;
 
     memset(&c, 0, sizeof(c));
     c.time = time;
+    c.kind = polycom_name_parse(file, &name) ? name.kind : POLYCOM_FILE_NONE;
     c.mac = "0004f2000001";
     c.ip = ip;
     c.method = "GET";

@@ -11,10 +11,10 @@ static apr_pool_t *pool;
 
 /* Headers the writer must refuse, and why. */
 static const char *const bad_headers[][2] = {
-    { "PCW1 00000000 00010001 00000000\n", "more rows than a batch may hold" },
-    { "PCW1 00000000 00000001 0fffffff\n", "a payload over the limit" },
-    { "PCW2 00000000 00000001 00000010\n", "another version" },
-    { "PCW1 0000000G 00000001 00000010\n", "a header that is not hex" },
+    { "PCW2 00000000 00010001 00000000\n", "more rows than a batch may hold" },
+    { "PCW2 00000000 00000001 0fffffff\n", "a payload over the limit" },
+    { "PCW1 00000000 00000001 00000010\n", "the previous version (no file kind)" },
+    { "PCW2 0000000G 00000001 00000010\n", "a header that is not hex" },
 };
 
 static polycom_checkin sample(int n)
@@ -27,6 +27,7 @@ static polycom_checkin sample(int n)
     c.ip = "192.0.2.7";
     c.method = "PUT";
     c.file = apr_psprintf(pool, "0004f2e62aa4-app-%d.log", n);
+    c.kind = n == 1 ? POLYCOM_FILE_APP_LOG : POLYCOM_FILE_SETTINGS;
     c.status = 201;
     c.bytes = 123456789012LL;
     c.etag = "\"x,y:1\"";           /* the separators inside a value */
@@ -43,19 +44,21 @@ static polycom_checkin sample(int n)
     return c;
 }
 
+/* Every field of polycom_checkin.h compared, whatever fields it has. */
+#define SAME_STR(f)    (!strcmp(a->f, b->f))
+#define SAME_OSTR(f)   (a->f && b->f ? !strcmp(a->f, b->f) : a->f == b->f)
+#define SAME_TIME(f)   (a->f == b->f)
+#define SAME_STATUS(f) (a->f == b->f)
+#define SAME_SIZE(f)   (a->f == b->f)
+#define SAME_FLAG(f)   (a->f == b->f)
+#define SAME_ID(f)     (a->f == b->f)
+#define SAME_KIND(f)   (a->f == b->f)
+
 static int same(const polycom_checkin *a, const polycom_checkin *b)
 {
-#define SAME_STR(f) (!strcmp(a->f, b->f))
-    return a->time == b->time && SAME_STR(mac) && SAME_STR(ip)
-        && SAME_STR(method) && SAME_STR(file) && a->status == b->status
-        && a->bytes == b->bytes && SAME_STR(etag) && SAME_STR(family)
-        && SAME_STR(model) && SAME_STR(firmware) && SAME_STR(stage)
-        && SAME_STR(user_agent) && a->unknown_phone == b->unknown_phone
-        && a->delivered_target == b->delivered_target
-        && (a->server_address && b->server_address
-            ? !strcmp(a->server_address, b->server_address)
-            : a->server_address == b->server_address);
-#undef SAME_STR
+#define SAME_FIELD(type, field, column) && SAME_##type(field)
+    return 1 POLYCOM_CHECKIN_FIELDS(SAME_FIELD);
+#undef SAME_FIELD
 }
 
 int main(void)
