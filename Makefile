@@ -17,12 +17,12 @@ APR_LIBS   = $(shell apr-1-config --link-ld --libs) \
 PURE_SRC = src/name.c src/useragent.c src/render.c src/ucs_elements.c \
            src/upload.c src/store.c src/admin.c src/metrics.c \
            src/reprovision.c src/sip.c src/notify.c src/resync.c \
-           src/wire.c
+           src/wire.c src/device.c
 HEADERS  = $(wildcard include/*.h)
 MODULE   = .libs/mod_polycom.so
 UNIT     = t/unit/test_name t/unit/test_useragent t/unit/test_render \
            t/unit/test_upload t/unit/test_sip t/unit/test_wire \
-           t/unit/test_store
+           t/unit/test_store t/unit/test_device
 
 FUZZ_TARGETS = name useragent render sip admin_json upload wire
 FUZZ_DRIVERS = $(addprefix t/fuzz/run_,$(FUZZ_TARGETS))
