@@ -92,11 +92,14 @@ apr_array_header_t *polycom_device_apply(apr_pool_t *pool,
     apr_array_header_t *out;
     int i, values = 0, switch_due;
 
+    /* Only device.* names are ever looked up: the others cost nothing. */
     for (i = 0; params && i < params->nelts; i++) {
         const polycom_param *p = &APR_ARRAY_IDX(params, i, polycom_param);
 
-        apr_hash_set(names, p->name, APR_HASH_KEY_STRING, p);
-        values += polycom_device_is_value(p->name);
+        if (device_prefixed(p->name)) {
+            apr_hash_set(names, p->name, APR_HASH_KEY_STRING, p);
+            values += polycom_device_is_value(p->name);
+        }
     }
     out = apr_array_make(pool, (params ? params->nelts : 0) + 2 * values + 1,
                          sizeof(polycom_param));
