@@ -1426,7 +1426,8 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
         if (moving && held) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00100)
                           "a move is under way for %s: %d stanza "
-                          "parameters of its layers are left out of %s",
+                          "parameters or flags of its layers are left "
+                          "out of %s",
                           phone ? phone->mac : "unknown phones", held,
                           req->file);
         }
