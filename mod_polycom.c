@@ -36,6 +36,7 @@
 #include "mod_watchdog.h"
 
 #include "polycom_admin.h"
+#include "polycom_device.h"
 #include "polycom_metrics.h"
 #include "polycom_name.h"
 #include "polycom_private.h"
@@ -1341,8 +1342,9 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
     apr_time_t start = apr_time_now();
     apr_int64_t revision = -1;
     const char *cache_key = NULL;
-    int status, moving, cacheable;
+    int status, moving, cacheable, held = 0;
 
+    memset(&target, 0, sizeof(target));
     status = polycom_db_open(r, req, &db);
     if (status != OK) {
         return status;
@@ -1375,15 +1377,22 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
             return status;
         }
     }
-    if (req->name.kind != POLYCOM_FILE_SETTINGS
+    /* Settings depend on a move only through the stanza's parameters set
+     * in a layer (polycom_device_settings): without them, no look-up. */
+    if (req->name.kind == POLYCOM_FILE_SETTINGS) {
+        if (polycom_store_params(&db, phone, &params) < 0) {
+            return polycom_db_failed(r, &db);
+        }
+        held = polycom_device_move_params(params);
+    }
+    if ((req->name.kind != POLYCOM_FILE_SETTINGS || held)
         && polycom_store_reprovision(&db, phone ? phone->mac : "",
                                      phone ? phone->site : "",
                                      r->request_time, &target) < 0) {
         return polycom_db_failed(r, &db);
     }
-    moving = req->name.kind != POLYCOM_FILE_SETTINGS && target.id
-             && strcmp(target.state, "confirmed");
-    if (req->name.kind != POLYCOM_FILE_SETTINGS && target.id) {
+    moving = target.id && strcmp(target.state, "confirmed");
+    if (target.id) {
         cacheable = 0;      /* a deadline ends a move without a revision */
     }
 
@@ -1413,11 +1422,23 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
             req->delivered_target = target.id;
         }
     }
-    else if (polycom_store_params(&db, phone, &params) < 0) {
-        return polycom_db_failed(r, &db);
-    }
     else {
-        status = polycom_render_config(r->pool, params, body, len, &error);
+        /* The move's target is the admin's newer word for this phone, and
+         * its file comes first: a layer's server must not reach the phone
+         * beside it. Every device.* value gets its .set flags. */
+        if (moving && held) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00100)
+                          "a move is under way for %s: %d stanza "
+                          "parameters or flags of its layers are left "
+                          "out of %s",
+                          phone ? phone->mac : "unknown phones", held,
+                          req->file);
+        }
+        status = polycom_render_config(r->pool,
+                                       polycom_device_settings(r->pool,
+                                                               params,
+                                                               moving),
+                                       body, len, &error);
     }
     if (status != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00005)

@@ -34,9 +34,10 @@ const char *polycom_reprovision_address(apr_pool_t *pool, const char *server);
 
 /**
  * The stanza as parameters (polycom_param, sorted by name): device.set,
- * and each device.* value with its own .set="1". Numeric values are used
- * for the server type and boot-server option: SIP 3.x and UCS both accept
- * them. The user and password are left out unless @a with_credentials.
+ * and each device.* value with its own .set="1" (polycom_device_apply).
+ * Numeric values are used for the server type and boot-server option:
+ * SIP 3.x and UCS both accept them. The user and password are left out
+ * unless @a with_credentials.
  */
 apr_array_header_t *polycom_reprovision_params(apr_pool_t *pool,
                                                const polycom_reprovision *t,

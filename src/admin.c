@@ -21,6 +21,7 @@
 
 #include "polycom_admin.h"
 #include "polycom_digest.h"
+#include "polycom_device.h"
 #include "polycom_name.h"
 #include "polycom_param.h"
 #include "polycom_render.h"
@@ -560,9 +561,11 @@ static json_t *admin_up_to_date(const polycom_admin_request *in,
                                 const char **row)
 {
     polycom_phone phone;
+    polycom_reprovision_target target;
     apr_array_header_t *params, *fetch;
     const char *body, *error;
     apr_size_t len;
+    int moving = 0;
 
     if (polycom_store_select(in->db, POLYCOM_SQL_LAST_FETCH, &fetch, row[0],
                              NULL) < 0) {
@@ -579,7 +582,18 @@ static json_t *admin_up_to_date(const polycom_admin_request *in,
     if (polycom_store_params(in->db, &phone, &params) < 0) {
         return NULL;
     }
-    if (polycom_render_config(in->pool, params, &body, &len, &error) < 0) {
+    /* Rendered as the phone's own fetch is (polycom_generate). */
+    if (polycom_device_move_params(params)) {
+        if (polycom_store_reprovision(in->db, phone.mac, phone.site, in->now,
+                                      &target) < 0) {
+            return NULL;
+        }
+        moving = target.id && strcmp(target.state, "confirmed");
+    }
+    if (polycom_render_config(in->pool, polycom_device_settings(in->pool,
+                                                                params,
+                                                                moving),
+                              &body, &len, &error) < 0) {
         return json_false();
     }
     return json_boolean(!strcmp(APR_ARRAY_IDX(fetch, 0, const char **)[0],

@@ -6,6 +6,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "polycom_device.h"
 #include "polycom_param.h"
 #include "polycom_reprovision.h"
 
@@ -78,15 +79,12 @@ const char *polycom_reprovision_address(apr_pool_t *pool, const char *server)
 }
 
 static void reprovision_add(apr_array_header_t *params, const char *name,
-                            const char *value, apr_pool_t *pool)
+                            const char *value)
 {
     polycom_param *p = apr_array_push(params);
 
     p->name = name;
     p->value = value;
-    p = apr_array_push(params);
-    p->name = apr_pstrcat(pool, name, ".set", NULL);
-    p->value = "1";
 }
 
 static int reprovision_by_name(const void *a, const void *b)
@@ -99,25 +97,24 @@ apr_array_header_t *polycom_reprovision_params(apr_pool_t *pool,
                                                const polycom_reprovision *t,
                                                int with_credentials)
 {
-    apr_array_header_t *params = apr_array_make(pool, 12,
+    apr_array_header_t *params = apr_array_make(pool, 5,
                                                 sizeof(polycom_param));
-    polycom_param *p = apr_array_push(params);
     int type = polycom_reprovision_server_type(t->server_type);
     int boot = polycom_reprovision_boot_server(t->boot_server);
 
-    p->name = "device.set";
-    p->value = "1";
-    reprovision_add(params, "device.prov.serverName", t->server, pool);
+    reprovision_add(params, "device.prov.serverName", t->server);
     reprovision_add(params, "device.prov.serverType",
-                    apr_itoa(pool, type < 0 ? 2 : type), pool);
+                    apr_itoa(pool, type < 0 ? 2 : type));
     reprovision_add(params, "device.dhcp.bootSrvUseOpt",
-                    apr_itoa(pool, boot < 0 ? 2 : boot), pool);
+                    apr_itoa(pool, boot < 0 ? 2 : boot));
     if (with_credentials && t->user && *t->user) {
-        reprovision_add(params, "device.prov.user", t->user, pool);
+        reprovision_add(params, "device.prov.user", t->user);
     }
     if (with_credentials && t->password && *t->password) {
-        reprovision_add(params, "device.prov.password", t->password, pool);
+        reprovision_add(params, "device.prov.password", t->password);
     }
+    /* The flags the same way as for the settings (device.c). */
+    params = polycom_device_apply(pool, params);
     qsort(params->elts, (size_t)params->nelts, sizeof(polycom_param),
           reprovision_by_name);
     return params;

@@ -34,8 +34,9 @@ for my $phone ([MAC_SPIP, UA_SPIP, 'SPIP330'], [MAC_VVX, UA_VVX, 'VVX411'],
         exists $got{$_} or $got{$_} = $attrs->{$_} for keys %$attrs;
     }
     ok($all_ok, "$model: every CONFIG_FILES entry served as XML");
-    is_deeply(\%got, effective_params($mac),
-              "$model: effective parameters equal the database's layering");
+    is_deeply(\%got, with_device_flags(effective_params($mac)),
+              "$model: effective parameters equal the database's layering"
+              . " (device.* values with their .set flags)");
     ok(defined $got{'reg.1.address'} && defined $got{'reg.1.auth.password'},
        "$model: the phone gets its registration and its password");
 

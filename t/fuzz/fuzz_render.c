@@ -1,7 +1,10 @@
 /* Fuzz target: rendering arbitrary database values. The input is lines of
  * name=value; whatever they hold, the result is a complete, well-formed
- * document or a refusal, never half of one. */
+ * document or a refusal, never half of one. They go through the device.*
+ * flags as a settings file does (during a move when the input's length is
+ * odd). */
 #include "fuzz.h"
+#include "polycom_device.h"
 #include "polycom_param.h"
 #include "polycom_render.h"
 
@@ -27,6 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p->name = line;
         p->value = eq ? eq + 1 : "";
     }
+    params = polycom_device_settings(pool, params, (int)(size & 1));
     if (polycom_render_config(pool, params, &body, &len, &error) == 0) {
         xmlDocPtr doc = xmlReadMemory(body, (int)len, "f.xml", NULL,
                                       XML_PARSE_NONET | XML_PARSE_NOERROR

@@ -10,7 +10,8 @@ use XML::LibXML ();
 use Encode ();
 use Exporter 'import';
 
-our @EXPORT = qw(db_exec db_rows db_value db_set_param effective_params config_attrs
+our @EXPORT = qw(db_exec db_rows db_value db_set_param effective_params
+                 with_device_flags config_attrs
                  parse_xml demo_secrets shared_dir backend settle
                  UA_VVX UA_SPIP UA_TRIO MAC_SPIP MAC_VVX MAC_TRIO);
 
@@ -153,6 +154,23 @@ sub effective_params {
         $value{ $row->{name} } = $row->{value};
     }
     return \%value;
+}
+
+# What a settings file carries for those parameters (REFERENCE.md 3.3):
+# each device.* value with its <name>.set="1" unless a layer set one, and
+# device.set="1" once when there is any; a flag with no value is left out.
+sub with_device_flags {
+    my ($params) = @_;
+    my %out = %$params;
+    my @values = grep { /^device\./ && !/\.set$/ } keys %out;
+    for my $name (grep { /^device\..*\.set$/ } keys %out) {
+        (my $of = $name) =~ s/\.set$//;
+        delete $out{$name} unless $name eq 'device.set' ? @values
+                                  : grep { $_ eq $of } @values;
+    }
+    $out{"$_.set"} //= '1' for @values;
+    $out{'device.set'} //= '1' if @values;
+    return \%out;
 }
 
 sub parse_xml {
