@@ -14,7 +14,7 @@ APR_LIBS   = $(shell apr-1-config --link-ld --libs) \
              $(shell apu-1-config --link-ld --libs)
 
 # The pure parts: no httpd headers, linked into the module and the tests.
-PURE_SRC = src/checkin.c src/name.c src/useragent.c src/render.c src/ucs_elements.c \
+PURE_SRC = src/cache.c src/checkin.c src/name.c src/useragent.c src/render.c src/ucs_elements.c \
            src/upload.c src/store.c src/admin.c src/metrics.c \
            src/reprovision.c src/sip.c src/notify.c src/resync.c \
            src/wire.c
@@ -49,10 +49,12 @@ SAN_FLAGS = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=undefi
 FORCE:
 
 # apxs names the module after the first source file: mod_polycom.c first.
-$(MODULE): mod_polycom.c $(PURE_SRC) $(HEADERS) .build-flags
+GLUE_SRC = mod_polycom.c $(wildcard mod_polycom_*.c)
+
+$(MODULE): $(GLUE_SRC) mod_polycom_private.h $(PURE_SRC) $(HEADERS) .build-flags
 	$(APXS) -c -I include $(addprefix -Wc$(comma),$(WARN) $(SAN_FLAGS)) \
 	    $(if $(SANITIZE),-Wl$(comma)-fsanitize=$(SANITIZE)) \
-	    $(XML_CFLAGS) $(XML_LIBS) -o mod_polycom.la mod_polycom.c $(PURE_SRC)
+	    $(XML_CFLAGS) $(XML_LIBS) -o mod_polycom.la $(GLUE_SRC) $(PURE_SRC)
 
 t/unit/test_%: t/unit/test_%.c t/unit/tap.h $(PURE_SRC) $(HEADERS)
 	$(CC) $(WARN) $(APR_CFLAGS) $(XML_CFLAGS) -I include -I t/unit -o $@ \

@@ -1,0 +1,123 @@
+/* mod_polycom: the authz provider "Require polycom-phone": a phone's own
+ * files only to that phone (its credential, or a verified client
+ * certificate whose subject CN is its MAC). Runs in request threads.
+ */
+
+#include "apr_lib.h"
+#include "apr_strings.h"
+
+#include "http_request.h"
+#include "mod_auth.h"
+#include "mod_ssl.h"
+
+#include "mod_polycom_private.h"
+
+/* The MAC in a verified client certificate's subject CN (Polycom's factory
+ * certificates name the phone: "0004f2e62aa4" or "00:04:f2:e6:2a:a4"),
+ * or NULL. */
+static const char *polycom_cert_mac(request_rec *r)
+{
+    APR_OPTIONAL_FN_TYPE(ssl_var_lookup) *lookup =
+        APR_RETRIEVE_OPTIONAL_FN(ssl_var_lookup);
+    const char *verify, *cn;
+    char *mac;
+    int i = 0;
+
+    if (!lookup) {
+        return NULL;
+    }
+    verify = lookup(r->pool, r->server, r->connection, r,
+                    "SSL_CLIENT_VERIFY");
+    if (!verify || strcmp(verify, "SUCCESS")) {
+        return NULL;
+    }
+    cn = lookup(r->pool, r->server, r->connection, r, "SSL_CLIENT_S_DN_CN");
+    mac = apr_palloc(r->pool, 13);
+    for (; cn && *cn && i < 13; cn++) {
+        if (*cn == ':' || *cn == '-') {
+            continue;
+        }
+        mac[i++] = (char)apr_tolower(*cn);
+    }
+    if (i != 12 || (cn && *cn)) {
+        return NULL;
+    }
+    mac[12] = '\0';
+    return polycom_mac_valid(mac) ? mac : NULL;
+}
+
+static int polycom_is_https(request_rec *r)
+{
+    APR_OPTIONAL_FN_TYPE(ssl_is_https) *is_https =
+        APR_RETRIEVE_OPTIONAL_FN(ssl_is_https);
+
+    return is_https && is_https(r->connection);
+}
+
+/* Allows a phone's own files only to that phone: the authenticated user
+ * must be one of its credentials, or a verified client certificate must
+ * name its MAC. Files that belong to no phone (000000000000 names,
+ * firmware, sounds) carry no secret and stay open, so a phone fresh out of
+ * the box can bootstrap. A leaked credential unlocks one phone. */
+static authz_status polycom_phone_check(request_rec *r,
+                                        const char *require_args,
+                                        const void *parsed)
+{
+    polycom_request *req = ap_get_module_config(r->request_config,
+                                                &polycom_module);
+    const char *cert_mac;
+    apr_array_header_t *rows;
+    polycom_db db;
+
+    if (!req || req->admin_path || req->name.is_default) {
+        return AUTHZ_GRANTED;
+    }
+    if (r->main) {
+        return AUTHZ_GRANTED;   /* the admin's preview: authorised there */
+    }
+    cert_mac = polycom_cert_mac(r);
+    if (cert_mac && !strcmp(cert_mac, req->name.mac)) {
+        return AUTHZ_GRANTED;
+    }
+    if (!r->user) {
+        /* A verified certificate of another phone is a definite no. */
+        return cert_mac ? AUTHZ_DENIED : AUTHZ_DENIED_NO_USER;
+    }
+    if (r->ap_auth_type && !strcasecmp(r->ap_auth_type, "Basic")
+        && !polycom_is_https(r)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PCLOGNO(00024)
+                      "Basic credentials over plain HTTP refused for %s: use "
+                      "Digest, or Basic over HTTPS", r->uri);
+        return AUTHZ_DENIED;
+    }
+    if (polycom_db_open(r, req, &db) != OK) {
+        return AUTHZ_GENERAL_ERROR;
+    }
+    if (polycom_store_select(&db, POLYCOM_SQL_CRED_MAC, &rows, r->user,
+                             NULL) < 0) {
+        polycom_db_failed(r, &db);
+        return AUTHZ_GENERAL_ERROR;
+    }
+    if (rows->nelts
+        && !strcmp(APR_ARRAY_IDX(rows, 0, const char **)[0],
+                   req->name.mac)) {
+        return AUTHZ_GRANTED;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PCLOGNO(00025)
+                  "user \"%s\" is not a credential of phone %s: denied",
+                  ap_escape_logitem(r->pool, r->user), req->name.mac);
+    return AUTHZ_DENIED;
+}
+
+static const authz_provider polycom_authz_provider = {
+    &polycom_phone_check,
+    NULL,
+};
+
+void polycom_authz_register(apr_pool_t *p)
+{
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "polycom-phone",
+                              AUTHZ_PROVIDER_VERSION,
+                              &polycom_authz_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+}

@@ -1,0 +1,644 @@
+/* mod_polycom: directives, per-directory and per-server configuration,
+ * their merges and the accessors that apply defaults where values are
+ * read. Runs in the parent while the configuration is read; the
+ * accessors are called from every context afterwards (they only read).
+ * Owns the server-wide values of PolycomCacheSize, PolycomCheckinWriter
+ * and PolycomCheckinQueue.
+ */
+
+#include "apr_lib.h"
+#include "apr_strings.h"
+
+#include "mod_polycom_private.h"
+#include "polycom_upload.h"
+
+#define POLYCOM_DEFAULT_PREVIEW_BASE "/prov"
+#define POLYCOM_DEFAULT_APP_FILE_PATH "sip.ld"
+#define POLYCOM_PATH_MAX 255
+#define POLYCOM_MODEL_MAX 32
+#define POLYCOM_DEFAULT_UPLOAD_LIMIT  (256 * 1024)
+#define POLYCOM_DEFAULT_LOG_LIMIT     (512 * 1024)
+#define POLYCOM_DEFAULT_LOG_KEEP      (1024 * 1024)
+#define POLYCOM_DEFAULT_LOG_DAYS      30
+#define POLYCOM_SIZE_MAX              (64 * 1024 * 1024)
+#define POLYCOM_DEFAULT_RESYNC_RATE   60     /* NOTIFYs per minute */
+#define POLYCOM_DEFAULT_RESYNC_NET    10     /* per minute per network */
+#define POLYCOM_DEFAULT_SIP_T1_MS     500    /* RFC 3261 T1 */
+/* PolycomEnumerationGuard's defaults: a scan of unknown MACs from one
+ * address shows within a minute (30 is more than a site's phones that
+ * boot unprovisioned behind one NAT ask for in that time); five minutes
+ * of 429 make a scan of 2^24 MACs per OUI take years. */
+#define POLYCOM_GUARD_LIMIT           30     /* unknown MACs ...         */
+#define POLYCOM_GUARD_WINDOW          60     /* ... within seconds       */
+#define POLYCOM_GUARD_COOLDOWN        300    /* then 429 for seconds     */
+
+void *polycom_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    polycom_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->provisioning = -1;
+    conf->checkins = -1;
+    conf->uploads = -1;
+    conf->upload_limit = -1;
+    conf->log_limit = -1;
+    conf->log_keep = -1;
+    conf->log_days = -1;
+    conf->admin = -1;
+    conf->resync_rate = -1;
+    conf->resync_per_network = -1;
+    conf->guard_limit = -1;
+    conf->model_firmware = apr_array_make(p, 4,
+                                          sizeof(polycom_model_firmware));
+    return conf;
+}
+
+/* A child's pin for a model replaces the parent's pin for that model;
+ * pins for other models are inherited. */
+static apr_array_header_t *polycom_merge_firmware(apr_pool_t *p,
+                                                  const apr_array_header_t *base,
+                                                  const apr_array_header_t *add)
+{
+    apr_array_header_t *merged = apr_array_copy(p, base);
+    int i, j;
+
+    for (i = 0; i < add->nelts; i++) {
+        const polycom_model_firmware *a =
+            &APR_ARRAY_IDX(add, i, polycom_model_firmware);
+        int replaced = 0;
+
+        for (j = 0; j < merged->nelts; j++) {
+            polycom_model_firmware *m =
+                &APR_ARRAY_IDX(merged, j, polycom_model_firmware);
+
+            if (!strcmp(m->model, a->model)) {
+                m->path = a->path;
+                replaced = 1;
+            }
+        }
+        if (!replaced) {
+            APR_ARRAY_PUSH(merged, polycom_model_firmware) = *a;
+        }
+    }
+    return merged;
+}
+
+void *polycom_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const polycom_dir_conf *base = basev;
+    const polycom_dir_conf *add = addv;
+    polycom_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->provisioning = add->provisioning != -1 ? add->provisioning
+                                                 : base->provisioning;
+    conf->checkins = add->checkins != -1 ? add->checkins : base->checkins;
+    conf->app_file_path = add->app_file_path ? add->app_file_path
+                                             : base->app_file_path;
+    conf->model_firmware = polycom_merge_firmware(p, base->model_firmware,
+                                                  add->model_firmware);
+    conf->uploads = add->uploads != -1 ? add->uploads : base->uploads;
+    conf->upload_limit = add->upload_limit != -1 ? add->upload_limit
+                                                 : base->upload_limit;
+    conf->log_limit = add->log_limit != -1 ? add->log_limit
+                                           : base->log_limit;
+    conf->log_keep = add->log_keep != -1 ? add->log_keep : base->log_keep;
+    conf->log_days = add->log_days != -1 ? add->log_days : base->log_days;
+    conf->admin = add->admin != -1 ? add->admin : base->admin;
+    conf->admin_base = add->admin != -1 ? add->admin_base : base->admin_base;
+    conf->preview_base = add->preview_base ? add->preview_base
+                                           : base->preview_base;
+    conf->resync_rate = add->resync_rate != -1 ? add->resync_rate
+                                               : base->resync_rate;
+    conf->resync_per_network = add->resync_per_network != -1
+                               ? add->resync_per_network
+                               : base->resync_per_network;
+    if (add->guard_limit != -1) {
+        conf->guard_limit = add->guard_limit;
+        conf->guard_window = add->guard_window;
+        conf->guard_cooldown = add->guard_cooldown;
+    }
+    else {
+        conf->guard_limit = base->guard_limit;
+        conf->guard_window = base->guard_window;
+        conf->guard_cooldown = base->guard_cooldown;
+    }
+    return conf;
+}
+
+void *polycom_create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    polycom_server_conf *sconf = apr_pcalloc(p, sizeof(*sconf));
+
+    sconf->sip_t1_ms = -1;
+    return sconf;
+}
+
+/* Defaults are applied where values are read, so that "unset" survives
+ * every merge and a child can set a value back to the default. */
+int polycom_conf_provisioning(const polycom_dir_conf *conf)
+{
+    return conf->provisioning == 1;
+}
+
+int polycom_conf_checkins(const polycom_dir_conf *conf)
+{
+    return conf->checkins != 0;
+}
+
+const char *polycom_conf_app_file_path(const polycom_dir_conf *conf)
+{
+    return conf->app_file_path ? conf->app_file_path
+                               : POLYCOM_DEFAULT_APP_FILE_PATH;
+}
+
+int polycom_conf_uploads(const polycom_dir_conf *conf)
+{
+    return conf->uploads == 1;
+}
+
+apr_off_t polycom_conf_upload_limit(const polycom_dir_conf *conf,
+                                    polycom_file_kind kind)
+{
+    if (polycom_upload_is_log(kind)) {
+        return conf->log_limit != -1 ? conf->log_limit
+                                     : POLYCOM_DEFAULT_LOG_LIMIT;
+    }
+    return conf->upload_limit != -1 ? conf->upload_limit
+                                    : POLYCOM_DEFAULT_UPLOAD_LIMIT;
+}
+
+polycom_resync_pacing polycom_conf_pacing(const polycom_dir_conf *conf)
+{
+    polycom_resync_pacing pacing;
+
+    pacing.per_minute = conf->resync_rate != -1
+                        ? conf->resync_rate : POLYCOM_DEFAULT_RESYNC_RATE;
+    pacing.per_network = conf->resync_per_network != -1
+                         ? conf->resync_per_network
+                         : POLYCOM_DEFAULT_RESYNC_NET;
+    return pacing;
+}
+
+polycom_guard_settings polycom_conf_guard(const polycom_dir_conf *conf)
+{
+    polycom_guard_settings guard;
+    int unset = conf->guard_limit == -1;
+
+    guard.limit = unset ? POLYCOM_GUARD_LIMIT : conf->guard_limit;
+    guard.window = apr_time_from_sec(unset ? POLYCOM_GUARD_WINDOW
+                                           : conf->guard_window);
+    guard.cooldown = apr_time_from_sec(unset ? POLYCOM_GUARD_COOLDOWN
+                                             : conf->guard_cooldown);
+    return guard;
+}
+
+const char *polycom_conf_preview_base(const polycom_dir_conf *conf)
+{
+    return conf->preview_base ? conf->preview_base
+                              : POLYCOM_DEFAULT_PREVIEW_BASE;
+}
+
+apr_interval_time_t polycom_conf_sip_t1(const polycom_server_conf *sconf)
+{
+    return apr_time_from_msec(sconf->sip_t1_ms != -1
+                              ? sconf->sip_t1_ms : POLYCOM_DEFAULT_SIP_T1_MS);
+}
+
+polycom_log_retention polycom_conf_log_retention(
+    const polycom_dir_conf *conf)
+{
+    polycom_log_retention retention;
+    int days = conf->log_days != -1 ? conf->log_days
+                                    : POLYCOM_DEFAULT_LOG_DAYS;
+
+    retention.max_bytes = conf->log_keep != -1 ? conf->log_keep
+                                               : POLYCOM_DEFAULT_LOG_KEEP;
+    retention.max_age = apr_time_from_sec((apr_interval_time_t)days * 86400);
+    return retention;
+}
+
+/* The names are claimed before the file system is looked at, so only
+ * <Location> (and <LocationMatch>) sections can hold our directives. */
+static const char *polycom_check_context(cmd_parms *cmd)
+{
+    return ap_check_cmd_context(cmd, NOT_IN_DIRECTORY | NOT_IN_FILES
+                                     | NOT_IN_HTACCESS);
+}
+
+/* On/Off into the int of polycom_dir_conf at the offset in cmd->info. */
+static const char *polycom_set_flag(cmd_parms *cmd, void *dconf, int on)
+{
+    const char *err = polycom_check_context(cmd);
+
+    if (err) {
+        return err;
+    }
+    *(int *)((char *)dconf + (apr_size_t)cmd->info) = on;
+    return NULL;
+}
+
+/* Serving from the database needs the statements mod_dbd prepares. */
+static const char *polycom_set_provisioning(cmd_parms *cmd, void *dconf,
+                                            int on)
+{
+    const char *err = polycom_set_flag(cmd, dconf, on);
+
+    return err ? err : on ? polycom_prepare_statements(cmd) : NULL;
+}
+
+static int polycom_model_token_valid(const char *model)
+{
+    apr_size_t i;
+
+    for (i = 0; model[i]; i++) {
+        if (i >= POLYCOM_MODEL_MAX || !apr_isalnum(model[i])) {
+            return 0;
+        }
+    }
+    return i > 0;
+}
+
+static const char *polycom_check_path(cmd_parms *cmd, const char *path)
+{
+    apr_size_t i;
+
+    if (strlen(path) > POLYCOM_PATH_MAX) {
+        return apr_psprintf(cmd->pool, "%s: a firmware path is at most %d "
+                            "characters", cmd->cmd->name, POLYCOM_PATH_MAX);
+    }
+    for (i = 0; path[i]; i++) {
+        if (apr_iscntrl(path[i]) || path[i] == ',' || path[i] == ' ') {
+            return apr_psprintf(cmd->pool, "%s: firmware path \"%s\" may not "
+                                "contain spaces, commas or control "
+                                "characters", cmd->cmd->name, path);
+        }
+    }
+    return NULL;
+}
+
+/* PolycomFirmware <path>            APP_FILE_PATH for every model
+ * PolycomFirmware <MODEL> <path>    APP_FILE_PATH_<MODEL>; "" removes it */
+static const char *polycom_set_firmware(cmd_parms *cmd, void *dconf,
+                                        const char *arg1, const char *arg2)
+{
+    polycom_dir_conf *conf = dconf;
+    polycom_model_firmware *mf;
+    const char *path = arg2 ? arg2 : arg1;
+    const char *err = polycom_check_context(cmd);
+    int i;
+
+    if (!err) {
+        err = polycom_check_path(cmd, path);
+    }
+    if (err) {
+        return err;
+    }
+    if (!arg2) {
+        conf->app_file_path = path;
+        return NULL;
+    }
+    if (!polycom_model_token_valid(arg1)) {
+        return apr_psprintf(cmd->pool, "PolycomFirmware: model \"%s\" must be "
+                            "a master token of letters and digits, as in "
+                            "SPIP330 or VVX411", arg1);
+    }
+    for (i = 0; i < conf->model_firmware->nelts; i++) {
+        mf = &APR_ARRAY_IDX(conf->model_firmware, i, polycom_model_firmware);
+        if (!strcmp(mf->model, arg1)) {
+            mf->path = path;
+            return NULL;
+        }
+    }
+    mf = apr_array_push(conf->model_firmware);
+    mf->model = arg1;
+    mf->path = path;
+    return NULL;
+}
+
+/* The API's resources are named relative to the <Location> that turns it
+ * on, so PolycomAdmin belongs in a plain <Location>. */
+static const char *polycom_set_admin(cmd_parms *cmd, void *dconf, int on)
+{
+    polycom_dir_conf *conf = dconf;
+    const char *err = polycom_set_flag(cmd, dconf, on);
+
+    if (err) {
+        return err;
+    }
+    if (on && (!cmd->path || cmd->path[0] != '/')) {
+        return "PolycomAdmin On belongs in a <Location /path> section";
+    }
+    conf->admin_base = on ? cmd->path : NULL;
+    return on ? polycom_prepare_statements(cmd) : NULL;
+}
+
+static const char *polycom_set_preview_base(cmd_parms *cmd, void *dconf,
+                                            const char *path)
+{
+    const char *err = polycom_check_context(cmd);
+
+    if (err) {
+        return err;
+    }
+    if (path[0] != '/' || strpbrk(path, "?#")) {
+        return "PolycomAdminPreview: give the URL path of the provisioning "
+               "location, such as /prov";
+    }
+    ((polycom_dir_conf *)dconf)->preview_base = path;
+    return NULL;
+}
+
+/* PolycomCacheSize: bytes of rendered files each child keeps (0: none).
+ * Set at configuration time, before the children; reset to the default
+ * before each reading of the configuration (pre_config). */
+#define POLYCOM_DEFAULT_CACHE_SIZE ((apr_off_t)32 * 1024 * 1024)
+#define POLYCOM_CACHE_SIZE_MAX     ((apr_off_t)4096 * 1024 * 1024)
+static apr_off_t polycom_cache_size = POLYCOM_DEFAULT_CACHE_SIZE;
+
+apr_off_t polycom_conf_cache_size(void)
+{
+    return polycom_cache_size;
+}
+
+/* "512K", "1M", "2G", "65536": a number of bytes, or -1 when the text is
+ * not one. */
+static apr_int64_t polycom_size_of(const char *arg)
+{
+    char *end;
+    apr_int64_t n = apr_strtoi64(arg, &end, 10), unit = 1;
+
+    if (end == arg || n < 0) {
+        return -1;
+    }
+    switch (apr_tolower(*end)) {
+    case 'k':
+        unit = 1024;
+        break;
+    case 'm':
+        unit = 1024 * 1024;
+        break;
+    case 'g':
+        unit = 1024 * 1024 * 1024;
+        break;
+    }
+    if (unit > 1) {
+        end++;
+    }
+    return *end || n > APR_INT64_MAX / unit ? -1 : n * unit;
+}
+
+static const char *polycom_set_cache_size(cmd_parms *cmd, void *dconf,
+                                          const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_int64_t n = strcasecmp(arg, "Off") ? polycom_size_of(arg) : 0;
+
+    if (err) {
+        return err;
+    }
+    if (n < 0 || n > POLYCOM_CACHE_SIZE_MAX) {
+        return apr_psprintf(cmd->pool, "PolycomCacheSize: \"%s\" is not "
+                            "Off or a size up to 4G (examples: 0, 64M, 1G)",
+                            arg);
+    }
+    polycom_cache_size = (apr_off_t)n;
+    return NULL;
+}
+
+/* A whole number from min to max. */
+static const char *polycom_parse_count(cmd_parms *cmd, const char *arg,
+                                       long min, long max, int *count)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+
+    if (end == arg || *end || n < min || n > max) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a whole number "
+                            "from %ld to %ld", cmd->cmd->name, arg, min, max);
+    }
+    *count = (int)n;
+    return NULL;
+}
+
+static int polycom_writer_enabled;
+
+/* How many check-ins a child holds while the batch before them is being
+ * written (PolycomCheckinQueue). Past it a request writes its own
+ * check-in, as when no batch thread runs: slower, but memory stays bounded
+ * and nothing is lost when the writer falls behind (make bench saw a
+ * child's queue, and its memory, grow by 10 MB in one stall; under strace,
+ * 200 MB). */
+#define POLYCOM_DEFAULT_CHECKIN_QUEUE 8192
+static int polycom_checkin_queue;
+
+int polycom_conf_checkin_queue(void)
+{
+    return polycom_checkin_queue;
+}
+
+int polycom_conf_writer_enabled(void)
+{
+    return polycom_writer_enabled;
+}
+
+/* The server-wide values start again from their defaults with each
+ * reading of the configuration (pre_config). */
+void polycom_conf_reset(void)
+{
+    polycom_cache_size = POLYCOM_DEFAULT_CACHE_SIZE;
+    polycom_writer_enabled = 1;
+    polycom_checkin_queue = POLYCOM_DEFAULT_CHECKIN_QUEUE;
+}
+
+static const char *polycom_set_checkin_queue(cmd_parms *cmd, void *dconf,
+                                             const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    return err ? err : polycom_parse_count(cmd, arg, 16, 1000000,
+                                           &polycom_checkin_queue);
+}
+
+static const char *polycom_set_checkin_writer(cmd_parms *cmd, void *dconf,
+                                              int flag)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    polycom_writer_enabled = flag;
+    return NULL;
+}
+
+/* A size in bytes, 1 byte to 64 MiB. */
+static const char *polycom_parse_size(cmd_parms *cmd, const char *arg,
+                                      apr_off_t *size)
+{
+    apr_int64_t n = polycom_size_of(arg);
+
+    if (n < 1 || n > POLYCOM_SIZE_MAX) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a size from 1 "
+                            "byte to 64M (examples: 65536, 512K, 1M)",
+                            cmd->cmd->name, arg);
+    }
+    *size = (apr_off_t)n;
+    return NULL;
+}
+
+static const char *polycom_set_size(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    apr_off_t *field = (apr_off_t *)((char *)dconf
+                                     + (apr_size_t)cmd->info);
+    const char *err = polycom_check_context(cmd);
+
+    return err ? err : polycom_parse_size(cmd, arg, field);
+}
+
+/* A whole number from 1 to 100000 into the int at cmd->info. */
+static const char *polycom_set_count(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    int *field = (int *)((char *)dconf + (apr_size_t)cmd->info);
+    const char *err = polycom_check_context(cmd);
+
+    return err ? err : polycom_parse_count(cmd, arg, 1, 100000, field);
+}
+
+/* PolycomSipTimerT1 <ms>: server config only. */
+static const char *polycom_set_sip_t1(cmd_parms *cmd, void *dconf,
+                                      const char *arg)
+{
+    polycom_server_conf *sconf =
+        ap_get_module_config(cmd->server->module_config, &polycom_module);
+
+    return polycom_parse_count(cmd, arg, 1, 100000, &sconf->sip_t1_ms);
+}
+
+/* PolycomEnumerationGuard Off | <count> <seconds> [<cool-down seconds>] */
+static const char *polycom_set_guard(cmd_parms *cmd, void *dconf,
+                                     const char *count, const char *window,
+                                     const char *cooldown)
+{
+    polycom_dir_conf *conf = dconf;
+    const char *err = polycom_check_context(cmd);
+    char *end;
+    long n, w, c = POLYCOM_GUARD_COOLDOWN;
+
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(count, "Off") && !window) {
+        conf->guard_limit = 0;
+        return NULL;
+    }
+    n = strtol(count, &end, 10);
+    if (end == count || *end || n < 1 || n > 100000 || !window) {
+        return "PolycomEnumerationGuard: Off, or <count> <seconds> "
+               "[<cool-down seconds>] with a count from 1 to 100000";
+    }
+    w = strtol(window, &end, 10);
+    if (end == window || *end || w < 1 || w > 86400) {
+        return "PolycomEnumerationGuard: the window is 1 to 86400 seconds";
+    }
+    if (cooldown) {
+        c = strtol(cooldown, &end, 10);
+        if (end == cooldown || *end || c < 1 || c > 86400) {
+            return "PolycomEnumerationGuard: the cool-down is 1 to 86400 "
+                   "seconds";
+        }
+    }
+    conf->guard_limit = (int)n;
+    conf->guard_window = (int)w;
+    conf->guard_cooldown = (int)c;
+    return NULL;
+}
+
+/* PolycomLogRetention <size> [<days>] */
+static const char *polycom_set_log_retention(cmd_parms *cmd, void *dconf,
+                                             const char *size,
+                                             const char *days)
+{
+    polycom_dir_conf *conf = dconf;
+    const char *err = polycom_check_context(cmd);
+    char *end;
+    long n;
+
+    if (!err) {
+        err = polycom_parse_size(cmd, size, &conf->log_keep);
+    }
+    if (err || !days) {
+        return err;
+    }
+    n = strtol(days, &end, 10);
+    if (end == days || *end || n < 0 || n > 3650) {
+        return "PolycomLogRetention: days must be a whole number from 0 "
+               "(no age limit) to 3650";
+    }
+    conf->log_days = (int)n;
+    return NULL;
+}
+
+const command_rec polycom_cmds[] = {
+    AP_INIT_FLAG("PolycomProvisioning", polycom_set_provisioning,
+                 (void *)APR_OFFSETOF(polycom_dir_conf, provisioning),
+                 ACCESS_CONF,
+                 "On to serve the Polycom provisioning file names here"),
+    AP_INIT_FLAG("PolycomCheckins", polycom_set_flag,
+                 (void *)APR_OFFSETOF(polycom_dir_conf, checkins), ACCESS_CONF,
+                 "Off to stop recording one check-in row per request"),
+    AP_INIT_TAKE12("PolycomFirmware", polycom_set_firmware, NULL, ACCESS_CONF,
+                   "[model] path: the master's APP_FILE_PATH, or a model's "
+                   "APP_FILE_PATH_<model>"),
+    AP_INIT_FLAG("PolycomAdmin", polycom_set_admin,
+                 (void *)APR_OFFSETOF(polycom_dir_conf, admin), ACCESS_CONF,
+                 "On to serve the JSON admin API in this <Location>; protect "
+                 "it with Apache's own AuthType and Require"),
+    AP_INIT_TAKE1("PolycomAdminPreview", polycom_set_preview_base, NULL,
+                  ACCESS_CONF, "URL path of the provisioning location the "
+                  "admin API previews files from (default /prov)"),
+    AP_INIT_TAKE1("PolycomResyncRate", polycom_set_count,
+                  (void *)APR_OFFSETOF(polycom_dir_conf, resync_rate),
+                  RSRC_CONF | ACCESS_CONF, "SIP NOTIFY check-syncs per "
+                  "minute, overall (default 60)"),
+    AP_INIT_TAKE1("PolycomResyncPerNetwork", polycom_set_count,
+                  (void *)APR_OFFSETOF(polycom_dir_conf, resync_per_network),
+                  RSRC_CONF | ACCESS_CONF, "SIP NOTIFY check-syncs per "
+                  "minute to one /24 network or host (default 10)"),
+    /* Server scope: the resync worker runs per server, not per
+     * location, so a <Location> value would have nothing to steer. */
+    AP_INIT_TAKE1("PolycomSipTimerT1", polycom_set_sip_t1, NULL,
+                  RSRC_CONF, "RFC 3261 T1 in milliseconds for "
+                  "NOTIFY retransmissions (default 500; timeout 64*T1)"),
+    AP_INIT_TAKE123("PolycomEnumerationGuard", polycom_set_guard, NULL,
+                    ACCESS_CONF, "Off, or <count> <seconds> [<cool-down>]: "
+                    "an address asking for more unknown MACs than that gets "
+                    "429 (default 30 60 300)"),
+    AP_INIT_FLAG("PolycomUploads", polycom_set_flag,
+                 (void *)APR_OFFSETOF(polycom_dir_conf, uploads), ACCESS_CONF,
+                 "On to accept the phones' PUT of logs, overrides, "
+                 "directories and call lists"),
+    AP_INIT_TAKE1("PolycomUploadLimit", polycom_set_size,
+                  (void *)APR_OFFSETOF(polycom_dir_conf, upload_limit),
+                  ACCESS_CONF, "largest override, directory or call list "
+                  "upload (default 256K)"),
+    AP_INIT_TAKE1("PolycomLogLimit", polycom_set_size,
+                  (void *)APR_OFFSETOF(polycom_dir_conf, log_limit),
+                  ACCESS_CONF, "largest single log upload (default 512K)"),
+    AP_INIT_TAKE12("PolycomLogRetention", polycom_set_log_retention, NULL,
+                   ACCESS_CONF, "size [days]: how much of each phone's log "
+                   "to keep (default 1M, 30 days)"),
+    AP_INIT_TAKE1("PolycomCacheSize", polycom_set_cache_size, NULL, RSRC_CONF,
+                  "bytes of rendered masters and settings each child keeps "
+                  "while the database does not change (default 32M; Off)"),
+    AP_INIT_FLAG("PolycomCheckinWriter", polycom_set_checkin_writer, NULL,
+                 RSRC_CONF, "On (default): one process per server writes "
+                 "the check-ins of all children; Off: each child writes "
+                 "its own"),
+    AP_INIT_TAKE1("PolycomCheckinQueue", polycom_set_checkin_queue, NULL,
+                  RSRC_CONF, "check-ins a child holds while the batch "
+                  "before them is written; past it requests write their "
+                  "own (default 8192)"),
+    { NULL }
+};
+

@@ -1,0 +1,195 @@
+/**
+ * @file mod_polycom_private.h
+ * @brief What the httpd glue files of mod_polycom (mod_polycom*.c) share
+ * with each other only: the configuration and per-request records, and
+ * each file's functions that the others call, grouped by the file that
+ * defines them. The pure parts (src/, include/) never include it.
+ */
+#ifndef MOD_POLYCOM_PRIVATE_H
+#define MOD_POLYCOM_PRIVATE_H
+
+#include "apr_dbd.h"
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "mod_dbd.h"
+
+#include "polycom_metrics.h"
+#include "polycom_name.h"
+#include "polycom_render.h"
+#include "polycom_resync.h"
+#include "polycom_store.h"
+#include "polycom_useragent.h"
+
+/* Our own log tags: the AH namespace belongs to httpd's bundled modules.
+ * Each call site has its own number; numbers are never reused
+ * (t/logtags.t checks it). */
+#define PCLOGNO(n) "PC" #n ": "
+
+extern module AP_MODULE_DECLARE_DATA polycom_module;
+
+/* AP_DECLARE_MODULE in mod_polycom.c declares it there; every other glue
+ * file needs it for "LogLevel polycom:debug". */
+#ifndef POLYCOM_MODULE_RECORD
+APLOG_USE_MODULE(polycom);
+#endif
+
+#define POLYCOM_HANDLER "polycom-provisioning"
+#define POLYCOM_ADMIN_HANDLER "polycom-admin"
+
+typedef struct {
+    int provisioning;                    /* -1: unset (off)              */
+    int checkins;                        /* -1: unset (on)               */
+    const char *app_file_path;           /* NULL: unset (sip.ld)         */
+    apr_array_header_t *model_firmware;  /* polycom_model_firmware       */
+    int uploads;                         /* -1: unset (off)              */
+    apr_off_t upload_limit;              /* -1: unset (256 KiB)          */
+    apr_off_t log_limit;                 /* -1: unset (512 KiB)          */
+    apr_off_t log_keep;                  /* -1: unset (1 MiB)            */
+    int log_days;                        /* -1: unset (30); 0: no limit  */
+    int admin;                           /* -1: unset (off)              */
+    const char *admin_base;              /* the <Location> of PolycomAdmin */
+    const char *preview_base;            /* NULL: unset (/prov)          */
+    int resync_rate;                     /* -1: unset (60 per minute)    */
+    int resync_per_network;              /* -1: unset (10 per minute)    */
+    int guard_limit;                     /* -1: unset (30); 0: off       */
+    int guard_window;                    /* seconds (60)                 */
+    int guard_cooldown;                  /* seconds (300)                */
+} polycom_dir_conf;
+
+typedef struct {
+    int statements_prepared;
+    int sip_t1_ms;                       /* -1: unset (500 ms)           */
+} polycom_server_conf;
+
+/* PolycomEnumerationGuard as it applies (limit 0: off). */
+typedef struct {
+    int limit;
+    apr_interval_time_t window;
+    apr_interval_time_t cooldown;
+} polycom_guard_settings;
+
+/* What the module learned about a request it claimed. */
+typedef struct {
+    polycom_name name;
+    polycom_useragent ua;
+    const char *file;         /* the base name asked for, lower-cased     */
+    const char *mac;          /* from the name, or the UA's (SN:...)      */
+    const char *etag;         /* of the body served, "" if none           */
+    int unknown_phone;        /* a lookup found no such phone             */
+    apr_off_t bytes_in;       /* size of a stored upload                  */
+    apr_int64_t delivered_target; /* served this reprovisioning target     */
+    const char *admin_path;   /* an admin API request: the resource path  */
+    int db_unavailable;       /* already logged: skip the check-in        */
+} polycom_request;
+
+
+/* ---- mod_polycom.c: the module record and hooks ---------------------- */
+
+/** The metrics every child counts into (shared memory made in
+ *  post_config; a per-process copy when there is none). */
+polycom_metrics *polycom_metrics_get(void);
+
+/* ---- mod_polycom_config.c: directives and their accessors ------------ */
+
+extern const command_rec polycom_cmds[];
+void *polycom_create_dir_conf(apr_pool_t *p, char *dir);
+void *polycom_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
+void *polycom_create_server_conf(apr_pool_t *p, server_rec *s);
+/** The server-wide values back to their defaults (pre_config). */
+void polycom_conf_reset(void);
+/* Each accessor applies the default of a value left unset. */
+int polycom_conf_provisioning(const polycom_dir_conf *conf);
+int polycom_conf_checkins(const polycom_dir_conf *conf);
+const char *polycom_conf_app_file_path(const polycom_dir_conf *conf);
+int polycom_conf_uploads(const polycom_dir_conf *conf);
+const char *polycom_conf_preview_base(const polycom_dir_conf *conf);
+polycom_guard_settings polycom_conf_guard(const polycom_dir_conf *conf);
+apr_off_t polycom_conf_upload_limit(const polycom_dir_conf *conf,
+                                    polycom_file_kind kind);
+polycom_resync_pacing polycom_conf_pacing(const polycom_dir_conf *conf);
+polycom_log_retention polycom_conf_log_retention(
+    const polycom_dir_conf *conf);
+/* Server-wide: PolycomSipTimerT1, PolycomCacheSize, PolycomCheckinWriter,
+ * PolycomCheckinQueue. */
+apr_interval_time_t polycom_conf_sip_t1(const polycom_server_conf *sconf);
+apr_off_t polycom_conf_cache_size(void);
+int polycom_conf_writer_enabled(void);
+int polycom_conf_checkin_queue(void);
+
+/* ---- mod_polycom_dbd.c: mod_dbd, connections, outages ---------------- */
+
+/** Looks up mod_dbd's open and close (once); non-zero when both exist. */
+int polycom_dbd_retrieve(void);
+/** Non-zero when mod_dbd's acquire was found with the configuration. */
+int polycom_dbd_can_acquire(void);
+/* mod_dbd's functions, or NULL / nothing when it is not loaded. */
+ap_dbd_t *polycom_dbd_acquire(request_rec *r);
+ap_dbd_t *polycom_dbd_open(apr_pool_t *pool, server_rec *s);
+void polycom_dbd_close(server_rec *s, ap_dbd_t *dbd);
+/** For PolycomProvisioning: has mod_dbd prepare the statements' marker. */
+const char *polycom_prepare_statements(cmd_parms *cmd);
+apr_status_t polycom_dbd_post_connect(apr_pool_t *pool, dbd_cfg_t *cfg,
+                                      ap_dbd_t *dbd);
+apr_status_t polycom_dbd_post_connect_done(apr_pool_t *pool, dbd_cfg_t *cfg,
+                                           ap_dbd_t *dbd);
+/** A polycom_db over a connection from mod_dbd. */
+void polycom_db_bind(polycom_db *db, ap_dbd_t *dbd, server_rec *s,
+                     apr_pool_t *pool);
+/** The request's connection, or 503 (an outage logged once). */
+int polycom_db_open(request_rec *r, polycom_request *req, polycom_db *db);
+/** A failed query: 503 when the connection went away, else 500. */
+int polycom_db_failed(request_rec *r, const polycom_db *db);
+/** A connection for a task outside any request; NULL when unavailable. */
+ap_dbd_t *polycom_worker_db(apr_pool_t *pool, server_rec *s,
+                            polycom_db *db);
+
+/* ---- mod_polycom_prov.c: the provisioning namespace ------------------ */
+
+int polycom_translate_name(request_rec *r);
+int polycom_map_to_storage(request_rec *r);
+int polycom_handler(request_rec *r);
+/** The child's render cache (PolycomCacheSize). */
+void polycom_cache_init(apr_pool_t *pchild);
+/** The whole body, or an HTTP status (413 past @a limit, 400 cut short). */
+int polycom_read_body(request_rec *r, apr_off_t limit, const char **body,
+                      apr_size_t *len);
+
+/* ---- mod_polycom_admin.c: the admin API's glue ----------------------- */
+
+int polycom_admin_handler(request_rec *r);
+
+/* ---- mod_polycom_authz.c: Require polycom-phone ---------------------- */
+
+void polycom_authz_register(apr_pool_t *p);
+
+/* ---- mod_polycom_checkin.c: check-ins and the child's batch thread --- */
+
+/** Freed queue memory a process keeps for the next batches (the child's
+ *  queue, the writer's loop); the rest goes back to malloc. */
+#define POLYCOM_BATCH_KEEP     (256 * 1024)
+
+int polycom_log_transaction(request_rec *r);
+void polycom_batch_start(apr_pool_t *pchild, server_rec *s);
+/** Commit check-ins of one server in one transaction, in this process;
+ *  *error says why not. */
+int polycom_checkins_commit(server_rec *s, apr_array_header_t *list,
+                            int writer_session, apr_pool_t *pool,
+                            const char **error);
+
+/* ---- mod_polycom_writer.c: the node's check-in writer ---------------- */
+
+/** In the parent, once per generation: the socket and the process, when
+ *  @a wanted (else children of this generation write for themselves). */
+void polycom_writer_start(apr_pool_t *pconf, server_rec *s, int wanted);
+/** From a child's batch thread: 0 when the writer took the batch. */
+int polycom_writer_send(server_rec *s, const polycom_checkin *const *list,
+                        int count, apr_pool_t *pool);
+
+/* ---- mod_polycom_resync.c: the resync worker ------------------------- */
+
+void polycom_start_worker(apr_pool_t *pconf, server_rec *s);
+void polycom_resync_child_init(apr_pool_t *pchild);
+
+#endif /* MOD_POLYCOM_PRIVATE_H */

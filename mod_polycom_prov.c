@@ -1,0 +1,546 @@
+/* mod_polycom: the provisioning namespace. Claims the names a phone asks
+ * for (translate_name), finds the phone, renders its master and settings
+ * (through the per-child render cache), serves stored uploads back and
+ * stores new ones. Runs in request threads.
+ */
+
+#include "apr_strings.h"
+
+#include "http_core.h"
+#include "http_protocol.h"
+#include "http_request.h"
+
+#include "mod_polycom_private.h"
+#include "polycom_admin.h"
+#include "polycom_cache.h"
+#include "polycom_device.h"
+#include "polycom_digest.h"
+#include "polycom_guard.h"
+#include "polycom_reprovision.h"
+#include "polycom_upload.h"
+
+/* Claims the request in translate_name, the first hook that sees the
+ * <Location> configuration: a name of ours is mapped to no file at all,
+ * anything else is left to Apache exactly as if the module were not there
+ * (firmware, sounds and dictionaries come from the file system). */
+/* Under an admin location, the API's resources are the module's; every
+ * other path (the dashboard's files) is Apache's. */
+static int polycom_claim_admin(request_rec *r, const polycom_dir_conf *conf)
+{
+    apr_size_t blen = strlen(conf->admin_base);
+    polycom_request *req;
+    const char *rel;
+
+    while (blen > 1 && conf->admin_base[blen - 1] == '/') {
+        blen--;
+    }
+    if (strncmp(r->uri, conf->admin_base, blen)
+        || (r->uri[blen] != '/' && r->uri[blen] != '\0')) {
+        return DECLINED;
+    }
+    for (rel = r->uri + blen; *rel == '/'; rel++) {
+    }
+    if (!polycom_admin_is_resource(rel)) {
+        return DECLINED;
+    }
+    req = apr_pcalloc(r->pool, sizeof(*req));
+    req->admin_path = rel;
+    req->mac = req->file = req->etag = "";
+    ap_set_module_config(r->request_config, &polycom_module, req);
+    r->handler = POLYCOM_ADMIN_HANDLER;
+    r->filename = apr_pstrcat(r->pool, "polycom-admin:", rel, NULL);
+    return OK;
+}
+
+int polycom_translate_name(request_rec *r)
+{
+    polycom_dir_conf *conf = ap_get_module_config(r->per_dir_config,
+                                                  &polycom_module);
+    polycom_request *req;
+    const char *base;
+
+    if (!conf || !r->uri) {
+        return DECLINED;
+    }
+    if (conf->admin == 1 && conf->admin_base
+        && polycom_claim_admin(r, conf) == OK) {
+        return OK;
+    }
+    if (!polycom_conf_provisioning(conf)) {
+        return DECLINED;
+    }
+    base = strrchr(r->uri, '/');
+    base = base ? base + 1 : r->uri;
+    req = apr_pcalloc(r->pool, sizeof(*req));
+    if (!polycom_name_parse(base, &req->name)) {
+        return DECLINED;
+    }
+    polycom_useragent_parse(r->pool, apr_table_get(r->headers_in,
+                                                   "User-Agent"), &req->ua);
+    req->file = apr_pstrdup(r->pool, base);
+    ap_str_tolower((char *)req->file);
+    req->mac = req->name.is_default ? req->ua.serial : req->name.mac;
+    req->etag = "";
+    ap_set_module_config(r->request_config, &polycom_module, req);
+    r->handler = POLYCOM_HANDLER;
+    r->filename = apr_pstrcat(r->pool, "polycom:", base, NULL);
+
+    /* Request notes, so that LogFormat "%{polycom-mac}n" works. */
+    if (req->mac[0]) {
+        apr_table_setn(r->notes, "polycom-mac", req->mac);
+    }
+    if (req->ua.known) {
+        apr_table_setn(r->notes, "polycom-model", req->ua.model);
+        apr_table_setn(r->notes, "polycom-firmware", req->ua.firmware);
+    }
+    return OK;
+}
+
+/* A claimed name exists only in the database: skip core's directory walk
+ * and its stat() of a file that is not there. */
+int polycom_map_to_storage(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &polycom_module)
+           ? OK : DECLINED;
+}
+
+/* A known, enabled phone, or an HTTP status saying why not. An address
+ * that probes too many unknown MACs is answered 429 for a cool-down, except
+ * for the phones that last checked in from that very address (an office
+ * behind one NAT is not punished for its own phones). */
+static int polycom_find_phone(request_rec *r, polycom_request *req,
+                              polycom_db *db, polycom_phone **phone)
+{
+    const polycom_dir_conf *conf = ap_get_module_config(r->per_dir_config,
+                                                        &polycom_module);
+    polycom_guard_settings guard = polycom_conf_guard(conf);
+    int limit = guard.limit;
+    apr_interval_time_t window = guard.window;
+    apr_interval_time_t cooldown = guard.cooldown;
+    const char *ip = r->useragent_ip ? r->useragent_ip : "";
+    polycom_metrics *m = polycom_metrics_get();
+    apr_interval_time_t blocked = limit
+        ? polycom_guard_blocked(m, ip, r->request_time) : 0;
+
+    const char *last_ip = "";
+
+    if (polycom_store_phone(db, req->name.mac, phone) < 0) {
+        return polycom_db_failed(r, db);
+    }
+    if (blocked && *phone && (*phone)->enabled
+        && polycom_store_last_ip(db, req->name.mac, &last_ip) < 0) {
+        return polycom_db_failed(r, db);
+    }
+    if (blocked && !(*phone && (*phone)->enabled && !strcmp(last_ip, ip))) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00027)
+                      "%s is blocked for probing unknown MACs: 429", ip);
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
+                                    apr_time_sec(blocked) + 1));
+        return HTTP_TOO_MANY_REQUESTS;
+    }
+    if (!*phone) {
+        req->unknown_phone = 1;
+        if (limit && polycom_guard_unknown(m, ip, r->request_time, limit,
+                                           window, cooldown)) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PCLOGNO(00026)
+                          "%s asked for more than %d unknown MACs within %"
+                          APR_TIME_T_FMT " s: 429 for %" APR_TIME_T_FMT
+                          " s, except for phones last seen there", ip, limit,
+                          apr_time_sec(window), apr_time_sec(cooldown));
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00003)
+                      "unknown phone %s: 404, recorded as discovered",
+                      req->name.mac);
+        return HTTP_NOT_FOUND;
+    }
+    if (!(*phone)->enabled) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00004)
+                      "phone %s is disabled: 404", req->name.mac);
+        return HTTP_NOT_FOUND;
+    }
+    return OK;
+}
+
+/* The master: the reprovisioning stanza's file first when a move is under
+ * way (the first file wins on the phone), then the settings. */
+static polycom_master_spec *polycom_master_for(request_rec *r,
+                                               const polycom_dir_conf *conf,
+                                               const char *mac,
+                                               int reprovisioning)
+{
+    polycom_master_spec *spec = apr_pcalloc(r->pool, sizeof(*spec));
+    apr_array_header_t *files = apr_array_make(r->pool, 2,
+                                               sizeof(const char *));
+    apr_array_header_t *models = apr_array_make(r->pool,
+                                                conf->model_firmware->nelts,
+                                                sizeof(polycom_model_firmware));
+    int i;
+
+    if (reprovisioning) {
+        APR_ARRAY_PUSH(files, const char *) =
+            polycom_name_file(r->pool, mac, POLYCOM_FILE_DEVICE);
+    }
+    APR_ARRAY_PUSH(files, const char *) =
+        polycom_name_file(r->pool, mac, POLYCOM_FILE_SETTINGS);
+    for (i = 0; i < conf->model_firmware->nelts; i++) {
+        const polycom_model_firmware *mf =
+            &APR_ARRAY_IDX(conf->model_firmware, i, polycom_model_firmware);
+
+        if (mf->path[0]) {
+            APR_ARRAY_PUSH(models, polycom_model_firmware) = *mf;
+        }
+    }
+    spec->app_file_path = polycom_conf_app_file_path(conf);
+    spec->config_files = files;
+    spec->model_firmware = models;
+    return spec;
+}
+
+/* The child's render cache (src/cache.c): masters and settings while the
+ * database's revision stands still. Only complete 200 bodies are kept, so
+ * a hit is always a known, enabled phone. */
+static polycom_cache *prov_cache = NULL;
+
+void polycom_cache_init(apr_pool_t *pchild)
+{
+    prov_cache = polycom_cache_create(pchild, polycom_conf_cache_size());
+}
+
+/* A file is the same for every request of one server and URI. */
+static const char *prov_cache_key(request_rec *r)
+{
+    return apr_psprintf(r->pool, "%pp %s", (void *)r->server, r->uri);
+}
+
+/* Build the body of a generated file whole, or fail with a status. */
+static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
+                            polycom_request *req, const char **body,
+                            apr_size_t *len)
+{
+    polycom_db db;
+    polycom_phone *phone = NULL;
+    polycom_reprovision_target target;
+    apr_array_header_t *params;
+    const char *error = NULL;
+    apr_time_t start = apr_time_now();
+    apr_int64_t revision = -1;
+    const char *cache_key = NULL;
+    int status, moving, cacheable, held = 0;
+
+    memset(&target, 0, sizeof(target));
+    status = polycom_db_open(r, req, &db);
+    if (status != OK) {
+        return status;
+    }
+    /* A phone's master and settings come from the cache while nothing
+     * changed, unless its address is blocked (then the phone decides).
+     * Without a cache the revision is not even read. */
+    cacheable = prov_cache != NULL
+                && req->name.kind != POLYCOM_FILE_DEVICE
+                && !polycom_guard_blocked(polycom_metrics_get(),
+                                          r->useragent_ip
+                                          ? r->useragent_ip : "",
+                                          r->request_time);
+    if (cacheable) {
+        if (polycom_store_revision(&db, &revision) < 0) {
+            return polycom_db_failed(r, &db);
+        }
+        cache_key = prov_cache_key(r);
+        if (polycom_cache_get(prov_cache, cache_key, revision, r->pool, body,
+                              len, &req->etag)) {
+            polycom_metrics_cache(polycom_metrics_get(), 1);
+            polycom_metrics_generation(polycom_metrics_get(),
+                                       apr_time_now() - start);
+            return OK;
+        }
+    }
+    if (!req->name.is_default) {
+        status = polycom_find_phone(r, req, &db, &phone);
+        if (status != OK) {
+            return status;
+        }
+    }
+    /* Settings depend on a move only through the stanza's parameters set
+     * in a layer (polycom_device_settings): without them, no look-up. */
+    if (req->name.kind == POLYCOM_FILE_SETTINGS) {
+        if (polycom_store_params(&db, phone, &params) < 0) {
+            return polycom_db_failed(r, &db);
+        }
+        held = polycom_device_move_params(params);
+    }
+    if ((req->name.kind != POLYCOM_FILE_SETTINGS || held)
+        && polycom_store_reprovision(&db, phone ? phone->mac : "",
+                                     phone ? phone->site : "",
+                                     r->request_time, &target) < 0) {
+        return polycom_db_failed(r, &db);
+    }
+    moving = target.id && strcmp(target.state, "confirmed");
+    if (target.id) {
+        cacheable = 0;      /* a deadline ends a move without a revision */
+    }
+
+    if (req->name.kind == POLYCOM_FILE_MASTER) {
+        status = polycom_render_master(r->pool, polycom_master_for(r, conf,
+                                       req->name.mac, moving), body, len,
+                                       &error);
+    }
+    else if (req->name.kind == POLYCOM_FILE_DEVICE) {
+        polycom_reprovision stanza;
+
+        if (!moving) {
+            return HTTP_NOT_FOUND;      /* no move under way for it */
+        }
+        stanza.server = target.server;
+        stanza.server_type = target.server_type;
+        stanza.boot_server = target.boot_server;
+        stanza.user = target.user;
+        stanza.password = target.password;
+        /* Credentials go to a known phone only, never into the files that
+         * every unknown phone may read. */
+        status = polycom_render_config(r->pool,
+                                       polycom_reprovision_params(r->pool,
+                                           &stanza, phone != NULL),
+                                       body, len, &error);
+        if (phone) {
+            req->delivered_target = target.id;
+        }
+    }
+    else {
+        /* The move's target is the admin's newer word for this phone, and
+         * its file comes first: a layer's server must not reach the phone
+         * beside it. Every device.* value gets its .set flags. */
+        if (moving && held) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00100)
+                          "a move is under way for %s: %d stanza "
+                          "parameters or flags of its layers are left "
+                          "out of %s",
+                          phone ? phone->mac : "unknown phones", held,
+                          req->file);
+        }
+        status = polycom_render_config(r->pool,
+                                       polycom_device_settings(r->pool,
+                                                               params,
+                                                               moving),
+                                       body, len, &error);
+    }
+    if (status != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00005)
+                      "cannot generate %s: %s", r->uri,
+                      ap_escape_logitem(r->pool, error));
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    req->etag = polycom_etag(r->pool, *body, *len);
+    if (cacheable) {
+        polycom_metrics_cache(polycom_metrics_get(), 0);
+        polycom_cache_put(prov_cache, cache_key, revision, *body, *len,
+                          req->etag);
+    }
+    polycom_metrics_generation(polycom_metrics_get(),
+                               apr_time_now() - start);
+    return OK;
+}
+
+/* Send a complete body with its validators; conditional requests get 304. */
+static int polycom_send(request_rec *r, polycom_request *req,
+                        const char *body, apr_size_t len,
+                        const char *content_type)
+{
+    int status;
+
+    if (!req->etag || !*req->etag) {
+        req->etag = polycom_etag(r->pool, body, len);
+    }
+    apr_table_setn(r->headers_out, "ETag", req->etag);
+    /* Per-phone files carry secrets: the phone may keep a copy, shared
+     * caches may not, and every use is revalidated against the database. */
+    apr_table_setn(r->headers_out, "Cache-Control", "private, no-cache");
+    ap_set_content_type(r, content_type);
+    status = ap_meets_conditions(r);
+    if (status != OK) {
+        return status;
+    }
+    ap_set_content_length(r, (apr_off_t)len);
+    if (!r->header_only) {
+        ap_rwrite(body, (int)len, r);
+    }
+    return OK;
+}
+
+/* GET of a file phones upload: the latest stored version, byte for byte. */
+static int polycom_serve_stored(request_rec *r, polycom_request *req)
+{
+    const char *kind = polycom_name_kind_label(req->name.kind);
+    const char *body = NULL;
+    apr_size_t len = 0;
+    polycom_db db;
+    int status, failed;
+
+    if (req->name.kind == POLYCOM_FILE_LICENSE) {
+        return HTTP_NOT_FOUND;          /* licences are not managed yet */
+    }
+    status = polycom_db_open(r, req, &db);
+    if (status != OK) {
+        return status;
+    }
+    failed = polycom_upload_is_log(req->name.kind)
+             ? polycom_store_log_get(&db, req->name.mac, kind, &body, &len)
+             : polycom_store_upload_get(&db, req->name.mac, kind, &body,
+                                        &len);
+    if (failed < 0) {
+        return polycom_db_failed(r, &db);
+    }
+    if (!body) {
+        return HTTP_NOT_FOUND;          /* nothing stored: the phone goes on */
+    }
+    return polycom_send(r, req, body, len,
+                        polycom_upload_content_type(req->name.kind));
+}
+
+/* Read the whole body into memory, or nothing: past @a limit the answer is
+ * 413 at once (before reading when Content-Length says so), and a body cut
+ * short by the client or a timeout is 400. */
+int polycom_read_body(request_rec *r, apr_off_t limit,
+                      const char **body, apr_size_t *len)
+{
+    char *buf;
+    apr_size_t got = 0;
+    long n;
+    int status = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK);
+
+    if (status != OK) {
+        return status;
+    }
+    if (r->remaining > limit) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PCLOGNO(00010)
+                      "upload of %s refused: Content-Length %" APR_OFF_T_FMT
+                      " is over the limit of %" APR_OFF_T_FMT " bytes",
+                      r->uri, r->remaining, limit);
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    buf = apr_palloc(r->pool, (apr_size_t)limit + 1);
+    if (ap_should_client_block(r)) {
+        while ((n = ap_get_client_block(r, buf + got,
+                                        (apr_size_t)limit + 1 - got)) > 0) {
+            got += (apr_size_t)n;
+            if (got > (apr_size_t)limit) {
+                ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PCLOGNO(00011)
+                              "upload of %s refused: the body grew over the "
+                              "limit of %" APR_OFF_T_FMT " bytes", r->uri,
+                              limit);
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            }
+        }
+        if (n < 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PCLOGNO(00012)
+                          "upload of %s not stored: the body ended early "
+                          "after %" APR_SIZE_T_FMT " bytes (client gone or "
+                          "timed out)", r->uri, got);
+            return HTTP_BAD_REQUEST;
+        }
+    }
+    buf[got] = '\0';
+    *body = buf;
+    *len = got;
+    return OK;
+}
+
+/* PUT of an upload: checked whole, then stored in one transaction, so the
+ * previous version stays intact on any failure. */
+static int polycom_upload(request_rec *r, const polycom_dir_conf *conf,
+                          polycom_request *req)
+{
+    const char *kind = polycom_name_kind_label(req->name.kind);
+    const char *body = NULL, *error = NULL;
+    apr_size_t len = 0;
+    polycom_db db;
+    int status, failed, created = 0;
+
+    status = polycom_read_body(r, polycom_conf_upload_limit(conf,
+                                                            req->name.kind),
+                               &body, &len);
+    if (status != OK) {
+        return status;
+    }
+    if (polycom_upload_check(r->pool, req->name.kind, body, len,
+                             &error) < 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PCLOGNO(00013)
+                      "upload of %s refused: %s", r->uri,
+                      ap_escape_logitem(r->pool, error));
+        return HTTP_BAD_REQUEST;
+    }
+    status = polycom_db_open(r, req, &db);
+    if (status != OK) {
+        return status;
+    }
+    if (polycom_upload_is_log(req->name.kind)) {
+        polycom_log_retention retention = polycom_conf_log_retention(conf);
+
+        failed = polycom_store_log_append(&db, req->name.mac, kind, body,
+                                          len, r->request_time, &retention,
+                                          &created);
+    }
+    else {
+        failed = polycom_store_upload_put(&db, req->name.mac, kind, body,
+                                          len, r->request_time, &created);
+    }
+    if (failed < 0) {
+        return polycom_db_failed(r, &db);
+    }
+    req->bytes_in = (apr_off_t)len;
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00014)
+                  "stored %s of %s: %" APR_SIZE_T_FMT " bytes", kind,
+                  req->name.mac, len);
+    r->status = created ? HTTP_CREATED : HTTP_NO_CONTENT;
+    if (created) {
+        apr_table_setn(r->headers_out, "Location", r->uri);
+    }
+    return OK;
+}
+
+int polycom_handler(request_rec *r)
+{
+    polycom_dir_conf *conf;
+    polycom_request *req;
+    const char *body = NULL;
+    apr_size_t len = 0;
+    int status, uploadable;
+
+    if (!r->handler || strcmp(r->handler, POLYCOM_HANDLER)) {
+        return DECLINED;
+    }
+    req = ap_get_module_config(r->request_config, &polycom_module);
+    if (!req) {
+        return DECLINED;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &polycom_module);
+    uploadable = polycom_conf_uploads(conf) && !req->name.is_default
+                 && polycom_name_is_upload(req->name.kind);
+
+    /* The Allow header of a 405 comes from allowed_methods (GET implies
+     * HEAD there). */
+    r->allowed |= (AP_METHOD_BIT << M_GET);
+    ap_allow_standard_methods(r, MERGE_ALLOW, M_GET, -1);
+    if (uploadable) {
+        r->allowed |= (AP_METHOD_BIT << M_PUT);
+        ap_allow_standard_methods(r, MERGE_ALLOW, M_PUT, -1);
+    }
+    if (r->method_number == M_PUT && uploadable) {
+        return polycom_upload(r, conf, req);
+    }
+    if (r->method_number != M_GET) {
+        /* HEAD is M_GET with header_only. */
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00006)
+                      "method %s not allowed on %s", r->method, r->uri);
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (!polycom_name_is_generated(req->name.kind)) {
+        return polycom_serve_stored(r, req);
+    }
+    status = polycom_generate(r, conf, req, &body, &len);
+    if (status != OK) {
+        return status;
+    }
+    return polycom_send(r, req, body, len, "application/xml; charset=utf-8");
+}
+

@@ -1,0 +1,123 @@
+/* mod_polycom: the resync worker. A singleton watchdog callback in one
+ * child sends the queued SIP NOTIFYs one by one, paced as the database
+ * says. Runs in the watchdog thread of one child.
+ */
+
+#include "apr_strings.h"
+
+#include "mod_watchdog.h"
+
+#include "mod_polycom_private.h"
+
+#define POLYCOM_WATCHDOG_NAME         "mod_polycom_resync"
+#define POLYCOM_WATCHDOG_INTERVAL     apr_time_from_msec(200)
+
+/* Set when this child starts to exit: the worker then stops taking jobs. */
+static volatile int polycom_child_exiting = 0;
+
+static apr_status_t polycom_child_exit(void *data)
+{
+    polycom_child_exiting = 1;
+    return APR_SUCCESS;
+}
+
+void polycom_resync_child_init(apr_pool_t *pchild)
+{
+    apr_pool_cleanup_register(pchild, NULL, polycom_child_exit,
+                              apr_pool_cleanup_null);
+}
+
+/* Runs every 200 ms in one child of the server (a singleton watchdog) and
+ * sends the due NOTIFYs one by one. The database decides which node sends
+ * a job, so several nodes may share one queue. A connection is held only
+ * to claim a job and to record its outcome, never while waiting for the
+ * phone (up to 64*T1), so a child can always exit cleanly. */
+static apr_status_t polycom_resync_tick(int state, void *data,
+                                        apr_pool_t *pool)
+{
+    server_rec *s = data;
+    const polycom_server_conf *sconf = ap_get_module_config(s->module_config,
+                                                            &polycom_module);
+    apr_interval_time_t t1 = polycom_conf_sip_t1(sconf);
+    int sent;
+
+    if (state != AP_WATCHDOG_STATE_RUNNING) {
+        return APR_SUCCESS;
+    }
+    for (sent = 0; sent < 20 && !polycom_child_exiting; sent++) {
+        polycom_resync_job job;
+        polycom_notify_outcome outcome;
+        apr_pool_t *work;
+        ap_dbd_t *dbd;
+        polycom_db db;
+        int claimed;
+
+        apr_pool_create(&work, pool);
+        apr_pool_tag(work, "polycom_resync");
+        if (!(dbd = polycom_worker_db(work, s, &db))) {
+            apr_pool_destroy(work);
+            break;
+        }
+        claimed = polycom_resync_claim(&db, s->server_hostname
+                                            ? s->server_hostname : "",
+                                       apr_time_now(), &job);
+        polycom_dbd_close(s, dbd);
+        if (claimed < 0) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCLOGNO(00017)
+                         "resync queue: %s",
+                         db.error ? db.error : "database error");
+        }
+        if (claimed != 1) {
+            apr_pool_destroy(work);
+            break;
+        }
+        job.target.t1 = t1;
+        job.target.t2 = t1 * 8 > apr_time_from_sec(4) ? t1 * 8
+                                                      : apr_time_from_sec(4);
+        if (polycom_notify_send(work, &job.target, &outcome) < 0) {
+            outcome.status = 0;
+        }
+        if ((dbd = polycom_worker_db(work, s, &db)) != NULL) {
+            if (polycom_resync_finish(&db, &job, &outcome) < 0) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCLOGNO(00020)
+                             "resync of %s sent but not recorded: %s",
+                             job.mac, db.error ? db.error : "database error");
+            }
+            polycom_dbd_close(s, dbd);
+        }
+        apr_pool_destroy(work);
+    }
+    return APR_SUCCESS;
+}
+
+void polycom_start_worker(apr_pool_t *pconf, server_rec *s)
+{
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *get_instance =
+        APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *register_callback =
+        APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+    polycom_server_conf *sconf = ap_get_module_config(s->module_config,
+                                                      &polycom_module);
+    ap_watchdog_t *watchdog;
+    apr_status_t rv;
+
+    if (!sconf->statements_prepared || !polycom_dbd_retrieve()) {
+        return;                 /* no provisioning here: nothing to send */
+    }
+    if (!get_instance || !register_callback) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PCLOGNO(00018)
+                     "mod_watchdog is not loaded: queued resyncs will not "
+                     "be sent by this server");
+        return;
+    }
+    rv = get_instance(&watchdog, POLYCOM_WATCHDOG_NAME, 0, 1, pconf);
+    if (rv == APR_SUCCESS) {
+        rv = register_callback(watchdog, POLYCOM_WATCHDOG_INTERVAL, s,
+                               polycom_resync_tick);
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PCLOGNO(00019)
+                     "cannot start the resync worker");
+    }
+}
+

@@ -1,0 +1,606 @@
+/* mod_polycom: the check-in writer, one process per node forked by the
+ * parent, which writes every child's check-in batches so that children
+ * only read; and the children's side of its socket. Runs in the parent
+ * (start, restart), the forked writer, and each child's batch thread
+ * (sending).
+ */
+
+#include "apr_strings.h"
+#include "apr_poll.h"
+#include "apr_signal.h"
+#include "apr_thread_proc.h"
+
+#include "http_core.h"
+
+#include "ap_listen.h"
+#include "ap_mpm.h"
+#include "mod_unixd.h"
+#include "mpm_common.h"
+#include "unixd.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mod_polycom_private.h"
+#include "polycom_wire.h"
+
+/* apr_dbd_sqlite3 runs all SQLite work of a process behind one mutex, so a
+ * child that commits its own check-ins (and, every thousand pages or so,
+ * checkpoints the WAL and syncs the file) stalls every request thread of
+ * that child meanwhile. One process per node, forked by the parent, writes
+ * the batches of all children instead, and the children only read. A
+ * child hands each batch over a local socket (src/wire.c) and waits for
+ * "committed". When the writer is not there, says no, or does not answer,
+ * the child writes the batch itself, as before: the writer may die at any
+ * moment without a check-in being lost (a batch it committed but could
+ * not confirm is written twice). The writer puts the batches that arrive
+ * together into one transaction. PolycomCheckinWriter Off keeps the
+ * writing in the children. */
+#define POLYCOM_WRITER_REPLY_TIMEOUT apr_time_from_sec(30)
+#define POLYCOM_WRITER_READ_TIMEOUT  apr_time_from_sec(5)
+#define POLYCOM_WRITER_RETRY         apr_time_from_sec(1)
+#define POLYCOM_WRITER_MIN_LIFE      apr_time_from_sec(10)
+#define POLYCOM_WRITER_CLIENTS       1024
+
+typedef void polycom_child_init_fn(apr_pool_t *, server_rec *);
+
+/* Configuration (reset in pre_config) and what the parent made for this
+ * generation; the children inherit them. */
+static const char *polycom_writer_path = NULL;
+static apr_socket_t *polycom_writer_listener = NULL;
+static server_rec *polycom_main_server = NULL;
+static apr_pool_t *polycom_writer_pconf = NULL;
+static apr_time_t polycom_writer_started = 0;
+static polycom_child_init_fn *polycom_dbd_child_init = NULL;
+
+/* A child's connection to the writer, used by its batch thread alone. */
+static apr_pool_t *polycom_writer_conn_pool = NULL;
+static apr_socket_t *polycom_writer_conn = NULL;
+static apr_time_t polycom_writer_retry_at = 0;
+static int polycom_writer_unreachable = 0;
+
+/* Servers are named on the wire by their place in the list, which the
+ * children and the writer inherited alike from the parent. */
+static unsigned polycom_server_index(server_rec *s)
+{
+    server_rec *v;
+    unsigned i = 0;
+
+    for (v = polycom_main_server; v; v = v->next, i++) {
+        if (v == s) {
+            return i;
+        }
+    }
+    return UINT_MAX;
+}
+
+static server_rec *polycom_server_at(unsigned index)
+{
+    server_rec *v = polycom_main_server;
+
+    while (v && index--) {
+        v = v->next;
+    }
+    return v;
+}
+
+/* Send or receive exactly length bytes. */
+static apr_status_t polycom_writer_io(apr_socket_t *sock, char *buf,
+                                      apr_size_t length, int sending)
+{
+    while (length) {
+        apr_size_t n = length;
+        apr_status_t rv = sending ? apr_socket_send(sock, buf, &n)
+                                  : apr_socket_recv(sock, buf, &n);
+
+        buf += n;
+        length -= n;
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (!n) {
+            return APR_EOF;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static void polycom_writer_disconnect(server_rec *s, apr_status_t rv,
+                                      const char *what)
+{
+    if (polycom_writer_conn_pool) {
+        apr_pool_destroy(polycom_writer_conn_pool);
+    }
+    polycom_writer_conn_pool = NULL;
+    polycom_writer_conn = NULL;
+    polycom_writer_retry_at = apr_time_now() + POLYCOM_WRITER_RETRY;
+    if (!polycom_writer_unreachable) {
+        polycom_writer_unreachable = 1;
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, rv, s, PCLOGNO(00032)
+                     "check-in writer %s (%s): this child writes its "
+                     "check-ins itself until it is back", what,
+                     polycom_writer_path);
+    }
+}
+
+/* 0 when the writer has committed the rows. */
+int polycom_writer_send(server_rec *s,
+                        const polycom_checkin *const *list,
+                        int count, apr_pool_t *pool)
+{
+    unsigned index = polycom_server_index(s);
+    char reply[POLYCOM_WIRE_REPLY];
+    apr_size_t length;
+    apr_status_t rv;
+    char *message;
+
+    if (!polycom_writer_path || index == UINT_MAX) {
+        return -1;
+    }
+    if (!polycom_writer_conn) {
+        apr_sockaddr_t *address;
+
+        if (apr_time_now() < polycom_writer_retry_at) {
+            return -1;
+        }
+        apr_pool_create(&polycom_writer_conn_pool, NULL);
+        apr_pool_tag(polycom_writer_conn_pool, "polycom_writer_conn");
+        rv = apr_sockaddr_info_get(&address, polycom_writer_path, APR_UNIX,
+                                   0, 0, polycom_writer_conn_pool);
+        if (rv == APR_SUCCESS) {
+            rv = apr_socket_create(&polycom_writer_conn, APR_UNIX,
+                                   SOCK_STREAM, 0, polycom_writer_conn_pool);
+        }
+        if (rv == APR_SUCCESS) {
+            apr_socket_timeout_set(polycom_writer_conn,
+                                   POLYCOM_WRITER_REPLY_TIMEOUT);
+            rv = apr_socket_connect(polycom_writer_conn, address);
+        }
+        if (rv != APR_SUCCESS) {
+            polycom_writer_disconnect(s, rv, "not reachable");
+            return -1;
+        }
+    }
+    message = polycom_wire_encode(pool, index, list, count, &length);
+    rv = polycom_writer_io(polycom_writer_conn, message, length, 1);
+    if (rv == APR_SUCCESS) {
+        rv = polycom_writer_io(polycom_writer_conn, reply, sizeof(reply), 0);
+    }
+    if (rv != APR_SUCCESS) {
+        polycom_writer_disconnect(s, rv, "did not answer");
+        return -1;
+    }
+    if (polycom_writer_unreachable) {
+        polycom_writer_unreachable = 0;
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, PCLOGNO(00033)
+                     "check-in writer reachable again");
+    }
+    return memcmp(reply, POLYCOM_WIRE_OK, POLYCOM_WIRE_REPLY) ? -1 : 0;
+}
+
+/* The writer's side of one child's connection. */
+typedef struct {
+    apr_pool_t *pool;
+    apr_pollfd_t pfd;
+} polycom_writer_client;
+
+typedef struct {
+    polycom_writer_client *client;
+    unsigned server;
+    apr_array_header_t *rows;       /* polycom_checkin */
+    int written;
+} polycom_writer_batch;
+
+static void polycom_writer_drop(apr_pollset_t *pollset,
+                                polycom_writer_client *client)
+{
+    apr_pollset_remove(pollset, &client->pfd);
+    apr_pool_destroy(client->pool);
+}
+
+/* Read one message; NULL when the child went away or sent nonsense (then
+ * its connection is dropped: it writes that batch itself). */
+static polycom_writer_batch *polycom_writer_read(server_rec *s,
+                                                 apr_pollset_t *pollset,
+                                                 polycom_writer_client *c,
+                                                 apr_pool_t *pool)
+{
+    polycom_writer_batch *batch = apr_pcalloc(pool, sizeof(*batch));
+    char header[POLYCOM_WIRE_HEADER];
+    apr_size_t length;
+    unsigned count;
+    char *payload;
+    apr_status_t rv;
+
+    rv = polycom_writer_io(c->pfd.desc.s, header, sizeof(header), 0);
+    if (rv == APR_EOF) {
+        polycom_writer_drop(pollset, c);
+        return NULL;
+    }
+    if (rv == APR_SUCCESS && polycom_wire_header(header, &batch->server,
+                                                 &count, &length) == 0) {
+        payload = apr_palloc(pool, length + 1);
+        rv = polycom_writer_io(c->pfd.desc.s, payload, length, 0);
+        if (rv == APR_SUCCESS) {
+            batch->rows = polycom_wire_decode(pool, payload, length, count);
+        }
+    }
+    if (!batch->rows || !polycom_server_at(batch->server)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PCLOGNO(00035)
+                     "check-in writer: a batch that could not be read; "
+                     "the child writes it itself");
+        polycom_writer_drop(pollset, c);
+        return NULL;
+    }
+    batch->client = c;
+    return batch;
+}
+
+/* Which servers (by index) were written to since the last checkpoint. */
+static char *polycom_writer_unchecked = NULL;
+#define POLYCOM_WRITER_CHECKPOINT apr_time_from_msec(250)
+
+/* With SQLite the writer checkpoints the WAL four times a second instead
+ * of after every commit: each checkpoint syncs the files, and the syncs
+ * stalled requests (make bench, 1,000 phones, a new connection each: p99
+ * of a config with check-ins about 24 ms -> 10-12 ms, p50 2.0 -> 1.2 ms).
+ * The price is a larger WAL under load: about 30 MB at 20,000 check-ins a
+ * second, against about 13 MB. */
+static void polycom_writer_checkpoint(apr_pool_t *pool)
+{
+    server_rec *server;
+    unsigned i;
+
+    for (server = polycom_main_server, i = 0; server;
+         server = server->next, i++) {
+        ap_dbd_t *dbd;
+        polycom_db db;
+
+        if (!polycom_writer_unchecked[i]
+            || !(dbd = polycom_dbd_open(pool, server))) {
+            continue;
+        }
+        polycom_writer_unchecked[i] = 0;
+        polycom_db_bind(&db, dbd, server, pool);
+        if (polycom_store_checkpoint(&db) < 0) {
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server, PCLOGNO(00036)
+                         "check-in writer: %s", db.error);
+        }
+        polycom_dbd_close(server, dbd);
+    }
+}
+
+/* Write the batches that arrived together: one transaction per server. */
+static void polycom_writer_commit(apr_array_header_t *batches,
+                                  apr_pool_t *pool)
+{
+    int i, j, k;
+
+    for (i = 0; i < batches->nelts; i++) {
+        polycom_writer_batch *first =
+            APR_ARRAY_IDX(batches, i, polycom_writer_batch *);
+        server_rec *server = polycom_server_at(first->server);
+        apr_array_header_t *list;
+        const char *error;
+        int ok;
+
+        if (first->written) {
+            continue;                   /* with an earlier server */
+        }
+        list = apr_array_make(pool, 64, sizeof(const polycom_checkin *));
+        for (j = i; j < batches->nelts; j++) {
+            polycom_writer_batch *b =
+                APR_ARRAY_IDX(batches, j, polycom_writer_batch *);
+
+            for (k = 0; b->server == first->server && k < b->rows->nelts;
+                 k++) {
+                APR_ARRAY_PUSH(list, const polycom_checkin *) =
+                    &APR_ARRAY_IDX(b->rows, k, polycom_checkin);
+            }
+        }
+        ok = polycom_checkins_commit(server, list, 1, pool, &error) == 0;
+        if (!ok) {
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server, PCLOGNO(00042)
+                         "check-in writer: %d check-ins not written (%s); "
+                         "their children write them", list->nelts, error);
+        }
+        if (ok) {
+            polycom_metrics_writer_rows(polycom_metrics_get(), list->nelts);
+            polycom_writer_unchecked[first->server] = 1;
+        }
+        for (j = i; j < batches->nelts; j++) {
+            polycom_writer_batch *b =
+                APR_ARRAY_IDX(batches, j, polycom_writer_batch *);
+
+            if (b->server == first->server) {
+                b->written = ok ? 1 : -1;
+            }
+        }
+    }
+}
+
+/* The writer process: never returns. It leaves with _exit() so that the
+ * parent's cleanups (which remove the socket) do not run here. */
+static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
+{
+    apr_pollset_t *pollset;
+    apr_pool_t *pool, *iteration;
+    apr_allocator_t *allocator;
+    apr_pollfd_t listen_pfd;
+    apr_time_t last_checkpoint = apr_time_now();
+    apr_status_t rv;
+    server_rec *v;
+    unsigned servers;
+
+    /* The MPM signals its process group for restarts; the parent stops
+     * this process with SIGTERM when its configuration goes. */
+    apr_signal(SIGHUP, SIG_IGN);
+    apr_signal(AP_SIG_GRACEFUL, SIG_IGN);
+    apr_signal(AP_SIG_GRACEFUL_STOP, SIG_IGN);
+    apr_signal(SIGPIPE, SIG_IGN);
+    apr_signal(SIGTERM, SIG_DFL);
+    apr_signal(SIGINT, SIG_DFL);
+    apr_signal(SIGCHLD, SIG_DFL);
+    ap_close_listeners();
+    if (ap_unixd_setup_child()) {
+        _exit(APEXIT_CHILDFATAL);
+    }
+    apr_pool_create(&pool, pconf);
+    /* A loop's batches are freed when the next loop starts; an allocator
+     * of its own returns what a burst took, where pconf's would keep it
+     * for the life of the process. */
+    if (apr_allocator_create(&allocator) != APR_SUCCESS) {
+        _exit(APEXIT_CHILDFATAL);
+    }
+    apr_allocator_max_free_set(allocator, POLYCOM_BATCH_KEEP);
+    apr_pool_create_ex(&iteration, pool, NULL, allocator);
+    apr_allocator_owner_set(allocator, iteration);
+    polycom_dbd_retrieve();
+    /* mod_dbd's connection pools are made per process, in its child_init
+     * hook: this process needs them, not the rest of a child's set-up. */
+    polycom_dbd_child_init(pool, s);
+
+    rv = apr_pollset_create(&pollset, POLYCOM_WRITER_CLIENTS + 1, pool, 0);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, PCLOGNO(00043)
+                     "check-in writer: no pollset");
+        _exit(APEXIT_CHILDFATAL);
+    }
+    memset(&listen_pfd, 0, sizeof(listen_pfd));
+    listen_pfd.p = pool;
+    listen_pfd.desc_type = APR_POLL_SOCKET;
+    listen_pfd.reqevents = APR_POLLIN;
+    listen_pfd.desc.s = polycom_writer_listener;
+    apr_pollset_add(pollset, &listen_pfd);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, PCLOGNO(00037)
+                 "check-in writer started (pid %" APR_PID_T_FMT ")",
+                 getpid());
+
+    for (v = s, servers = 0; v; v = v->next) {
+        servers++;
+    }
+    polycom_writer_unchecked = apr_pcalloc(pool, servers);
+    for (;;) {
+        const apr_pollfd_t *ready;
+        apr_array_header_t *batches;
+        apr_int32_t n, i;
+
+        if (apr_time_now() - last_checkpoint >= POLYCOM_WRITER_CHECKPOINT) {
+            apr_pool_clear(iteration);
+            polycom_writer_checkpoint(iteration);
+            last_checkpoint = apr_time_now();
+        }
+        rv = apr_pollset_poll(pollset, POLYCOM_WRITER_CHECKPOINT, &n, &ready);
+        if (APR_STATUS_IS_EINTR(rv) || APR_STATUS_IS_TIMEUP(rv)) {
+            continue;
+        }
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, PCLOGNO(00044)
+                         "check-in writer: poll failed");
+            _exit(APEXIT_CHILDFATAL);
+        }
+        apr_pool_clear(iteration);
+        batches = apr_array_make(iteration, n,
+                                 sizeof(polycom_writer_batch *));
+        for (i = 0; i < n; i++) {
+            polycom_writer_client *client = ready[i].client_data;
+            polycom_writer_batch *batch;
+
+            if (!client) {              /* the listener: a new child */
+                apr_pool_t *cpool;
+                apr_socket_t *sock;
+
+                apr_pool_create(&cpool, pool);
+                if (apr_socket_accept(&sock, polycom_writer_listener, cpool)
+                    != APR_SUCCESS) {
+                    apr_pool_destroy(cpool);
+                    continue;
+                }
+                client = apr_pcalloc(cpool, sizeof(*client));
+                client->pool = cpool;
+                client->pfd.p = cpool;
+                client->pfd.desc_type = APR_POLL_SOCKET;
+                client->pfd.reqevents = APR_POLLIN;
+                client->pfd.desc.s = sock;
+                client->pfd.client_data = client;
+                apr_socket_timeout_set(sock, POLYCOM_WRITER_READ_TIMEOUT);
+                if (apr_pollset_add(pollset, &client->pfd) != APR_SUCCESS) {
+                    apr_pool_destroy(cpool);    /* more than it can watch */
+                }
+                continue;
+            }
+            batch = polycom_writer_read(s, pollset, client, iteration);
+            if (batch) {
+                APR_ARRAY_PUSH(batches, polycom_writer_batch *) = batch;
+            }
+        }
+        polycom_writer_commit(batches, iteration);
+        for (i = 0; i < batches->nelts; i++) {
+            polycom_writer_batch *b =
+                APR_ARRAY_IDX(batches, i, polycom_writer_batch *);
+
+            if (polycom_writer_io(b->client->pfd.desc.s,
+                                  b->written > 0 ? POLYCOM_WIRE_OK
+                                                 : POLYCOM_WIRE_NO,
+                                  POLYCOM_WIRE_REPLY, 1) != APR_SUCCESS) {
+                polycom_writer_drop(pollset, b->client);
+            }
+        }
+    }
+}
+
+static apr_status_t polycom_writer_unlink(void *path)
+{
+    apr_pool_t *pool;
+
+    /* pconf is being cleared: a pool of its own for the call. */
+    if (apr_pool_create(&pool, NULL) == APR_SUCCESS) {
+        apr_file_remove(path, pool);
+        apr_pool_destroy(pool);
+    }
+    return APR_SUCCESS;
+}
+
+static void polycom_writer_spawn(void);
+
+/* No writer from now on in this generation: children that try to reach
+ * it are refused at once instead of waiting for an answer. */
+static void polycom_writer_close(void)
+{
+    if (polycom_writer_listener) {
+        apr_socket_close(polycom_writer_listener);
+        polycom_writer_listener = NULL;
+    }
+    if (polycom_writer_path) {
+        polycom_writer_unlink((void *)polycom_writer_path);
+        polycom_writer_path = NULL;
+    }
+}
+
+/* The parent learns here that its writer exited: another is started,
+ * unless this one did not live long enough to be worth it. */
+static void polycom_writer_maintenance(int reason, void *data,
+                                       apr_wait_t status)
+{
+    apr_proc_t *proc = data;
+    int mpm_state = AP_MPMQ_RUNNING;
+
+    switch (reason) {
+    case APR_OC_REASON_DEATH:
+    case APR_OC_REASON_LOST:
+        apr_proc_other_child_unregister(data);
+        /* httpd stopping signals its whole process group: nothing to say */
+        ap_mpm_query(AP_MPMQ_MPM_STATE, &mpm_state);
+        if (mpm_state == AP_MPMQ_STOPPING) {
+            break;
+        }
+        if (apr_time_now() - polycom_writer_started
+            < POLYCOM_WRITER_MIN_LIFE) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, polycom_main_server,
+                         PCLOGNO(00045) "check-in writer (pid %"
+                         APR_PID_T_FMT ") exited soon after its start "
+                         "(status %d): not started again; the children "
+                         "write their check-ins until httpd restarts",
+                         proc->pid, status);
+            polycom_writer_close();
+            break;
+        }
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, polycom_main_server,
+                     PCLOGNO(00034) "check-in writer (pid %" APR_PID_T_FMT
+                     ") exited (status %d): starting another", proc->pid,
+                     status);
+        polycom_writer_spawn();
+        break;
+    default:
+        break;          /* a restart: pconf's cleanup stops it */
+    }
+}
+
+static void polycom_writer_spawn(void)
+{
+    apr_proc_t *proc = apr_pcalloc(polycom_writer_pconf, sizeof(*proc));
+    apr_status_t rv = apr_proc_fork(proc, polycom_writer_pconf);
+
+    if (rv == APR_INCHILD) {
+        polycom_writer_run(polycom_main_server, polycom_writer_pconf);
+        _exit(0);
+    }
+    if (rv != APR_INPARENT) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, polycom_main_server,
+                     PCLOGNO(00046) "cannot start the check-in writer: the "
+                     "children write their check-ins");
+        polycom_writer_close();
+        return;
+    }
+    polycom_writer_started = apr_time_now();
+    apr_pool_note_subprocess(polycom_writer_pconf, proc,
+                             APR_KILL_AFTER_TIMEOUT);
+    apr_proc_other_child_register(proc, polycom_writer_maintenance, proc,
+                                  NULL, polycom_writer_pconf);
+}
+
+/* In the parent, once per generation: the socket (made here, as root, then
+ * given to the children's user) and the process. */
+void polycom_writer_start(apr_pool_t *pconf, server_rec *s, int wanted)
+{
+    apr_array_header_t *hooks = ap_hook_get_child_init();
+    ap_LINK_child_init_t *hook = (ap_LINK_child_init_t *)hooks->elts;
+    apr_sockaddr_t *address;
+    const char *path;
+    apr_status_t rv;
+    int i;
+
+    /* Children of this generation look for a writer only if one starts. */
+    polycom_writer_path = NULL;
+    polycom_dbd_child_init = NULL;
+    if (!wanted) {
+        return;
+    }
+    for (i = 0; i < hooks->nelts; i++) {
+        if (!strcmp(hook[i].szName, "mod_dbd.c")) {
+            polycom_dbd_child_init = hook[i].pFunc;
+        }
+    }
+    if (!polycom_dbd_child_init) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PCLOGNO(00047)
+                     "no check-in writer: mod_dbd's child set-up was not "
+                     "found; the children write their check-ins");
+        return;
+    }
+    path = ap_runtime_dir_relative(pconf,
+               apr_psprintf(pconf, "polycom-checkins.%" APR_PID_T_FMT
+                            ".%d.sock", getpid(),
+                            ap_state_query(AP_SQ_CONFIG_GEN)));
+    apr_file_remove(path, pconf);
+    rv = apr_sockaddr_info_get(&address, path, APR_UNIX, 0, 0, pconf);
+    if (rv == APR_SUCCESS) {
+        rv = apr_socket_create(&polycom_writer_listener, APR_UNIX,
+                               SOCK_STREAM, 0, pconf);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = apr_socket_bind(polycom_writer_listener, address);
+    }
+    if (rv == APR_SUCCESS) {
+        apr_pool_cleanup_register(pconf, path, polycom_writer_unlink,
+                                  apr_pool_cleanup_null);
+        rv = apr_socket_listen(polycom_writer_listener, 511);
+    }
+    if (rv == APR_SUCCESS && geteuid() == 0
+        && (chown(path, ap_unixd_config.user_id, ap_unixd_config.group_id)
+            || chmod(path, S_IRUSR | S_IWUSR))) {
+        rv = APR_FROM_OS_ERROR(errno);
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PCLOGNO(00048)
+                     "no check-in writer: cannot listen on %s; the children "
+                     "write their check-ins", path);
+        return;
+    }
+    polycom_writer_path = path;
+    polycom_writer_pconf = pconf;
+    polycom_main_server = s;
+    polycom_writer_spawn();
+}
+
