@@ -54,9 +54,11 @@ $(MODULE): mod_polycom.c $(PURE_SRC) $(HEADERS) .build-flags
 	    $(if $(SANITIZE),-Wl$(comma)-fsanitize=$(SANITIZE)) \
 	    $(XML_CFLAGS) $(XML_LIBS) -o mod_polycom.la mod_polycom.c $(PURE_SRC)
 
+# test_store also asks SQLite itself what it names each column.
+t/unit/test_store: UNIT_LIBS = -lsqlite3
 t/unit/test_%: t/unit/test_%.c t/unit/tap.h $(PURE_SRC) $(HEADERS)
 	$(CC) $(WARN) $(APR_CFLAGS) $(XML_CFLAGS) -I include -I t/unit -o $@ \
-	    $< $(PURE_SRC) $(APR_LIBS) $(XML_LIBS)
+	    $< $(PURE_SRC) $(APR_LIBS) $(XML_LIBS) $(UNIT_LIBS)
 
 # The fuzz targets, built without libFuzzer: `make test` runs each over its
 # committed corpus and every crash found so far (t/fuzz/crashes/<target>).

@@ -157,6 +157,95 @@ static json_t *admin_int_json(const char *value)
     return value && *value ? json_integer(apr_atoi64(value)) : json_null();
 }
 
+/* How a column of a row reads in JSON. */
+typedef enum {
+    ADMIN_TEXT,         /* a string */
+    ADMIN_NUMBER,       /* an integer; null when empty */
+    ADMIN_TIME,         /* microseconds as a UTC time; null when empty */
+    ADMIN_FLAG,         /* true when "1" */
+    ADMIN_MASKED,       /* a secret: the mask when one is stored, else "" */
+    ADMIN_DOCUMENT      /* stored JSON text; null when empty */
+} admin_kind;
+
+/* One member of an object built from a row; lists end with { NULL }. */
+typedef struct {
+    const char *key;
+    const char *column;
+    admin_kind kind;
+} admin_field;
+
+static json_t *admin_value_json(apr_pool_t *pool, const char *value,
+                                admin_kind kind)
+{
+    switch (kind) {
+    case ADMIN_NUMBER:   return admin_int_json(value);
+    case ADMIN_TIME:     return admin_time_json(pool, value);
+    case ADMIN_FLAG:     return json_boolean(!strcmp(value, "1"));
+    case ADMIN_MASKED:   return json_string(*value ? POLYCOM_SECRET_MASK : "");
+    case ADMIN_DOCUMENT: return *value ? json_loads(value, 0, NULL) : NULL;
+    default:             return json_string(value);
+    }
+}
+
+/* The object of @a fields read from @a row; NULL when a column is missing
+ * (a field list that does not match its statement). */
+static json_t *admin_row_json(apr_pool_t *pool, const polycom_row *row,
+                              const admin_field *fields)
+{
+    json_t *object = json_object(), *value;
+    const char *text;
+
+    for (; fields->key; fields++) {
+        if (!(text = polycom_row_get(row, fields->column))) {
+            json_decref(object);
+            return NULL;
+        }
+        value = admin_value_json(pool, text, fields->kind);
+        json_object_set_new(object, fields->key, value ? value : json_null());
+    }
+    return object;
+}
+
+/* Every row as an object of @a fields, in the pool; NULL as above. */
+static json_t *admin_rows_json(apr_pool_t *pool,
+                               const apr_array_header_t *rows,
+                               const admin_field *fields)
+{
+    json_t *list = admin_own(pool, json_array()), *item;
+    int i;
+
+    for (i = 0; i < rows->nelts; i++) {
+        item = admin_row_json(pool, APR_ARRAY_IDX(rows, i,
+                                                  const polycom_row *),
+                              fields);
+        if (!item) {
+            return NULL;
+        }
+        json_array_append_new(list, item);
+    }
+    return list;
+}
+
+/* Answer 200 with {"mac": @a mac (unless NULL), @a key: @a list}, the
+ * list built by admin_rows_json (NULL: 500). */
+static void admin_list_reply(const polycom_admin_request *in,
+                             polycom_admin_response *out, const char *mac,
+                             const char *key, json_t *list)
+{
+    json_t *body = admin_own(in->pool, json_object());
+
+    if (!list) {
+        polycom_admin_problem(in->pool, out, 500, "a list does not match "
+                              "its statement's columns");
+        return;
+    }
+    if (mac) {
+        json_object_set_new(body, "mac", json_string(mac));
+    }
+    json_object_set(body, key, list);
+    admin_json(in->pool, out, 200, body);
+}
+
 /* "3600" seconds, or "2026-11-23T21:00:00Z": a time in microseconds. */
 static int admin_parse_time(const char *text, apr_time_t *out)
 {
@@ -458,11 +547,11 @@ static int admin_scope_params(const polycom_admin_request *in,
         return -1;
     }
     for (i = 0; i < rows->nelts; i++) {
-        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+        const polycom_row *row = APR_ARRAY_IDX(rows, i, const polycom_row *);
         polycom_param *p = apr_array_push(*params);
 
-        p->name = row[0];
-        p->value = row[1];
+        p->name = polycom_row_get(row, "name");
+        p->value = polycom_row_get(row, "value");
     }
     return 0;
 }
@@ -555,24 +644,24 @@ static json_t *admin_lines_json(apr_pool_t *pool,
 /* Whether the settings the phone last fetched are what it would get now:
  * the ETag of its last good fetch against the ETag of a fresh render. */
 static json_t *admin_up_to_date(const polycom_admin_request *in,
-                                const char **row)
+                                const polycom_row *row)
 {
     polycom_phone phone;
     apr_array_header_t *params, *fetch;
     const char *body, *error;
     apr_size_t len;
 
-    if (polycom_store_select(in->db, POLYCOM_SQL_LAST_FETCH, &fetch, row[0],
-                             NULL) < 0) {
+    phone.mac = polycom_row_get(row, "mac");
+    if (polycom_store_select(in->db, POLYCOM_SQL_LAST_FETCH, &fetch,
+                             phone.mac, NULL) < 0) {
         return NULL;
     }
-    if (!fetch->nelts || strcmp(row[4], "1")) {
+    if (!fetch->nelts || strcmp(polycom_row_get(row, "enabled"), "1")) {
         return json_null();
     }
-    phone.mac = row[0];
-    phone.model = row[1];
-    phone.site = row[2];
-    phone.label = row[3];
+    phone.model = polycom_row_get(row, "model");
+    phone.site = polycom_row_get(row, "site");
+    phone.label = polycom_row_get(row, "label");
     phone.enabled = 1;
     if (polycom_store_params(in->db, &phone, &params) < 0) {
         return NULL;
@@ -580,37 +669,51 @@ static json_t *admin_up_to_date(const polycom_admin_request *in,
     if (polycom_render_config(in->pool, params, &body, &len, &error) < 0) {
         return json_false();
     }
-    return json_boolean(!strcmp(APR_ARRAY_IDX(fetch, 0, const char **)[0],
+    return json_boolean(!strcmp(polycom_rows_first(fetch, "settings_etag"),
                                 polycom_etag(in->pool, body, len)));
 }
 
-/* A phone row (PHONE_COLUMNS) as JSON, with its last check-in. */
+static const admin_field admin_phone_fields[] = {
+    { "mac",         "mac",         ADMIN_TEXT },
+    { "model",       "model",       ADMIN_TEXT },
+    { "site",        "site",        ADMIN_TEXT },
+    { "label",       "label",       ADMIN_TEXT },
+    { "enabled",     "enabled",     ADMIN_FLAG },
+    { "sip_address", "sip_address", ADMIN_TEXT },
+    { NULL }
+};
+
+static const admin_field admin_seen_fields[] = {
+    { "time",     "seen_us",       ADMIN_TIME },
+    { "time_us",  "seen_us",       ADMIN_NUMBER },
+    { "ip",       "seen_ip",       ADMIN_TEXT },
+    { "file",     "seen_file",     ADMIN_TEXT },
+    { "status",   "seen_status",   ADMIN_NUMBER },
+    { "model",    "seen_model",    ADMIN_TEXT },
+    { "firmware", "seen_firmware", ADMIN_TEXT },
+    { NULL }
+};
+
+/* A phone row (POLYCOM_SQL_PHONE_GET) as JSON, with its last check-in. */
 static json_t *admin_phone_json(const polycom_admin_request *in,
-                                const char **row)
+                                const polycom_row *row)
 {
-    json_t *phone, *up_to_date = admin_up_to_date(in, row);
+    json_t *phone, *seen = NULL, *up_to_date = admin_up_to_date(in, row);
 
     if (!up_to_date) {
         return NULL;
     }
-    phone = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:s}", "mac", row[0],
-                      "model", row[1], "site", row[2], "label", row[3],
-                      "enabled", !strcmp(row[4], "1"),
-                      "up_to_date", up_to_date, "sip_address", row[11]);
+    phone = admin_row_json(in->pool, row, admin_phone_fields);
+    if (*polycom_row_get(row, "seen_us")) {
+        seen = admin_row_json(in->pool, row, admin_seen_fields);
+    }
     if (!phone) {
+        json_decref(up_to_date);
+        json_decref(seen);
         return NULL;
     }
-    if (*row[5]) {
-        json_object_set_new(phone, "last_checkin",
-            json_pack("{s:o, s:o, s:s, s:s, s:o, s:s, s:s}",
-                      "time", admin_time_json(in->pool, row[5]),
-                      "time_us", admin_int_json(row[5]), "ip", row[6],
-                      "file", row[7], "status", admin_int_json(row[8]),
-                      "model", row[9], "firmware", row[10]));
-    }
-    else {
-        json_object_set_new(phone, "last_checkin", json_null());
-    }
+    json_object_set_new(phone, "up_to_date", up_to_date);
+    json_object_set_new(phone, "last_checkin", seen ? seen : json_null());
     return phone;
 }
 
@@ -655,13 +758,13 @@ static void admin_phone_list(const polycom_admin_request *in,
     list = json_array();
     result = admin_own(in->pool, json_pack("{s:o, s:I, s:I, s:I}",
         "phones", list,
-        "total", (json_int_t)apr_atoi64(APR_ARRAY_IDX(count, 0,
-                                                      const char **)[0]),
+        "total", (json_int_t)apr_atoi64(polycom_rows_first(count,
+                                                           "total")),
         "limit", (json_int_t)apr_atoi64(limit),
         "offset", (json_int_t)apr_atoi64(offset)));
     for (i = 0; i < rows->nelts; i++) {
         json_t *phone = admin_phone_json(in, APR_ARRAY_IDX(rows, i,
-                                                           const char **));
+                                                     const polycom_row *));
 
         if (!phone) {
             admin_db_failed(in, out);
@@ -711,10 +814,11 @@ static json_t *admin_phone_resource(const polycom_admin_request *in,
         return NULL;
     }
     *found = 1;
-    phone = admin_phone_json(in, APR_ARRAY_IDX(rows, 0, const char **));
+    phone = admin_phone_json(in, APR_ARRAY_IDX(rows, 0, const polycom_row *));
     if (phone) {
         json_t *move = admin_reprovision_json(in, mac,
-            APR_ARRAY_IDX(rows, 0, const char **)[2]);
+                                              polycom_rows_first(rows,
+                                                                 "site"));
 
         json_object_set_new(phone, "lines", admin_lines_json(in->pool,
                                                              params));
@@ -1319,30 +1423,47 @@ static int admin_paged_rows(const polycom_admin_request *in,
     return 0;
 }
 
+static const admin_field admin_discovered_fields[] = {
+    { "mac",        "mac",           ADMIN_TEXT },
+    { "first_seen", "first_seen_us", ADMIN_TIME },
+    { "last_seen",  "last_seen_us",  ADMIN_TIME },
+    { "ip",         "last_ip",       ADMIN_TEXT },
+    { "model",      "model",         ADMIN_TEXT },
+    { "firmware",   "firmware",      ADMIN_TEXT },
+    { "requests",   "requests",      ADMIN_NUMBER },
+    { NULL }
+};
+
 static void admin_discovered(const polycom_admin_request *in,
                              polycom_admin_response *out)
 {
     apr_array_header_t *rows;
-    json_t *list;
-    int i;
 
-    if (admin_paged_rows(in, out, POLYCOM_SQL_DISCOVERED_LIST, &rows) < 0) {
-        return;
+    if (admin_paged_rows(in, out, POLYCOM_SQL_DISCOVERED_LIST, &rows) == 0) {
+        admin_list_reply(in, out, NULL, "discovered",
+                         admin_rows_json(in->pool, rows,
+                                         admin_discovered_fields));
     }
-    list = admin_own(in->pool, json_array());
-    for (i = 0; i < rows->nelts; i++) {
-        const char **r = APR_ARRAY_IDX(rows, i, const char **);
-
-        json_array_append_new(list, json_pack(
-            "{s:s, s:o, s:o, s:s, s:s, s:s, s:o}", "mac", r[0],
-            "first_seen", admin_time_json(in->pool, r[1]),
-            "last_seen", admin_time_json(in->pool, r[2]), "ip", r[3],
-            "model", r[4], "firmware", r[5],
-            "requests", admin_int_json(r[6])));
-    }
-    admin_json(in->pool, out, 200, admin_own(in->pool,
-               json_pack("{s:O}", "discovered", list)));
 }
+
+static const admin_field admin_checkin_fields[] = {
+    { "id",         "id",         ADMIN_NUMBER },
+    { "time",       "time_us",    ADMIN_TIME },
+    { "time_us",    "time_us",    ADMIN_NUMBER },
+    { "mac",        "mac",        ADMIN_TEXT },
+    { "ip",         "ip",         ADMIN_TEXT },
+    { "method",     "method",     ADMIN_TEXT },
+    { "file",       "file",       ADMIN_TEXT },
+    { "status",     "status",     ADMIN_NUMBER },
+    { "bytes",      "bytes",      ADMIN_NUMBER },
+    { "etag",       "etag",       ADMIN_TEXT },
+    { "family",     "family",     ADMIN_TEXT },
+    { "model",      "model",      ADMIN_TEXT },
+    { "firmware",   "firmware",   ADMIN_TEXT },
+    { "stage",      "stage",      ADMIN_TEXT },
+    { "user_agent", "user_agent", ADMIN_TEXT },
+    { NULL }
+};
 
 static void admin_checkins(const polycom_admin_request *in,
                            polycom_admin_response *out)
@@ -1353,8 +1474,6 @@ static void admin_checkins(const polycom_admin_request *in,
     apr_array_header_t *rows;
     apr_time_t from = 0;
     admin_error err;
-    json_t *list;
-    int i;
 
     if (admin_page(in, &limit, &offset, &err) < 0) {
         polycom_admin_problem(in->pool, out, err.status, err.detail);
@@ -1377,53 +1496,61 @@ static void admin_checkins(const polycom_admin_request *in,
         admin_db_failed(in, out);
         return;
     }
-    list = admin_own(in->pool, json_array());
-    for (i = 0; i < rows->nelts; i++) {
-        const char **r = APR_ARRAY_IDX(rows, i, const char **);
-
-        json_array_append_new(list, json_pack(
-            "{s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s,"
-            " s:s, s:s, s:s}",
-            "id", admin_int_json(r[0]),
-            "time", admin_time_json(in->pool, r[1]),
-            "time_us", admin_int_json(r[1]), "mac", r[2], "ip", r[3],
-            "method", r[4], "file", r[5], "status", admin_int_json(r[6]),
-            "bytes", admin_int_json(r[7]), "etag", r[8], "family", r[9],
-            "model", r[10], "firmware", r[11], "stage", r[12],
-            "user_agent", r[13]));
-    }
-    admin_json(in->pool, out, 200, admin_own(in->pool,
-               json_pack("{s:O}", "checkins", list)));
+    admin_list_reply(in, out, NULL, "checkins",
+                     admin_rows_json(in->pool, rows, admin_checkin_fields));
 }
+
+static const admin_field admin_audit_fields[] = {
+    { "id",     "id",      ADMIN_NUMBER },
+    { "time",   "time_us", ADMIN_TIME },
+    { "user",   "admin",   ADMIN_TEXT },
+    { "action", "action",  ADMIN_TEXT },
+    { "target", "target",  ADMIN_TEXT },
+    { "change", "detail",  ADMIN_DOCUMENT },
+    { NULL }
+};
 
 static void admin_audit_list(const polycom_admin_request *in,
                              polycom_admin_response *out)
 {
     apr_array_header_t *rows;
-    json_t *list;
-    int i;
 
-    if (admin_paged_rows(in, out, POLYCOM_SQL_AUDIT_LIST, &rows) < 0) {
-        return;
+    if (admin_paged_rows(in, out, POLYCOM_SQL_AUDIT_LIST, &rows) == 0) {
+        admin_list_reply(in, out, NULL, "audit",
+                         admin_rows_json(in->pool, rows, admin_audit_fields));
     }
-    list = admin_own(in->pool, json_array());
-    for (i = 0; i < rows->nelts; i++) {
-        const char **r = APR_ARRAY_IDX(rows, i, const char **);
-        json_t *detail = *r[5] ? json_loads(r[5], 0, NULL) : NULL;
-
-        json_array_append_new(list, json_pack(
-            "{s:o, s:o, s:s, s:s, s:s, s:o}", "id", admin_int_json(r[0]),
-            "time", admin_time_json(in->pool, r[1]), "user", r[2],
-            "action", r[3], "target", r[4],
-            "change", detail ? detail : json_null()));
-    }
-    admin_json(in->pool, out, 200, admin_own(in->pool,
-               json_pack("{s:O}", "audit", list)));
 }
 
 /* ------------------------------------------------------------------ */
 /* Uploads                                                             */
 /* ------------------------------------------------------------------ */
+
+static const admin_field admin_upload_fields[] = {
+    { "kind", "kind",    ADMIN_TEXT },
+    { "size", "size",    ADMIN_NUMBER },
+    { "time", "time_us", ADMIN_TIME },
+    { NULL }
+};
+
+/* The list of a phone's uploads, each with the file name it is read at. */
+static void admin_upload_list(const polycom_admin_request *in,
+                              polycom_admin_response *out, const char *mac,
+                              const apr_array_header_t *rows)
+{
+    json_t *list = admin_rows_json(in->pool, rows, admin_upload_fields);
+    json_t *item;
+    size_t i;
+
+    json_array_foreach(list, i, item) {
+        const char *kind = json_string_value(json_object_get(item, "kind"));
+        const char *file = polycom_name_file(in->pool, mac,
+                                             polycom_name_kind_from_label(
+                                                 kind));
+
+        json_object_set_new(item, "file", json_string(file ? file : kind));
+    }
+    admin_list_reply(in, out, mac, "uploads", list);
+}
 
 static void admin_uploads(const polycom_admin_request *in,
                           polycom_admin_response *out, const char *mac,
@@ -1433,8 +1560,7 @@ static void admin_uploads(const polycom_admin_request *in,
     polycom_name name;
     const char *kind, *body = NULL;
     apr_size_t len = 0;
-    json_t *list;
-    int i, deleted = 0, failed;
+    int deleted = 0, failed;
 
     if (!file) {
         if (strcmp(in->method, "GET")) {
@@ -1448,19 +1574,7 @@ static void admin_uploads(const polycom_admin_request *in,
             admin_db_failed(in, out);
             return;
         }
-        list = admin_own(in->pool, json_array());
-        for (i = 0; i < rows->nelts; i++) {
-            const char **r = APR_ARRAY_IDX(rows, i, const char **);
-            const char *fname = polycom_name_file(in->pool, mac,
-                polycom_name_kind_from_label(r[0]));
-
-            json_array_append_new(list, json_pack(
-                "{s:s, s:s, s:o, s:o}", "file", fname ? fname : r[0],
-                "kind", r[0], "size", admin_int_json(r[1]),
-                "time", admin_time_json(in->pool, r[2])));
-        }
-        admin_json(in->pool, out, 200, admin_own(in->pool,
-                   json_pack("{s:s, s:O}", "mac", mac, "uploads", list)));
+        admin_upload_list(in, out, mac, rows);
         return;
     }
     if (!polycom_name_parse(file, &name) || strcmp(name.mac, mac)
@@ -1656,34 +1770,34 @@ static void admin_reprovision(const polycom_admin_request *in,
         "deadline", admin_time_json(in->pool, deadline))));
 }
 
+static const admin_field admin_target_fields[] = {
+    { "scope",       "scope",         ADMIN_TEXT },
+    { "key",         "scope_key",     ADMIN_TEXT },
+    { "server",      "server",        ADMIN_TEXT },
+    { "type",        "server_type",   ADMIN_TEXT },
+    { "boot_server", "boot_server",   ADMIN_TEXT },
+    { "user",        "prov_user",     ADMIN_TEXT },
+    { "password",    "prov_password", ADMIN_MASKED },
+    { "deadline",    "deadline_us",   ADMIN_TIME },
+    { "created",     "created_us",    ADMIN_TIME },
+    { "admin",       "admin",         ADMIN_TEXT },
+    { "delivered",   "delivered",     ADMIN_NUMBER },
+    { "confirmed",   "confirmed",     ADMIN_NUMBER },
+    { NULL }
+};
+
 static void admin_reprovision_list(const polycom_admin_request *in,
                                    polycom_admin_response *out)
 {
     apr_array_header_t *rows;
-    json_t *list;
-    int i;
 
     if (polycom_store_select(in->db, POLYCOM_SQL_REPROV_LIST, &rows,
                              NULL) < 0) {
         admin_db_failed(in, out);
         return;
     }
-    list = admin_own(in->pool, json_array());
-    for (i = 0; i < rows->nelts; i++) {
-        const char **r = APR_ARRAY_IDX(rows, i, const char **);
-
-        json_array_append_new(list, json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o}",
-            "scope", r[1], "key", r[2], "server", r[3], "type", r[4],
-            "boot_server", r[5], "user", r[6],
-            "password", *r[7] ? POLYCOM_SECRET_MASK : "",
-            "deadline", admin_time_json(in->pool, r[8]),
-            "created", admin_time_json(in->pool, r[9]), "admin", r[10],
-            "delivered", admin_int_json(r[11]),
-            "confirmed", admin_int_json(r[12])));
-    }
-    admin_json(in->pool, out, 200, admin_own(in->pool,
-               json_pack("{s:O}", "targets", list)));
+    admin_list_reply(in, out, NULL, "targets",
+                     admin_rows_json(in->pool, rows, admin_target_fields));
 }
 
 /* The files to drop onto an old server that cannot run this module: its
@@ -1695,7 +1809,8 @@ static void admin_bundle(const polycom_admin_request *in,
     apr_array_header_t *rows, *files;
     polycom_master_spec spec;
     polycom_reprovision t;
-    const char **r, *master, *device, *error;
+    const polycom_row *r;
+    const char *master, *device, *error;
     apr_size_t mlen, dlen;
 
     if (polycom_store_select(in->db, POLYCOM_SQL_REPROV_FLEET, &rows,
@@ -1708,12 +1823,12 @@ static void admin_bundle(const polycom_admin_request *in,
                               "first: POST reprovision");
         return;
     }
-    r = APR_ARRAY_IDX(rows, 0, const char **);
-    t.server = r[0];
-    t.server_type = r[1];
-    t.boot_server = r[2];
-    t.user = r[3];
-    t.password = r[4];
+    r = APR_ARRAY_IDX(rows, 0, const polycom_row *);
+    t.server = polycom_row_get(r, "server");
+    t.server_type = polycom_row_get(r, "server_type");
+    t.boot_server = polycom_row_get(r, "boot_server");
+    t.user = polycom_row_get(r, "prov_user");
+    t.password = polycom_row_get(r, "prov_password");
     files = apr_array_make(in->pool, 1, sizeof(const char *));
     APR_ARRAY_PUSH(files, const char *) = "000000000000-device.cfg";
     memset(&spec, 0, sizeof(spec));
@@ -1735,37 +1850,35 @@ static void admin_bundle(const polycom_admin_request *in,
 /* Resync                                                              */
 /* ------------------------------------------------------------------ */
 
+static const admin_field admin_job_fields[] = {
+    { "id",            "id",            ADMIN_NUMBER },
+    { "state",         "state",         ADMIN_TEXT },
+    { "reboot",        "reboot",        ADMIN_FLAG },
+    { "host",          "host",          ADMIN_TEXT },
+    { "port",          "port",          ADMIN_NUMBER },
+    { "not_before",    "not_before_us", ADMIN_TIME },
+    { "queued",        "created_us",    ADMIN_TIME },
+    { "admin",         "admin",         ADMIN_TEXT },
+    { "status",        "status",        ADMIN_NUMBER },
+    { "reason",        "reason",        ADMIN_TEXT },
+    { "transmissions", "transmissions", ADMIN_NUMBER },
+    { "challenged",    "challenged",    ADMIN_FLAG },
+    { "finished",      "finished_us",   ADMIN_TIME },
+    { NULL }
+};
+
 static void admin_resync_jobs(const polycom_admin_request *in,
                               polycom_admin_response *out, const char *mac)
 {
     apr_array_header_t *rows;
-    json_t *list;
-    int i;
 
     if (polycom_store_select(in->db, POLYCOM_SQL_RESYNC_JOBS, &rows, mac,
                              NULL) < 0) {
         admin_db_failed(in, out);
         return;
     }
-    list = admin_own(in->pool, json_array());
-    for (i = 0; i < rows->nelts; i++) {
-        const char **r = APR_ARRAY_IDX(rows, i, const char **);
-
-        json_array_append_new(list, json_pack(
-            "{s:o, s:s, s:b, s:s, s:o, s:o, s:o, s:s, s:o, s:s, s:o, s:b,"
-            " s:o}",
-            "id", admin_int_json(r[0]), "state", r[1],
-            "reboot", !strcmp(r[2], "1"), "host", r[3],
-            "port", admin_int_json(r[4]),
-            "not_before", admin_time_json(in->pool, r[5]),
-            "queued", admin_time_json(in->pool, r[6]), "admin", r[7],
-            "status", admin_int_json(r[8]), "reason", r[9],
-            "transmissions", admin_int_json(r[10]),
-            "challenged", !strcmp(r[11], "1"),
-            "finished", admin_time_json(in->pool, r[12])));
-    }
-    admin_json(in->pool, out, 200, admin_own(in->pool,
-               json_pack("{s:s, s:O}", "mac", mac, "resyncs", list)));
+    admin_list_reply(in, out, mac, "resyncs",
+                     admin_rows_json(in->pool, rows, admin_job_fields));
 }
 
 /* Queue check-sync for phones: one (phones/{mac}/resync), a site, a list
@@ -1823,8 +1936,8 @@ static void admin_resync(const polycom_admin_request *in,
             return;
         }
         for (i = 0; i < rows->nelts; i++) {
-            APR_ARRAY_PUSH(macs, const char *) =
-                APR_ARRAY_IDX(rows, i, const char **)[0];
+            APR_ARRAY_PUSH(macs, const char *) = polycom_row_get(
+                APR_ARRAY_IDX(rows, i, const polycom_row *), "mac");
         }
     }
     else {
@@ -1918,6 +2031,13 @@ static int admin_username_valid(const char *name)
     return i > 0;
 }
 
+static const admin_field admin_credential_fields[] = {
+    { "username", "username",   ADMIN_TEXT },
+    { "realm",    "realm",      ADMIN_TEXT },
+    { "created",  "created_us", ADMIN_TIME },
+    { NULL }
+};
+
 static void admin_credentials(const polycom_admin_request *in,
                               polycom_admin_response *out, const char *mac,
                               const char *username)
@@ -1926,11 +2046,11 @@ static void admin_credentials(const polycom_admin_request *in,
         "username", "password", "realm", NULL
     };
     apr_array_header_t *rows;
-    json_t *body, *list, *value;
+    json_t *body, *value;
     const char *user, *password, *realm = ADMIN_DEFAULT_REALM;
     unsigned char salt[16];
     char hash[128];
-    int i, deleted = 0;
+    int deleted = 0;
 
     if (polycom_store_select(in->db, POLYCOM_SQL_PHONE_GET, &rows, mac,
                              NULL) < 0) {
@@ -1970,16 +2090,9 @@ static void admin_credentials(const polycom_admin_request *in,
             admin_db_failed(in, out);
             return;
         }
-        list = admin_own(in->pool, json_array());
-        for (i = 0; i < rows->nelts; i++) {
-            const char **r = APR_ARRAY_IDX(rows, i, const char **);
-
-            json_array_append_new(list, json_pack("{s:s, s:s, s:o}",
-                "username", r[0], "realm", r[1],
-                "created", admin_time_json(in->pool, r[2])));
-        }
-        admin_json(in->pool, out, 200, admin_own(in->pool,
-                   json_pack("{s:s, s:O}", "mac", mac, "credentials", list)));
+        admin_list_reply(in, out, mac, "credentials",
+                         admin_rows_json(in->pool, rows,
+                                         admin_credential_fields));
         return;
     }
     if (!(body = admin_parse_strings(in, out, "a credential", fields))) {
