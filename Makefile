@@ -25,7 +25,7 @@ HEADERS  = $(wildcard include/*.h)
 MODULE   = .libs/mod_polycom.so
 UNIT     = t/unit/test_name t/unit/test_useragent t/unit/test_render \
            t/unit/test_upload t/unit/test_sip t/unit/test_wire \
-           t/unit/test_store
+           t/unit/test_store t/unit/test_admin
 
 FUZZ_TARGETS = name useragent render sip admin_json upload wire
 FUZZ_DRIVERS = $(addprefix t/fuzz/run_,$(FUZZ_TARGETS))
