@@ -27,7 +27,7 @@ UNIT     = t/unit/test_name t/unit/test_useragent t/unit/test_render \
            t/unit/test_upload t/unit/test_sip t/unit/test_wire \
            t/unit/test_store t/unit/test_admin
 
-FUZZ_TARGETS = name useragent render sip admin_json upload wire
+FUZZ_TARGETS = name useragent render sip admin_json upload wire import_csv
 FUZZ_DRIVERS = $(addprefix t/fuzz/run_,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 20
 CLANG ?= clang
