@@ -165,6 +165,13 @@ int polycom_admin_change(const polycom_admin_request *in,
                          polycom_admin_response *out, admin_change_fn change,
                          void *data);
 
+/* A DELETE made by @a change, which sets *@a deleted: 204, or 404 with
+ * @a missing when there was nothing to delete. */
+void polycom_admin_delete(const polycom_admin_request *in,
+                          polycom_admin_response *out, admin_change_fn change,
+                          void *data, const int *deleted,
+                          const char *missing);
+
 /* ---- Parameters and lines (admin_params.c) --------------------------- */
 
 int polycom_admin_params_from_json(apr_pool_t *pool, json_t *object,

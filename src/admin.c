@@ -287,6 +287,20 @@ int polycom_admin_change(const polycom_admin_request *in,
     return rv;
 }
 
+void polycom_admin_delete(const polycom_admin_request *in,
+                          polycom_admin_response *out, admin_change_fn change,
+                          void *data, const int *deleted, const char *missing)
+{
+    if (polycom_admin_change(in, out, change, data) < 0) {
+        return;
+    }
+    if (!*deleted) {
+        polycom_admin_problem(in->pool, out, 404, missing);
+        return;
+    }
+    out->status = 204;
+}
+
 /* ------------------------------------------------------------------ */
 /* Routing                                                             */
 /* ------------------------------------------------------------------ */

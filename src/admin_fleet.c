@@ -233,14 +233,8 @@ void polycom_admin_upload(const polycom_admin_request *in,
     c.path = path;
     c.kind = name.kind;
     c.deleted = 0;
-    if (polycom_admin_change(in, out, admin_upload_delete, &c) < 0) {
-        return;
-    }
-    if (!c.deleted) {
-        polycom_admin_problem(in->pool, out, 404, "nothing stored");
-        return;
-    }
-    out->status = 204;
+    polycom_admin_delete(in, out, admin_upload_delete, &c, &c.deleted,
+                         "nothing stored");
 }
 
 /* ------------------------------------------------------------------ */
@@ -328,14 +322,8 @@ void polycom_admin_credential_delete(const polycom_admin_request *in,
     memset(&c, 0, sizeof(c));
     c.mac = path->mac;
     c.user = path->username;
-    if (polycom_admin_change(in, out, admin_credential_remove, &c) < 0) {
-        return;
-    }
-    if (!c.deleted) {
-        polycom_admin_problem(in->pool, out, 404, "no such credential");
-        return;
-    }
-    out->status = 204;
+    polycom_admin_delete(in, out, admin_credential_remove, &c, &c.deleted,
+                         "no such credential");
 }
 
 /* GET phones/{mac}/credentials lists them; POST adds one. */

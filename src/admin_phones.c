@@ -496,14 +496,8 @@ void polycom_admin_phone(const polycom_admin_request *in,
     }
     c.mac = path->mac;
     c.deleted = 0;
-    if (polycom_admin_change(in, out, admin_phone_delete_write, &c) < 0) {
-        return;
-    }
-    if (!c.deleted) {
-        polycom_admin_problem(in->pool, out, 404, "no such phone");
-        return;
-    }
-    out->status = 204;
+    polycom_admin_delete(in, out, admin_phone_delete_write, &c, &c.deleted,
+                         "no such phone");
 }
 
 /* GET preview/{mac}/{file}: the glue serves the file as the phone would

@@ -217,15 +217,8 @@ void polycom_admin_reprovision(const polycom_admin_request *in,
         }
     }
     if (!strcmp(in->method, "DELETE")) {
-        if (polycom_admin_change(in, out, admin_target_delete, &t) < 0) {
-            return;
-        }
-        if (!t.deleted) {
-            polycom_admin_problem(in->pool, out, 404, "no reprovisioning "
-                                  "target is set here");
-            return;
-        }
-        out->status = 204;
+        polycom_admin_delete(in, out, admin_target_delete, &t, &t.deleted,
+                             "no reprovisioning target is set here");
         return;
     }
     if (admin_target_from_body(in, out, &t) < 0

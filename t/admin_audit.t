@@ -21,15 +21,7 @@ my $file = Apache::Test::vars('dbd_auditfail');
 my $mac = '0004f2abc0a1';
 my $other = '0004f2abc0a2';
 
-sub auditfail_db {
-    my ($sql) = @_;
-    open my $fh, '-|', PolycomTest::sqlite_cmd($file, $sql) or die "sqlite3: $!\n";
-    local $/;
-    my $out = <$fh>;
-    close $fh or die "sqlite3 failed on: $sql\n";
-    $out =~ s/\s+\z//;
-    return $out;
-}
+sub auditfail_db { PolycomTest::sqlite_value($file, $_[0]) }
 
 Apache::TestRequest::module('dbd_auditfail');
 my $base = 'http://' . Apache::TestRequest::hostport() . '/admin';
