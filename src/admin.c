@@ -495,6 +495,12 @@ int polycom_admin_is_resource(const char *path)
     return 0;
 }
 
+/* Whether pattern segment @a p (of length @a l) is variable @a name. */
+static int admin_is_var(const char *p, apr_size_t l, const char *name)
+{
+    return l == strlen(name) && !strncmp(p, name, l);
+}
+
 /* The variables of @a path by @a route's pattern, each checked: -1 with
  * the problem answered when one is not what its name says. */
 static int admin_path_vars(const polycom_admin_request *in,
@@ -503,15 +509,15 @@ static int admin_path_vars(const polycom_admin_request *in,
                            admin_path *vars)
 {
     const char *seg[ADMIN_SEGMENTS_MAX], *p = route->pattern;
-    apr_size_t len[ADMIN_SEGMENTS_MAX], n, i;
+    apr_size_t len[ADMIN_SEGMENTS_MAX], n, i, l;
+    const char *value;
 
     memset(vars, 0, sizeof(*vars));
     n = admin_segments(in->path, seg, len, ADMIN_SEGMENTS_MAX);
-    for (i = 0; i < n; i++, p += *p == '/') {
-        apr_size_t l = strcspn(p, "/");
-        const char *value = apr_pstrmemdup(in->pool, seg[i], len[i]);
-
-        if (!strncmp(p, "{mac}", l)) {
+    for (i = 0; i < n; i++, p += l, p += *p == '/') {
+        l = strcspn(p, "/");
+        value = apr_pstrmemdup(in->pool, seg[i], len[i]);
+        if (admin_is_var(p, l, "{mac}")) {
             if (!polycom_mac_valid(value)) {
                 polycom_admin_problem(in->pool, out, 400, "a MAC address is "
                                       "12 hexadecimal digits");
@@ -519,21 +525,23 @@ static int admin_path_vars(const polycom_admin_request *in,
             }
             vars->mac = polycom_admin_lower(in->pool, value);
         }
-        else if (!strncmp(p, "{site}", l) || !strncmp(p, "{model}", l)) {
+        else if (admin_is_var(p, l, "{site}")
+                 || admin_is_var(p, l, "{model}")) {
             if (!polycom_admin_key_valid(value)) {
                 polycom_admin_problem(in->pool, out, 400, "a site or model "
                                       "name is letters, digits, '.', '_' "
                                       "and '-'");
                 return -1;
             }
-            if (p[1] == 's') {
+            if (admin_is_var(p, l, "{site}")) {
                 vars->site = value;
             }
             else {
                 vars->model = polycom_admin_model_token(in->pool, value);
             }
         }
-        else if (!strncmp(p, "{username}", l)) {
+        else if (admin_is_var(p, l, "{username}")) {
+            /* No credential can have a name Apache could not carry. */
             if (!polycom_admin_username_valid(value)) {
                 polycom_admin_problem(in->pool, out, 404, "no such "
                                       "credential");
@@ -541,10 +549,9 @@ static int admin_path_vars(const polycom_admin_request *in,
             }
             vars->username = value;
         }
-        else if (!strncmp(p, "{file}", l)) {
-            vars->file = value;
+        else if (admin_is_var(p, l, "{file}")) {
+            vars->file = value;     /* its handler knows what it may be */
         }
-        p += l;
     }
     return 0;
 }

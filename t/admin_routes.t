@@ -11,7 +11,7 @@ use IO::Socket::INET;
 use MIME::Base64 qw(encode_base64);
 use Time::HiRes qw(time);
 
-plan tests => 25;
+plan tests => 23;
 
 my $auth = 'Basic ' . encode_base64('admin:admin-secret', '');
 my $mac = '0004f2abc0f1';
@@ -70,14 +70,12 @@ for my $vhost ('dbd_down', 'default') {
     is($r->{allow}, 'POST', "$vhost: Allow: POST");
 }
 
-# The same vhost does need its database for a real request: it is down.
+# A request a route takes would need the database, which is down there
+# (503: t/dbdown.t; not asked here, since the outage's one log line is
+# t/dbdown.t's to see). Its body limit still comes first.
 Apache::TestRequest::module('dbd_down');
-my $hp = Apache::TestRequest::hostport();
-my $r = raw($hp, 'GET', 'phones', 0, 0);
-is($r->{status}, 503, 'dbd_down: a GET of phones needs the database: 503');
-$r = raw($hp, 'PUT', "phones/$mac", 2, 2);
-is($r->{status}, 503, 'dbd_down: a PUT of a phone reads its body, then 503');
-$r = raw($hp, 'PUT', "phones/$mac", 2_000_000, 0);
+my $r = raw(Apache::TestRequest::hostport(), 'PUT', "phones/$mac",
+            2_000_000, 0);
 is($r->{status}, 413, 'dbd_down: a body over the limit of a real route: 413');
 Apache::TestRequest::module('default');
 

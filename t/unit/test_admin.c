@@ -145,6 +145,40 @@ static void test_refuse(void)
     tap_is_int(out.status, 0, "with nothing answered");
 }
 
+/* The names in a path are checked after routing, before any handler
+ * runs: these answers need no database (there is none here). */
+static void test_path_names(void)
+{
+    static const struct {
+        const char *method;
+        const char *path;
+        int status;
+    } cases[] = {
+        { "GET",    "phones/xyz",                              400 },
+        { "GET",    "uploads/0004f2abc0011",                   400 },
+        { "PUT",    "params/site/no%20spaces",                 400 },
+        { "GET",    "params/model/VVX-411!",                   400 },
+        { "POST",   "sites/a*b/resync",                        400 },
+        { "DELETE", "phones/0004f2abc001/credentials/a:b",     404 },
+        { "PATCH",  "phones/xyz",                              405 },
+        { "GET",    "metrics",                                 404 },
+    };
+    polycom_admin_request in;
+    polycom_admin_response out;
+    apr_size_t i;
+
+    memset(&in, 0, sizeof(in));
+    in.pool = pool;
+    in.body = "";
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        in.method = cases[i].method;
+        in.path = cases[i].path;
+        polycom_admin_handle(&in, &out);
+        tap_is_int(out.status, cases[i].status, "%s %s: %d, no database "
+                   "asked", cases[i].method, cases[i].path, cases[i].status);
+    }
+}
+
 static void test_is_resource(void)
 {
     tap_ok(polycom_admin_is_resource("phones/0004f2abc001"),
@@ -197,6 +231,7 @@ int main(void)
     test_resources();
     test_refusals();
     test_refuse();
+    test_path_names();
     test_is_resource();
     test_csv();
     return tap_done();
