@@ -14,8 +14,11 @@ APR_LIBS   = $(shell apr-1-config --link-ld --libs) \
              $(shell apu-1-config --link-ld --libs)
 
 # The pure parts: no httpd headers, linked into the module and the tests.
-PURE_SRC = src/cache.c src/checkin.c src/name.c src/useragent.c src/render.c src/ucs_elements.c \
-           src/upload.c src/store.c src/admin.c src/metrics.c \
+PURE_SRC = src/cache.c src/checkin.c src/name.c src/useragent.c src/render.c \
+           src/ucs_elements.c src/upload.c src/store.c src/admin.c \
+           src/admin_phones.c src/admin_params.c src/admin_import.c \
+           src/admin_reprovision.c src/admin_resync.c src/admin_fleet.c \
+           src/admin_rows.c src/metrics.c \
            src/reprovision.c src/sip.c src/notify.c src/resync.c \
            src/wire.c
 PURE_SRC += src/param.c src/digest.c src/guard.c src/outage.c src/device.c
@@ -24,7 +27,7 @@ MODULE   = .libs/mod_polycom.so
 # Every t/unit/test_*.c is a unit test: built here, run by t/unit.t.
 UNIT     = $(patsubst %.c,%,$(wildcard t/unit/test_*.c))
 
-FUZZ_TARGETS = name useragent render sip admin_json upload wire
+FUZZ_TARGETS = name useragent render sip admin_json upload wire import_csv
 FUZZ_DRIVERS = $(addprefix t/fuzz/run_,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 20
 CLANG ?= clang
@@ -56,9 +59,11 @@ $(MODULE): $(GLUE_SRC) mod_polycom_private.h $(PURE_SRC) $(HEADERS) .build-flags
 	    $(if $(SANITIZE),-Wl$(comma)-fsanitize=$(SANITIZE)) \
 	    $(XML_CFLAGS) $(XML_LIBS) -o mod_polycom.la $(GLUE_SRC) $(PURE_SRC)
 
+# test_store also asks SQLite itself what it names each column.
+t/unit/test_store: UNIT_LIBS = -lsqlite3
 t/unit/test_%: t/unit/test_%.c t/unit/tap.h $(PURE_SRC) $(HEADERS)
 	$(CC) $(WARN) $(APR_CFLAGS) $(XML_CFLAGS) -I include -I t/unit -o $@ \
-	    $< $(PURE_SRC) $(APR_LIBS) $(XML_LIBS)
+	    $< $(PURE_SRC) $(APR_LIBS) $(XML_LIBS) $(UNIT_LIBS)
 
 # The fuzz targets, built without libFuzzer: `make test` runs each over its
 # committed corpus and every crash found so far (t/fuzz/crashes/<target>).

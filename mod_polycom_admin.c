@@ -130,6 +130,18 @@ int polycom_admin_handler(request_rec *r)
         return OK;
     }
 
+    /* No such resource, or a method it does not take: answered before the
+     * body is read or a database connection is taken. The body is left
+     * unread, so the connection closes after the answer. */
+    memset(&out, 0, sizeof(out));
+    if (polycom_admin_refuse(r->pool, r->header_only ? "GET" : r->method,
+                             req->admin_path, &out)) {
+        if (ap_request_has_body(r)) {
+            r->connection->keepalive = AP_CONN_CLOSE;
+        }
+        return polycom_admin_send(r, &out);
+    }
+
     memset(&in, 0, sizeof(in));
     in.body = "";
     if (r->method_number == M_PUT || r->method_number == M_POST) {

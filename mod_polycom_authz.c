@@ -99,8 +99,7 @@ static authz_status polycom_phone_check(request_rec *r,
         return AUTHZ_GENERAL_ERROR;
     }
     if (rows->nelts
-        && !strcmp(APR_ARRAY_IDX(rows, 0, const char **)[0],
-                   req->name.mac)) {
+        && !strcmp(polycom_rows_first(rows, "mac"), req->name.mac)) {
         return AUTHZ_GRANTED;
     }
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PCLOGNO(00025)

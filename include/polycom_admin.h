@@ -4,7 +4,8 @@
  *        libcsv and libxml2; nothing of httpd).
  *
  * The glue authenticates and authorises with Apache's own machinery,
- * reads the body, and hands one request here; this file validates it,
+ * refuses what no route takes (polycom_admin_refuse) before anything
+ * else, reads the body, and hands one request here; this file validates it,
  * changes the database in one transaction, writes the audit row, and
  * answers with JSON or application/problem+json.
  */
@@ -64,10 +65,45 @@ void polycom_admin_problem(apr_pool_t *pool, polycom_admin_response *out,
  *  leaves every other path under the location to Apache: the dashboard). */
 int polycom_admin_is_resource(const char *path);
 
+/** One resource of the API: a path pattern ("phones/{mac}/credentials"),
+ *  the methods it takes, and its handler. */
+typedef struct polycom_admin_resource polycom_admin_resource;
+
+/**
+ * Route @a method on @a path (relative to the admin location) by the
+ * API's table of resources, without a body or a database: 0 with *route
+ * (when @a route is not NULL); 404 when no resource has that path; 405
+ * when the resource does not take @a method, with *allow the methods it
+ * takes (as the Allow header lists them). HEAD goes wherever GET does.
+ */
+int polycom_admin_route(const char *method, const char *path,
+                        const polycom_admin_resource **route,
+                        const char **allow);
+
+/** The pattern of @a route, such as "phones/{mac}". */
+const char *polycom_admin_resource_pattern(const polycom_admin_resource *route);
+
+/**
+ * What the glue answers before it reads a body or takes a database
+ * connection: 0 when @a method on @a path reaches a resource; otherwise
+ * 404 or 405, with the same problem+json (and Allow) in @a out that
+ * polycom_admin_handle would give.
+ */
+int polycom_admin_refuse(apr_pool_t *pool, const char *method,
+                         const char *path, polycom_admin_response *out);
+
 /** Validate a phone document as PUT phones/{mac} does, without a
  *  database: 0 when valid, else -1 with @a error (for tests and fuzzing). */
 int polycom_admin_validate_phone(apr_pool_t *pool, const char *mac,
                                  const char *body, apr_size_t len,
                                  const char **error);
+
+/** The phones of a CSV import (columns mac,model,site,label,user,password,
+ *  display_name,server; a header row is optional) as the JSON array an
+ *  import of JSON takes: 0 with *json (compact text in @a pool), or -1
+ *  with *error. No database (for tests and fuzzing). */
+int polycom_admin_csv_import_json(apr_pool_t *pool, const char *csv,
+                                  apr_size_t len, const char **json,
+                                  const char **error);
 
 #endif /* POLYCOM_ADMIN_H */

@@ -52,7 +52,13 @@ typedef struct {
     const char *sql;
     /** ...its MySQL/MariaDB form, where the syntax differs (upserts) */
     const char *mysql;
+    /** A SELECT's result columns in order, separated by spaces: the names
+     *  its rows are read by (polycom_row_get); NULL for other statements */
+    const char *columns;
 } polycom_statement;
+
+/** Every statement but the marker, for tests (@a count of them). */
+const polycom_statement *polycom_store_statements(apr_size_t *count);
 
 /** The SQL dialects mod_polycom speaks, after the APR DBD driver. */
 typedef enum {
@@ -229,8 +235,21 @@ int polycom_store_reprovision(polycom_db *db, const char *mac,
 #define POLYCOM_SQL_CRED_INSERT      "mod_polycom_cred_insert"
 #define POLYCOM_SQL_CRED_DELETE      "mod_polycom_cred_delete"
 
-/** Rows of a SELECT: an array of (const char **), one string per column
- *  ("" for NULL), all in db->pool. Arguments: strings, NULL-terminated. */
+/** One row of a SELECT, read by the names its statement declares beside
+ *  its SQL in store.c (so a column's place is written down once). */
+typedef struct polycom_row polycom_row;
+
+/** The value of @a column in @a row ("" for SQL NULL), or NULL when the
+ *  statement has no such column (a mistake of the caller's). */
+const char *polycom_row_get(const polycom_row *row, const char *column);
+
+/** @a column of the first of @a rows, or NULL when there is no row. */
+const char *polycom_rows_first(const apr_array_header_t *rows,
+                               const char *column);
+
+/** Rows of a SELECT: an array of (const polycom_row *), all in db->pool.
+ *  Arguments: strings, NULL-terminated. A statement whose result has not
+ *  the columns it declares fails (-1, db->error says so). */
 int polycom_store_select(polycom_db *db, const char *label,
                          apr_array_header_t **rows, ...);
 

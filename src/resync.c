@@ -48,8 +48,7 @@ static apr_time_t resync_latest(polycom_db *db, const char *label,
         *failed = 1;
         return 0;
     }
-    return rows->nelts ? apr_atoi64(APR_ARRAY_IDX(rows, 0,
-                                                  const char **)[0]) : 0;
+    return rows->nelts ? apr_atoi64(polycom_rows_first(rows, "last_us")) : 0;
 }
 
 int polycom_resync_enqueue(polycom_db *db, const char *mac, int reboot,
@@ -58,7 +57,8 @@ int polycom_resync_enqueue(polycom_db *db, const char *mac, int reboot,
                            apr_time_t *when, const char **why)
 {
     apr_array_header_t *rows;
-    const char **r, *host, *colon, *network;
+    const polycom_row *r;
+    const char *sip_address, *last_ip, *sip_port, *host, *colon, *network;
     apr_time_t slot = now, last;
     int port = RESYNC_DEFAULT_PORT, failed = 0;
 
@@ -70,19 +70,23 @@ int polycom_resync_enqueue(polycom_db *db, const char *mac, int reboot,
         *why = "no such phone";
         return -2;
     }
-    r = APR_ARRAY_IDX(rows, 0, const char **);
-    if (*r[0]) {                        /* a configured SIP address */
-        colon = strrchr(r[0], ':');
-        host = colon ? apr_pstrmemdup(db->pool, r[0],
-                                      (apr_size_t)(colon - r[0])) : r[0];
+    r = APR_ARRAY_IDX(rows, 0, const polycom_row *);
+    sip_address = polycom_row_get(r, "sip_address");
+    last_ip = polycom_row_get(r, "last_ip");
+    sip_port = polycom_row_get(r, "sip_port");
+    if (*sip_address) {                 /* a configured SIP address */
+        colon = strrchr(sip_address, ':');
+        host = colon ? apr_pstrmemdup(db->pool, sip_address,
+                                      (apr_size_t)(colon - sip_address))
+                     : sip_address;
         if (colon) {
             port = atoi(colon + 1);
         }
     }
-    else if (*r[1]) {                   /* where it last checked in from */
-        host = r[1];
-        if (*r[2]) {
-            port = atoi(r[2]);
+    else if (*last_ip) {                /* where it last checked in from */
+        host = last_ip;
+        if (*sip_port) {
+            port = atoi(sip_port);
         }
     }
     else {
@@ -120,7 +124,8 @@ int polycom_resync_claim(polycom_db *db, const char *node, apr_time_t now,
                          polycom_resync_job *job)
 {
     apr_array_header_t *rows;
-    const char **due, *address = NULL;
+    const polycom_row *due;
+    const char *address = NULL;
     const char *reclaim = resync_time(db->pool, now - RESYNC_RECLAIM);
     int claimed = 0, i;
 
@@ -132,38 +137,41 @@ int polycom_resync_claim(polycom_db *db, const char *node, apr_time_t now,
     if (!rows->nelts) {
         return 0;
     }
-    due = APR_ARRAY_IDX(rows, 0, const char **);
+    due = APR_ARRAY_IDX(rows, 0, const polycom_row *);
     /* Only the node whose UPDATE changes the row sends: one NOTIFY per job
      * even when several nodes share the queue. */
     if (polycom_store_exec(db, POLYCOM_SQL_RESYNC_CLAIM, &claimed, node,
-                           resync_time(db->pool, now), due[0], reclaim,
+                           resync_time(db->pool, now),
+                           polycom_row_get(due, "id"), reclaim,
                            NULL) < 0) {
         return -1;
     }
     if (claimed != 1) {
         return 0;
     }
-    job->id = due[0];
-    job->mac = due[1];
-    job->target.host = due[3];
-    job->target.port = atoi(due[4]);
-    job->target.reboot = !strcmp(due[2], "1");
+    job->id = polycom_row_get(due, "id");
+    job->mac = polycom_row_get(due, "mac");
+    job->target.host = polycom_row_get(due, "host");
+    job->target.port = atoi(polycom_row_get(due, "port"));
+    job->target.reboot = !strcmp(polycom_row_get(due, "reboot"), "1");
     job->target.user = "";
     if (polycom_store_select(db, POLYCOM_SQL_RESYNC_CREDS, &rows, job->mac,
                              NULL) < 0) {
         return -1;
     }
     for (i = 0; i < rows->nelts; i++) {
-        const char **r = APR_ARRAY_IDX(rows, i, const char **);
+        const polycom_row *r = APR_ARRAY_IDX(rows, i, const polycom_row *);
+        const char *name = polycom_row_get(r, "name");
+        const char *value = polycom_row_get(r, "value");
 
-        if (!strcmp(r[0], "reg.1.address")) {
-            address = r[1];
+        if (!strcmp(name, "reg.1.address")) {
+            address = value;
         }
-        else if (!strcmp(r[0], "reg.1.auth.userId")) {
-            job->target.auth_user = r[1];
+        else if (!strcmp(name, "reg.1.auth.userId")) {
+            job->target.auth_user = value;
         }
-        else if (!strcmp(r[0], "reg.1.auth.password")) {
-            job->target.auth_password = r[1];
+        else if (!strcmp(name, "reg.1.auth.password")) {
+            job->target.auth_password = value;
         }
     }
     if (address) {

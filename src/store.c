@@ -42,21 +42,23 @@
  * LIMIT and OFFSET: store_sql_for() rewrites NUM for it. */
 #define NUM "CAST(%s AS BIGINT)"
 
-/* The widest SELECT above returns 14 columns. */
-#define STORE_MAX_COLUMNS 16
+/* Each SELECT names its result columns beside its SQL, in order: rows are
+ * read by these names (polycom_row_get), and t/unit/test_store.c checks
+ * them against the names SQLite gives the columns. */
 static const polycom_statement store_statements[] = {
     /* Taking the revision row first, before any other row: see
      * store_lock_revision(). */
     { ST_REVISION_LOCK,
-      "UPDATE revision SET value = value WHERE id = 1", NULL },
+      "UPDATE revision SET value = value WHERE id = 1", NULL, NULL },
     { ST_REPROV_ANY,
-      "SELECT count(*) FROM reprovision", NULL },
+      "SELECT count(*) AS targets FROM reprovision", NULL,
+      "targets" },
     { ST_PHONE,
       "SELECT model, site, label, enabled FROM phones WHERE mac = %s",
-      NULL },
+      NULL, "model site label enabled" },
     /* Where a phone last checked in from: its newest check-in. */
     { ST_LAST_IP,
-      "SELECT ip FROM last_seen WHERE mac = %s", NULL },
+      "SELECT ip FROM last_seen WHERE mac = %s", NULL, "ip" },
     /* Every row that can apply, most specific first within each name, so
      * the first row of a name is its effective value. */
     { ST_PARAMS_PHONE,
@@ -66,15 +68,17 @@ static const polycom_statement store_statements[] = {
       "    OR (scope = 'model' AND scope_key = %s)"
       "    OR (scope = 'phone' AND scope_key = %s)"
       " ORDER BY name, CASE scope WHEN 'phone' THEN 0 WHEN 'model' THEN 1"
-      "                           WHEN 'site' THEN 2 ELSE 3 END", NULL },
+      "                           WHEN 'site' THEN 2 ELSE 3 END", NULL,
+      "name value" },
     { ST_PARAMS_GLOBAL,
       "SELECT name, value FROM params"
-      " WHERE scope = 'global' AND scope_key = '' ORDER BY name", NULL },
+      " WHERE scope = 'global' AND scope_key = '' ORDER BY name", NULL,
+      "name value" },
     { ST_CHECKIN,
       "INSERT INTO checkins (time_us, mac, ip, method, file, status, bytes,"
       " etag, family, model, firmware, stage, user_agent)"
       " VALUES (" NUM ", %s, %s, %s, %s, " NUM ", " NUM ", %s, %s, %s, %s,"
-      " %s, %s)", NULL },
+      " %s, %s)", NULL, NULL },
     /* The MAC's newest check-in, and its newest good fetch of its settings
      * (settings_us 0: this one is not). Batches of several children may
      * arrive out of order: an older check-in changes nothing; of two at
@@ -109,7 +113,8 @@ static const polycom_statement store_statements[] = {
       "   AND VALUES(settings_us) >= settings_us, VALUES(settings_etag),"
       "   settings_etag),"
       " settings_us = GREATEST(settings_us, VALUES(settings_us)),"
-      " time_us = GREATEST(time_us, VALUES(time_us))" },
+      " time_us = GREATEST(time_us, VALUES(time_us))",
+      NULL },
     { ST_SEEN_UNKNOWN,
       "INSERT INTO discovered (mac, first_seen_us, last_seen_us, last_ip,"
       " model, firmware) VALUES (%s, " NUM ", " NUM ", %s, %s, %s)"
@@ -120,9 +125,11 @@ static const polycom_statement store_statements[] = {
       " model, firmware) VALUES (%s, " NUM ", " NUM ", %s, %s, %s)"
       " ON DUPLICATE KEY UPDATE last_seen_us = VALUES(last_seen_us),"
       " last_ip = VALUES(last_ip), model = VALUES(model),"
-      " firmware = VALUES(firmware), requests = requests + 1" },
+      " firmware = VALUES(firmware), requests = requests + 1",
+      NULL },
     { ST_UPLOAD_GET,
-      "SELECT content, size FROM uploads WHERE mac = %s AND kind = %s", NULL },
+      "SELECT content, size FROM uploads WHERE mac = %s AND kind = %s", NULL,
+      "content size" },
     /* One statement: a concurrent PUT of the same file sees either the old
      * or the new row, whole, never a mix. */
     { ST_UPLOAD_PUT,
@@ -133,27 +140,33 @@ static const polycom_statement store_statements[] = {
       "INSERT INTO uploads (mac, kind, content, size, time_us)"
       " VALUES (%s, %s, %s, " NUM ", " NUM ")"
       " ON DUPLICATE KEY UPDATE content = VALUES(content),"
-      " size = VALUES(size), time_us = VALUES(time_us)" },
+      " size = VALUES(size), time_us = VALUES(time_us)",
+      NULL },
     { ST_LOG_GET,
       "SELECT content, size FROM log_chunks WHERE mac = %s AND kind = %s"
-      " ORDER BY id", NULL },
+      " ORDER BY id", NULL, "content size" },
     { ST_LOG_ADD,
       "INSERT INTO log_chunks (mac, kind, time_us, size, content)"
-      " VALUES (%s, %s, " NUM ", " NUM ", %s)", NULL },
+      " VALUES (%s, %s, " NUM ", " NUM ", %s)", NULL, NULL },
     { ST_LOG_SIZES,
       "SELECT id, size, time_us FROM log_chunks WHERE mac = %s AND kind = %s"
-      " ORDER BY id DESC", NULL },
+      " ORDER BY id DESC", NULL, "id size time_us" },
     { ST_LOG_PRUNE,
-      "DELETE FROM log_chunks WHERE mac = %s AND kind = %s AND id <= " NUM, NULL
-      },
+      "DELETE FROM log_chunks WHERE mac = %s AND kind = %s AND id <= " NUM,
+      NULL, NULL },
 
     /* The admin API. Optional filters are passed as '' when unused. */
     /* A phone with its newest check-in (when, from where, what file and
      * status, which model and firmware it said it was). The stale filter
      * keeps phones with no check-in since the cut-off. */
 #define PHONE_COLUMNS "p.mac, p.model, p.site, p.label, p.enabled," \
-                      " c.time_us, c.ip, c.file, c.status, c.model," \
-                      " c.firmware, p.sip_address"
+                      " c.time_us AS seen_us, c.ip AS seen_ip," \
+                      " c.file AS seen_file, c.status AS seen_status," \
+                      " c.model AS seen_model, c.firmware AS seen_firmware," \
+                      " p.sip_address"
+#define PHONE_NAMES   "mac model site label enabled seen_us seen_ip" \
+                      " seen_file seen_status seen_model seen_firmware" \
+                      " sip_address"
 #define PHONE_SEEN    " FROM phones p LEFT JOIN last_seen c ON c.mac = p.mac"
 #define PHONE_FILTER  " WHERE (%s = '' OR p.site = %s)" \
                       " AND (%s = '' OR p.model = %s)" \
@@ -162,11 +175,12 @@ static const polycom_statement store_statements[] = {
     { POLYCOM_SQL_PHONE_LIST,
       "SELECT " PHONE_COLUMNS PHONE_SEEN PHONE_FILTER
       " ORDER BY p.mac LIMIT " NUM
-      " OFFSET " NUM, NULL },
+      " OFFSET " NUM, NULL, PHONE_NAMES },
     { POLYCOM_SQL_PHONE_COUNT,
-      "SELECT count(*) FROM phones p" PHONE_FILTER, NULL },
+      "SELECT count(*) AS total FROM phones p" PHONE_FILTER, NULL, "total" },
     { POLYCOM_SQL_PHONE_GET,
-      "SELECT " PHONE_COLUMNS PHONE_SEEN " WHERE p.mac = %s", NULL },
+      "SELECT " PHONE_COLUMNS PHONE_SEEN " WHERE p.mac = %s", NULL,
+      PHONE_NAMES },
     { POLYCOM_SQL_PHONE_UPSERT,
       "INSERT INTO phones (mac, model, site, label, enabled, created_us,"
       " sip_address) VALUES (%s, %s, %s, %s, " NUM ","
@@ -179,85 +193,95 @@ static const polycom_statement store_statements[] = {
       " " NUM ", %s)"
       " ON DUPLICATE KEY UPDATE model = VALUES(model),"
       " site = VALUES(site), label = VALUES(label),"
-      " enabled = VALUES(enabled), sip_address = VALUES(sip_address)" },
+      " enabled = VALUES(enabled), sip_address = VALUES(sip_address)",
+      NULL },
     { POLYCOM_SQL_PHONE_DELETE,
-      "DELETE FROM phones WHERE mac = %s", NULL },
+      "DELETE FROM phones WHERE mac = %s", NULL, NULL },
     { POLYCOM_SQL_SCOPE_PARAMS,
       "SELECT name, value FROM params WHERE scope = %s AND scope_key = %s"
-      " ORDER BY name", NULL },
+      " ORDER BY name", NULL, "name value" },
     { POLYCOM_SQL_SCOPE_CLEAR,
-      "DELETE FROM params WHERE scope = %s AND scope_key = %s", NULL },
+      "DELETE FROM params WHERE scope = %s AND scope_key = %s", NULL, NULL },
     { POLYCOM_SQL_PARAM_INSERT,
       "INSERT INTO params (scope, scope_key, name, value)"
-      " VALUES (%s, %s, %s, %s)", NULL },
+      " VALUES (%s, %s, %s, %s)", NULL, NULL },
     { POLYCOM_SQL_DISCOVERED_LIST,
       "SELECT mac, first_seen_us, last_seen_us, last_ip, model, firmware,"
       " requests FROM discovered"
       " WHERE mac NOT IN (SELECT mac FROM phones)"
       " ORDER BY last_seen_us DESC LIMIT " NUM
-      " OFFSET " NUM, NULL },
+      " OFFSET " NUM, NULL,
+      "mac first_seen_us last_seen_us last_ip model firmware requests" },
     { POLYCOM_SQL_DISCOVERED_DROP,
-      "DELETE FROM discovered WHERE mac = %s", NULL },
+      "DELETE FROM discovered WHERE mac = %s", NULL, NULL },
     { POLYCOM_SQL_CHECKIN_LIST,
       "SELECT id, time_us, mac, ip, method, file, status, bytes, etag,"
       " family, model, firmware, stage, user_agent FROM checkins"
       " WHERE (%s = '' OR mac = %s) AND time_us >= " NUM
-      " ORDER BY id DESC LIMIT " NUM, NULL },
+      " ORDER BY id DESC LIMIT " NUM, NULL,
+      "id time_us mac ip method file status bytes etag family model"
+      " firmware stage user_agent" },
     { POLYCOM_SQL_LAST_FETCH,
       "SELECT settings_etag FROM last_seen WHERE mac = %s"
-      " AND settings_us > 0", NULL },
+      " AND settings_us > 0", NULL, "settings_etag" },
     { POLYCOM_SQL_UPLOAD_LIST,
       "SELECT kind, size, time_us FROM uploads WHERE mac = %s"
       " UNION ALL"
       " SELECT kind, sum(size), max(time_us) FROM log_chunks WHERE mac = %s"
-      " GROUP BY kind ORDER BY 1", NULL },
+      " GROUP BY kind ORDER BY 1", NULL, "kind size time_us" },
     { POLYCOM_SQL_UPLOAD_DELETE,
-      "DELETE FROM uploads WHERE mac = %s AND kind = %s", NULL },
+      "DELETE FROM uploads WHERE mac = %s AND kind = %s", NULL, NULL },
     { POLYCOM_SQL_LOG_DELETE,
-      "DELETE FROM log_chunks WHERE mac = %s AND kind = %s", NULL },
+      "DELETE FROM log_chunks WHERE mac = %s AND kind = %s", NULL, NULL },
     { POLYCOM_SQL_AUDIT_INSERT,
       "INSERT INTO audit (time_us, admin, action, target, detail)"
-      " VALUES (" NUM ", %s, %s, %s, %s)", NULL },
+      " VALUES (" NUM ", %s, %s, %s, %s)", NULL, NULL },
     { POLYCOM_SQL_AUDIT_LIST,
       "SELECT id, time_us, admin, action, target, detail FROM audit"
       " ORDER BY id DESC LIMIT " NUM
-      " OFFSET " NUM, NULL },
+      " OFFSET " NUM, NULL, "id time_us admin action target detail" },
 
     /* Reprovisioning. The most specific target that has not expired
      * applies; its state for this phone comes along ('pending' if none). */
     { POLYCOM_SQL_REPROV_ACTIVE,
       "SELECT r.id, r.server, r.server_type, r.boot_server, r.prov_user,"
       " r.prov_password, r.scope, r.scope_key, r.deadline_us,"
-      " coalesce(s.state, 'pending'), s.delivered_us, s.confirmed_us"
+      " coalesce(s.state, 'pending') AS state, s.delivered_us,"
+      " s.confirmed_us"
       " FROM reprovision r LEFT JOIN reprovision_state s"
       "   ON s.target_id = r.id AND s.mac = %s"
       " WHERE ((r.scope = 'phone' AND r.scope_key = %s)"
       "     OR (r.scope = 'site' AND r.scope_key = %s) OR r.scope = 'fleet')"
       " AND (r.deadline_us IS NULL OR r.deadline_us > " NUM ")"
       " ORDER BY CASE r.scope WHEN 'phone' THEN 0 WHEN 'site' THEN 1"
-      "          ELSE 2 END LIMIT 1", NULL },
+      "          ELSE 2 END LIMIT 1", NULL,
+      "id server server_type boot_server prov_user prov_password scope"
+      " scope_key deadline_us state delivered_us confirmed_us" },
     { POLYCOM_SQL_REPROV_INSERT,
       "INSERT INTO reprovision (scope, scope_key, server, server_address,"
       " server_type, boot_server, prov_user, prov_password, deadline_us,"
       " created_us, admin) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
-      " CAST(NULLIF(%s, '') AS BIGINT), " NUM ", %s)", NULL },
+      " CAST(NULLIF(%s, '') AS BIGINT), " NUM ", %s)", NULL, NULL },
     { POLYCOM_SQL_REPROV_DELETE,
-      "DELETE FROM reprovision WHERE scope = %s AND scope_key = %s", NULL },
+      "DELETE FROM reprovision WHERE scope = %s AND scope_key = %s", NULL, NULL },
     { POLYCOM_SQL_REPROV_PRUNE,
       "DELETE FROM reprovision_state"
-      " WHERE target_id NOT IN (SELECT id FROM reprovision)", NULL },
+      " WHERE target_id NOT IN (SELECT id FROM reprovision)", NULL, NULL },
     { POLYCOM_SQL_REPROV_LIST,
       "SELECT r.id, r.scope, r.scope_key, r.server, r.server_type,"
       " r.boot_server, r.prov_user, r.prov_password, r.deadline_us,"
       " r.created_us, r.admin,"
       " (SELECT count(*) FROM reprovision_state s WHERE s.target_id = r.id"
-      "  AND s.state = 'delivered'),"
+      "  AND s.state = 'delivered') AS delivered,"
       " (SELECT count(*) FROM reprovision_state s WHERE s.target_id = r.id"
-      "  AND s.state = 'confirmed')"
-      " FROM reprovision r ORDER BY r.id", NULL },
+      "  AND s.state = 'confirmed') AS confirmed"
+      " FROM reprovision r ORDER BY r.id", NULL,
+      "id scope scope_key server server_type boot_server prov_user"
+      " prov_password deadline_us created_us admin delivered confirmed" },
     { POLYCOM_SQL_REPROV_FLEET,
       "SELECT server, server_type, boot_server, prov_user, prov_password"
-      " FROM reprovision WHERE scope = 'fleet'", NULL },
+      " FROM reprovision WHERE scope = 'fleet'", NULL,
+      "server server_type boot_server prov_user prov_password" },
     { ST_REPROV_DELIVER,
       "INSERT INTO reprovision_state (mac, target_id, state, delivered_us)"
       " VALUES (%s, " NUM ", 'delivered', " NUM ")"
@@ -267,7 +291,8 @@ static const polycom_statement store_statements[] = {
       "INSERT INTO reprovision_state (mac, target_id, state, delivered_us)"
       " VALUES (%s, " NUM ", 'delivered', " NUM ")"
       " ON DUPLICATE KEY UPDATE delivered_us ="
-      " IF(state = 'delivered', VALUES(delivered_us), delivered_us)" },
+      " IF(state = 'delivered', VALUES(delivered_us), delivered_us)",
+      NULL },
     /* A check-in at a target's own address confirms that phone's move. */
 #define REPROV_CONFIRM_ROWS \
       "INSERT INTO reprovision_state (mac, target_id, state, confirmed_us)" \
@@ -284,24 +309,26 @@ static const polycom_statement store_statements[] = {
       /* MySQL assigns left to right: confirmed_us reads the old state. */
       REPROV_CONFIRM_ROWS
       " ON DUPLICATE KEY UPDATE confirmed_us = IF(state <> 'confirmed',"
-      " VALUES(confirmed_us), confirmed_us), state = 'confirmed'" },
+      " VALUES(confirmed_us), confirmed_us), state = 'confirmed'",
+      NULL },
 
     /* Resync queue: pacing reads the latest slot taken, overall and per
      * network; a node claims a due job by moving it to 'sending'. */
     { POLYCOM_SQL_RESYNC_LAST_ALL,
-      "SELECT coalesce(max(not_before_us), 0) FROM resync_queue"
-      " WHERE state IN ('queued', 'sending')", NULL },
+      "SELECT coalesce(max(not_before_us), 0) AS last_us FROM resync_queue"
+      " WHERE state IN ('queued', 'sending')", NULL, "last_us" },
     { POLYCOM_SQL_RESYNC_LAST_NET,
-      "SELECT coalesce(max(not_before_us), 0) FROM resync_queue"
-      " WHERE state IN ('queued', 'sending') AND network = %s", NULL },
+      "SELECT coalesce(max(not_before_us), 0) AS last_us FROM resync_queue"
+      " WHERE state IN ('queued', 'sending') AND network = %s", NULL,
+      "last_us" },
     { POLYCOM_SQL_RESYNC_INSERT,
       "INSERT INTO resync_queue (mac, reboot, host, port, network,"
       " not_before_us, created_us, admin)"
       " VALUES (%s, " NUM ", %s, " NUM ", %s,"
-      " " NUM ", " NUM ", %s)", NULL },
+      " " NUM ", " NUM ", %s)", NULL, NULL },
     { POLYCOM_SQL_RESYNC_TARGET,
       "SELECT p.sip_address, coalesce((SELECT c.ip FROM last_seen c"
-      "   WHERE c.mac = p.mac), ''),"
+      "   WHERE c.mac = p.mac), '') AS last_ip,"
       " coalesce((SELECT value FROM params"
       "   WHERE name = 'voIpProt.SIP.local.port'"
       "   AND ((scope = 'phone' AND scope_key = p.mac)"
@@ -309,56 +336,141 @@ static const polycom_statement store_statements[] = {
       "     OR (scope = 'site' AND scope_key = p.site)"
       "     OR (scope = 'global' AND scope_key = ''))"
       "   ORDER BY CASE scope WHEN 'phone' THEN 0 WHEN 'model' THEN 1"
-      "            WHEN 'site' THEN 2 ELSE 3 END LIMIT 1), '')"
-      " FROM phones p WHERE p.mac = %s", NULL },
+      "            WHEN 'site' THEN 2 ELSE 3 END LIMIT 1), '') AS sip_port"
+      " FROM phones p WHERE p.mac = %s", NULL, "sip_address last_ip sip_port" },
     { POLYCOM_SQL_SITE_MACS,
-      "SELECT mac FROM phones WHERE site = %s AND enabled = 1 ORDER BY mac", NULL },
+      "SELECT mac FROM phones WHERE site = %s AND enabled = 1 ORDER BY mac",
+      NULL, "mac" },
     { POLYCOM_SQL_ALL_MACS,
-      "SELECT mac FROM phones WHERE enabled = 1 ORDER BY mac", NULL },
+      "SELECT mac FROM phones WHERE enabled = 1 ORDER BY mac", NULL, "mac" },
     { POLYCOM_SQL_RESYNC_JOBS,
       "SELECT id, state, reboot, host, port, not_before_us, created_us,"
       " admin, status, reason, transmissions, challenged, finished_us"
-      " FROM resync_queue WHERE mac = %s ORDER BY id DESC LIMIT 20", NULL },
+      " FROM resync_queue WHERE mac = %s ORDER BY id DESC LIMIT 20", NULL,
+      "id state reboot host port not_before_us created_us admin status"
+      " reason transmissions challenged finished_us" },
     { POLYCOM_SQL_RESYNC_DUE,
       "SELECT id, mac, reboot, host, port FROM resync_queue"
       " WHERE (state = 'queued' AND not_before_us <= " NUM ")"
       "    OR (state = 'sending' AND claimed_us < " NUM ")"
-      " ORDER BY not_before_us, id LIMIT 1", NULL },
+      " ORDER BY not_before_us, id LIMIT 1", NULL, "id mac reboot host port" },
     { POLYCOM_SQL_RESYNC_CLAIM,
       "UPDATE resync_queue SET state = 'sending', claimed_by = %s,"
       " claimed_us = " NUM
       " WHERE id = " NUM " AND (state = 'queued'"
-      "   OR (state = 'sending' AND claimed_us < " NUM "))", NULL },
+      "   OR (state = 'sending' AND claimed_us < " NUM "))", NULL, NULL },
     { POLYCOM_SQL_RESYNC_CREDS,
       "SELECT name, value FROM params WHERE scope = 'phone'"
       " AND scope_key = %s AND name IN ('reg.1.address',"
-      " 'reg.1.auth.userId', 'reg.1.auth.password')", NULL },
+      " 'reg.1.auth.userId', 'reg.1.auth.password')", NULL, "name value" },
     { POLYCOM_SQL_RESYNC_FINISH,
       "UPDATE resync_queue SET state = %s, status = " NUM ","
       " reason = %s, transmissions = " NUM ","
       " challenged = " NUM ", finished_us = " NUM
-      " WHERE id = " NUM, NULL },
+      " WHERE id = " NUM, NULL, NULL },
 
     /* Phone credentials (Apache authenticates; we bind user to MAC). */
     { POLYCOM_SQL_CRED_MAC,
-      "SELECT mac FROM phone_credentials WHERE username = %s", NULL },
+      "SELECT mac FROM phone_credentials WHERE username = %s", NULL, "mac" },
     { POLYCOM_SQL_CRED_LIST,
       "SELECT username, realm, created_us FROM phone_credentials"
-      " WHERE mac = %s ORDER BY created_us, username", NULL },
+      " WHERE mac = %s ORDER BY created_us, username", NULL,
+      "username realm created_us" },
     { POLYCOM_SQL_CRED_INSERT,
       "INSERT INTO phone_credentials (username, mac, realm, password_hash,"
-      " digest_ha1, created_us) VALUES (%s, %s, %s, %s, %s, " NUM ")", NULL },
+      " digest_ha1, created_us) VALUES (%s, %s, %s, %s, %s, " NUM ")", NULL, NULL },
     { POLYCOM_SQL_CRED_DELETE,
-      "DELETE FROM phone_credentials WHERE mac = %s AND username = %s", NULL },
+      "DELETE FROM phone_credentials WHERE mac = %s AND username = %s", NULL, NULL },
+};
+
+static const polycom_statement store_marker = {
+    ST_REVISION, "SELECT value FROM revision WHERE id = 1", NULL, "value"
 };
 
 const polycom_statement *polycom_store_marker(void)
 {
-    static const polycom_statement marker = {
-        ST_REVISION, "SELECT value FROM revision WHERE id = 1", NULL
-    };
+    return &store_marker;
+}
 
-    return &marker;
+const polycom_statement *polycom_store_statements(apr_size_t *count)
+{
+    *count = sizeof(store_statements) / sizeof(store_statements[0]);
+    return store_statements;
+}
+
+/* The statement of @a label (a few dozen: a scan costs less than the
+ * query it precedes). */
+static const polycom_statement *store_statement(const char *label)
+{
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(store_statements) / sizeof(store_statements[0]);
+         i++) {
+        if (!strcmp(store_statements[i].label, label)) {
+            return &store_statements[i];
+        }
+    }
+    return strcmp(label, store_marker.label) ? NULL : &store_marker;
+}
+
+/* The place of @a name in a statement's column list, or -1. */
+static int store_column_index(const char *columns, const char *name)
+{
+    apr_size_t len = strlen(name), n;
+    int i = 0;
+
+    while (columns && *columns) {
+        n = strcspn(columns, " ");
+        if (n == len && !strncmp(columns, name, len)) {
+            return i;
+        }
+        columns += n;
+        columns += strspn(columns, " ");
+        i++;
+    }
+    return -1;
+}
+
+static int store_column_count(const char *columns)
+{
+    int i = 0;
+
+    while (columns && *columns) {
+        columns += strcspn(columns, " ");
+        columns += strspn(columns, " ");
+        i++;
+    }
+    return i;
+}
+
+/* The place of column @a name in the rows of @a label: for the loops that
+ * read a result as it comes (polycom_store_params), without rows. */
+static int store_column_of(const char *label, const char *name)
+{
+    const polycom_statement *st = store_statement(label);
+
+    return st ? store_column_index(st->columns, name) : -1;
+}
+
+struct polycom_row {
+    const char *columns;        /* the statement's names */
+    const char **values;        /* one per name */
+};
+
+const char *polycom_row_get(const polycom_row *row, const char *column)
+{
+    int i = store_column_index(row->columns, column);
+
+    return i < 0 ? NULL : row->values[i];
+}
+
+const char *polycom_rows_first(const apr_array_header_t *rows,
+                               const char *column)
+{
+    return rows->nelts ? polycom_row_get(APR_ARRAY_IDX(rows, 0,
+                                                       const polycom_row *),
+                                         column)
+                       : NULL;
 }
 
 /* Every occurrence of @a from in @a text replaced by @a to. */
@@ -590,7 +702,7 @@ static int store_random_access(const polycom_db *db)
     return db->dialect != POLYCOM_DIALECT_MYSQL;
 }
 
-static const char *store_column(polycom_db *db, apr_dbd_row_t *row, int col)
+static const char *store_entry(polycom_db *db, apr_dbd_row_t *row, int col)
 {
     const char *v = apr_dbd_get_entry(db->driver, row, col);
 
@@ -688,7 +800,7 @@ int polycom_store_phone(polycom_db *db, const char *mac,
                         polycom_phone **phone)
 {
     apr_array_header_t *rows;
-    const char **r;
+    const polycom_row *r;
     polycom_phone *p;
 
     *phone = NULL;
@@ -698,13 +810,13 @@ int polycom_store_phone(polycom_db *db, const char *mac,
     if (!rows->nelts) {
         return 0;
     }
-    r = APR_ARRAY_IDX(rows, 0, const char **);
+    r = APR_ARRAY_IDX(rows, 0, const polycom_row *);
     p = apr_pcalloc(db->pool, sizeof(*p));
     p->mac = apr_pstrdup(db->pool, mac);
-    p->model = r[0];
-    p->site = r[1];
-    p->label = r[2];
-    p->enabled = atoi(r[3]) != 0;
+    p->model = polycom_row_get(r, "model");
+    p->site = polycom_row_get(r, "site");
+    p->label = polycom_row_get(r, "label");
+    p->enabled = atoi(polycom_row_get(r, "enabled")) != 0;
     *phone = p;
     return 0;
 }
@@ -718,7 +830,7 @@ int polycom_store_last_ip(polycom_db *db, const char *mac, const char **ip)
         return -1;
     }
     if (rows->nelts) {
-        *ip = APR_ARRAY_IDX(rows, 0, const char **)[0];
+        *ip = polycom_rows_first(rows, "ip");
     }
     return 0;
 }
@@ -731,7 +843,8 @@ int polycom_store_params(polycom_db *db, const polycom_phone *phone,
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     const char *last = NULL;
-    int rv;
+    int rv, name_col = store_column_of(label, "name");
+    int value_col = store_column_of(label, "value");
 
     *params = apr_array_make(db->pool, 32, sizeof(polycom_param));
     if (!stmt) {
@@ -750,7 +863,7 @@ int polycom_store_params(polycom_db *db, const polycom_phone *phone,
         return store_failed(db, label, rv);
     }
     while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
-        const char *name = apr_dbd_get_entry(db->driver, row, 0);
+        const char *name = apr_dbd_get_entry(db->driver, row, name_col);
         polycom_param *p;
 
         /* Rows of one name arrive together, the winning scope first. */
@@ -760,7 +873,7 @@ int polycom_store_params(polycom_db *db, const polycom_phone *phone,
         }
         p = apr_array_push(*params);
         p->name = last = apr_pstrdup(db->pool, name);
-        p->value = store_column(db, row, 1);
+        p->value = store_entry(db, row, value_col);
     }
     return 0;
 }
@@ -950,7 +1063,7 @@ static int store_checkins_once(polycom_db *db,
      * set up at all. Delivering and confirming move the revision. */
     failed = polycom_store_select(db, ST_REPROV_ANY, &rows, NULL) < 0;
     moves = !failed && rows->nelts
-            && apr_atoi64(APR_ARRAY_IDX(rows, 0, const char **)[0]) > 0;
+            && apr_atoi64(polycom_rows_first(rows, "targets")) > 0;
     for (i = 0; i < count && !failed && !moves; i++) {
         moves = list[i]->delivered_target != 0;
     }
@@ -1011,12 +1124,13 @@ int polycom_store_upload_get(polycom_db *db, const char *mac,
         return -1;
     }
     if (rows->nelts) {
-        const char **row = APR_ARRAY_IDX(rows, 0, const char **);
+        const polycom_row *row = APR_ARRAY_IDX(rows, 0, const polycom_row *);
 
-        if (store_whole(db, row[0], row[1]) < 0) {
+        if (store_whole(db, polycom_row_get(row, "content"),
+                        polycom_row_get(row, "size")) < 0) {
             return -1;
         }
-        *body = row[0];
+        *body = polycom_row_get(row, "content");
         *len = strlen(*body);
     }
     return 0;
@@ -1097,12 +1211,14 @@ int polycom_store_log_get(polycom_db *db, const char *mac, const char *kind,
     }
     chunks = apr_array_make(db->pool, rows->nelts, sizeof(const char *));
     for (i = 0; i < rows->nelts; i++) {
-        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+        const polycom_row *row = APR_ARRAY_IDX(rows, i, const polycom_row *);
 
-        if (store_whole(db, row[0], row[1]) < 0) {
+        if (store_whole(db, polycom_row_get(row, "content"),
+                        polycom_row_get(row, "size")) < 0) {
             return -1;
         }
-        APR_ARRAY_PUSH(chunks, const char *) = row[0];
+        APR_ARRAY_PUSH(chunks, const char *) = polycom_row_get(row,
+                                                               "content");
     }
     *body = apr_array_pstrcat(db->pool, chunks, 0);
     *len = strlen(*body);
@@ -1120,7 +1236,9 @@ static int store_log_cut(polycom_db *db, const char *mac, const char *kind,
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     apr_off_t total = 0;
-    int rv, newest = 1;
+    int rv, newest = 1, id_col = store_column_of(ST_LOG_SIZES, "id");
+    int size_col = store_column_of(ST_LOG_SIZES, "size");
+    int time_col = store_column_of(ST_LOG_SIZES, "time_us");
 
     *cut = 0;
     *chunks = 0;
@@ -1133,9 +1251,12 @@ static int store_log_cut(polycom_db *db, const char *mac, const char *kind,
         return store_failed(db, ST_LOG_SIZES, rv);
     }
     while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
-        apr_int64_t id = apr_atoi64(apr_dbd_get_entry(db->driver, row, 0));
-        apr_off_t size = apr_atoi64(apr_dbd_get_entry(db->driver, row, 1));
-        apr_time_t time = apr_atoi64(apr_dbd_get_entry(db->driver, row, 2));
+        apr_int64_t id = apr_atoi64(apr_dbd_get_entry(db->driver, row,
+                                                      id_col));
+        apr_off_t size = apr_atoi64(apr_dbd_get_entry(db->driver, row,
+                                                      size_col));
+        apr_time_t time = apr_atoi64(apr_dbd_get_entry(db->driver, row,
+                                                       time_col));
 
         total += size;
         (*chunks)++;
@@ -1202,15 +1323,22 @@ static apr_array_header_t *store_args(apr_pool_t *pool, va_list ap)
 int polycom_store_select(polycom_db *db, const char *label,
                          apr_array_header_t **rows, ...)
 {
+    const polycom_statement *st = store_statement(label);
     apr_dbd_prepared_t *stmt = store_prepared(db, label);
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     apr_array_header_t *args;
     va_list ap;
-    int rv, ncols, i;
+    int rv, ncols, i, width, wrong = -1;
 
-    *rows = apr_array_make(db->pool, 16, sizeof(const char **));
+    *rows = apr_array_make(db->pool, 16, sizeof(const polycom_row *));
     if (!stmt) {
+        return -1;
+    }
+    width = st ? store_column_count(st->columns) : 0;
+    if (!width) {
+        db->error = apr_psprintf(db->pool, "%s names no columns to read",
+                                 label);
         return -1;
     }
     va_start(ap, rows);
@@ -1223,23 +1351,27 @@ int polycom_store_select(polycom_db *db, const char *label,
         return store_failed(db, label, rv);
     }
     while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
-        const char **cols;
+        polycom_row *r;
 
         /* Asked per row: the pgsql driver knows the width of a sequential
          * result only once a row has arrived. */
         ncols = apr_dbd_num_cols(db->driver, res);
-        if (ncols < 0 || ncols > STORE_MAX_COLUMNS) {
-            ncols = STORE_MAX_COLUMNS;
+        if (ncols != width) {
+            wrong = ncols;      /* read on: the driver must see every row */
+            continue;
         }
-        /* Callers index columns by position: every slot up to the widest
-         * statement is a string, so a short row can never be read past. */
-        cols = apr_palloc(db->pool,
-                          sizeof(const char *) * (STORE_MAX_COLUMNS + 1));
-        for (i = 0; i < STORE_MAX_COLUMNS; i++) {
-            cols[i] = i < ncols ? store_column(db, row, i) : "";
+        r = apr_palloc(db->pool, sizeof(*r));
+        r->columns = st->columns;
+        r->values = apr_palloc(db->pool, sizeof(const char *) * width);
+        for (i = 0; i < width; i++) {
+            r->values[i] = store_entry(db, row, i);
         }
-        cols[STORE_MAX_COLUMNS] = NULL;
-        APR_ARRAY_PUSH(*rows, const char **) = cols;
+        APR_ARRAY_PUSH(*rows, const polycom_row *) = r;
+    }
+    if (wrong != -1) {
+        db->error = apr_psprintf(db->pool, "%s returned %d columns where it "
+                                 "names %d", label, wrong, width);
+        return -1;
     }
     return 0;
 }
@@ -1296,7 +1428,7 @@ int polycom_store_reprovision(polycom_db *db, const char *mac,
                               polycom_reprovision_target *t)
 {
     apr_array_header_t *rows;
-    const char **r;
+    const polycom_row *r;
 
     memset(t, 0, sizeof(*t));
     if (polycom_store_select(db, POLYCOM_SQL_REPROV_ACTIVE, &rows, mac, mac,
@@ -1307,19 +1439,19 @@ int polycom_store_reprovision(polycom_db *db, const char *mac,
     if (!rows->nelts) {
         return 0;
     }
-    r = APR_ARRAY_IDX(rows, 0, const char **);
-    t->id = apr_atoi64(r[0]);
-    t->server = r[1];
-    t->server_type = r[2];
-    t->boot_server = r[3];
-    t->user = r[4];
-    t->password = r[5];
-    t->scope = r[6];
-    t->scope_key = r[7];
-    t->deadline_us = r[8];
-    t->state = r[9];
-    t->delivered_us = r[10];
-    t->confirmed_us = r[11];
+    r = APR_ARRAY_IDX(rows, 0, const polycom_row *);
+    t->id = apr_atoi64(polycom_row_get(r, "id"));
+    t->server = polycom_row_get(r, "server");
+    t->server_type = polycom_row_get(r, "server_type");
+    t->boot_server = polycom_row_get(r, "boot_server");
+    t->user = polycom_row_get(r, "prov_user");
+    t->password = polycom_row_get(r, "prov_password");
+    t->scope = polycom_row_get(r, "scope");
+    t->scope_key = polycom_row_get(r, "scope_key");
+    t->deadline_us = polycom_row_get(r, "deadline_us");
+    t->state = polycom_row_get(r, "state");
+    t->delivered_us = polycom_row_get(r, "delivered_us");
+    t->confirmed_us = polycom_row_get(r, "confirmed_us");
     return 0;
 }
 
@@ -1332,7 +1464,7 @@ int polycom_store_revision(polycom_db *db, apr_int64_t *revision)
         return -1;
     }
     if (rows->nelts) {
-        *revision = apr_atoi64(APR_ARRAY_IDX(rows, 0, const char **)[0]);
+        *revision = apr_atoi64(polycom_rows_first(rows, "value"));
     }
     return 0;
 }

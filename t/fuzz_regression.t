@@ -5,7 +5,7 @@ use warnings FATAL => 'all';
 use FindBin;
 use Test::More;
 
-my @targets = qw(name useragent render sip admin_json upload wire);
+my @targets = qw(name useragent render sip admin_json upload wire import_csv);
 plan tests => scalar @targets;
 for my $t (@targets) {
     my $bin = "$FindBin::Bin/fuzz/run_$t";

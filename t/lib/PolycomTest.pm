@@ -36,6 +36,17 @@ sub sqlite_cmd {
     return @cmd;
 }
 
+# The first value @a sql reads from SQLite file @a file (a vhost's own).
+sub sqlite_value {
+    my ($file, $sql) = @_;
+    open my $fh, '-|', sqlite_cmd($file, $sql) or die "sqlite3: $!\n";
+    local $/;
+    my $out = <$fh>;
+    close $fh or die "sqlite3 failed on: $sql\n";
+    $out =~ s/\s+\z//;
+    return $out;
+}
+
 sub pg_conninfo { Apache::Test::vars('pg_conninfo') }
 
 sub my_conninfo { Apache::Test::vars('my_conninfo') }

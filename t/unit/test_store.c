@@ -12,6 +12,8 @@
 #include <apr_pools.h>
 #include <apr_strings.h>
 
+#include <sqlite3.h>
+
 #include "polycom_store.h"
 #include "tap.h"
 
@@ -146,6 +148,70 @@ static void test_schema_upgrade(const char *path)
                "(each row's lookup would read the whole table)");
 }
 
+/* Every SELECT names its columns beside its SQL, and rows are read by
+ * those names: each name must be the one SQLite gives the column in that
+ * place (apr_dbd_get_name reports the same, but only once a row exists;
+ * sqlite3 says it of the statement alone). */
+static void test_column_names(const char *path)
+{
+    const polycom_statement *all;
+    apr_size_t count, i;
+    sqlite3 *conn;
+    int selects = 0, agree = 0;
+
+    if (sqlite3_open_v2(path, &conn, SQLITE_OPEN_READONLY, NULL)
+        != SQLITE_OK) {
+        tap_ok(0, "the database opens for the column check");
+        return;
+    }
+    all = polycom_store_statements(&count);
+    for (i = 0; i <= count; i++) {
+        const polycom_statement *st = i < count ? &all[i]
+                                                : polycom_store_marker();
+        const char *names = st->columns ? st->columns : "";
+        const char *sql = st->sql, *at;
+        apr_array_header_t *parts = apr_array_make(pool, 8, sizeof(char *));
+        sqlite3_stmt *stmt = NULL;
+        const char *got = "";
+        int c;
+
+        if (strncmp(sql, "SELECT", 6) && !*names) {
+            continue;           /* a write, which names nothing */
+        }
+        selects++;
+        /* apr_dbd_sqlite3 prepares %s as SQLite's ? */
+        while ((at = strstr(sql, "%s")) != NULL) {
+            APR_ARRAY_PUSH(parts, char *) = apr_pstrmemdup(pool, sql,
+                                                           at - sql);
+            APR_ARRAY_PUSH(parts, char *) = "?";
+            sql = at + 2;
+        }
+        APR_ARRAY_PUSH(parts, char *) = (char *)sql;
+        sql = apr_array_pstrcat(pool, parts, 0);
+        if (sqlite3_prepare_v2(conn, sql, -1, &stmt, NULL) != SQLITE_OK) {
+            got = apr_pstrcat(pool, "(does not prepare: ",
+                              sqlite3_errmsg(conn), ")", NULL);
+        }
+        for (c = 0; stmt && c < sqlite3_column_count(stmt); c++) {
+            got = apr_pstrcat(pool, got, c ? " " : "",
+                              sqlite3_column_name(stmt, c), NULL);
+        }
+        sqlite3_finalize(stmt);
+        if (strcmp(got, names)) {
+            tap_is_str(got, names, apr_psprintf(pool, "%s: the columns are "
+                                                "named as declared",
+                                                st->label));
+        }
+        else {
+            agree++;
+        }
+    }
+    sqlite3_close(conn);
+    tap_ok(selects > 20 && agree == selects,
+           apr_psprintf(pool, "each of the %d SELECTs names its columns as "
+                        "SQLite does, in order", selects));
+}
+
 int main(void)
 {
     apr_hash_t *prepared;
@@ -207,6 +273,7 @@ int main(void)
                            " WHERE mac = '0004f2e62aa4'"), "1",
                "and its MAC in last_seen");
 
+    test_column_names(path);
     test_last_seen(&db);
     test_schema_upgrade(path);
 

@@ -1,0 +1,262 @@
+/**
+ * @file polycom_admin_private.h
+ * @brief What the files of the admin API (src/admin*.c) share with each
+ *        other only: APR and jansson, nothing of httpd.
+ *
+ * src/admin.c routes a request to its handler and holds the helpers every
+ * handler uses: answers, problem+json, names, bodies, and the one way to
+ * write (polycom_admin_change: the change and its audit row in one
+ * transaction); src/admin_rows.c makes rows into JSON and pages them.
+ * Each other file serves one family of resources.
+ */
+#ifndef POLYCOM_ADMIN_PRIVATE_H
+#define POLYCOM_ADMIN_PRIVATE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include <jansson.h>
+
+#include "polycom_admin.h"
+
+#define ADMIN_VALUE_MAX    4096
+#define ADMIN_LABEL_MAX    256
+#define ADMIN_KEY_MAX      64
+#define ADMIN_LINES_MAX    34
+
+/* A validation failure: status and what to tell the client. */
+typedef struct {
+    int status;
+    const char *detail;
+} admin_error;
+
+/* A phone as the API writes it. */
+typedef struct {
+    const char *mac;
+    const char *model;
+    const char *site;
+    const char *label;
+    const char *sip_address;
+    int enabled;
+    apr_array_header_t *params;      /* polycom_param */
+} admin_phone;
+
+/* The variable parts of a route's path, checked by the router: each is
+ * NULL unless the pattern has it. */
+typedef struct {
+    const char *mac;                 /* {mac}: 12 hex digits, lower case */
+    const char *site;                /* {site}: a key */
+    const char *model;               /* {model}: its master token */
+    const char *file;                /* {file}: as given */
+    const char *username;            /* {username}: a valid user name */
+} admin_path;
+
+/* A route's handler: the method is one the route allows. */
+typedef void (*admin_handler)(const polycom_admin_request *in,
+                              polycom_admin_response *out,
+                              const admin_path *path);
+
+/* ---- Answers (admin.c) ----------------------------------------------- */
+
+/* jansson mallocs: @a json is released with @a pool. */
+json_t *polycom_admin_own(apr_pool_t *pool, json_t *json);
+void polycom_admin_reply(apr_pool_t *pool, polycom_admin_response *out,
+                         int status, const char *content_type, json_t *json);
+/* A JSON answer of @a status. */
+void polycom_admin_json(apr_pool_t *pool, polycom_admin_response *out,
+                        int status, json_t *json);
+/* The same with a new reference, which it takes. */
+void polycom_admin_answer(const polycom_admin_request *in,
+                          polycom_admin_response *out, int status,
+                          json_t *json);
+const char *polycom_admin_title(int status);
+/* 500, counted as a database failure. */
+void polycom_admin_db_failed(const polycom_admin_request *in,
+                             polycom_admin_response *out);
+
+/* ---- Values and rows (admin_rows.c) ---------------------------------- */
+
+json_t *polycom_admin_time_json(apr_pool_t *pool, const char *time_us);
+json_t *polycom_admin_int_json(const char *value);
+/* "3600" seconds, or "2026-11-23T21:00:00Z": 0, or -1. */
+int polycom_admin_parse_time(const char *text, apr_time_t *out);
+
+/* How a column of a row reads in JSON. */
+typedef enum {
+    ADMIN_TEXT,         /* a string */
+    ADMIN_NUMBER,       /* an integer; null when empty */
+    ADMIN_TIME,         /* microseconds as a UTC time; null when empty */
+    ADMIN_FLAG,         /* true when "1" */
+    ADMIN_MASKED,       /* a secret: the mask when one is stored, else "" */
+    ADMIN_DOCUMENT      /* stored JSON text; null when empty */
+} admin_kind;
+
+/* One member of an object built from a row; lists end with { NULL }. */
+typedef struct {
+    const char *key;
+    const char *column;
+    admin_kind kind;
+} admin_field;
+
+/* The object of @a fields read from @a row; NULL when the row lacks a
+ * column (a field list that does not match its statement). */
+json_t *polycom_admin_row_json(apr_pool_t *pool, const polycom_row *row,
+                               const admin_field *fields);
+/* Every row so, as an array owned by @a pool; NULL as above. */
+json_t *polycom_admin_rows_json(apr_pool_t *pool,
+                                const apr_array_header_t *rows,
+                                const admin_field *fields);
+/* 200 with {"mac": @a mac (unless NULL), @a key: @a list}; a NULL list
+ * (from polycom_admin_rows_json) answers 500. */
+void polycom_admin_list_reply(const polycom_admin_request *in,
+                              polycom_admin_response *out, const char *mac,
+                              const char *key, json_t *list);
+
+/* Page arguments: limit (1..1000, default 100) and offset (>= 0). */
+int polycom_admin_page(const polycom_admin_request *in, const char **limit,
+                       const char **offset, admin_error *err);
+/* One page of a statement taking (limit, offset); on failure the answer
+ * is made. */
+int polycom_admin_paged_rows(const polycom_admin_request *in,
+                             polycom_admin_response *out, const char *label,
+                             apr_array_header_t **rows);
+
+/* ---- Names (admin.c) ------------------------------------------------- */
+
+char *polycom_admin_lower(apr_pool_t *pool, const char *s);
+/* A key of a site or a model: letters, digits, '.', '_' and '-'. */
+int polycom_admin_key_valid(const char *key);
+/* "VVX_411" and "VVX411" are the same master token. */
+const char *polycom_admin_model_token(apr_pool_t *pool, const char *model);
+int polycom_admin_model_valid(const char *token);
+/* A user name Apache's authentication can carry. */
+int polycom_admin_username_valid(const char *name);
+
+/* ---- Bodies (admin.c) ------------------------------------------------ */
+
+/* The JSON body, or NULL with the problem answered (415, 400). */
+json_t *polycom_admin_parse_body(const polycom_admin_request *in,
+                                 polycom_admin_response *out);
+/* A body that is an object of strings, each under one of @a allowed
+ * (NULL-terminated); otherwise NULL, with the problem answered. */
+json_t *polycom_admin_parse_strings(const polycom_admin_request *in,
+                                    polycom_admin_response *out,
+                                    const char *what,
+                                    const char *const *allowed);
+
+/* ---- Writes (admin.c) ------------------------------------------------ */
+
+/* The audit row a change describes; no action: nothing changed, no row. */
+typedef struct {
+    const char *action;
+    const char *target;
+    json_t *detail;                  /* or NULL; owned by the pool */
+} admin_audit_row;
+
+/* A change inside the write's transaction: 0 done, -1 a database error,
+ * -2 refused with @a err (nothing is kept). */
+typedef int (*admin_change_fn)(const polycom_admin_request *in, void *data,
+                               admin_audit_row *audit, admin_error *err);
+
+/* Every write of the API: @a change and the audit row it describes in one
+ * transaction, both committed or neither. 0 when committed; otherwise the
+ * answer is made (500 for -1, the refusal for -2) and that is returned. */
+int polycom_admin_change(const polycom_admin_request *in,
+                         polycom_admin_response *out, admin_change_fn change,
+                         void *data);
+
+/* A DELETE made by @a change, which sets *@a deleted: 204, or 404 with
+ * @a missing when there was nothing to delete. */
+void polycom_admin_delete(const polycom_admin_request *in,
+                          polycom_admin_response *out, admin_change_fn change,
+                          void *data, const int *deleted,
+                          const char *missing);
+
+/* ---- Parameters and lines (admin_params.c) --------------------------- */
+
+int polycom_admin_params_from_json(apr_pool_t *pool, json_t *object,
+                                   apr_array_header_t *params,
+                                   admin_error *err);
+int polycom_admin_line_to_params(apr_pool_t *pool, int n, json_t *line,
+                                 apr_array_header_t *params,
+                                 admin_error *err);
+int polycom_admin_unmask(apr_pool_t *pool, apr_array_header_t *params,
+                         const apr_array_header_t *stored, admin_error *err);
+int polycom_admin_scope_params(const polycom_admin_request *in,
+                               const char *scope, const char *key,
+                               apr_array_header_t **params);
+int polycom_admin_write_params(const polycom_admin_request *in,
+                               const char *scope, const char *key,
+                               const apr_array_header_t *params);
+json_t *polycom_admin_params_json(const apr_array_header_t *params,
+                                  int skip_lines);
+json_t *polycom_admin_lines_json(apr_pool_t *pool,
+                                 const apr_array_header_t *params);
+
+/* ---- Phones (admin_phones.c), used by the import --------------------- */
+
+int polycom_admin_phone_from_json(apr_pool_t *pool, json_t *object,
+                                  const char *mac, admin_phone *phone,
+                                  admin_error *err);
+/* Write one validated phone inside the caller's transaction: 0, -1 (the
+ * database), -2 (a masked secret with nothing stored, in @a err). */
+int polycom_admin_phone_write(const polycom_admin_request *in,
+                              admin_phone *phone, int *created,
+                              admin_error *err);
+
+/* ---- The handlers of the route table (admin.c) ----------------------- */
+
+/* admin_phones.c */
+void polycom_admin_phone_list(const polycom_admin_request *in,
+                              polycom_admin_response *out,
+                              const admin_path *path);
+void polycom_admin_phone(const polycom_admin_request *in,
+                         polycom_admin_response *out,
+                         const admin_path *path);
+void polycom_admin_preview(const polycom_admin_request *in,
+                           polycom_admin_response *out,
+                           const admin_path *path);
+/* admin_params.c */
+void polycom_admin_layer(const polycom_admin_request *in,
+                         polycom_admin_response *out,
+                         const admin_path *path);
+/* admin_import.c */
+void polycom_admin_import(const polycom_admin_request *in,
+                          polycom_admin_response *out,
+                          const admin_path *path);
+/* admin_reprovision.c: reprovision (GET lists the targets), and the
+ * target of a phone, a site or the fleet */
+void polycom_admin_reprovision(const polycom_admin_request *in,
+                               polycom_admin_response *out,
+                               const admin_path *path);
+void polycom_admin_bundle(const polycom_admin_request *in,
+                          polycom_admin_response *out,
+                          const admin_path *path);
+/* admin_resync.c: queue resyncs (GET lists a phone's) */
+void polycom_admin_resync(const polycom_admin_request *in,
+                          polycom_admin_response *out,
+                          const admin_path *path);
+/* admin_fleet.c */
+void polycom_admin_discovered(const polycom_admin_request *in,
+                              polycom_admin_response *out,
+                              const admin_path *path);
+void polycom_admin_checkins(const polycom_admin_request *in,
+                            polycom_admin_response *out,
+                            const admin_path *path);
+void polycom_admin_audit_list(const polycom_admin_request *in,
+                              polycom_admin_response *out,
+                              const admin_path *path);
+void polycom_admin_upload_list(const polycom_admin_request *in,
+                               polycom_admin_response *out,
+                               const admin_path *path);
+void polycom_admin_upload(const polycom_admin_request *in,
+                          polycom_admin_response *out,
+                          const admin_path *path);
+void polycom_admin_credentials(const polycom_admin_request *in,
+                               polycom_admin_response *out,
+                               const admin_path *path);
+void polycom_admin_credential_delete(const polycom_admin_request *in,
+                                     polycom_admin_response *out,
+                                     const admin_path *path);
+
+#endif /* POLYCOM_ADMIN_PRIVATE_H */

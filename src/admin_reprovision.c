@@ -1,0 +1,282 @@
+/* The admin API's reprovisioning: the target that moves phones to another
+ * provisioning server, set or removed for a phone (phones/{mac}/
+ * reprovision), a site (sites/{site}/reprovision) or the fleet
+ * (reprovision, whose GET lists every target), and the files for an old
+ * server that cannot run this module (reprovision/bundle). */
+
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "polycom_admin_private.h"
+#include "polycom_param.h"
+#include "polycom_render.h"
+#include "polycom_reprovision.h"
+
+/* A target as a request sets it, and where. */
+typedef struct {
+    const char *scope;               /* phone, site or fleet */
+    const char *key;                 /* the MAC, the site or "" */
+    const char *server;
+    const char *type;
+    const char *boot;
+    const char *user;
+    const char *password;
+    const char *deadline;            /* microseconds, or "" */
+    int deleted;
+} admin_target;
+
+static const char *admin_type_from_scheme(const char *server)
+{
+    static const char *const schemes[] = { "ftp", "tftp", "http", "https",
+                                           "ftps" };
+    const char *sep = strstr(server, "://");
+    apr_size_t i;
+
+    for (i = 0; sep && i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        if (strlen(schemes[i]) == (apr_size_t)(sep - server)
+            && !strncasecmp(server, schemes[i], (apr_size_t)(sep - server))) {
+            return schemes[i];
+        }
+    }
+    return "HTTP";
+}
+
+/* The target of the body, checked: 0, or -1 with the problem answered. */
+static int admin_target_from_body(const polycom_admin_request *in,
+                                  polycom_admin_response *out,
+                                  admin_target *t)
+{
+    static const char *const allowed[] = {
+        "server", "type", "boot_server", "user", "password", "deadline", NULL
+    };
+    json_t *body, *value;
+    apr_time_t when;
+
+    if (!(body = polycom_admin_parse_strings(in, out, "the target",
+                                             allowed))) {
+        return -1;
+    }
+    t->server = json_string_value(json_object_get(body, "server"));
+    if (!polycom_reprovision_server_valid(t->server)) {
+        polycom_admin_problem(in->pool, out, 400, "server is required: a "
+                              "host, host/path or URL of at most 255 "
+                              "characters without spaces or quotes");
+        return -1;
+    }
+    value = json_object_get(body, "type");
+    t->type = value ? json_string_value(value)
+                    : admin_type_from_scheme(t->server);
+    if (polycom_reprovision_server_type(t->type) < 0) {
+        polycom_admin_problem(in->pool, out, 400, "type must be one of FTP, "
+                              "TFTP, HTTP, HTTPS, FTPS");
+        return -1;
+    }
+    value = json_object_get(body, "boot_server");
+    t->boot = value ? json_string_value(value) : "Static";
+    if (polycom_reprovision_boot_server(t->boot) < 0) {
+        polycom_admin_problem(in->pool, out, 400, "boot_server must be one "
+                              "of Default, Custom, Static, CustomAndDefault");
+        return -1;
+    }
+    if ((value = json_object_get(body, "user"))) {
+        t->user = json_string_value(value);
+    }
+    if ((value = json_object_get(body, "password"))) {
+        t->password = json_string_value(value);
+    }
+    if (strlen(t->user) > 255 || strlen(t->password) > 255
+        || !polycom_param_value_valid(t->user)
+        || !polycom_param_value_valid(t->password)) {
+        polycom_admin_problem(in->pool, out, 400, "user and password are "
+                              "text of at most 255 bytes");
+        return -1;
+    }
+    if ((value = json_object_get(body, "deadline"))) {
+        if (polycom_admin_parse_time(json_string_value(value), &when) < 0) {
+            polycom_admin_problem(in->pool, out, 400, "deadline must be "
+                                  "YYYY-MM-DDTHH:MM:SSZ");
+            return -1;
+        }
+        t->deadline = apr_psprintf(in->pool, "%" APR_TIME_T_FMT, when);
+    }
+    return 0;
+}
+
+static const char *admin_target_name(const polycom_admin_request *in,
+                                     const admin_target *t)
+{
+    return *t->key ? apr_pstrcat(in->pool, t->scope, "/", t->key, NULL)
+                   : t->scope;
+}
+
+/* A new target replaces the old one, and with it every phone's state: a
+ * changed move starts again from pending. */
+static int admin_target_set(const polycom_admin_request *in, void *data,
+                            admin_audit_row *audit, admin_error *err)
+{
+    admin_target *t = data;
+
+    if (polycom_store_exec(in->db, POLYCOM_SQL_REPROV_DELETE, NULL,
+                           t->scope, t->key, NULL) < 0
+        || polycom_store_exec(in->db, POLYCOM_SQL_REPROV_PRUNE, NULL,
+                              NULL) < 0
+        || polycom_store_exec(in->db, POLYCOM_SQL_REPROV_INSERT, NULL,
+                              t->scope, t->key, t->server,
+                              polycom_reprovision_address(in->pool,
+                                                          t->server),
+                              apr_pstrdup(in->pool, t->type),
+                              apr_pstrdup(in->pool, t->boot), t->user,
+                              t->password, t->deadline,
+                              apr_psprintf(in->pool, "%" APR_TIME_T_FMT,
+                                           in->now),
+                              in->user ? in->user : "", NULL) < 0) {
+        return -1;
+    }
+    audit->action = "reprovision.set";
+    audit->target = admin_target_name(in, t);
+    audit->detail = polycom_admin_own(in->pool, json_pack(
+        "{s:s, s:s, s:s, s:s, s:s}", "server", t->server, "type", t->type,
+        "boot_server", t->boot, "user", t->user,
+        "password", *t->password ? POLYCOM_SECRET_MASK : ""));
+    return 0;
+}
+
+static int admin_target_delete(const polycom_admin_request *in, void *data,
+                               admin_audit_row *audit, admin_error *err)
+{
+    admin_target *t = data;
+
+    if (polycom_store_exec(in->db, POLYCOM_SQL_REPROV_DELETE, &t->deleted,
+                           t->scope, t->key, NULL) < 0
+        || polycom_store_exec(in->db, POLYCOM_SQL_REPROV_PRUNE, NULL,
+                              NULL) < 0) {
+        return -1;
+    }
+    if (t->deleted) {
+        audit->action = "reprovision.delete";
+        audit->target = admin_target_name(in, t);
+    }
+    return 0;
+}
+
+static const admin_field admin_target_fields[] = {
+    { "scope",       "scope",         ADMIN_TEXT },
+    { "key",         "scope_key",     ADMIN_TEXT },
+    { "server",      "server",        ADMIN_TEXT },
+    { "type",        "server_type",   ADMIN_TEXT },
+    { "boot_server", "boot_server",   ADMIN_TEXT },
+    { "user",        "prov_user",     ADMIN_TEXT },
+    { "password",    "prov_password", ADMIN_MASKED },
+    { "deadline",    "deadline_us",   ADMIN_TIME },
+    { "created",     "created_us",    ADMIN_TIME },
+    { "admin",       "admin",         ADMIN_TEXT },
+    { "delivered",   "delivered",     ADMIN_NUMBER },
+    { "confirmed",   "confirmed",     ADMIN_NUMBER },
+    { NULL }
+};
+
+static void admin_target_list(const polycom_admin_request *in,
+                              polycom_admin_response *out)
+{
+    apr_array_header_t *rows;
+
+    if (polycom_store_select(in->db, POLYCOM_SQL_REPROV_LIST, &rows,
+                             NULL) < 0) {
+        polycom_admin_db_failed(in, out);
+        return;
+    }
+    polycom_admin_list_reply(in, out, NULL, "targets",
+                             polycom_admin_rows_json(in->pool, rows,
+                                                     admin_target_fields));
+}
+
+void polycom_admin_reprovision(const polycom_admin_request *in,
+                               polycom_admin_response *out,
+                               const admin_path *path)
+{
+    apr_array_header_t *rows;
+    admin_target t;
+
+    if (!strcmp(in->method, "GET")) {
+        admin_target_list(in, out);
+        return;
+    }
+    memset(&t, 0, sizeof(t));
+    t.scope = path->mac ? "phone" : path->site ? "site" : "fleet";
+    t.key = path->mac ? path->mac : path->site ? path->site : "";
+    t.user = t.password = t.deadline = "";
+    if (path->mac) {
+        if (polycom_store_select(in->db, POLYCOM_SQL_PHONE_GET, &rows,
+                                 path->mac, NULL) < 0) {
+            polycom_admin_db_failed(in, out);
+            return;
+        }
+        if (!rows->nelts) {
+            polycom_admin_problem(in->pool, out, 404, "no such phone");
+            return;
+        }
+    }
+    if (!strcmp(in->method, "DELETE")) {
+        polycom_admin_delete(in, out, admin_target_delete, &t, &t.deleted,
+                             "no reprovisioning target is set here");
+        return;
+    }
+    if (admin_target_from_body(in, out, &t) < 0
+        || polycom_admin_change(in, out, admin_target_set, &t) < 0) {
+        return;
+    }
+    polycom_admin_answer(in, out, 201, json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "scope", t.scope,
+        "key", t.key, "server", t.server, "type", t.type,
+        "boot_server", t.boot, "user", t.user,
+        "password", *t.password ? POLYCOM_SECRET_MASK : "",
+        "deadline", polycom_admin_time_json(in->pool, t.deadline)));
+}
+
+/* The files to drop onto an old server that cannot run this module: its
+ * default master names one file, and that file moves every phone reading
+ * it to the fleet-wide target (credentials included: the admin chose). */
+void polycom_admin_bundle(const polycom_admin_request *in,
+                          polycom_admin_response *out, const admin_path *path)
+{
+    apr_array_header_t *rows, *files;
+    polycom_master_spec spec;
+    polycom_reprovision t;
+    const polycom_row *r;
+    const char *master, *device, *error;
+    apr_size_t mlen, dlen;
+
+    if (polycom_store_select(in->db, POLYCOM_SQL_REPROV_FLEET, &rows,
+                             NULL) < 0) {
+        polycom_admin_db_failed(in, out);
+        return;
+    }
+    if (!rows->nelts) {
+        polycom_admin_problem(in->pool, out, 404, "set a fleet-wide target "
+                              "first: POST reprovision");
+        return;
+    }
+    r = APR_ARRAY_IDX(rows, 0, const polycom_row *);
+    t.server = polycom_row_get(r, "server");
+    t.server_type = polycom_row_get(r, "server_type");
+    t.boot_server = polycom_row_get(r, "boot_server");
+    t.user = polycom_row_get(r, "prov_user");
+    t.password = polycom_row_get(r, "prov_password");
+    files = apr_array_make(in->pool, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(files, const char *) = "000000000000-device.cfg";
+    memset(&spec, 0, sizeof(spec));
+    spec.app_file_path = "";            /* leave firmware alone */
+    spec.config_files = files;
+    if (polycom_render_master(in->pool, &spec, &master, &mlen, &error) < 0
+        || polycom_render_config(in->pool,
+                                 polycom_reprovision_params(in->pool, &t, 1),
+                                 &device, &dlen, &error) < 0) {
+        polycom_admin_problem(in->pool, out, 500, error);
+        return;
+    }
+    polycom_admin_answer(in, out, 200, json_pack(
+        "{s:s, s:{s:s, s:s}}", "server", t.server, "files",
+        "000000000000.cfg", master, "000000000000-device.cfg", device));
+}
+
