@@ -74,11 +74,9 @@ static const polycom_statement store_statements[] = {
       "SELECT name, value FROM params"
       " WHERE scope = 'global' AND scope_key = '' ORDER BY name", NULL,
       "name value" },
-    { ST_CHECKIN,
-      "INSERT INTO checkins (time_us, mac, ip, method, file, status, bytes,"
-      " etag, family, model, firmware, stage, user_agent)"
-      " VALUES (" NUM ", %s, %s, %s, %s, " NUM ", " NUM ", %s, %s, %s, %s,"
-      " %s, %s)", NULL, NULL },
+    /* Generated from the one definition of a check-in (polycom_checkin.h)
+     * by store_sql_for(), as are its values in store_checkin_rows(). */
+    { ST_CHECKIN, NULL, NULL, NULL },
     /* The MAC's newest check-in, and its newest good fetch of its settings
      * (settings_us 0: this one is not). Batches of several children may
      * arrive out of order: an older check-in changes nothing; of two at
@@ -496,12 +494,13 @@ static const char *store_sql_for(apr_pool_t *pool,
                                  const polycom_statement *st,
                                  polycom_dialect dialect)
 {
-    const char *sql;
+    const char *sql = st->sql ? st->sql
+                              : polycom_checkin_insert_sql(pool, NUM);
 
     if (dialect != POLYCOM_DIALECT_MYSQL) {
-        return st->sql;
+        return sql;
     }
-    sql = st->mysql ? st->mysql : st->sql;
+    sql = st->mysql ? st->mysql : sql;
     sql = store_replace(pool, sql, "LIMIT " NUM, "LIMIT %s");
     sql = store_replace(pool, sql, "OFFSET " NUM, "OFFSET %s");
     return store_replace(pool, sql, " AS BIGINT)", " AS SIGNED)");
@@ -884,20 +883,16 @@ static int store_checkin_rows(polycom_db *db, const polycom_checkin *c,
                               int moves)
 {
     apr_dbd_prepared_t *insert = store_prepared(db, ST_CHECKIN);
-    const char *time_us, *status;
+    const char *time_us;
     int rv, nrows = 0;
 
     if (!insert) {
         return -1;
     }
     time_us = apr_psprintf(db->pool, "%" APR_TIME_T_FMT, c->time);
-    status = apr_itoa(db->pool, c->status);
-
-    rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, &nrows, insert,
-                         time_us, c->mac, c->ip, c->method, c->file, status,
-                         apr_off_t_toa(db->pool, c->bytes), c->etag,
-                         c->family, c->model, c->firmware, c->stage,
-                         c->user_agent, NULL);
+    rv = apr_dbd_pquery(db->driver, db->pool, db->handle, &nrows, insert,
+                        polycom_checkin_columns(),
+                        polycom_checkin_insert_values(db->pool, c));
     if (!rv && c->mac[0] && c->unknown_phone) {
         apr_dbd_prepared_t *seen = store_prepared(db, ST_SEEN_UNKNOWN);
 

@@ -169,7 +169,7 @@ static void test_column_names(const char *path)
         const polycom_statement *st = i < count ? &all[i]
                                                 : polycom_store_marker();
         const char *names = st->columns ? st->columns : "";
-        const char *sql = st->sql, *at;
+        const char *sql = st->sql ? st->sql : "", *at;  /* NULL: generated */
         apr_array_header_t *parts = apr_array_make(pool, 8, sizeof(char *));
         sqlite3_stmt *stmt = NULL;
         const char *got = "";
