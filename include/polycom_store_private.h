@@ -1,0 +1,67 @@
+/**
+ * @file polycom_store_private.h
+ * @brief What the store's files (store.c, store_sql.c, store_phone.c)
+ * share with each other only: statement labels, the numeric placeholder
+ * and the helpers every query uses. Pure: APR only.
+ */
+#ifndef POLYCOM_STORE_PRIVATE_H
+#define POLYCOM_STORE_PRIVATE_H
+
+#include "polycom_store.h"
+
+#define ST_PHONE          "mod_polycom_phone"
+#define ST_PARAMS_PHONE   "mod_polycom_params_phone"
+#define ST_PARAMS_GLOBAL  "mod_polycom_params_global"
+#define ST_CHECKIN        "mod_polycom_checkin"
+#define ST_LAST_IP        "mod_polycom_last_ip"
+#define ST_SEEN           "mod_polycom_seen"
+#define ST_SEEN_UNKNOWN   "mod_polycom_seen_unknown"
+#define ST_UPLOAD_GET     "mod_polycom_upload_get"
+#define ST_UPLOAD_PUT     "mod_polycom_upload_put"
+#define ST_LOG_GET        "mod_polycom_log_get"
+#define ST_LOG_ADD        "mod_polycom_log_add"
+#define ST_LOG_SIZES      "mod_polycom_log_sizes"
+#define ST_LOG_PRUNE      "mod_polycom_log_prune"
+#define ST_REPROV_DELIVER "mod_polycom_reprov_deliver"
+#define ST_REVISION       "mod_polycom_revision"
+#define ST_REPROV_ANY     "mod_polycom_reprov_any"
+#define ST_REPROV_CONFIRM "mod_polycom_reprov_confirm"
+#define ST_REVISION_LOCK  "mod_polycom_revision_lock"
+
+
+/* How often a transaction the database chose as a deadlock's victim is
+ * run again before its check-ins count as lost. */
+#define STORE_DEADLOCK_TRIES 3
+
+
+/* apr_dbd turns each %s into the driver's own placeholder; values are
+ * always bound, never spliced into the text. Every value is passed as a
+ * string; PostgreSQL types such a parameter as varchar, so each one that
+ * meets a number is cast (NUM), which SQLite reads the same way. MySQL
+ * spells that cast "AS SIGNED" and allows only a bare placeholder after
+ * LIMIT and OFFSET: store_sql_for() rewrites NUM for it. */
+#define NUM "CAST(%s AS BIGINT)"
+
+
+/* store.c: the statements, connections and transactions. */
+
+/** The index of @a name among the result columns @a label declares. */
+int polycom_store_column_of(const char *label, const char *name);
+/** The prepared statement of @a label on this connection, or NULL (with
+ *  db->error set). */
+apr_dbd_prepared_t *polycom_store_prepared(polycom_db *db, const char *label);
+/** Records a failed statement in db (error text, driver error number,
+ *  statements lost); returns -1. */
+int polycom_store_failed(polycom_db *db, const char *label, int rv);
+/** Non-zero when the driver's results may be read in any order. */
+int polycom_store_random_access(const polycom_db *db);
+/** A column of a row as text, "" for NULL. */
+const char *polycom_store_entry(polycom_db *db, apr_dbd_row_t *row, int col);
+/** A transaction on db, joined by every store call until it ends. */
+int polycom_store_txn_begin(polycom_db *db, apr_dbd_transaction_t **txn);
+int polycom_store_txn_end(polycom_db *db, apr_dbd_transaction_t *txn,
+                          int failed);
+/** Locks the revision row first (see store.c). */
+int polycom_store_lock_revision(polycom_db *db);
+
+#endif /* POLYCOM_STORE_PRIVATE_H */

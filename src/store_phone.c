@@ -1,0 +1,532 @@
+/* What the provisioning path reads and writes through the store: a
+ * phone and its layered parameters, its move under way, its check-ins
+ * and last_seen, its uploads and logs. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "polycom_name.h"
+#include "polycom_param.h"
+#include "polycom_store_private.h"
+
+int polycom_store_phone(polycom_db *db, const char *mac,
+                        polycom_phone **phone)
+{
+    apr_array_header_t *rows;
+    const polycom_row *r;
+    polycom_phone *p;
+
+    *phone = NULL;
+    if (polycom_store_select(db, ST_PHONE, &rows, mac, NULL) < 0) {
+        return -1;
+    }
+    if (!rows->nelts) {
+        return 0;
+    }
+    r = APR_ARRAY_IDX(rows, 0, const polycom_row *);
+    p = apr_pcalloc(db->pool, sizeof(*p));
+    p->mac = apr_pstrdup(db->pool, mac);
+    p->model = polycom_row_get(r, "model");
+    p->site = polycom_row_get(r, "site");
+    p->label = polycom_row_get(r, "label");
+    p->enabled = atoi(polycom_row_get(r, "enabled")) != 0;
+    *phone = p;
+    return 0;
+}
+
+int polycom_store_last_ip(polycom_db *db, const char *mac, const char **ip)
+{
+    apr_array_header_t *rows;
+
+    *ip = "";
+    if (polycom_store_select(db, ST_LAST_IP, &rows, mac, NULL) < 0) {
+        return -1;
+    }
+    if (rows->nelts) {
+        *ip = polycom_rows_first(rows, "ip");
+    }
+    return 0;
+}
+
+int polycom_store_params(polycom_db *db, const polycom_phone *phone,
+                         apr_array_header_t **params)
+{
+    const char *label = phone ? ST_PARAMS_PHONE : ST_PARAMS_GLOBAL;
+    apr_dbd_prepared_t *stmt = polycom_store_prepared(db, label);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    const char *last = NULL;
+    int rv, name_col = polycom_store_column_of(label, "name");
+    int value_col = polycom_store_column_of(label, "value");
+
+    *params = apr_array_make(db->pool, 32, sizeof(polycom_param));
+    if (!stmt) {
+        return -1;
+    }
+    if (phone) {
+        rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt,
+                              polycom_store_random_access(db), phone->site,
+                              phone->model, phone->mac, NULL);
+    }
+    else {
+        rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt,
+                              polycom_store_random_access(db), NULL);
+    }
+    if (rv) {
+        return polycom_store_failed(db, label, rv);
+    }
+    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
+        const char *name = apr_dbd_get_entry(db->driver, row, name_col);
+        polycom_param *p;
+
+        /* Rows of one name arrive together, the winning scope first. */
+        if (!name || (last && !strcmp(last, name))
+            || (!phone && polycom_param_is_secret(name))) {
+            continue;
+        }
+        p = apr_array_push(*params);
+        p->name = last = apr_pstrdup(db->pool, name);
+        p->value = polycom_store_entry(db, row, value_col);
+    }
+    return 0;
+}
+
+/* One check-in: its row, and for a known phone whatever its request did
+ * to a move under way; an unknown MAC is recorded as discovered. */
+static int store_checkin_rows(polycom_db *db, const polycom_checkin *c,
+                              int moves)
+{
+    apr_dbd_prepared_t *insert = polycom_store_prepared(db, ST_CHECKIN);
+    const char *time_us;
+    int rv, nrows = 0;
+
+    if (!insert) {
+        return -1;
+    }
+    time_us = apr_psprintf(db->pool, "%" APR_TIME_T_FMT, c->time);
+    rv = apr_dbd_pquery(db->driver, db->pool, db->handle, &nrows, insert,
+                        polycom_checkin_columns(),
+                        polycom_checkin_insert_values(db->pool, c));
+    if (!rv && c->mac[0] && c->unknown_phone) {
+        apr_dbd_prepared_t *seen = polycom_store_prepared(db, ST_SEEN_UNKNOWN);
+
+        rv = seen ? apr_dbd_pvquery(db->driver, db->pool, db->handle,
+                                    &nrows, seen, c->mac, time_us, time_us,
+                                    c->ip, c->model, c->firmware, NULL)
+                  : -1;
+    }
+    else if (!rv && c->mac[0]) {
+        if (c->delivered_target) {
+            apr_dbd_prepared_t *deliver =
+                polycom_store_prepared(db, ST_REPROV_DELIVER);
+
+            rv = deliver ? apr_dbd_pvquery(db->driver, db->pool, db->handle,
+                                           &nrows, deliver, c->mac,
+                                           apr_psprintf(db->pool, "%"
+                                                        APR_INT64_T_FMT,
+                                                        c->delivered_target),
+                                           time_us, NULL)
+                         : -1;
+        }
+        if (!rv && moves && c->server_address && c->status < 400) {
+            apr_dbd_prepared_t *confirm =
+                polycom_store_prepared(db, ST_REPROV_CONFIRM);
+
+            rv = confirm ? apr_dbd_pvquery(db->driver, db->pool, db->handle,
+                                           &nrows, confirm, c->mac, time_us,
+                                           c->server_address, c->mac, c->mac,
+                                           NULL)
+                         : -1;
+        }
+    }
+    if (rv) {
+        /* Flag the failure so that ending the transaction rolls it back. */
+        return polycom_store_failed(db, ST_CHECKIN, rv);
+    }
+    return 0;
+}
+
+/* The database ended the transaction to break a deadlock, or gave up
+ * waiting for a lock: running it again is the cure (MySQL's error numbers;
+ * the pgsql driver does not tell one failure from another). */
+/* Worth another try: a MySQL deadlock or lock wait, or statements that
+ * were just prepared again after the server had forgotten them. */
+static int store_retryable(const polycom_db *db, int repaired_before)
+{
+    if (db->repaired > 0 && !repaired_before) {
+        return 1;
+    }
+    return db->dialect == POLYCOM_DIALECT_MYSQL
+           && (db->error_code == 1213 || db->error_code == 1205);
+}
+
+int polycom_store_checkin(polycom_db *db, const polycom_checkin *c)
+{
+    return polycom_store_checkins(db, &c, 1);
+}
+
+/* A check-in of a batch, and its place in the batch. */
+typedef struct {
+    const polycom_checkin *checkin;
+    int order;
+} store_seen_entry;
+
+static int store_seen_order(const void *a, const void *b)
+{
+    const store_seen_entry *x = a, *y = b;
+    int by_mac = strcmp(x->checkin->mac, y->checkin->mac);
+
+    return by_mac ? by_mac : x->order - y->order;
+}
+
+/* Bring last_seen up to date with a batch: one statement per MAC, with
+ * its newest check-in and its newest good fetch of its settings file, in
+ * MAC order. Every transaction that writes check-ins takes these rows
+ * last and in the same order, so two nodes' batches never wait for each
+ * other in a circle. On a tie in time the later check-in wins, as the
+ * larger id does in checkins. */
+static int store_seen(polycom_db *db, const polycom_checkin *const *list,
+                      int count)
+{
+    apr_dbd_prepared_t *stmt = polycom_store_prepared(db, ST_SEEN);
+    store_seen_entry *entries;
+    int i, n = 0;
+
+    if (!stmt) {
+        return -1;
+    }
+    entries = apr_palloc(db->pool, sizeof(*entries) * count);
+    for (i = 0; i < count; i++) {
+        if (list[i]->mac[0]) {
+            entries[n].checkin = list[i];
+            entries[n].order = i;
+            n++;
+        }
+    }
+    qsort(entries, n, sizeof(*entries), store_seen_order);
+    for (i = 0; i < n; ) {
+        const polycom_checkin *newest = entries[i].checkin;
+        const polycom_checkin *settings = NULL;
+        const char *time_us, *settings_us;
+        int rv, nrows = 0;
+
+        for (; i < n && !strcmp(entries[i].checkin->mac, newest->mac); i++) {
+            const polycom_checkin *c = entries[i].checkin;
+
+            if (c->time >= newest->time) {
+                newest = c;
+            }
+            if (polycom_checkin_is_settings_fetch(c)
+                && (!settings || c->time >= settings->time)) {
+                settings = c;
+            }
+        }
+        time_us = apr_psprintf(db->pool, "%" APR_TIME_T_FMT, newest->time);
+        settings_us = settings ? apr_psprintf(db->pool, "%" APR_TIME_T_FMT,
+                                              settings->time)
+                               : "0";
+        rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, &nrows, stmt,
+                             newest->mac, time_us, newest->ip, newest->file,
+                             apr_itoa(db->pool, newest->status),
+                             newest->model, newest->firmware,
+                             settings ? settings->etag : "", settings_us,
+                             NULL);
+        if (rv) {
+            return polycom_store_failed(db, ST_SEEN, rv);
+        }
+    }
+    return 0;
+}
+
+static int store_checkins_once(polycom_db *db,
+                               const polycom_checkin *const *list, int count)
+{
+    apr_dbd_transaction_t *txn = NULL;
+    apr_array_header_t *rows;
+    int i, failed = 0, moves;
+
+    if (polycom_store_txn_begin(db, &txn) < 0) {
+        return -1;
+    }
+    /* Confirming moves costs a statement per row: only while any move is
+     * set up at all. Delivering and confirming move the revision. */
+    failed = polycom_store_select(db, ST_REPROV_ANY, &rows, NULL) < 0;
+    moves = !failed && rows->nelts
+            && apr_atoi64(polycom_rows_first(rows, "targets")) > 0;
+    for (i = 0; i < count && !failed && !moves; i++) {
+        moves = list[i]->delivered_target != 0;
+    }
+    if (!failed && moves) {
+        failed = polycom_store_lock_revision(db) < 0;
+    }
+    for (i = 0; i < count && !failed; i++) {
+        failed = store_checkin_rows(db, list[i], moves) < 0;
+    }
+    if (!failed) {
+        failed = store_seen(db, list, count) < 0;
+    }
+    if (failed) {
+        apr_dbd_transaction_mode_set(db->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+    }
+    return polycom_store_txn_end(db, txn, failed);
+}
+
+int polycom_store_checkins(polycom_db *db, const polycom_checkin *const *list,
+                           int count)
+{
+    int tries = 0, rv, repaired;
+
+    do {
+        db->error_code = 0;
+        repaired = db->repaired > 0;
+        rv = store_checkins_once(db, list, count);
+    } while (rv < 0 && store_retryable(db, repaired)
+             && ++tries < STORE_DEADLOCK_TRIES);
+    return rv;
+}
+
+/* A stored text read back must be as long as it was when it was stored:
+ * the mysql driver reads at most its fldsz bytes of a column and says
+ * nothing when it cuts one short. */
+static int store_whole(polycom_db *db, const char *content, const char *size)
+{
+    if ((apr_int64_t)strlen(content) != apr_atoi64(size)) {
+        db->error = apr_psprintf(db->pool, "a stored upload of %s bytes read "
+                                 "back as %" APR_SIZE_T_FMT " (with MySQL, "
+                                 "raise fldsz in DBDParams)", size,
+                                 strlen(content));
+        return -1;
+    }
+    return 0;
+}
+
+int polycom_store_upload_get(polycom_db *db, const char *mac,
+                             const char *kind, const char **body,
+                             apr_size_t *len)
+{
+    apr_array_header_t *rows;
+
+    *body = NULL;
+    *len = 0;
+    if (polycom_store_select(db, ST_UPLOAD_GET, &rows, mac, kind, NULL) < 0) {
+        return -1;
+    }
+    if (rows->nelts) {
+        const polycom_row *row = APR_ARRAY_IDX(rows, 0, const polycom_row *);
+
+        if (store_whole(db, polycom_row_get(row, "content"),
+                        polycom_row_get(row, "size")) < 0) {
+            return -1;
+        }
+        *body = polycom_row_get(row, "content");
+        *len = strlen(*body);
+    }
+    return 0;
+}
+
+/* Run one statement inside the caller's transaction; a failure marks the
+ * transaction for rollback. */
+static int store_exec(polycom_db *db, apr_dbd_transaction_t *txn,
+                      const char *label, int *nrows, ...)
+{
+    apr_dbd_prepared_t *stmt = polycom_store_prepared(db, label);
+    apr_array_header_t *values = apr_array_make(db->pool, 8,
+                                                sizeof(const char *));
+    const char *value;
+    va_list args;
+    int rv;
+
+    if (!stmt) {
+        apr_dbd_transaction_mode_set(db->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+        return -1;
+    }
+    va_start(args, nrows);
+    while ((value = va_arg(args, const char *)) != NULL) {
+        APR_ARRAY_PUSH(values, const char *) = value;
+    }
+    va_end(args);
+    rv = apr_dbd_pquery(db->driver, db->pool, db->handle, nrows, stmt,
+                        values->nelts, (const char **)values->elts);
+    if (rv) {
+        apr_dbd_transaction_mode_set(db->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+        return polycom_store_failed(db, label, rv);
+    }
+    return 0;
+}
+
+int polycom_store_upload_put(polycom_db *db, const char *mac,
+                             const char *kind, const char *body,
+                             apr_size_t len, apr_time_t now, int *created)
+{
+    apr_dbd_transaction_t *txn = NULL;
+    const char *old;
+    apr_size_t old_len;
+    int nrows = 0, failed;
+
+    if (polycom_store_txn_begin(db, &txn) < 0) {
+        return -1;
+    }
+    failed = polycom_store_upload_get(db, mac, kind, &old, &old_len) < 0;
+    if (failed) {
+        apr_dbd_transaction_mode_set(db->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+    }
+    else {
+        *created = old == NULL;
+        failed = store_exec(db, txn, ST_UPLOAD_PUT, &nrows, mac, kind, body,
+                            apr_off_t_toa(db->pool, (apr_off_t)len),
+                            apr_psprintf(db->pool, "%" APR_TIME_T_FMT, now),
+                            NULL) < 0;
+    }
+    return polycom_store_txn_end(db, txn, failed);
+}
+
+int polycom_store_log_get(polycom_db *db, const char *mac, const char *kind,
+                          const char **body, apr_size_t *len)
+{
+    apr_array_header_t *rows, *chunks;
+    int i;
+
+    *body = NULL;
+    *len = 0;
+    if (polycom_store_select(db, ST_LOG_GET, &rows, mac, kind, NULL) < 0) {
+        return -1;
+    }
+    if (!rows->nelts) {
+        return 0;
+    }
+    chunks = apr_array_make(db->pool, rows->nelts, sizeof(const char *));
+    for (i = 0; i < rows->nelts; i++) {
+        const polycom_row *row = APR_ARRAY_IDX(rows, i, const polycom_row *);
+
+        if (store_whole(db, polycom_row_get(row, "content"),
+                        polycom_row_get(row, "size")) < 0) {
+            return -1;
+        }
+        APR_ARRAY_PUSH(chunks, const char *) = polycom_row_get(row,
+                                                               "content");
+    }
+    *body = apr_array_pstrcat(db->pool, chunks, 0);
+    *len = strlen(*body);
+    return 0;
+}
+
+/* The newest chunk whose removal (with every older one) brings the log
+ * within its bounds, or 0 when nothing has to go. */
+static int store_log_cut(polycom_db *db, const char *mac, const char *kind,
+                         apr_time_t now,
+                         const polycom_log_retention *retention,
+                         apr_int64_t *cut, int *chunks)
+{
+    apr_dbd_prepared_t *stmt = polycom_store_prepared(db, ST_LOG_SIZES);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    apr_off_t total = 0;
+    int rv, newest = 1, id_col = polycom_store_column_of(ST_LOG_SIZES, "id");
+    int size_col = polycom_store_column_of(ST_LOG_SIZES, "size");
+    int time_col = polycom_store_column_of(ST_LOG_SIZES, "time_us");
+
+    *cut = 0;
+    *chunks = 0;
+    if (!stmt) {
+        return -1;
+    }
+    rv = apr_dbd_pvselect(db->driver, db->pool, db->handle, &res, stmt,
+                          polycom_store_random_access(db), mac, kind, NULL);
+    if (rv) {
+        return polycom_store_failed(db, ST_LOG_SIZES, rv);
+    }
+    while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
+        apr_int64_t id = apr_atoi64(apr_dbd_get_entry(db->driver, row,
+                                                      id_col));
+        apr_off_t size = apr_atoi64(apr_dbd_get_entry(db->driver, row,
+                                                      size_col));
+        apr_time_t time = apr_atoi64(apr_dbd_get_entry(db->driver, row,
+                                                       time_col));
+
+        total += size;
+        (*chunks)++;
+        /* Rows come newest first: the first one over a bound and all
+         * older ones go; the newest chunk always stays. */
+        if (!newest && !*cut
+            && (total > retention->max_bytes
+                || (retention->max_age > 0
+                    && now - time > retention->max_age))) {
+            *cut = id;
+        }
+        newest = 0;
+    }
+    return 0;
+}
+
+int polycom_store_log_append(polycom_db *db, const char *mac,
+                             const char *kind, const char *body,
+                             apr_size_t len, apr_time_t now,
+                             const polycom_log_retention *retention,
+                             int *created)
+{
+    apr_dbd_transaction_t *txn = NULL;
+    apr_int64_t cut = 0;
+    int nrows = 0, failed, chunks = 0;
+
+    if (polycom_store_txn_begin(db, &txn) < 0) {
+        return -1;
+    }
+    /* The size query after the insert tells both what to prune and whether
+     * this chunk is the log's first (created). */
+    failed = store_exec(db, txn, ST_LOG_ADD, &nrows, mac, kind,
+                           apr_psprintf(db->pool, "%" APR_TIME_T_FMT, now),
+                           apr_off_t_toa(db->pool, (apr_off_t)len), body,
+                           NULL) < 0
+             || store_log_cut(db, mac, kind, now, retention, &cut,
+                              &chunks) < 0
+             || (cut && store_exec(db, txn, ST_LOG_PRUNE, &nrows, mac, kind,
+                                   apr_psprintf(db->pool, "%" APR_INT64_T_FMT,
+                                                cut), NULL) < 0);
+    if (failed) {
+        apr_dbd_transaction_mode_set(db->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+    }
+    else {
+        *created = chunks == 1;
+    }
+    return polycom_store_txn_end(db, txn, failed);
+}
+
+int polycom_store_reprovision(polycom_db *db, const char *mac,
+                              const char *site, apr_time_t now,
+                              polycom_reprovision_target *t)
+{
+    apr_array_header_t *rows;
+    const polycom_row *r;
+
+    memset(t, 0, sizeof(*t));
+    if (polycom_store_select(db, POLYCOM_SQL_REPROV_ACTIVE, &rows, mac, mac,
+                             site, apr_psprintf(db->pool, "%" APR_TIME_T_FMT,
+                                                now), NULL) < 0) {
+        return -1;
+    }
+    if (!rows->nelts) {
+        return 0;
+    }
+    r = APR_ARRAY_IDX(rows, 0, const polycom_row *);
+    t->id = apr_atoi64(polycom_row_get(r, "id"));
+    t->server = polycom_row_get(r, "server");
+    t->server_type = polycom_row_get(r, "server_type");
+    t->boot_server = polycom_row_get(r, "boot_server");
+    t->user = polycom_row_get(r, "prov_user");
+    t->password = polycom_row_get(r, "prov_password");
+    t->scope = polycom_row_get(r, "scope");
+    t->scope_key = polycom_row_get(r, "scope_key");
+    t->deadline_us = polycom_row_get(r, "deadline_us");
+    t->state = polycom_row_get(r, "state");
+    t->delivered_us = polycom_row_get(r, "delivered_us");
+    t->confirmed_us = polycom_row_get(r, "confirmed_us");
+    return 0;
+}
+

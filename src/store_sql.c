@@ -1,0 +1,361 @@
+/* Every SQL statement of mod_polycom, with the names of each SELECT's
+ * result columns beside it. The statements are prepared once per
+ * connection (store.c); t/unit/test_store.c checks the names against what
+ * SQLite calls the columns. */
+
+#include "polycom_store_private.h"
+
+/* Each SELECT names its result columns beside its SQL, in order: rows are
+ * read by these names (polycom_row_get), and t/unit/test_store.c checks
+ * them against the names SQLite gives the columns. */
+static const polycom_statement store_statements[] = {
+    /* Taking the revision row first, before any other row: see
+     * store_lock_revision(). */
+    { ST_REVISION_LOCK,
+      "UPDATE revision SET value = value WHERE id = 1", NULL, NULL },
+    { ST_REPROV_ANY,
+      "SELECT count(*) AS targets FROM reprovision", NULL,
+      "targets" },
+    { ST_PHONE,
+      "SELECT model, site, label, enabled FROM phones WHERE mac = %s",
+      NULL, "model site label enabled" },
+    /* Where a phone last checked in from: its newest check-in. */
+    { ST_LAST_IP,
+      "SELECT ip FROM last_seen WHERE mac = %s", NULL, "ip" },
+    /* Every row that can apply, most specific first within each name, so
+     * the first row of a name is its effective value. */
+    { ST_PARAMS_PHONE,
+      "SELECT name, value FROM params"
+      " WHERE (scope = 'global' AND scope_key = '')"
+      "    OR (scope = 'site' AND scope_key = %s)"
+      "    OR (scope = 'model' AND scope_key = %s)"
+      "    OR (scope = 'phone' AND scope_key = %s)"
+      " ORDER BY name, CASE scope WHEN 'phone' THEN 0 WHEN 'model' THEN 1"
+      "                           WHEN 'site' THEN 2 ELSE 3 END", NULL,
+      "name value" },
+    { ST_PARAMS_GLOBAL,
+      "SELECT name, value FROM params"
+      " WHERE scope = 'global' AND scope_key = '' ORDER BY name", NULL,
+      "name value" },
+    /* Generated from the one definition of a check-in (polycom_checkin.h)
+     * by store_sql_for(), as are its values in store_checkin_rows(). */
+    { ST_CHECKIN, NULL, NULL, NULL },
+    /* The MAC's newest check-in, and its newest good fetch of its settings
+     * (settings_us 0: this one is not). Batches of several children may
+     * arrive out of order: an older check-in changes nothing; of two at
+     * the same time, the later written wins, as the larger id would.
+     * MySQL assigns left to right, so the times it compares go last. */
+#define SEEN_NEWER(column) \
+      " " column " = CASE WHEN excluded.time_us >= last_seen.time_us" \
+      " THEN excluded." column " ELSE last_seen." column " END,"
+#define SEEN_NEWER_MY(column) \
+      " " column " = IF(VALUES(time_us) >= time_us, VALUES(" column "), " \
+      column "),"
+#define SEEN_INSERT \
+      "INSERT INTO last_seen (mac, time_us, ip, file, status, model," \
+      " firmware, settings_etag, settings_us)" \
+      " VALUES (%s, " NUM ", %s, %s, " NUM ", %s, %s, %s, " NUM ")"
+#define SEEN_NEWEST(newer) \
+      newer("ip") newer("file") newer("status") newer("model") \
+      newer("firmware")
+    { ST_SEEN,
+      SEEN_INSERT
+      " ON CONFLICT (mac) DO UPDATE SET" SEEN_NEWEST(SEEN_NEWER)
+      " settings_etag = CASE WHEN excluded.settings_us > 0"
+      "   AND excluded.settings_us >= last_seen.settings_us"
+      "   THEN excluded.settings_etag ELSE last_seen.settings_etag END,"
+      " settings_us = CASE WHEN excluded.settings_us > last_seen.settings_us"
+      "   THEN excluded.settings_us ELSE last_seen.settings_us END,"
+      " time_us = CASE WHEN excluded.time_us > last_seen.time_us"
+      "   THEN excluded.time_us ELSE last_seen.time_us END",
+      SEEN_INSERT
+      " ON DUPLICATE KEY UPDATE" SEEN_NEWEST(SEEN_NEWER_MY)
+      " settings_etag = IF(VALUES(settings_us) > 0"
+      "   AND VALUES(settings_us) >= settings_us, VALUES(settings_etag),"
+      "   settings_etag),"
+      " settings_us = GREATEST(settings_us, VALUES(settings_us)),"
+      " time_us = GREATEST(time_us, VALUES(time_us))",
+      NULL },
+    { ST_SEEN_UNKNOWN,
+      "INSERT INTO discovered (mac, first_seen_us, last_seen_us, last_ip,"
+      " model, firmware) VALUES (%s, " NUM ", " NUM ", %s, %s, %s)"
+      " ON CONFLICT (mac) DO UPDATE SET last_seen_us = excluded.last_seen_us,"
+      " last_ip = excluded.last_ip, model = excluded.model,"
+      " firmware = excluded.firmware, requests = discovered.requests + 1",
+      "INSERT INTO discovered (mac, first_seen_us, last_seen_us, last_ip,"
+      " model, firmware) VALUES (%s, " NUM ", " NUM ", %s, %s, %s)"
+      " ON DUPLICATE KEY UPDATE last_seen_us = VALUES(last_seen_us),"
+      " last_ip = VALUES(last_ip), model = VALUES(model),"
+      " firmware = VALUES(firmware), requests = requests + 1",
+      NULL },
+    { ST_UPLOAD_GET,
+      "SELECT content, size FROM uploads WHERE mac = %s AND kind = %s", NULL,
+      "content size" },
+    /* One statement: a concurrent PUT of the same file sees either the old
+     * or the new row, whole, never a mix. */
+    { ST_UPLOAD_PUT,
+      "INSERT INTO uploads (mac, kind, content, size, time_us)"
+      " VALUES (%s, %s, %s, " NUM ", " NUM ")"
+      " ON CONFLICT (mac, kind) DO UPDATE SET content = excluded.content,"
+      " size = excluded.size, time_us = excluded.time_us",
+      "INSERT INTO uploads (mac, kind, content, size, time_us)"
+      " VALUES (%s, %s, %s, " NUM ", " NUM ")"
+      " ON DUPLICATE KEY UPDATE content = VALUES(content),"
+      " size = VALUES(size), time_us = VALUES(time_us)",
+      NULL },
+    { ST_LOG_GET,
+      "SELECT content, size FROM log_chunks WHERE mac = %s AND kind = %s"
+      " ORDER BY id", NULL, "content size" },
+    { ST_LOG_ADD,
+      "INSERT INTO log_chunks (mac, kind, time_us, size, content)"
+      " VALUES (%s, %s, " NUM ", " NUM ", %s)", NULL, NULL },
+    { ST_LOG_SIZES,
+      "SELECT id, size, time_us FROM log_chunks WHERE mac = %s AND kind = %s"
+      " ORDER BY id DESC", NULL, "id size time_us" },
+    { ST_LOG_PRUNE,
+      "DELETE FROM log_chunks WHERE mac = %s AND kind = %s AND id <= " NUM,
+      NULL, NULL },
+
+    /* The admin API. Optional filters are passed as '' when unused. */
+    /* A phone with its newest check-in (when, from where, what file and
+     * status, which model and firmware it said it was). The stale filter
+     * keeps phones with no check-in since the cut-off. */
+#define PHONE_COLUMNS "p.mac, p.model, p.site, p.label, p.enabled," \
+                      " c.time_us AS seen_us, c.ip AS seen_ip," \
+                      " c.file AS seen_file, c.status AS seen_status," \
+                      " c.model AS seen_model, c.firmware AS seen_firmware," \
+                      " p.sip_address"
+#define PHONE_NAMES   "mac model site label enabled seen_us seen_ip" \
+                      " seen_file seen_status seen_model seen_firmware" \
+                      " sip_address"
+#define PHONE_SEEN    " FROM phones p LEFT JOIN last_seen c ON c.mac = p.mac"
+#define PHONE_FILTER  " WHERE (%s = '' OR p.site = %s)" \
+                      " AND (%s = '' OR p.model = %s)" \
+                      " AND NOT EXISTS (SELECT 1 FROM last_seen s" \
+                      "   WHERE s.mac = p.mac AND s.time_us >= " NUM ")"
+    { POLYCOM_SQL_PHONE_LIST,
+      "SELECT " PHONE_COLUMNS PHONE_SEEN PHONE_FILTER
+      " ORDER BY p.mac LIMIT " NUM
+      " OFFSET " NUM, NULL, PHONE_NAMES },
+    { POLYCOM_SQL_PHONE_COUNT,
+      "SELECT count(*) AS total FROM phones p" PHONE_FILTER, NULL, "total" },
+    { POLYCOM_SQL_PHONE_GET,
+      "SELECT " PHONE_COLUMNS PHONE_SEEN " WHERE p.mac = %s", NULL,
+      PHONE_NAMES },
+    { POLYCOM_SQL_PHONE_UPSERT,
+      "INSERT INTO phones (mac, model, site, label, enabled, created_us,"
+      " sip_address) VALUES (%s, %s, %s, %s, " NUM ","
+      " " NUM ", %s)"
+      " ON CONFLICT (mac) DO UPDATE SET model = excluded.model,"
+      " site = excluded.site, label = excluded.label,"
+      " enabled = excluded.enabled, sip_address = excluded.sip_address",
+      "INSERT INTO phones (mac, model, site, label, enabled, created_us,"
+      " sip_address) VALUES (%s, %s, %s, %s, " NUM ","
+      " " NUM ", %s)"
+      " ON DUPLICATE KEY UPDATE model = VALUES(model),"
+      " site = VALUES(site), label = VALUES(label),"
+      " enabled = VALUES(enabled), sip_address = VALUES(sip_address)",
+      NULL },
+    { POLYCOM_SQL_PHONE_DELETE,
+      "DELETE FROM phones WHERE mac = %s", NULL, NULL },
+    { POLYCOM_SQL_SCOPE_PARAMS,
+      "SELECT name, value FROM params WHERE scope = %s AND scope_key = %s"
+      " ORDER BY name", NULL, "name value" },
+    { POLYCOM_SQL_SCOPE_CLEAR,
+      "DELETE FROM params WHERE scope = %s AND scope_key = %s", NULL, NULL },
+    { POLYCOM_SQL_PARAM_INSERT,
+      "INSERT INTO params (scope, scope_key, name, value)"
+      " VALUES (%s, %s, %s, %s)", NULL, NULL },
+    { POLYCOM_SQL_DISCOVERED_LIST,
+      "SELECT mac, first_seen_us, last_seen_us, last_ip, model, firmware,"
+      " requests FROM discovered"
+      " WHERE mac NOT IN (SELECT mac FROM phones)"
+      " ORDER BY last_seen_us DESC LIMIT " NUM
+      " OFFSET " NUM, NULL,
+      "mac first_seen_us last_seen_us last_ip model firmware requests" },
+    { POLYCOM_SQL_DISCOVERED_DROP,
+      "DELETE FROM discovered WHERE mac = %s", NULL, NULL },
+    { POLYCOM_SQL_CHECKIN_LIST,
+      "SELECT id, time_us, mac, ip, method, file, status, bytes, etag,"
+      " family, model, firmware, stage, user_agent FROM checkins"
+      " WHERE (%s = '' OR mac = %s) AND time_us >= " NUM
+      " ORDER BY id DESC LIMIT " NUM, NULL,
+      "id time_us mac ip method file status bytes etag family model"
+      " firmware stage user_agent" },
+    { POLYCOM_SQL_LAST_FETCH,
+      "SELECT settings_etag FROM last_seen WHERE mac = %s"
+      " AND settings_us > 0", NULL, "settings_etag" },
+    { POLYCOM_SQL_UPLOAD_LIST,
+      "SELECT kind, size, time_us FROM uploads WHERE mac = %s"
+      " UNION ALL"
+      " SELECT kind, sum(size), max(time_us) FROM log_chunks WHERE mac = %s"
+      " GROUP BY kind ORDER BY 1", NULL, "kind size time_us" },
+    { POLYCOM_SQL_UPLOAD_DELETE,
+      "DELETE FROM uploads WHERE mac = %s AND kind = %s", NULL, NULL },
+    { POLYCOM_SQL_LOG_DELETE,
+      "DELETE FROM log_chunks WHERE mac = %s AND kind = %s", NULL, NULL },
+    { POLYCOM_SQL_AUDIT_INSERT,
+      "INSERT INTO audit (time_us, admin, action, target, detail)"
+      " VALUES (" NUM ", %s, %s, %s, %s)", NULL, NULL },
+    { POLYCOM_SQL_AUDIT_LIST,
+      "SELECT id, time_us, admin, action, target, detail FROM audit"
+      " ORDER BY id DESC LIMIT " NUM
+      " OFFSET " NUM, NULL, "id time_us admin action target detail" },
+
+    /* Reprovisioning. The most specific target that has not expired
+     * applies; its state for this phone comes along ('pending' if none). */
+    { POLYCOM_SQL_REPROV_ACTIVE,
+      "SELECT r.id, r.server, r.server_type, r.boot_server, r.prov_user,"
+      " r.prov_password, r.scope, r.scope_key, r.deadline_us,"
+      " coalesce(s.state, 'pending') AS state, s.delivered_us,"
+      " s.confirmed_us"
+      " FROM reprovision r LEFT JOIN reprovision_state s"
+      "   ON s.target_id = r.id AND s.mac = %s"
+      " WHERE ((r.scope = 'phone' AND r.scope_key = %s)"
+      "     OR (r.scope = 'site' AND r.scope_key = %s) OR r.scope = 'fleet')"
+      " AND (r.deadline_us IS NULL OR r.deadline_us > " NUM ")"
+      " ORDER BY CASE r.scope WHEN 'phone' THEN 0 WHEN 'site' THEN 1"
+      "          ELSE 2 END LIMIT 1", NULL,
+      "id server server_type boot_server prov_user prov_password scope"
+      " scope_key deadline_us state delivered_us confirmed_us" },
+    { POLYCOM_SQL_REPROV_INSERT,
+      "INSERT INTO reprovision (scope, scope_key, server, server_address,"
+      " server_type, boot_server, prov_user, prov_password, deadline_us,"
+      " created_us, admin) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
+      " CAST(NULLIF(%s, '') AS BIGINT), " NUM ", %s)", NULL, NULL },
+    { POLYCOM_SQL_REPROV_DELETE,
+      "DELETE FROM reprovision WHERE scope = %s AND scope_key = %s", NULL, NULL },
+    { POLYCOM_SQL_REPROV_PRUNE,
+      "DELETE FROM reprovision_state"
+      " WHERE target_id NOT IN (SELECT id FROM reprovision)", NULL, NULL },
+    { POLYCOM_SQL_REPROV_LIST,
+      "SELECT r.id, r.scope, r.scope_key, r.server, r.server_type,"
+      " r.boot_server, r.prov_user, r.prov_password, r.deadline_us,"
+      " r.created_us, r.admin,"
+      " (SELECT count(*) FROM reprovision_state s WHERE s.target_id = r.id"
+      "  AND s.state = 'delivered') AS delivered,"
+      " (SELECT count(*) FROM reprovision_state s WHERE s.target_id = r.id"
+      "  AND s.state = 'confirmed') AS confirmed"
+      " FROM reprovision r ORDER BY r.id", NULL,
+      "id scope scope_key server server_type boot_server prov_user"
+      " prov_password deadline_us created_us admin delivered confirmed" },
+    { POLYCOM_SQL_REPROV_FLEET,
+      "SELECT server, server_type, boot_server, prov_user, prov_password"
+      " FROM reprovision WHERE scope = 'fleet'", NULL,
+      "server server_type boot_server prov_user prov_password" },
+    { ST_REPROV_DELIVER,
+      "INSERT INTO reprovision_state (mac, target_id, state, delivered_us)"
+      " VALUES (%s, " NUM ", 'delivered', " NUM ")"
+      " ON CONFLICT (mac, target_id) DO UPDATE"
+      " SET delivered_us = excluded.delivered_us"
+      " WHERE reprovision_state.state = 'delivered'",
+      "INSERT INTO reprovision_state (mac, target_id, state, delivered_us)"
+      " VALUES (%s, " NUM ", 'delivered', " NUM ")"
+      " ON DUPLICATE KEY UPDATE delivered_us ="
+      " IF(state = 'delivered', VALUES(delivered_us), delivered_us)",
+      NULL },
+    /* A check-in at a target's own address confirms that phone's move. */
+#define REPROV_CONFIRM_ROWS \
+      "INSERT INTO reprovision_state (mac, target_id, state, confirmed_us)" \
+      " SELECT %s, r.id, 'confirmed', " NUM " FROM reprovision r" \
+      " WHERE r.server_address = %s AND (r.scope = 'fleet'" \
+      "   OR (r.scope = 'phone' AND r.scope_key = %s)" \
+      "   OR (r.scope = 'site' AND r.scope_key =" \
+      "       (SELECT site FROM phones WHERE mac = %s)))"
+    { ST_REPROV_CONFIRM,
+      REPROV_CONFIRM_ROWS
+      " ON CONFLICT (mac, target_id) DO UPDATE SET state = 'confirmed',"
+      " confirmed_us = excluded.confirmed_us"
+      " WHERE reprovision_state.state <> 'confirmed'",
+      /* MySQL assigns left to right: confirmed_us reads the old state. */
+      REPROV_CONFIRM_ROWS
+      " ON DUPLICATE KEY UPDATE confirmed_us = IF(state <> 'confirmed',"
+      " VALUES(confirmed_us), confirmed_us), state = 'confirmed'",
+      NULL },
+
+    /* Resync queue: pacing reads the latest slot taken, overall and per
+     * network; a node claims a due job by moving it to 'sending'. */
+    { POLYCOM_SQL_RESYNC_LAST_ALL,
+      "SELECT coalesce(max(not_before_us), 0) AS last_us FROM resync_queue"
+      " WHERE state IN ('queued', 'sending')", NULL, "last_us" },
+    { POLYCOM_SQL_RESYNC_LAST_NET,
+      "SELECT coalesce(max(not_before_us), 0) AS last_us FROM resync_queue"
+      " WHERE state IN ('queued', 'sending') AND network = %s", NULL,
+      "last_us" },
+    { POLYCOM_SQL_RESYNC_INSERT,
+      "INSERT INTO resync_queue (mac, reboot, host, port, network,"
+      " not_before_us, created_us, admin)"
+      " VALUES (%s, " NUM ", %s, " NUM ", %s,"
+      " " NUM ", " NUM ", %s)", NULL, NULL },
+    { POLYCOM_SQL_RESYNC_TARGET,
+      "SELECT p.sip_address, coalesce((SELECT c.ip FROM last_seen c"
+      "   WHERE c.mac = p.mac), '') AS last_ip,"
+      " coalesce((SELECT value FROM params"
+      "   WHERE name = 'voIpProt.SIP.local.port'"
+      "   AND ((scope = 'phone' AND scope_key = p.mac)"
+      "     OR (scope = 'model' AND scope_key = p.model)"
+      "     OR (scope = 'site' AND scope_key = p.site)"
+      "     OR (scope = 'global' AND scope_key = ''))"
+      "   ORDER BY CASE scope WHEN 'phone' THEN 0 WHEN 'model' THEN 1"
+      "            WHEN 'site' THEN 2 ELSE 3 END LIMIT 1), '') AS sip_port"
+      " FROM phones p WHERE p.mac = %s", NULL, "sip_address last_ip sip_port" },
+    { POLYCOM_SQL_SITE_MACS,
+      "SELECT mac FROM phones WHERE site = %s AND enabled = 1 ORDER BY mac",
+      NULL, "mac" },
+    { POLYCOM_SQL_ALL_MACS,
+      "SELECT mac FROM phones WHERE enabled = 1 ORDER BY mac", NULL, "mac" },
+    { POLYCOM_SQL_RESYNC_JOBS,
+      "SELECT id, state, reboot, host, port, not_before_us, created_us,"
+      " admin, status, reason, transmissions, challenged, finished_us"
+      " FROM resync_queue WHERE mac = %s ORDER BY id DESC LIMIT 20", NULL,
+      "id state reboot host port not_before_us created_us admin status"
+      " reason transmissions challenged finished_us" },
+    { POLYCOM_SQL_RESYNC_DUE,
+      "SELECT id, mac, reboot, host, port FROM resync_queue"
+      " WHERE (state = 'queued' AND not_before_us <= " NUM ")"
+      "    OR (state = 'sending' AND claimed_us < " NUM ")"
+      " ORDER BY not_before_us, id LIMIT 1", NULL, "id mac reboot host port" },
+    { POLYCOM_SQL_RESYNC_CLAIM,
+      "UPDATE resync_queue SET state = 'sending', claimed_by = %s,"
+      " claimed_us = " NUM
+      " WHERE id = " NUM " AND (state = 'queued'"
+      "   OR (state = 'sending' AND claimed_us < " NUM "))", NULL, NULL },
+    { POLYCOM_SQL_RESYNC_CREDS,
+      "SELECT name, value FROM params WHERE scope = 'phone'"
+      " AND scope_key = %s AND name IN ('reg.1.address',"
+      " 'reg.1.auth.userId', 'reg.1.auth.password')", NULL, "name value" },
+    { POLYCOM_SQL_RESYNC_FINISH,
+      "UPDATE resync_queue SET state = %s, status = " NUM ","
+      " reason = %s, transmissions = " NUM ","
+      " challenged = " NUM ", finished_us = " NUM
+      " WHERE id = " NUM, NULL, NULL },
+
+    /* Phone credentials (Apache authenticates; we bind user to MAC). */
+    { POLYCOM_SQL_CRED_MAC,
+      "SELECT mac FROM phone_credentials WHERE username = %s", NULL, "mac" },
+    { POLYCOM_SQL_CRED_LIST,
+      "SELECT username, realm, created_us FROM phone_credentials"
+      " WHERE mac = %s ORDER BY created_us, username", NULL,
+      "username realm created_us" },
+    { POLYCOM_SQL_CRED_INSERT,
+      "INSERT INTO phone_credentials (username, mac, realm, password_hash,"
+      " digest_ha1, created_us) VALUES (%s, %s, %s, %s, %s, " NUM ")", NULL, NULL },
+    { POLYCOM_SQL_CRED_DELETE,
+      "DELETE FROM phone_credentials WHERE mac = %s AND username = %s", NULL, NULL },
+};
+
+static const polycom_statement store_marker = {
+    ST_REVISION, "SELECT value FROM revision WHERE id = 1", NULL, "value"
+};
+
+const polycom_statement *polycom_store_marker(void)
+{
+    return &store_marker;
+}
+
+const polycom_statement *polycom_store_statements(apr_size_t *count)
+{
+    *count = sizeof(store_statements) / sizeof(store_statements[0]);
+    return store_statements;
+}
+
