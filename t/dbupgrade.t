@@ -188,4 +188,71 @@ like($out, qr/newer than this version/, 'and the message says why');
 ($code, $out) = tool('--check', 'sqlite3', $fresh);
 is($code, 3, '--check says it is newer');
 
+# PostgreSQL and MariaDB, in the passes that have a server
+# (tools/run-tests.sh sets POLYCOM_PG_CONNINFO, POLYCOM_MY_CONNINFO): a
+# database of its own made with the schema of fd1a59c, with rows, migrated.
+my %server = (
+    pgsql => $ENV{POLYCOM_PG_CONNINFO},
+    mysql => $ENV{POLYCOM_MY_CONNINFO},
+);
+for my $driver (sort grep { $server{$_} } keys %server) {
+    my %kv = map { split /=/, $_, 2 } split ' ', $server{$driver};
+    my $name = 'polycom_dbupgrade_t';
+    my (@admin, @in_db, @tool);
+    if ($driver eq 'pgsql') {
+        my $base = join ' ', map { "$_=$kv{$_}" } grep { $_ ne 'dbname' } sort keys %kv;
+        @admin = ('psql', "$base dbname=postgres", '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c');
+        @in_db = ('psql', "$base dbname=$name", '-X', '-q', '-A', '-t', '-F', '|', '-v', 'ON_ERROR_STOP=1');
+        @tool = ('pgsql', "'$base dbname=$name'");
+    }
+    else {
+        my @opts = ('-h', $kv{host}, '-P', $kv{port}, '-u', $kv{user},
+                    defined $kv{pass} ? "-p$kv{pass}" : ());
+        @admin = ('mariadb', @opts, '-N', '-B', '-e');
+        @in_db = ('mariadb', @opts, '-N', '-B', '--default-character-set=utf8mb4', $name);
+        @tool = ('mysql', @opts, $name);
+    }
+    my $query = sub {
+        my ($sql) = @_;
+        open my $fh, '-|', @in_db, ($driver eq 'pgsql' ? '-c' : '-e'), $sql or die $!;
+        local $/;
+        my $out = <$fh> // '';
+        close $fh;
+        $out =~ s/\t/|/g;
+        return $out;
+    };
+    system(@admin, "DROP DATABASE IF EXISTS $name") == 0 or die "$driver: DROP DATABASE failed";
+    system(@admin, "CREATE DATABASE $name") == 0 or die "$driver: CREATE DATABASE failed";
+    {
+        open my $schema, '<', "$top/t/upgrade/$driver-fd1a59c.sql" or die $!;
+        local $/;
+        my $text = <$schema>;
+        open my $w, '|-', @in_db or die "$driver: $!";
+        print $w $text;
+        close $w or die "$driver: the old schema failed";
+    }
+    $query->("INSERT INTO phones (mac, model, site) VALUES ('0004f2000001', 'VVX411', 'hq')");
+    $query->("INSERT INTO params VALUES ('phone', '0004f2000001', 'reg.1.auth.password', 's3cret')");
+    $query->("INSERT INTO checkins (time_us, mac, ip, method, file, status, etag)"
+             . " VALUES (1000, '0004f2000001', '192.0.2.1', 'GET', '0004f2000001-settings.cfg', 200, 'e1')");
+    $query->("INSERT INTO uploads VALUES ('0004f2000001', 'directory', '<dir/>', 6, 3000)");
+    my $dump = "SELECT mac, model, site FROM phones ORDER BY mac;"
+        . " SELECT scope, scope_key, name, value FROM params ORDER BY name;"
+        . " SELECT id, time_us, mac, file, status, etag FROM checkins ORDER BY id;"
+        . " SELECT mac, kind, size FROM uploads ORDER BY mac";
+    my $before = join '', map { $query->($_) } split /;\s*/, $dump;
+
+    ($code, $out) = tool(@tool);
+    is($code, 0, "$driver: the schema of fd1a59c is migrated") or diag $out;
+    is(join('', map { $query->($_) } split /;\s*/, $dump), $before,
+       "$driver: every row is kept");
+    is($query->('SELECT version FROM schema_version'), "$header_version\n",
+       "$driver: the version is recorded");
+    is($query->('SELECT mac, time_us, settings_etag FROM last_seen'),
+       "0004f2000001|1000|e1\n", "$driver: last_seen is filled from the history");
+    ($code, $out) = tool(@tool);
+    like($out, qr/up to date/, "$driver: a second run has nothing to do");
+    system(@admin, "DROP DATABASE $name");
+}
+
 done_testing();
