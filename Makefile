@@ -32,7 +32,8 @@ FUZZ_DRIVERS = $(addprefix t/fuzz/run_,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 20
 CLANG ?= clang
 
-.PHONY: all build deps run test test-mysql unit install clean fuzz test-asan bench
+.PHONY: all build deps run test test-mysql unit install clean fuzz test-asan bench \
+        deb test-deb
 
 all: build
 
@@ -57,6 +58,7 @@ GLUE_SRC = mod_polycom.c $(wildcard mod_polycom_*.c)
 $(MODULE): $(GLUE_SRC) mod_polycom_private.h $(PURE_SRC) $(HEADERS) .build-flags
 	$(APXS) -c -I include $(addprefix -Wc$(comma),$(WARN) $(SAN_FLAGS)) \
 	    $(if $(SANITIZE),-Wl$(comma)-fsanitize=$(SANITIZE)) \
+	    $(addprefix -Wl$(comma),$(MODULE_LDFLAGS)) \
 	    $(XML_CFLAGS) $(XML_LIBS) -o mod_polycom.la $(GLUE_SRC) $(PURE_SRC)
 
 # test_store also asks SQLite itself what it names each column.
@@ -116,6 +118,19 @@ test: build
 test-mysql:
 	@$(MAKE) --no-print-directory test BACKENDS=mariadb
 
+# The Debian package, libapache2-mod-polycom_<version>_<arch>.deb here,
+# built with debhelper and dh_apache2 in a copy of the tree (build/deb) and
+# checked with lintian (errors fail). `make test-deb` installs it into this
+# machine's Apache, upgrades, removes and purges it (tools/test-deb.sh).
+deb:
+	@sh tools/deps.sh deb
+	@sh tools/build-deb.sh
+
+test-deb: deb
+	@bash tools/test-deb.sh
+
+# For developers: into this machine's Apache without a package (the
+# package also creates the database and enables the module).
 install: build
 	$(APXS) -i -n polycom $(MODULE)
 	install -m 644 conf/polycom.load /etc/apache2/mods-available/polycom.load
@@ -123,8 +138,10 @@ install: build
 	install -d /usr/share/mod_polycom/sql /usr/share/mod_polycom/admin
 	install -m 644 sql/*.sql /usr/share/mod_polycom/sql/
 	install -m 644 admin-ui/* /usr/share/mod_polycom/admin/
+	install -m 755 tools/polycom-dbupgrade /usr/local/sbin/polycom-dbupgrade
 
 clean:
 	-@[ -x "$$(command -v $(PERL))" ] && [ -f t/TEST ] && $(PERL) t/TEST -clean >/dev/null 2>&1 || true
 	rm -rf .libs src/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
-	    src/*.la $(UNIT) $(FUZZ_DRIVERS) t/fuzz/bin t/logs/* .build-flags
+	    src/*.la $(UNIT) $(FUZZ_DRIVERS) t/fuzz/bin t/logs/* .build-flags \
+	    build libapache2-mod-polycom_*.deb

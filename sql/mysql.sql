@@ -232,3 +232,11 @@ CREATE TRIGGER IF NOT EXISTS revision_state_u AFTER UPDATE ON reprovision_state
 CREATE TRIGGER IF NOT EXISTS revision_state_d AFTER DELETE ON reprovision_state
     FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
 DELIMITER ;
+
+-- The version of this schema: see sql/sqlite.sql.
+CREATE TABLE IF NOT EXISTS schema_version (
+    id       BIGINT PRIMARY KEY CHECK (id = 1),
+    version  BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+INSERT INTO schema_version (id, version) VALUES (1, 1)
+    ON DUPLICATE KEY UPDATE version = GREATEST(version, VALUES(version));

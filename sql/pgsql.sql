@@ -196,3 +196,12 @@ CREATE OR REPLACE TRIGGER revision_reprovision AFTER INSERT OR UPDATE OR DELETE
     ON reprovision FOR EACH ROW EXECUTE FUNCTION polycom_bump_revision();
 CREATE OR REPLACE TRIGGER revision_state AFTER INSERT OR UPDATE OR DELETE
     ON reprovision_state FOR EACH ROW EXECUTE FUNCTION polycom_bump_revision();
+
+-- The version of this schema: see sql/sqlite.sql.
+CREATE TABLE IF NOT EXISTS schema_version (
+    id       BIGINT PRIMARY KEY CHECK (id = 1),
+    version  BIGINT NOT NULL
+);
+INSERT INTO schema_version (id, version) VALUES (1, 1)
+    ON CONFLICT (id) DO UPDATE
+    SET version = GREATEST(schema_version.version, EXCLUDED.version);

@@ -251,3 +251,15 @@ CREATE TRIGGER IF NOT EXISTS revision_state_u AFTER UPDATE ON reprovision_state
     BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
 CREATE TRIGGER IF NOT EXISTS revision_state_d AFTER DELETE ON reprovision_state
     BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+
+-- The version of this schema (include/polycom_schema.h,
+-- POLYCOM_SCHEMA_VERSION): one row. A database without the table was made
+-- before versions were recorded (version 0). Upgrade an older database with
+-- tools/polycom-dbupgrade, which also makes the changes that adding what is
+-- missing cannot (columns); applying this file again never lowers it.
+CREATE TABLE IF NOT EXISTS schema_version (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    version  INTEGER NOT NULL
+);
+INSERT INTO schema_version (id, version) VALUES (1, 1)
+    ON CONFLICT (id) DO UPDATE SET version = max(version, excluded.version);

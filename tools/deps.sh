@@ -4,6 +4,7 @@
 # Safe to run again: it does nothing when all is there.
 #   tools/deps.sh        building and `make run`
 #   tools/deps.sh test   plus the test suite's needs
+#   tools/deps.sh deb    plus what `make deb` and `make test-deb` need
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -17,6 +18,9 @@ fi
 
 if [ "${1:-}" = bench ]; then
     PACKAGES="$PACKAGES wrk python3"
+fi
+if [ "${1:-}" = deb ]; then
+    PACKAGES="$PACKAGES debhelper dpkg-dev fakeroot lintian debconf curl"
 fi
 if [ "${1:-}" = fuzz ]; then
     PACKAGES="$PACKAGES clang libclang-rt-14-dev"

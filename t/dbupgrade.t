@@ -1,0 +1,258 @@
+# tools/polycom-dbupgrade on SQLite: a database made with an older schema
+# (t/upgrade/sqlite-<commit>.sql, taken from git history: the first schema,
+# and the last one before last_seen) and filled with rows in every table is
+# migrated in place to today's schema: every row kept, every table, column,
+# index and trigger of a new database there, the version recorded; running
+# it again changes nothing, a newer database is refused, and a migration
+# that fails leaves the database as it was. The three schema files and
+# include/polycom_schema.h name the same version.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(-withtestmore);
+use FindBin;
+use File::Temp qw(tempdir);
+use File::Copy qw(copy);
+
+my $top = "$FindBin::Bin/..";
+my $tool = "$top/tools/polycom-dbupgrade";
+my $dir = tempdir(CLEANUP => 1);
+
+plan skip_all => 'sqlite3 (the command) is not installed'
+    unless grep { -x "$_/sqlite3" } split /:/, $ENV{PATH};
+
+sub sql {
+    my ($db, $query) = @_;
+    open my $fh, '-|', 'sqlite3', '-batch', '-noheader', '-init', '/dev/null',
+        $db, $query or die "sqlite3: $!";
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    return $out;
+}
+sub apply {
+    my ($db, $file) = @_;
+    system("sqlite3 -batch -init /dev/null '$db' < '$file' >/dev/null") == 0
+        or die "sqlite3 $db < $file failed";
+}
+sub tool {
+    my $out = `'$tool' @_ 2>&1`;
+    return ($? >> 8, $out);
+}
+# Objects and columns: "table phones", "column phones.mac", "index ...".
+sub shape {
+    my ($db) = @_;
+    my %shape;
+    for my $row (split /\n/, sql($db, "SELECT type, name FROM sqlite_master"
+                                      . " WHERE name NOT LIKE 'sqlite_%'")) {
+        my ($type, $name) = split /\|/, $row;
+        $shape{"$type $name"} = 1;
+        next unless $type eq 'table';
+        $shape{"column $name.$_"} = 1
+            for split /\n/, sql($db, "SELECT name FROM pragma_table_info('$name')");
+    }
+    return \%shape;
+}
+# Every row of every table, in each table's own columns, in a stable order.
+sub rows {
+    my ($db, $columns_of) = @_;
+    my %rows;
+    for my $table (sort keys %$columns_of) {
+        my $cols = join ', ', map { "quote($_)" } @{ $columns_of->{$table} };
+        $rows{$table} = sql($db, "SELECT $cols FROM $table ORDER BY $cols");
+    }
+    return \%rows;
+}
+sub columns_of {
+    my ($db) = @_;
+    my %cols;
+    for my $t (split /\n/, sql($db, "SELECT name FROM sqlite_master WHERE type = 'table'"
+                                   . " AND name NOT LIKE 'sqlite_%'")) {
+        $cols{$t} = [ split /\n/, sql($db, "SELECT name FROM pragma_table_info('$t')") ];
+    }
+    return \%cols;
+}
+
+# Rows in each table the old schema has, as the module of its day wrote them.
+my %fill = (
+    phones => "INSERT INTO phones (mac, model, site, label) VALUES
+        ('0004f2000001', 'VVX411', 'hq', 'reception'),
+        ('0004f2000002', 'SPIP330', 'hq', ''), ('0004f2000003', '', '', '')",
+    params => "INSERT INTO params VALUES ('global', '', 'tcpIpApp.sntp.address', 'pool.ntp.org'),
+        ('phone', '0004f2000001', 'reg.1.address', '1001'),
+        ('phone', '0004f2000001', 'reg.1.auth.password', 's3cret')",
+    checkins => "INSERT INTO checkins (time_us, mac, ip, method, file, status, etag, model, firmware)
+        VALUES (1000, '0004f2000001', '192.0.2.1', 'GET', '0004f2000001-settings.cfg', 200, '\"e1\"', 'VVX411', '5.9.0'),
+               (2000, '0004f2000001', '192.0.2.1', 'GET', '000000000000.cfg', 200, '\"m\"', 'VVX411', '5.9.0'),
+               (1500, '0004f2000002', '192.0.2.2', 'GET', '0004f2000002.cfg', 404, '', 'SPIP330', '3.3.5')",
+    discovered => "INSERT INTO discovered (mac, first_seen_us, last_seen_us, last_ip)
+        VALUES ('0004f2abcdef', 10, 20, '192.0.2.9')",
+    uploads => "INSERT INTO uploads VALUES ('0004f2000001', 'directory', X'3c6469722f3e', 6, 3000)",
+    log_chunks => "INSERT INTO log_chunks (mac, kind, time_us, size, content)
+        VALUES ('0004f2000001', 'boot-log', 4000, 5, 'hello')",
+    audit => "INSERT INTO audit (time_us, admin, action, target) VALUES (5000, 'admin', 'phone.create', '0004f2000001')",
+    phone_credentials => "INSERT INTO phone_credentials VALUES
+        ('0004f2000001', '0004f2000001', 'polycom', '\$2y\$05\$x', 'abc', 6000)",
+);
+
+my $fresh = "$dir/fresh.db";
+my ($code, $out) = tool('sqlite3', $fresh);
+is($code, 0, 'a new database is created') or diag $out;
+my $fresh_shape = shape($fresh);
+
+# The version, in one place per file.
+open my $h, '<', "$top/include/polycom_schema.h" or die $!;
+my ($header_version) = map { /^#define POLYCOM_SCHEMA_VERSION (\d+)/ ? $1 : () } <$h>;
+ok($header_version, 'include/polycom_schema.h defines POLYCOM_SCHEMA_VERSION');
+is(sql($fresh, 'SELECT id, version FROM schema_version'), "1|$header_version\n",
+   'a new database records the version of include/polycom_schema.h');
+for my $file (qw(pgsql mysql)) {
+    open my $fh, '<', "$top/sql/$file.sql" or die $!;
+    my ($v) = map { /^INSERT INTO schema_version \(id, version\) VALUES \(1, (\d+)\)/ ? $1 : () } <$fh>;
+    is($v, $header_version, "sql/$file.sql records the same version");
+}
+
+for my $old (sort glob "$top/t/upgrade/sqlite-*.sql") {
+    my ($commit) = $old =~ /sqlite-(\w+)\.sql$/;
+    my $db = "$dir/$commit.db";
+    apply($db, $old);
+    for my $table (sort keys %fill) {
+        sql($db, $fill{$table})
+            if sql($db, "SELECT count(*) FROM sqlite_master WHERE name = '$table'") == 1;
+    }
+    # The oldest schemas kept the newest check-in in phones.last_*.
+    sql($db, "UPDATE phones SET last_seen_us = 1500, last_ip = '192.0.2.2',"
+             . " last_file = '0004f2000002.cfg', last_status = 404,"
+             . " last_model = 'SPIP330', last_firmware = '3.3.5' WHERE mac = '0004f2000002'")
+        if sql($db, "SELECT count(*) FROM pragma_table_info('phones') WHERE name = 'last_seen_us'") == 1;
+    my $old_columns = columns_of($db);
+    my $before = rows($db, $old_columns);
+
+    ($code, $out) = tool('--check', 'sqlite3', $db);
+    is($code, 2, "$commit: --check says an old database needs the tool") or diag $out;
+
+    # A migration that fails is rolled back whole.
+    my $broken = "$dir/broken-$commit";
+    mkdir $broken;
+    copy("$top/sql/sqlite.sql", "$broken/sqlite.sql") or die $!;
+    open my $b, '>>', "$broken/sqlite.sql" or die $!;
+    print $b "INSERT INTO no_such_table VALUES (1);\n";
+    close $b;
+    ($code, $out) = tool("--schema-dir=$broken", 'sqlite3', $db);
+    isnt($code, 0, "$commit: a failing migration fails");
+    like($out, qr/rolled back/, "$commit: and says it was rolled back");
+    my $pristine = "$dir/$commit-pristine.db";
+    apply($pristine, $old);
+    is_deeply(shape($db), shape($pristine),
+              "$commit: the failed migration changed no table, column, index or trigger");
+    is_deeply(rows($db, $old_columns), $before, "$commit: nor any row");
+
+    ($code, $out) = tool('sqlite3', $db);
+    is($code, 0, "$commit: migrated") or diag $out;
+    like($out, qr/schema version 0 -> $header_version/, "$commit: from version 0");
+    is(sql($db, 'SELECT version FROM schema_version'), "$header_version\n",
+       "$commit: the version is recorded");
+    is_deeply(rows($db, $old_columns), $before,
+              "$commit: every row of every table is kept, value for value");
+
+    my $shape = shape($db);
+    my @missing = grep { !$shape->{$_} } sort keys %$fresh_shape;
+    is("@missing", '', "$commit: every table, column, index and trigger of a new database is there");
+    my @extra = grep { !$fresh_shape->{$_} && !/^column phones\.last_/ } sort keys %$shape;
+    is("@extra", '', "$commit: nothing else but the old phones.last_* columns");
+
+    is(sql($db, 'SELECT mac, time_us, ip, file, status, settings_etag, settings_us'
+                . ' FROM last_seen ORDER BY mac'),
+       "0004f2000001|2000|192.0.2.1|000000000000.cfg|200|\"e1\"|1000\n"
+       . "0004f2000002|1500|192.0.2.2|0004f2000002.cfg|404||0\n",
+       "$commit: last_seen holds each phone's newest check-in and settings fetch");
+    is(sql($db, "PRAGMA journal_mode"), "wal\n", "$commit: the file is in WAL mode");
+
+    # The revision triggers work on the migrated database.
+    my $rev = sql($db, 'SELECT value FROM revision');
+    sql($db, "UPDATE params SET value = '1002' WHERE name = 'reg.1.address'");
+    is(sql($db, 'SELECT value FROM revision'), ($rev + 1) . "\n",
+       "$commit: a change moves the revision");
+
+    ($code, $out) = tool('sqlite3', $db);
+    is($code, 0, "$commit: a second run succeeds");
+    like($out, qr/up to date/, "$commit: and has nothing to do");
+    ($code, $out) = tool('--check', 'sqlite3', $db);
+    is($code, 0, "$commit: --check says it is current");
+}
+
+# A database from a newer version is never touched.
+sql($fresh, 'UPDATE schema_version SET version = version + 1');
+($code, $out) = tool('sqlite3', $fresh);
+is($code, 3, 'a newer database is refused with exit 3');
+like($out, qr/newer than this version/, 'and the message says why');
+($code, $out) = tool('--check', 'sqlite3', $fresh);
+is($code, 3, '--check says it is newer');
+
+# PostgreSQL and MariaDB, in the passes that have a server
+# (tools/run-tests.sh sets POLYCOM_PG_CONNINFO, POLYCOM_MY_CONNINFO): a
+# database of its own made with the schema of fd1a59c, with rows, migrated.
+my %server = (
+    pgsql => $ENV{POLYCOM_PG_CONNINFO},
+    mysql => $ENV{POLYCOM_MY_CONNINFO},
+);
+for my $driver (sort grep { $server{$_} } keys %server) {
+    my %kv = map { split /=/, $_, 2 } split ' ', $server{$driver};
+    my $name = 'polycom_dbupgrade_t';
+    my (@admin, @in_db, @tool);
+    if ($driver eq 'pgsql') {
+        my $base = join ' ', map { "$_=$kv{$_}" } grep { $_ ne 'dbname' } sort keys %kv;
+        @admin = ('psql', "$base dbname=postgres", '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c');
+        @in_db = ('psql', "$base dbname=$name", '-X', '-q', '-A', '-t', '-F', '|', '-v', 'ON_ERROR_STOP=1');
+        @tool = ('pgsql', "'$base dbname=$name'");
+    }
+    else {
+        my @opts = ('-h', $kv{host}, '-P', $kv{port}, '-u', $kv{user},
+                    defined $kv{pass} ? "-p$kv{pass}" : ());
+        @admin = ('mariadb', @opts, '-N', '-B', '-e');
+        @in_db = ('mariadb', @opts, '-N', '-B', '--default-character-set=utf8mb4', $name);
+        @tool = ('mysql', @opts, $name);
+    }
+    my $query = sub {
+        my ($sql) = @_;
+        open my $fh, '-|', @in_db, ($driver eq 'pgsql' ? '-c' : '-e'), $sql or die $!;
+        local $/;
+        my $out = <$fh> // '';
+        close $fh;
+        $out =~ s/\t/|/g;
+        return $out;
+    };
+    system(@admin, "DROP DATABASE IF EXISTS $name") == 0 or die "$driver: DROP DATABASE failed";
+    system(@admin, "CREATE DATABASE $name") == 0 or die "$driver: CREATE DATABASE failed";
+    {
+        open my $schema, '<', "$top/t/upgrade/$driver-fd1a59c.sql" or die $!;
+        local $/;
+        my $text = <$schema>;
+        open my $w, '|-', @in_db or die "$driver: $!";
+        print $w $text;
+        close $w or die "$driver: the old schema failed";
+    }
+    $query->("INSERT INTO phones (mac, model, site) VALUES ('0004f2000001', 'VVX411', 'hq')");
+    $query->("INSERT INTO params VALUES ('phone', '0004f2000001', 'reg.1.auth.password', 's3cret')");
+    $query->("INSERT INTO checkins (time_us, mac, ip, method, file, status, etag)"
+             . " VALUES (1000, '0004f2000001', '192.0.2.1', 'GET', '0004f2000001-settings.cfg', 200, 'e1')");
+    $query->("INSERT INTO uploads VALUES ('0004f2000001', 'directory', '<dir/>', 6, 3000)");
+    my $dump = "SELECT mac, model, site FROM phones ORDER BY mac;"
+        . " SELECT scope, scope_key, name, value FROM params ORDER BY name;"
+        . " SELECT id, time_us, mac, file, status, etag FROM checkins ORDER BY id;"
+        . " SELECT mac, kind, size FROM uploads ORDER BY mac";
+    my $before = join '', map { $query->($_) } split /;\s*/, $dump;
+
+    ($code, $out) = tool(@tool);
+    is($code, 0, "$driver: the schema of fd1a59c is migrated") or diag $out;
+    is(join('', map { $query->($_) } split /;\s*/, $dump), $before,
+       "$driver: every row is kept");
+    is($query->('SELECT version FROM schema_version'), "$header_version\n",
+       "$driver: the version is recorded");
+    is($query->('SELECT mac, time_us, settings_etag FROM last_seen'),
+       "0004f2000001|1000|e1\n", "$driver: last_seen is filled from the history");
+    ($code, $out) = tool(@tool);
+    like($out, qr/up to date/, "$driver: a second run has nothing to do");
+    system(@admin, "DROP DATABASE $name");
+}
+
+done_testing();

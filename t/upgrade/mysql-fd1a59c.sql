@@ -1,0 +1,204 @@
+-- sql/mysql.sql as of commit fd1a59c (2026-11-24), a schema from before
+-- versions were recorded (version 0): t/dbupgrade.t and make test-deb migrate it.
+-- mod_polycom schema for MariaDB and MySQL (DBDriver mysql). The same
+-- tables and columns as sql/sqlite.sql and sql/pgsql.sql; the few statements
+-- whose syntax differs have their MySQL form beside the common one in
+-- src/store.c.
+--   mariadb -e 'CREATE DATABASE polycom'
+--   mariadb --default-character-set=utf8mb4 polycom < sql/mysql.sql
+-- InnoDB throughout (transactions); every text column is utf8mb4 with the
+-- binary collation, so that names compare and sort byte for byte as they do
+-- in SQLite and PostgreSQL ('VVX411' and 'vvx411' are two models).
+-- Columns that are keys are VARCHARs of the lengths the admin API allows;
+-- free text is TEXT, uploads and log chunks MEDIUMTEXT (up to 16 MB; the
+-- driver's fldsz, 1 MB unless DBDParams says more, bounds what it reads).
+-- Times are microseconds since the Unix epoch (apr_time_t).
+
+SET NAMES utf8mb4 COLLATE utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS phones (
+    mac           VARCHAR(12) PRIMARY KEY
+                  CHECK (mac REGEXP BINARY '^[0-9a-f]{12}$'),
+    model         VARCHAR(64) NOT NULL DEFAULT '',
+    site          VARCHAR(64) NOT NULL DEFAULT '',
+    label         VARCHAR(256) NOT NULL DEFAULT '',
+    enabled       BIGINT NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    created_us    BIGINT NOT NULL DEFAULT 0,
+    sip_address   VARCHAR(255) NOT NULL DEFAULT '',
+    KEY phones_site (site)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS params (
+    scope      VARCHAR(8) NOT NULL
+               CHECK (scope IN ('global', 'site', 'model', 'phone')),
+    scope_key  VARCHAR(64) NOT NULL DEFAULT '',
+    name       VARCHAR(255) NOT NULL,
+    value      TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (scope, scope_key, name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS checkins (
+    id          BIGINT AUTO_INCREMENT PRIMARY KEY,
+    time_us     BIGINT NOT NULL,
+    mac         VARCHAR(12) NOT NULL DEFAULT '',
+    ip          VARCHAR(64) NOT NULL DEFAULT '',
+    method      VARCHAR(16) NOT NULL DEFAULT '',
+    file        VARCHAR(255) NOT NULL DEFAULT '',
+    status      BIGINT NOT NULL DEFAULT 0,
+    bytes       BIGINT NOT NULL DEFAULT 0,
+    etag        VARCHAR(64) NOT NULL DEFAULT '',
+    family      VARCHAR(512) NOT NULL DEFAULT '',
+    model       VARCHAR(512) NOT NULL DEFAULT '',
+    firmware    VARCHAR(512) NOT NULL DEFAULT '',
+    stage       VARCHAR(512) NOT NULL DEFAULT '',
+    user_agent  TEXT NOT NULL DEFAULT '',
+    KEY checkins_mac_time (mac, time_us)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS discovered (
+    mac            VARCHAR(12) PRIMARY KEY,
+    first_seen_us  BIGINT NOT NULL,
+    last_seen_us   BIGINT NOT NULL,
+    last_ip        VARCHAR(64) NOT NULL DEFAULT '',
+    model          VARCHAR(512) NOT NULL DEFAULT '',
+    firmware       VARCHAR(512) NOT NULL DEFAULT '',
+    requests       BIGINT NOT NULL DEFAULT 1
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS uploads (
+    mac        VARCHAR(12) NOT NULL,
+    kind       VARCHAR(32) NOT NULL,
+    content    MEDIUMTEXT NOT NULL,
+    size       BIGINT NOT NULL,
+    time_us    BIGINT NOT NULL,
+    PRIMARY KEY (mac, kind)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS log_chunks (
+    id       BIGINT AUTO_INCREMENT PRIMARY KEY,
+    mac      VARCHAR(12) NOT NULL,
+    kind     VARCHAR(32) NOT NULL,
+    time_us  BIGINT NOT NULL,
+    size     BIGINT NOT NULL,
+    content  MEDIUMTEXT NOT NULL,
+    KEY log_chunks_mac_kind (mac, kind, id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS audit (
+    id       BIGINT AUTO_INCREMENT PRIMARY KEY,
+    time_us  BIGINT NOT NULL,
+    admin    VARCHAR(255) NOT NULL DEFAULT '',
+    action   VARCHAR(64) NOT NULL,
+    target   VARCHAR(255) NOT NULL DEFAULT '',
+    detail   MEDIUMTEXT NOT NULL DEFAULT ''
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS reprovision (
+    id             BIGINT AUTO_INCREMENT PRIMARY KEY,
+    scope          VARCHAR(8) NOT NULL
+                   CHECK (scope IN ('phone', 'site', 'fleet')),
+    scope_key      VARCHAR(64) NOT NULL DEFAULT '',
+    server         VARCHAR(512) NOT NULL,
+    server_address VARCHAR(512) NOT NULL,
+    server_type    VARCHAR(16) NOT NULL,
+    boot_server    VARCHAR(32) NOT NULL,
+    prov_user      VARCHAR(255) NOT NULL DEFAULT '',
+    prov_password  VARCHAR(255) NOT NULL DEFAULT '',
+    deadline_us    BIGINT,
+    created_us     BIGINT NOT NULL,
+    admin          VARCHAR(255) NOT NULL DEFAULT '',
+    UNIQUE KEY reprovision_scope (scope, scope_key)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS reprovision_state (
+    mac           VARCHAR(12) NOT NULL,
+    target_id     BIGINT NOT NULL,
+    state         VARCHAR(16) NOT NULL
+                  CHECK (state IN ('delivered', 'confirmed')),
+    delivered_us  BIGINT,
+    confirmed_us  BIGINT,
+    PRIMARY KEY (mac, target_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS resync_queue (
+    id             BIGINT AUTO_INCREMENT PRIMARY KEY,
+    mac            VARCHAR(12) NOT NULL,
+    reboot         BIGINT NOT NULL DEFAULT 0,
+    host           VARCHAR(255) NOT NULL,
+    port           BIGINT NOT NULL,
+    network        VARCHAR(64) NOT NULL,
+    not_before_us  BIGINT NOT NULL,
+    state          VARCHAR(16) NOT NULL DEFAULT 'queued'
+                   CHECK (state IN ('queued', 'sending', 'done', 'failed')),
+    claimed_by     VARCHAR(255) NOT NULL DEFAULT '',
+    claimed_us     BIGINT,
+    created_us     BIGINT NOT NULL,
+    admin          VARCHAR(255) NOT NULL DEFAULT '',
+    status         BIGINT,
+    reason         TEXT NOT NULL DEFAULT '',
+    transmissions  BIGINT NOT NULL DEFAULT 0,
+    challenged     BIGINT NOT NULL DEFAULT 0,
+    finished_us    BIGINT,
+    KEY resync_queue_due (state, not_before_us)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Per-phone provisioning credentials, for Apache's own authentication
+-- (mod_authn_dbd): see sql/pgsql.sql.
+CREATE TABLE IF NOT EXISTS phone_credentials (
+    username       VARCHAR(64) PRIMARY KEY,
+    mac            VARCHAR(12) NOT NULL,
+    realm          VARCHAR(64) NOT NULL,
+    password_hash  VARCHAR(255) NOT NULL,
+    digest_ha1     VARCHAR(64) NOT NULL,
+    created_us     BIGINT NOT NULL,
+    KEY phone_credentials_mac (mac)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- One counter that every change to what phones are served moves, made by
+-- the admin API or by hand with SQL alike (triggers): the module keeps
+-- rendered files while it stands still. Check-ins do not move it, and
+-- neither does an update that changes nothing (MySQL runs an ON DUPLICATE
+-- KEY UPDATE even when every value stays the same). Last seen: the phone's
+-- newest row in checkins (see sql/sqlite.sql).
+CREATE TABLE IF NOT EXISTS revision (
+    id     BIGINT PRIMARY KEY CHECK (id = 1),
+    value  BIGINT NOT NULL
+) ENGINE=InnoDB;
+INSERT IGNORE INTO revision (id, value) VALUES (1, 0);
+
+DELIMITER //
+CREATE TRIGGER IF NOT EXISTS revision_params_i AFTER INSERT ON params
+    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+CREATE TRIGGER IF NOT EXISTS revision_params_u AFTER UPDATE ON params
+    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+CREATE TRIGGER IF NOT EXISTS revision_params_d AFTER DELETE ON params
+    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+CREATE TRIGGER IF NOT EXISTS revision_phones_i AFTER INSERT ON phones
+    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+CREATE TRIGGER IF NOT EXISTS revision_phones_u AFTER UPDATE ON phones
+    FOR EACH ROW
+    IF NOT (OLD.mac <=> NEW.mac AND OLD.model <=> NEW.model
+            AND OLD.site <=> NEW.site AND OLD.label <=> NEW.label
+            AND OLD.enabled <=> NEW.enabled) THEN
+        UPDATE revision SET value = value + 1 WHERE id = 1;
+    END IF//
+CREATE TRIGGER IF NOT EXISTS revision_phones_d AFTER DELETE ON phones
+    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+CREATE TRIGGER IF NOT EXISTS revision_reprovision_i AFTER INSERT ON reprovision
+    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+CREATE TRIGGER IF NOT EXISTS revision_reprovision_u AFTER UPDATE ON reprovision
+    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+CREATE TRIGGER IF NOT EXISTS revision_reprovision_d AFTER DELETE ON reprovision
+    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+CREATE TRIGGER IF NOT EXISTS revision_state_i AFTER INSERT ON reprovision_state
+    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+CREATE TRIGGER IF NOT EXISTS revision_state_u AFTER UPDATE ON reprovision_state
+    FOR EACH ROW
+    IF NOT (OLD.state <=> NEW.state
+            AND OLD.delivered_us <=> NEW.delivered_us
+            AND OLD.confirmed_us <=> NEW.confirmed_us) THEN
+        UPDATE revision SET value = value + 1 WHERE id = 1;
+    END IF//
+CREATE TRIGGER IF NOT EXISTS revision_state_d AFTER DELETE ON reprovision_state
+    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+DELIMITER ;

@@ -1,0 +1,169 @@
+-- sql/pgsql.sql as of commit fd1a59c (2026-11-24), a schema from before
+-- versions were recorded (version 0): t/dbupgrade.t and make test-deb migrate it.
+-- mod_polycom schema for PostgreSQL (DBDriver pgsql). The same tables and
+-- columns as sql/sqlite.sql, in PostgreSQL's types; every statement of the
+-- module runs unchanged on both.
+--   createdb polycom && psql -d polycom -f sql/pgsql.sql
+-- Times are microseconds since the Unix epoch (apr_time_t).
+
+CREATE TABLE IF NOT EXISTS phones (
+    mac           TEXT PRIMARY KEY CHECK (mac ~ '^[0-9a-f]{12}$'),
+    model         TEXT NOT NULL DEFAULT '',
+    site          TEXT NOT NULL DEFAULT '',
+    label         TEXT NOT NULL DEFAULT '',
+    enabled       BIGINT NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    created_us    BIGINT NOT NULL DEFAULT 0,
+    sip_address   TEXT NOT NULL DEFAULT ''
+);
+-- Last seen: the phone's newest row in checkins (see sql/sqlite.sql).
+
+CREATE TABLE IF NOT EXISTS params (
+    scope      TEXT NOT NULL
+               CHECK (scope IN ('global', 'site', 'model', 'phone')),
+    scope_key  TEXT NOT NULL DEFAULT '',
+    name       TEXT NOT NULL,
+    value      TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (scope, scope_key, name)
+);
+
+CREATE TABLE IF NOT EXISTS checkins (
+    id          BIGSERIAL PRIMARY KEY,
+    time_us     BIGINT NOT NULL,
+    mac         TEXT NOT NULL DEFAULT '',
+    ip          TEXT NOT NULL DEFAULT '',
+    method      TEXT NOT NULL DEFAULT '',
+    file        TEXT NOT NULL DEFAULT '',
+    status      BIGINT NOT NULL DEFAULT 0,
+    bytes       BIGINT NOT NULL DEFAULT 0,
+    etag        TEXT NOT NULL DEFAULT '',
+    family      TEXT NOT NULL DEFAULT '',
+    model       TEXT NOT NULL DEFAULT '',
+    firmware    TEXT NOT NULL DEFAULT '',
+    stage       TEXT NOT NULL DEFAULT '',
+    user_agent  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS checkins_mac_time ON checkins (mac, time_us);
+
+CREATE TABLE IF NOT EXISTS discovered (
+    mac            TEXT PRIMARY KEY,
+    first_seen_us  BIGINT NOT NULL,
+    last_seen_us   BIGINT NOT NULL,
+    last_ip        TEXT NOT NULL DEFAULT '',
+    model          TEXT NOT NULL DEFAULT '',
+    firmware       TEXT NOT NULL DEFAULT '',
+    requests       BIGINT NOT NULL DEFAULT 1
+);
+
+CREATE TABLE IF NOT EXISTS uploads (
+    mac        TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    content    TEXT NOT NULL,
+    size       BIGINT NOT NULL,
+    time_us    BIGINT NOT NULL,
+    PRIMARY KEY (mac, kind)
+);
+
+CREATE TABLE IF NOT EXISTS log_chunks (
+    id       BIGSERIAL PRIMARY KEY,
+    mac      TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    time_us  BIGINT NOT NULL,
+    size     BIGINT NOT NULL,
+    content  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_chunks_mac_kind ON log_chunks (mac, kind, id);
+
+CREATE TABLE IF NOT EXISTS audit (
+    id       BIGSERIAL PRIMARY KEY,
+    time_us  BIGINT NOT NULL,
+    admin    TEXT NOT NULL DEFAULT '',
+    action   TEXT NOT NULL,
+    target   TEXT NOT NULL DEFAULT '',
+    detail   TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE IF NOT EXISTS reprovision (
+    id             BIGSERIAL PRIMARY KEY,
+    scope          TEXT NOT NULL CHECK (scope IN ('phone', 'site', 'fleet')),
+    scope_key      TEXT NOT NULL DEFAULT '',
+    server         TEXT NOT NULL,
+    server_address TEXT NOT NULL,
+    server_type    TEXT NOT NULL,
+    boot_server    TEXT NOT NULL,
+    prov_user      TEXT NOT NULL DEFAULT '',
+    prov_password  TEXT NOT NULL DEFAULT '',
+    deadline_us    BIGINT,
+    created_us     BIGINT NOT NULL,
+    admin          TEXT NOT NULL DEFAULT '',
+    UNIQUE (scope, scope_key)
+);
+
+CREATE TABLE IF NOT EXISTS reprovision_state (
+    mac           TEXT NOT NULL,
+    target_id     BIGINT NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('delivered', 'confirmed')),
+    delivered_us  BIGINT,
+    confirmed_us  BIGINT,
+    PRIMARY KEY (mac, target_id)
+);
+
+CREATE TABLE IF NOT EXISTS resync_queue (
+    id             BIGSERIAL PRIMARY KEY,
+    mac            TEXT NOT NULL,
+    reboot         BIGINT NOT NULL DEFAULT 0,
+    host           TEXT NOT NULL,
+    port           BIGINT NOT NULL,
+    network        TEXT NOT NULL,
+    not_before_us  BIGINT NOT NULL,
+    state          TEXT NOT NULL DEFAULT 'queued'
+                   CHECK (state IN ('queued', 'sending', 'done', 'failed')),
+    claimed_by     TEXT NOT NULL DEFAULT '',
+    claimed_us     BIGINT,
+    created_us     BIGINT NOT NULL,
+    admin          TEXT NOT NULL DEFAULT '',
+    status         BIGINT,
+    reason         TEXT NOT NULL DEFAULT '',
+    transmissions  BIGINT NOT NULL DEFAULT 0,
+    challenged     BIGINT NOT NULL DEFAULT 0,
+    finished_us    BIGINT
+);
+CREATE INDEX IF NOT EXISTS resync_queue_due ON resync_queue (state, not_before_us);
+
+-- Per-phone provisioning credentials, for Apache's own authentication
+-- (mod_authn_dbd). A phone may have several (rotation: add the new one,
+-- move the phone to it, delete the old one). password_hash is bcrypt, for
+-- Basic (AuthDBDUserPWQuery); digest_ha1 is MD5(username:realm:password),
+-- for Digest (AuthDBDUserRealmQuery). The clear password is never stored.
+CREATE TABLE IF NOT EXISTS phone_credentials (
+    username       TEXT PRIMARY KEY,
+    mac            TEXT NOT NULL,
+    realm          TEXT NOT NULL,
+    password_hash  TEXT NOT NULL,
+    digest_ha1     TEXT NOT NULL,
+    created_us     BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS phone_credentials_mac ON phone_credentials (mac);
+
+-- One counter that every change to what phones are served moves, made by
+-- the admin API or by hand with SQL alike (triggers): the module keeps
+-- rendered files while it stands still. Check-ins do not move it.
+CREATE TABLE IF NOT EXISTS revision (
+    id     BIGINT PRIMARY KEY CHECK (id = 1),
+    value  BIGINT NOT NULL
+);
+INSERT INTO revision (id, value) VALUES (1, 0) ON CONFLICT DO NOTHING;
+CREATE OR REPLACE FUNCTION polycom_bump_revision() RETURNS trigger AS $$
+BEGIN
+    UPDATE revision SET value = value + 1 WHERE id = 1;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE OR REPLACE TRIGGER revision_params AFTER INSERT OR UPDATE OR DELETE
+    ON params FOR EACH ROW EXECUTE FUNCTION polycom_bump_revision();
+CREATE OR REPLACE TRIGGER revision_phones
+    AFTER INSERT OR DELETE OR UPDATE OF mac, model, site, label, enabled
+    ON phones FOR EACH ROW EXECUTE FUNCTION polycom_bump_revision();
+CREATE OR REPLACE TRIGGER revision_reprovision AFTER INSERT OR UPDATE OR DELETE
+    ON reprovision FOR EACH ROW EXECUTE FUNCTION polycom_bump_revision();
+CREATE OR REPLACE TRIGGER revision_state AFTER INSERT OR UPDATE OR DELETE
+    ON reprovision_state FOR EACH ROW EXECUTE FUNCTION polycom_bump_revision();
