@@ -24,6 +24,9 @@
 #define ST_LOG_ADD        "mod_polycom_log_add"
 #define ST_LOG_SIZES      "mod_polycom_log_sizes"
 #define ST_LOG_PRUNE      "mod_polycom_log_prune"
+#define ST_USAGE          "mod_polycom_usage"
+#define ST_PRUNE_CHECKINS "mod_polycom_prune_checkins"
+#define ST_PRUNE_LOGS     "mod_polycom_prune_logs"
 #define ST_REPROV_DELIVER "mod_polycom_reprov_deliver"
 #define ST_REVISION       "mod_polycom_revision"
 #define ST_REPROV_ANY     "mod_polycom_reprov_any"
@@ -152,6 +155,29 @@ static const polycom_statement store_statements[] = {
     { ST_LOG_PRUNE,
       "DELETE FROM log_chunks WHERE mac = %s AND kind = %s AND id <= " NUM,
       NULL, NULL },
+    /* What a phone stores (PolycomUploadQuota): the file or log of this
+     * kind, and everything else it uploaded. */
+    { ST_USAGE,
+      "SELECT coalesce(sum(CASE WHEN kind = %s THEN size ELSE 0 END), 0)"
+      " AS same_kind,"
+      " coalesce(sum(CASE WHEN kind = %s THEN 0 ELSE size END), 0)"
+      " AS other_kinds"
+      " FROM (SELECT kind, size FROM uploads WHERE mac = %s"
+      "       UNION ALL SELECT kind, size FROM log_chunks WHERE mac = %s)"
+      " AS phone_files", NULL, "same_kind other_kinds" },
+    /* Retention, one bounded round: rows older than the cut-off among the
+     * oldest PRUNE_BATCH by id (the order they were written in, which is
+     * their time's order but for batches a few seconds late). Reading the
+     * primary key's first rows needs no index on time_us, which every
+     * check-in would pay for; DELETE ... LIMIT is not portable, and MySQL
+     * reads its own table in a DELETE only through a derived table. */
+#define PRUNE_BATCH "10000"
+#define PRUNE_ROUND(table) \
+      "DELETE FROM " table " WHERE time_us < " NUM \
+      " AND id <= (SELECT max(id) FROM (SELECT id FROM " table \
+      "            ORDER BY id LIMIT " PRUNE_BATCH ") AS head)"
+    { ST_PRUNE_CHECKINS, PRUNE_ROUND("checkins"), NULL, NULL },
+    { ST_PRUNE_LOGS, PRUNE_ROUND("log_chunks"), NULL, NULL },
 
     /* The admin API. Optional filters are passed as '' when unused. */
     /* A phone with its newest check-in (when, from where, what file and
@@ -1300,6 +1326,56 @@ int polycom_store_log_append(polycom_db *db, const char *mac,
         *created = chunks == 1;
     }
     return store_end(db, txn, failed);
+}
+
+int polycom_store_usage(polycom_db *db, const char *mac, const char *kind,
+                        apr_off_t *same_kind, apr_off_t *other_kinds)
+{
+    apr_array_header_t *rows;
+    const polycom_row *row;
+
+    *same_kind = *other_kinds = 0;
+    if (polycom_store_select(db, ST_USAGE, &rows, kind, kind, mac, mac,
+                             NULL) < 0) {
+        return -1;
+    }
+    if (rows->nelts) {
+        row = APR_ARRAY_IDX(rows, 0, const polycom_row *);
+        *same_kind = (apr_off_t)apr_atoi64(polycom_row_get(row,
+                                                           "same_kind"));
+        *other_kinds = (apr_off_t)apr_atoi64(polycom_row_get(row,
+                                                             "other_kinds"));
+    }
+    return 0;
+}
+
+/* One round of a retention prune, outside any transaction: each round
+ * commits on its own, so a long backlog never holds a lock for long. */
+static int store_prune(polycom_db *db, const char *label, apr_time_t before,
+                       int *deleted)
+{
+    apr_dbd_prepared_t *stmt = store_prepared(db, label);
+    int rv;
+
+    *deleted = 0;
+    if (!stmt) {
+        return -1;
+    }
+    rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, deleted, stmt,
+                         apr_psprintf(db->pool, "%" APR_TIME_T_FMT, before),
+                         NULL);
+    return rv ? store_failed(db, label, rv) : 0;
+}
+
+int polycom_store_prune_checkins(polycom_db *db, apr_time_t before,
+                                 int *deleted)
+{
+    return store_prune(db, ST_PRUNE_CHECKINS, before, deleted);
+}
+
+int polycom_store_prune_logs(polycom_db *db, apr_time_t before, int *deleted)
+{
+    return store_prune(db, ST_PRUNE_LOGS, before, deleted);
 }
 
 /* Gather NULL-terminated string arguments into an array. */
