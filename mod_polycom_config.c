@@ -2,8 +2,9 @@
  * their merges and the accessors that apply defaults where values are
  * read. Runs in the parent while the configuration is read; the
  * accessors are called from every context afterwards (they only read).
- * Owns the server-wide values of PolycomCacheSize, PolycomCheckinWriter
- * and PolycomCheckinQueue.
+ * Owns the server-wide values of PolycomCacheSize, PolycomCheckinWriter,
+ * PolycomCheckinQueue and PolycomCheckinRetention, and the longest age
+ * any PolycomLogRetention allows (the scheduled prune's).
  */
 
 #include "apr_lib.h"
@@ -20,6 +21,12 @@
 #define POLYCOM_DEFAULT_LOG_LIMIT     (512 * 1024)
 #define POLYCOM_DEFAULT_LOG_KEEP      (1024 * 1024)
 #define POLYCOM_DEFAULT_LOG_DAYS      30
+/* A phone's uploads and logs together: its two logs at their default
+ * retention (1M each) and its four files at their largest (256K each)
+ * fit, with room to spare. */
+#define POLYCOM_DEFAULT_UPLOAD_QUOTA  (4 * 1024 * 1024)
+#define POLYCOM_DEFAULT_CHECKIN_DAYS  90
+#define POLYCOM_DAYS_MAX              3650
 #define POLYCOM_SIZE_MAX              (64 * 1024 * 1024)
 #define POLYCOM_DEFAULT_RESYNC_RATE   60     /* NOTIFYs per minute */
 #define POLYCOM_DEFAULT_RESYNC_NET    10     /* per minute per network */
@@ -43,6 +50,7 @@ void *polycom_create_dir_conf(apr_pool_t *p, char *dir)
     conf->log_limit = -1;
     conf->log_keep = -1;
     conf->log_days = -1;
+    conf->upload_quota = -1;
     conf->admin = -1;
     conf->resync_rate = -1;
     conf->resync_per_network = -1;
@@ -102,6 +110,8 @@ void *polycom_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                                            : base->log_limit;
     conf->log_keep = add->log_keep != -1 ? add->log_keep : base->log_keep;
     conf->log_days = add->log_days != -1 ? add->log_days : base->log_days;
+    conf->upload_quota = add->upload_quota != -1 ? add->upload_quota
+                                                 : base->upload_quota;
     conf->admin = add->admin != -1 ? add->admin : base->admin;
     conf->admin_base = add->admin != -1 ? add->admin_base : base->admin_base;
     conf->preview_base = add->preview_base ? add->preview_base
@@ -164,6 +174,12 @@ apr_off_t polycom_conf_upload_limit(const polycom_dir_conf *conf,
     }
     return conf->upload_limit != -1 ? conf->upload_limit
                                     : POLYCOM_DEFAULT_UPLOAD_LIMIT;
+}
+
+apr_off_t polycom_conf_upload_quota(const polycom_dir_conf *conf)
+{
+    return conf->upload_quota != -1 ? conf->upload_quota
+                                    : POLYCOM_DEFAULT_UPLOAD_QUOTA;
 }
 
 polycom_resync_pacing polycom_conf_pacing(const polycom_dir_conf *conf)
@@ -442,11 +458,57 @@ int polycom_conf_writer_enabled(void)
 
 /* The server-wide values start again from their defaults with each
  * reading of the configuration (pre_config). */
+/* PolycomCheckinRetention, in days (0: keep forever). */
+static int polycom_checkin_days = POLYCOM_DEFAULT_CHECKIN_DAYS;
+/* The longest age in days any PolycomLogRetention of the configuration
+ * allows: -1 when none names days (the default applies), 0 when one keeps
+ * logs forever. The scheduled prune removes only what every location
+ * would let go. */
+static int polycom_log_days_longest = -1;
+
 void polycom_conf_reset(void)
 {
     polycom_cache_size = POLYCOM_DEFAULT_CACHE_SIZE;
     polycom_writer_enabled = 1;
     polycom_checkin_queue = POLYCOM_DEFAULT_CHECKIN_QUEUE;
+    polycom_checkin_days = POLYCOM_DEFAULT_CHECKIN_DAYS;
+    polycom_log_days_longest = -1;
+}
+
+apr_interval_time_t polycom_conf_checkin_retention(void)
+{
+    return apr_time_from_sec((apr_interval_time_t)polycom_checkin_days
+                             * 86400);
+}
+
+apr_interval_time_t polycom_conf_log_age(void)
+{
+    int days = polycom_log_days_longest != -1 ? polycom_log_days_longest
+                                              : POLYCOM_DEFAULT_LOG_DAYS;
+
+    return apr_time_from_sec((apr_interval_time_t)days * 86400);
+}
+
+/* PolycomCheckinRetention <days>: the main server's, as the worker that
+ * prunes serves the main server's database. */
+static const char *polycom_set_checkin_retention(cmd_parms *cmd,
+                                                 void *dconf,
+                                                 const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    long n;
+
+    if (err) {
+        return err;
+    }
+    n = strtol(arg, &end, 10);
+    if (end == arg || *end || n < 0 || n > POLYCOM_DAYS_MAX) {
+        return "PolycomCheckinRetention: days must be a whole number from "
+               "0 (keep forever) to 3650";
+    }
+    polycom_checkin_days = (int)n;
+    return NULL;
 }
 
 static const char *polycom_set_checkin_queue(cmd_parms *cmd, void *dconf,
@@ -576,6 +638,12 @@ static const char *polycom_set_log_retention(cmd_parms *cmd, void *dconf,
                "(no age limit) to 3650";
     }
     conf->log_days = (int)n;
+    if (n == 0 || polycom_log_days_longest == 0) {
+        polycom_log_days_longest = 0;
+    }
+    else if (n > polycom_log_days_longest) {
+        polycom_log_days_longest = (int)n;
+    }
     return NULL;
 }
 
@@ -628,6 +696,15 @@ const command_rec polycom_cmds[] = {
     AP_INIT_TAKE12("PolycomLogRetention", polycom_set_log_retention, NULL,
                    ACCESS_CONF, "size [days]: how much of each phone's log "
                    "to keep (default 1M, 30 days)"),
+    AP_INIT_TAKE1("PolycomUploadQuota", polycom_set_size,
+                  (void *)APR_OFFSETOF(polycom_dir_conf, upload_quota),
+                  ACCESS_CONF, "bytes of uploads and logs stored per phone "
+                  "in all; an upload past it is refused with 507 "
+                  "(default 4M)"),
+    AP_INIT_TAKE1("PolycomCheckinRetention", polycom_set_checkin_retention,
+                  NULL, RSRC_CONF, "days of check-in history to keep; "
+                  "older rows are pruned in the background (default 90; "
+                  "0 keeps them forever)"),
     AP_INIT_TAKE1("PolycomCacheSize", polycom_set_cache_size, NULL, RSRC_CONF,
                   "bytes of rendered masters and settings each child keeps "
                   "while the database does not change (default 32M; Off)"),

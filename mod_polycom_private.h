@@ -48,6 +48,7 @@ typedef struct {
     apr_off_t log_limit;                 /* -1: unset (512 KiB)          */
     apr_off_t log_keep;                  /* -1: unset (1 MiB)            */
     int log_days;                        /* -1: unset (30); 0: no limit  */
+    apr_off_t upload_quota;              /* -1: unset (4 MiB)            */
     int admin;                           /* -1: unset (off)              */
     const char *admin_base;              /* the <Location> of PolycomAdmin */
     const char *preview_base;            /* NULL: unset (/prov)          */
@@ -108,6 +109,8 @@ const char *polycom_conf_preview_base(const polycom_dir_conf *conf);
 polycom_guard_settings polycom_conf_guard(const polycom_dir_conf *conf);
 apr_off_t polycom_conf_upload_limit(const polycom_dir_conf *conf,
                                     polycom_file_kind kind);
+/** PolycomUploadQuota: bytes of uploads and logs stored per phone. */
+apr_off_t polycom_conf_upload_quota(const polycom_dir_conf *conf);
 polycom_resync_pacing polycom_conf_pacing(const polycom_dir_conf *conf);
 polycom_log_retention polycom_conf_log_retention(
     const polycom_dir_conf *conf);
@@ -117,6 +120,11 @@ apr_interval_time_t polycom_conf_sip_t1(const polycom_server_conf *sconf);
 apr_off_t polycom_conf_cache_size(void);
 int polycom_conf_writer_enabled(void);
 int polycom_conf_checkin_queue(void);
+/** PolycomCheckinRetention as an age (0: keep forever). */
+apr_interval_time_t polycom_conf_checkin_retention(void);
+/** The age past which the scheduled prune removes log chunks: the longest
+ *  PolycomLogRetention of the configuration allows (0: keep forever). */
+apr_interval_time_t polycom_conf_log_age(void);
 
 /* ---- mod_polycom_dbd.c: mod_dbd, connections, outages ---------------- */
 

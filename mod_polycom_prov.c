@@ -374,6 +374,7 @@ static int polycom_serve_stored(request_rec *r, polycom_request *req)
     const char *body = NULL;
     apr_size_t len = 0;
     polycom_db db;
+    polycom_phone *phone = NULL;
     int status, failed;
 
     if (req->name.kind == POLYCOM_FILE_LICENSE) {
@@ -382,6 +383,15 @@ static int polycom_serve_stored(request_rec *r, polycom_request *req)
     status = polycom_db_open(r, req, &db);
     if (status != OK) {
         return status;
+    }
+    /* A phone's directory and call list are personal data: served to a
+     * known, enabled phone only, and a probe of unknown MACs counts
+     * against the enumeration guard as for generated files. */
+    if (!req->name.is_default) {
+        status = polycom_find_phone(r, req, &db, &phone);
+        if (status != OK) {
+            return status;
+        }
     }
     failed = polycom_upload_is_log(req->name.kind)
              ? polycom_store_log_get(&db, req->name.mac, kind, &body, &len)
@@ -447,6 +457,64 @@ int polycom_read_body(request_rec *r, apr_off_t limit,
 
 /* PUT of an upload: checked whole, then stored in one transaction, so the
  * previous version stays intact on any failure. */
+/* Uploads come from phones that belong: a MAC the database does not know,
+ * or a disabled phone, stores nothing (else anyone could fill the
+ * database, and have it serve their files back). Checked before the body
+ * is read; a probe counts against the enumeration guard. */
+static int polycom_upload_allowed(request_rec *r, polycom_request *req,
+                                  polycom_db *db)
+{
+    polycom_phone *phone = NULL;
+    int status = polycom_find_phone(r, req, db, &phone);
+
+    if (status == HTTP_NOT_FOUND) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PCLOGNO(00120)
+                      "upload of %s refused: %s: 404", r->uri,
+                      phone ? "the phone is disabled"
+                            : "no such phone in the database");
+        polycom_metrics_upload_refused(polycom_metrics_get(),
+                                       phone ? POLYCOM_REFUSED_DISABLED
+                                             : POLYCOM_REFUSED_UNKNOWN);
+    }
+    return status;
+}
+
+/* PolycomUploadQuota: what the phone stores once this upload is in, its
+ * other files and logs included. A log counts at most its retention, as
+ * the oldest chunks go when it is appended. */
+static int polycom_upload_quota(request_rec *r, const polycom_dir_conf *conf,
+                                polycom_request *req, polycom_db *db,
+                                const char *kind, apr_size_t len)
+{
+    apr_off_t quota = polycom_conf_upload_quota(conf);
+    apr_off_t same, others, after;
+
+    if (polycom_store_usage(db, req->name.mac, kind, &same, &others) < 0) {
+        return polycom_db_failed(r, db);
+    }
+    after = (apr_off_t)len;
+    if (polycom_upload_is_log(req->name.kind)) {
+        apr_off_t keep = polycom_conf_log_retention(conf).max_bytes;
+
+        after = same + (apr_off_t)len;
+        if (after > keep) {
+            after = keep > (apr_off_t)len ? keep : (apr_off_t)len;
+        }
+    }
+    if (others + after <= quota) {
+        return OK;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PCLOGNO(00121)
+                  "upload of %s refused: the phone would store %"
+                  APR_OFF_T_FMT " bytes, over PolycomUploadQuota %"
+                  APR_OFF_T_FMT ": 507", r->uri, others + after, quota);
+    polycom_metrics_upload_refused(polycom_metrics_get(),
+                                   POLYCOM_REFUSED_QUOTA);
+    return HTTP_INSUFFICIENT_STORAGE;
+}
+
+/* PUT of an upload: checked whole, then stored in one transaction, so the
+ * previous version stays intact on any failure. */
 static int polycom_upload(request_rec *r, const polycom_dir_conf *conf,
                           polycom_request *req)
 {
@@ -456,6 +524,14 @@ static int polycom_upload(request_rec *r, const polycom_dir_conf *conf,
     polycom_db db;
     int status, failed, created = 0;
 
+    status = polycom_db_open(r, req, &db);
+    if (status != OK) {
+        return status;
+    }
+    status = polycom_upload_allowed(r, req, &db);
+    if (status != OK) {
+        return status;
+    }
     status = polycom_read_body(r, polycom_conf_upload_limit(conf,
                                                             req->name.kind),
                                &body, &len);
@@ -469,7 +545,7 @@ static int polycom_upload(request_rec *r, const polycom_dir_conf *conf,
                       ap_escape_logitem(r->pool, error));
         return HTTP_BAD_REQUEST;
     }
-    status = polycom_db_open(r, req, &db);
+    status = polycom_upload_quota(r, conf, req, &db, kind, len);
     if (status != OK) {
         return status;
     }

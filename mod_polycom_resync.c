@@ -1,6 +1,7 @@
 /* mod_polycom: the resync worker. A singleton watchdog callback in one
  * child sends the queued SIP NOTIFYs one by one, paced as the database
- * says. Runs in the watchdog thread of one child.
+ * says, and prunes the check-in history and the phones' logs past their
+ * retention. Runs in the watchdog thread of one child.
  */
 
 #include "apr_strings.h"
@@ -11,6 +12,16 @@
 
 #define POLYCOM_WATCHDOG_NAME         "mod_polycom_resync"
 #define POLYCOM_WATCHDOG_INTERVAL     apr_time_from_msec(200)
+
+/* Retention: a round prunes at most 10,000 rows of a table (its own
+ * commit); while rounds find old rows they follow each other a second
+ * apart (a backlog goes at 10,000 rows a second, and the check-in writer
+ * gets the database in between), else the next look is in ten seconds. */
+#define POLYCOM_PRUNE_BACKLOG         apr_time_from_sec(1)
+#define POLYCOM_PRUNE_IDLE            apr_time_from_sec(10)
+
+/* When the next retention round is due (this watchdog thread only). */
+static apr_time_t polycom_prune_due = 0;
 
 /* Set when this child starts to exit: the worker then stops taking jobs. */
 static volatile int polycom_child_exiting = 0;
@@ -25,6 +36,50 @@ void polycom_resync_child_init(apr_pool_t *pchild)
 {
     apr_pool_cleanup_register(pchild, NULL, polycom_child_exit,
                               apr_pool_cleanup_null);
+}
+
+/* One round of PolycomCheckinRetention and of PolycomLogRetention's days,
+ * never from a request: a request must not pay for the history's size. */
+static void polycom_prune_round(server_rec *s, apr_pool_t *pool)
+{
+    apr_interval_time_t checkin_age = polycom_conf_checkin_retention();
+    apr_interval_time_t log_age = polycom_conf_log_age();
+    apr_time_t now = apr_time_now();
+    int checkins = 0, logs = 0, failed = 0;
+    apr_pool_t *work;
+    ap_dbd_t *dbd;
+    polycom_db db;
+
+    if (now < polycom_prune_due) {
+        return;
+    }
+    polycom_prune_due = now + POLYCOM_PRUNE_IDLE;
+    if (!checkin_age && !log_age) {
+        return;                 /* both kept forever */
+    }
+    apr_pool_create(&work, pool);
+    apr_pool_tag(work, "polycom_prune");
+    if ((dbd = polycom_worker_db(work, s, &db)) != NULL) {
+        failed = (checkin_age
+                  && polycom_store_prune_checkins(&db, now - checkin_age,
+                                                  &checkins) < 0)
+                 || (log_age
+                     && polycom_store_prune_logs(&db, now - log_age,
+                                                 &logs) < 0);
+        if (failed) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCLOGNO(00123)
+                         "retention: cannot prune old check-ins or logs: "
+                         "%s", db.error ? db.error : "database error");
+        }
+        polycom_dbd_close(s, dbd);
+    }
+    if (checkins || logs) {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, PCLOGNO(00122)
+                     "retention: pruned %d check-ins and %d log chunks",
+                     checkins, logs);
+        polycom_prune_due = now + POLYCOM_PRUNE_BACKLOG;
+    }
+    apr_pool_destroy(work);
 }
 
 /* Runs every 200 ms in one child of the server (a singleton watchdog) and
@@ -43,6 +98,9 @@ static apr_status_t polycom_resync_tick(int state, void *data,
 
     if (state != AP_WATCHDOG_STATE_RUNNING) {
         return APR_SUCCESS;
+    }
+    if (!polycom_child_exiting) {
+        polycom_prune_round(s, pool);
     }
     for (sent = 0; sent < 20 && !polycom_child_exiting; sent++) {
         polycom_resync_job job;

@@ -23,23 +23,35 @@
 #define POLYCOM_METRICS_STATUSES 14
 #define POLYCOM_METRICS_BUCKETS  11
 
-/** What /admin/metrics reports. */
+/** Why an upload was refused (polycom_upload_refused_total{reason}). */
+typedef enum {
+    POLYCOM_REFUSED_UNKNOWN = 0,    /* no such phone in the database     */
+    POLYCOM_REFUSED_DISABLED,       /* a phone switched off              */
+    POLYCOM_REFUSED_QUOTA,          /* over PolycomUploadQuota           */
+    POLYCOM_REFUSED_REASONS
+} polycom_refusal;
+
+/** What /admin/metrics reports. Every counter is 64 bits wide: a busy
+ *  server passes 2^32 requests within months, and a counter that wraps
+ *  reads to Prometheus as a reset. */
 typedef struct {
-    apr_uint32_t requests[POLYCOM_METRICS_KINDS][POLYCOM_METRICS_STATUSES];
-    apr_uint32_t unknown_mac;
-    apr_uint32_t checkin_failures;
-    apr_uint32_t db_errors;
+    apr_uint64_t requests[POLYCOM_METRICS_KINDS][POLYCOM_METRICS_STATUSES];
+    apr_uint64_t unknown_mac;
+    apr_uint64_t checkin_failures;
+    apr_uint64_t db_errors;
     apr_uint64_t upload_bytes;
-    apr_uint32_t generation_buckets[POLYCOM_METRICS_BUCKETS];
+    apr_uint64_t generation_buckets[POLYCOM_METRICS_BUCKETS];
     apr_uint64_t generation_usec;
-    apr_uint32_t generation_count;
-    apr_uint32_t enumeration_blocks;
+    apr_uint64_t generation_count;
+    apr_uint64_t enumeration_blocks;
     /** Masters and configurations served from a child's cache, and
      *  rendered because the cache did not hold them (PolycomCacheSize). */
-    apr_uint32_t cache_hits;
-    apr_uint32_t cache_misses;
+    apr_uint64_t cache_hits;
+    apr_uint64_t cache_misses;
     /** Check-ins committed by the node's check-in writer process. */
-    apr_uint32_t writer_rows;
+    apr_uint64_t writer_rows;
+    /** Uploads refused, by reason. */
+    apr_uint64_t upload_refused[POLYCOM_REFUSED_REASONS];
 } polycom_counters;
 
 /** The shared segment: the counters, the outage flags and the guard. */
@@ -62,6 +74,9 @@ void polycom_metrics_generation(polycom_metrics *m,
                                 apr_interval_time_t elapsed);
 void polycom_metrics_cache(polycom_metrics *m, int hit);
 void polycom_metrics_writer_rows(polycom_metrics *m, int rows);
+/** An upload refused for @a reason. */
+void polycom_metrics_upload_refused(polycom_metrics *m,
+                                    polycom_refusal reason);
 /** A source address blocked by the enumeration guard. */
 void polycom_metrics_enumeration_block(polycom_metrics *m);
 

@@ -171,6 +171,22 @@ int polycom_store_log_append(polycom_db *db, const char *mac,
 int polycom_store_log_get(polycom_db *db, const char *mac, const char *kind,
                           const char **body, apr_size_t *len);
 
+/** What @a mac stores in uploads and logs (PolycomUploadQuota): bytes of
+ *  @a kind, and of every other kind together. */
+int polycom_store_usage(polycom_db *db, const char *mac, const char *kind,
+                        apr_off_t *same_kind, apr_off_t *other_kinds);
+
+/** One bounded round of retention (at most 10,000 rows, each round its
+ *  own commit): check-ins older than @a before; *deleted says how many
+ *  went (0: nothing old is left at the head of the history). */
+int polycom_store_prune_checkins(polycom_db *db, apr_time_t before,
+                                 int *deleted);
+
+/** The same for log chunks older than @a before (PolycomLogRetention's
+ *  days, applied on a schedule as well as at the phone's next upload). */
+int polycom_store_prune_logs(polycom_db *db, apr_time_t before,
+                             int *deleted);
+
 /** The reprovisioning target that applies to a phone now. */
 typedef struct {
     apr_int64_t id;             /* 0: none applies */

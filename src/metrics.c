@@ -41,38 +41,47 @@ void polycom_metrics_request(polycom_metrics *m, polycom_file_kind kind,
             break;
         }
     }
-    apr_atomic_inc32(&m->counters.requests[kind][slot]);
+    apr_atomic_inc64(&m->counters.requests[kind][slot]);
 }
 
 void polycom_metrics_unknown_mac(polycom_metrics *m)
 {
-    apr_atomic_inc32(&m->counters.unknown_mac);
+    apr_atomic_inc64(&m->counters.unknown_mac);
 }
 
 void polycom_metrics_checkin_failure(polycom_metrics *m)
 {
-    apr_atomic_inc32(&m->counters.checkin_failures);
+    apr_atomic_inc64(&m->counters.checkin_failures);
 }
 
 void polycom_metrics_writer_rows(polycom_metrics *m, int rows)
 {
-    apr_atomic_add32(&m->counters.writer_rows, (apr_uint32_t)rows);
+    apr_atomic_add64(&m->counters.writer_rows, (apr_uint64_t)rows);
 }
 
 void polycom_metrics_cache(polycom_metrics *m, int hit)
 {
-    apr_atomic_inc32(hit ? &m->counters.cache_hits
+    apr_atomic_inc64(hit ? &m->counters.cache_hits
                          : &m->counters.cache_misses);
 }
 
 void polycom_metrics_enumeration_block(polycom_metrics *m)
 {
-    apr_atomic_inc32(&m->counters.enumeration_blocks);
+    apr_atomic_inc64(&m->counters.enumeration_blocks);
 }
 
 void polycom_metrics_db_error(polycom_metrics *m)
 {
-    apr_atomic_inc32(&m->counters.db_errors);
+    apr_atomic_inc64(&m->counters.db_errors);
+}
+
+void polycom_metrics_upload_refused(polycom_metrics *m,
+                                    polycom_refusal reason)
+{
+    if (reason < 0 || reason >= POLYCOM_REFUSED_REASONS) {
+        return;
+    }
+    apr_atomic_inc64(&m->counters.upload_refused[reason]);
 }
 
 void polycom_metrics_upload_bytes(polycom_metrics *m, apr_off_t bytes)
@@ -90,10 +99,15 @@ void polycom_metrics_generation(polycom_metrics *m,
             break;
         }
     }
-    apr_atomic_inc32(&m->counters.generation_buckets[b]);
+    apr_atomic_inc64(&m->counters.generation_buckets[b]);
     apr_atomic_add64(&m->counters.generation_usec, (apr_uint64_t)elapsed);
-    apr_atomic_inc32(&m->counters.generation_count);
+    apr_atomic_inc64(&m->counters.generation_count);
 }
+
+/* The labels of polycom_upload_refused_total, by polycom_refusal. */
+static const char *const metrics_refusals[POLYCOM_REFUSED_REASONS] = {
+    "unknown", "disabled", "quota"
+};
 
 static void metrics_line(apr_array_header_t *out, const char *text)
 {
@@ -105,22 +119,23 @@ const char *polycom_metrics_render(apr_pool_t *pool,
 {
     const polycom_counters *c = &m->counters;
     apr_array_header_t *out = apr_array_make(pool, 64, sizeof(char *));
-    apr_uint32_t cumulative = 0;
-    int kind, slot, b;
+    apr_uint64_t cumulative = 0;
+    int kind, slot, b, reason;
 
     metrics_line(out, "# HELP polycom_requests_total Provisioning requests "
                       "by file kind and status.\n"
                       "# TYPE polycom_requests_total counter\n");
     for (kind = 0; kind < POLYCOM_METRICS_KINDS; kind++) {
         for (slot = 0; slot < POLYCOM_METRICS_STATUSES; slot++) {
-            apr_uint32_t n = apr_atomic_read32(
-                (volatile apr_uint32_t *)&c->requests[kind][slot]);
+            apr_uint64_t n = apr_atomic_read64(
+                (volatile apr_uint64_t *)&c->requests[kind][slot]);
 
             if (!n) {
                 continue;
             }
             metrics_line(out, apr_psprintf(pool,
-                "polycom_requests_total{kind=\"%s\",status=\"%s\"} %u\n",
+                "polycom_requests_total{kind=\"%s\",status=\"%s\"} %"
+                APR_UINT64_T_FMT "\n",
                 polycom_name_kind_label((polycom_file_kind)kind),
                 slot < POLYCOM_METRICS_STATUSES - 1
                 ? apr_itoa(pool, metrics_statuses[slot]) : "other", n));
@@ -130,56 +145,69 @@ const char *polycom_metrics_render(apr_pool_t *pool,
         "# HELP polycom_unknown_mac_requests_total Requests for MACs the "
         "database does not know.\n"
         "# TYPE polycom_unknown_mac_requests_total counter\n"
-        "polycom_unknown_mac_requests_total %u\n"
+        "polycom_unknown_mac_requests_total %" APR_UINT64_T_FMT "\n"
         "# HELP polycom_checkin_failures_total Check-ins that could not be "
         "written (lost).\n"
         "# TYPE polycom_checkin_failures_total counter\n"
-        "polycom_checkin_failures_total %u\n"
+        "polycom_checkin_failures_total %" APR_UINT64_T_FMT "\n"
         "# HELP polycom_database_errors_total Database connections or "
         "queries that failed.\n"
         "# TYPE polycom_database_errors_total counter\n"
-        "polycom_database_errors_total %u\n"
+        "polycom_database_errors_total %" APR_UINT64_T_FMT "\n"
         "# HELP polycom_enumeration_blocks_total Source addresses blocked "
         "for probing unknown MACs.\n"
         "# TYPE polycom_enumeration_blocks_total counter\n"
-        "polycom_enumeration_blocks_total %u\n"
+        "polycom_enumeration_blocks_total %" APR_UINT64_T_FMT "\n"
         "# HELP polycom_cache_hits_total Masters and configurations served "
         "from a child's cache.\n"
         "# TYPE polycom_cache_hits_total counter\n"
-        "polycom_cache_hits_total %u\n"
+        "polycom_cache_hits_total %" APR_UINT64_T_FMT "\n"
         "# HELP polycom_cache_misses_total Masters and configurations "
         "rendered because no cache held them (see PolycomCacheSize).\n"
         "# TYPE polycom_cache_misses_total counter\n"
-        "polycom_cache_misses_total %u\n"
+        "polycom_cache_misses_total %" APR_UINT64_T_FMT "\n"
         "# HELP polycom_checkin_writer_rows_total Check-ins written by the "
         "check-in writer process (PolycomCheckinWriter).\n"
         "# TYPE polycom_checkin_writer_rows_total counter\n"
-        "polycom_checkin_writer_rows_total %u\n"
+        "polycom_checkin_writer_rows_total %" APR_UINT64_T_FMT "\n"
         "# HELP polycom_upload_bytes_total Bytes of uploads stored.\n"
         "# TYPE polycom_upload_bytes_total counter\n"
         "polycom_upload_bytes_total %" APR_UINT64_T_FMT "\n"
-        "# HELP polycom_generation_seconds Time to generate a file.\n"
-        "# TYPE polycom_generation_seconds histogram\n",
-        apr_atomic_read32((volatile apr_uint32_t *)&c->unknown_mac),
-        apr_atomic_read32((volatile apr_uint32_t *)&c->checkin_failures),
-        apr_atomic_read32((volatile apr_uint32_t *)&c->db_errors),
-        apr_atomic_read32((volatile apr_uint32_t *)&c->enumeration_blocks),
-        apr_atomic_read32((volatile apr_uint32_t *)&c->cache_hits),
-        apr_atomic_read32((volatile apr_uint32_t *)&c->cache_misses),
-        apr_atomic_read32((volatile apr_uint32_t *)&c->writer_rows),
+        "# HELP polycom_upload_refused_total Uploads refused: from MACs "
+        "the database does not know, from disabled phones, or over "
+        "PolycomUploadQuota.\n"
+        "# TYPE polycom_upload_refused_total counter\n",
+        apr_atomic_read64((volatile apr_uint64_t *)&c->unknown_mac),
+        apr_atomic_read64((volatile apr_uint64_t *)&c->checkin_failures),
+        apr_atomic_read64((volatile apr_uint64_t *)&c->db_errors),
+        apr_atomic_read64((volatile apr_uint64_t *)&c->enumeration_blocks),
+        apr_atomic_read64((volatile apr_uint64_t *)&c->cache_hits),
+        apr_atomic_read64((volatile apr_uint64_t *)&c->cache_misses),
+        apr_atomic_read64((volatile apr_uint64_t *)&c->writer_rows),
         apr_atomic_read64((volatile apr_uint64_t *)&c->upload_bytes)));
-    for (b = 0; b < POLYCOM_METRICS_BUCKETS; b++) {
-        cumulative += apr_atomic_read32(
-            (volatile apr_uint32_t *)&c->generation_buckets[b]);
+    for (reason = 0; reason < POLYCOM_REFUSED_REASONS; reason++) {
         metrics_line(out, apr_psprintf(pool,
-            "polycom_generation_seconds_bucket{le=\"%s\"} %u\n",
+            "polycom_upload_refused_total{reason=\"%s\"} %"
+            APR_UINT64_T_FMT "\n", metrics_refusals[reason],
+            apr_atomic_read64(
+                (volatile apr_uint64_t *)&c->upload_refused[reason])));
+    }
+    metrics_line(out, "# HELP polycom_generation_seconds Time to generate "
+                      "a file.\n"
+                      "# TYPE polycom_generation_seconds histogram\n");
+    for (b = 0; b < POLYCOM_METRICS_BUCKETS; b++) {
+        cumulative += apr_atomic_read64(
+            (volatile apr_uint64_t *)&c->generation_buckets[b]);
+        metrics_line(out, apr_psprintf(pool,
+            "polycom_generation_seconds_bucket{le=\"%s\"} %"
+            APR_UINT64_T_FMT "\n",
             metrics_bound_labels[b], cumulative));
     }
     metrics_line(out, apr_psprintf(pool,
         "polycom_generation_seconds_sum %.6f\n"
-        "polycom_generation_seconds_count %u\n",
+        "polycom_generation_seconds_count %" APR_UINT64_T_FMT "\n",
         (double)apr_atomic_read64(
             (volatile apr_uint64_t *)&c->generation_usec) / 1e6,
-        apr_atomic_read32((volatile apr_uint32_t *)&c->generation_count)));
+        apr_atomic_read64((volatile apr_uint64_t *)&c->generation_count)));
     return apr_array_pstrcat(pool, out, 0);
 }

@@ -498,6 +498,56 @@ int polycom_store_log_append(polycom_db *db, const char *mac,
     return polycom_store_txn_end(db, txn, failed);
 }
 
+int polycom_store_usage(polycom_db *db, const char *mac, const char *kind,
+                        apr_off_t *same_kind, apr_off_t *other_kinds)
+{
+    apr_array_header_t *rows;
+    const polycom_row *row;
+
+    *same_kind = *other_kinds = 0;
+    if (polycom_store_select(db, ST_USAGE, &rows, kind, kind, mac, mac,
+                             NULL) < 0) {
+        return -1;
+    }
+    if (rows->nelts) {
+        row = APR_ARRAY_IDX(rows, 0, const polycom_row *);
+        *same_kind = (apr_off_t)apr_atoi64(polycom_row_get(row,
+                                                           "same_kind"));
+        *other_kinds = (apr_off_t)apr_atoi64(polycom_row_get(row,
+                                                             "other_kinds"));
+    }
+    return 0;
+}
+
+/* One round of a retention prune, outside any transaction: each round
+ * commits on its own, so a long backlog never holds a lock for long. */
+static int store_prune(polycom_db *db, const char *label, apr_time_t before,
+                       int *deleted)
+{
+    apr_dbd_prepared_t *stmt = polycom_store_prepared(db, label);
+    int rv;
+
+    *deleted = 0;
+    if (!stmt) {
+        return -1;
+    }
+    rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, deleted, stmt,
+                         apr_psprintf(db->pool, "%" APR_TIME_T_FMT, before),
+                         NULL);
+    return rv ? polycom_store_failed(db, label, rv) : 0;
+}
+
+int polycom_store_prune_checkins(polycom_db *db, apr_time_t before,
+                                 int *deleted)
+{
+    return store_prune(db, ST_PRUNE_CHECKINS, before, deleted);
+}
+
+int polycom_store_prune_logs(polycom_db *db, apr_time_t before, int *deleted)
+{
+    return store_prune(db, ST_PRUNE_LOGS, before, deleted);
+}
+
 int polycom_store_reprovision(polycom_db *db, const char *mac,
                               const char *site, apr_time_t now,
                               polycom_reprovision_target *t)

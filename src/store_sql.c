@@ -115,6 +115,29 @@ static const polycom_statement store_statements[] = {
     { ST_LOG_PRUNE,
       "DELETE FROM log_chunks WHERE mac = %s AND kind = %s AND id <= " NUM,
       NULL, NULL },
+    /* What a phone stores (PolycomUploadQuota): the file or log of this
+     * kind, and everything else it uploaded. */
+    { ST_USAGE,
+      "SELECT coalesce(sum(CASE WHEN kind = %s THEN size ELSE 0 END), 0)"
+      " AS same_kind,"
+      " coalesce(sum(CASE WHEN kind = %s THEN 0 ELSE size END), 0)"
+      " AS other_kinds"
+      " FROM (SELECT kind, size FROM uploads WHERE mac = %s"
+      "       UNION ALL SELECT kind, size FROM log_chunks WHERE mac = %s)"
+      " AS phone_files", NULL, "same_kind other_kinds" },
+    /* Retention, one bounded round: rows older than the cut-off among the
+     * oldest PRUNE_BATCH by id (the order they were written in, which is
+     * their time's order but for batches a few seconds late). Reading the
+     * primary key's first rows needs no index on time_us, which every
+     * check-in would pay for; DELETE ... LIMIT is not portable, and MySQL
+     * reads its own table in a DELETE only through a derived table. */
+#define PRUNE_BATCH "10000"
+#define PRUNE_ROUND(table) \
+      "DELETE FROM " table " WHERE time_us < " NUM \
+      " AND id <= (SELECT max(id) FROM (SELECT id FROM " table \
+      "            ORDER BY id LIMIT " PRUNE_BATCH ") AS head)"
+    { ST_PRUNE_CHECKINS, PRUNE_ROUND("checkins"), NULL, NULL },
+    { ST_PRUNE_LOGS, PRUNE_ROUND("log_chunks"), NULL, NULL },
 
     /* The admin API. Optional filters are passed as '' when unused. */
     /* A phone with its newest check-in (when, from where, what file and

@@ -43,7 +43,9 @@ is($res->code, 500, 'older schema: a log upload gets 500');
 my @tagged = grep { /PC\d{5}:/ } @log;
 is(scalar(@tagged), 1, 'older schema: one tagged log line for the request')
     or diag(@log);
-like($tagged[0] // '', qr/PC00002: .*mod_polycom_log_add was not prepared/,
+# The first statement the upload needs that reads log_chunks: the phone's
+# usage against PolycomUploadQuota.
+like($tagged[0] // '', qr/PC00002: .*mod_polycom_usage was not prepared/,
      'older schema: it names the statement');
 open my $error_log, '<', Apache::Test::vars('t_logs') . '/error_log';
 my @why = grep { /PC00029: cannot prepare the statements .*no such table: log_chunks/ }

@@ -13,6 +13,7 @@
 
 static apr_pool_t *pool;
 
+#define REFUSED(why) "polycom_upload_refused_total{reason=\"" why "\"}"
 #define BUCKET(le) "polycom_generation_seconds_bucket{le=\"" le "\"}"
 
 /* The value of the sample @a series ("name" or "name{labels}") in the
@@ -169,6 +170,64 @@ static void test_counters(polycom_metrics *m)
                "a blocked address counted");
 }
 
+/* Counters are 64 bits wide: one past 2^32 reads as such, not as a
+ * wrapped small number (which Prometheus would take for a restart). */
+static void test_wide(polycom_metrics *m)
+{
+    const apr_uint64_t edge = APR_UINT64_C(0xffffffff);
+    const char *text, *past = apr_psprintf(pool, "%" APR_UINT64_T_FMT,
+                                           edge + 1);
+
+    m->counters.requests[POLYCOM_FILE_SETTINGS][0] = edge;
+    m->counters.db_errors = edge;
+    m->counters.writer_rows = edge;
+    m->counters.generation_buckets[0] = edge;
+    m->counters.generation_count = edge;
+    m->counters.upload_refused[POLYCOM_REFUSED_QUOTA] = edge;
+    polycom_metrics_request(m, POLYCOM_FILE_SETTINGS, 200);
+    polycom_metrics_db_error(m);
+    polycom_metrics_writer_rows(m, 2);
+    polycom_metrics_generation(m, 1);
+    polycom_metrics_upload_refused(m, POLYCOM_REFUSED_QUOTA);
+    text = polycom_metrics_render(pool, m);
+    tap_ok(well_formed(text), "an exposition past 2^32 is well-formed");
+    tap_is_str(sample(text, "polycom_requests_total{kind=\"settings\","
+                            "status=\"200\"}"), past,
+               "a request series counts past 2^32");
+    tap_is_str(sample(text, "polycom_database_errors_total"), past,
+               "database errors count past 2^32");
+    tap_is_str(sample(text, "polycom_checkin_writer_rows_total"),
+               apr_psprintf(pool, "%" APR_UINT64_T_FMT, edge + 2),
+               "the writer's rows add past 2^32");
+    tap_is_str(sample(text, BUCKET("0.0005")), past,
+               "a histogram bucket counts past 2^32");
+    tap_is_str(sample(text, "polycom_generation_seconds_count"), past,
+               "the histogram's count too");
+    tap_is_str(sample(text, REFUSED("quota")),
+               past, "refused uploads count past 2^32");
+}
+
+/* Refused uploads, by reason; each reason has its series from the start. */
+static void test_refused(polycom_metrics *m)
+{
+    const char *text = polycom_metrics_render(pool, m);
+
+    tap_is_str(sample(text, REFUSED("unknown")),
+               "0", "no refused upload yet: 0, not missing");
+    polycom_metrics_upload_refused(m, POLYCOM_REFUSED_UNKNOWN);
+    polycom_metrics_upload_refused(m, POLYCOM_REFUSED_UNKNOWN);
+    polycom_metrics_upload_refused(m, POLYCOM_REFUSED_DISABLED);
+    polycom_metrics_upload_refused(m, POLYCOM_REFUSED_QUOTA);
+    polycom_metrics_upload_refused(m, (polycom_refusal)7);
+    text = polycom_metrics_render(pool, m);
+    tap_is_str(sample(text, REFUSED("unknown")),
+               "2", "uploads from unknown MACs counted");
+    tap_is_str(sample(text, REFUSED("disabled")),
+               "1", "from disabled phones");
+    tap_is_str(sample(text, REFUSED("quota")),
+               "1", "over the quota");
+}
+
 static void test_generation(polycom_metrics *m)
 {
     const char *text;
@@ -210,6 +269,10 @@ int main(void)
     test_requests(m);
     test_counters(m);
     test_generation(m);
+    test_refused(m);
+
+    polycom_metrics_init(m);
+    test_wide(m);
 
     polycom_metrics_init(m);
     tap_is_str(sample(polycom_metrics_render(pool, m),
