@@ -10,6 +10,7 @@
 #include "apr_strings.h"
 
 #include "mod_polycom_private.h"
+#include "polycom_schema.h"
 
 /* mod_dbd's optional functions: found while the configuration is read
  * (prepare, acquire) or when a process starts a task outside requests
@@ -97,17 +98,49 @@ const char *polycom_prepare_statements(cmd_parms *cmd)
 #define POLYCOM_INIT_PENDING "mod_polycom: post_connect unfinished"
 #define POLYCOM_DBD_CFG      "mod_polycom: dbd_cfg"
 #define POLYCOM_DBD_POOL     "mod_polycom: prepared pool"
+/* Set on a connection to a database of a newer schema: refused. */
+#define POLYCOM_SCHEMA_REFUSED "mod_polycom: schema refused"
 
 static int polycom_mysql_warned = 0;
 
 apr_status_t polycom_dbd_post_connect(apr_pool_t *pool,
                                       dbd_cfg_t *cfg, ap_dbd_t *dbd)
 {
+    polycom_server_conf *sconf = ap_get_module_config(
+        cfg->server->module_config, &polycom_module);
     const char *error;
+    apr_int64_t version;
 
     if (!apr_hash_get(cfg->queries, polycom_store_marker()->label,
                       APR_HASH_KEY_STRING)) {
         return APR_SUCCESS;
+    }
+    /* A schema newer than this module knows may mean anything: nothing is
+     * prepared on the connection and requests on it get 503 rather than
+     * anything served from it (mod_dbd keeps a connection whatever this
+     * hook answers). An older one is served as far as its tables allow,
+     * and said once. */
+    version = polycom_store_schema_version(pool, dbd->driver, dbd->handle);
+    if (version > POLYCOM_SCHEMA_VERSION) {
+        if (!sconf->schema_warned) {
+            sconf->schema_warned = 1;
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, cfg->server,
+                         PCLOGNO(00110) "the database's schema is version "
+                         "%" APR_INT64_T_FMT ", newer than this module's "
+                         "%d: upgrade mod_polycom (a schema is never "
+                         "downgraded); its connections are refused",
+                         version, POLYCOM_SCHEMA_VERSION);
+        }
+        apr_hash_set(dbd->prepared, POLYCOM_SCHEMA_REFUSED,
+                     APR_HASH_KEY_STRING, "");
+        return APR_SUCCESS;
+    }
+    if (version < POLYCOM_SCHEMA_VERSION && !sconf->schema_warned) {
+        sconf->schema_warned = 1;
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cfg->server,
+                     PCLOGNO(00111) "the database's schema is version %"
+                     APR_INT64_T_FMT ", older than this module's %d: run "
+                     "polycom-dbupgrade", version, POLYCOM_SCHEMA_VERSION);
     }
     if (polycom_store_prepare(pool, dbd->driver, dbd->handle, dbd->prepared,
                               &error) < 0) {
@@ -271,6 +304,15 @@ int polycom_db_open(request_rec *r, polycom_request *req,
         }
         apr_table_setn(r->err_headers_out, "Retry-After", "30");
         apr_table_setn(r->headers_out, "Retry-After", "30");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (apr_hash_get(dbd->prepared, POLYCOM_SCHEMA_REFUSED,
+                     APR_HASH_KEY_STRING)) {
+        /* PC00110 said why, once per process. */
+        req->db_unavailable = 1;
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PCLOGNO(00112)
+                      "database of a newer schema: 503 for %s", r->uri);
+        apr_table_setn(r->err_headers_out, "Retry-After", "300");
         return HTTP_SERVICE_UNAVAILABLE;
     }
     if (polycom_metrics_db_up(m, key)) {

@@ -62,6 +62,7 @@ typedef struct {
 typedef struct {
     int statements_prepared;
     int sip_t1_ms;                       /* -1: unset (500 ms)           */
+    int schema_warned;     /* this process said the schema is another's */
 } polycom_server_conf;
 
 /* PolycomEnumerationGuard as it applies (limit 0: off). */

@@ -104,6 +104,13 @@ int polycom_store_reprepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
  *  elsewhere. */
 int polycom_store_statements_lost(const polycom_db *db);
 
+/** The schema version the database records (table schema_version, see
+ *  polycom_schema.h): 0 when it records none, an older schema. Read on a
+ *  new connection, before any statement is prepared. */
+apr_int64_t polycom_store_schema_version(apr_pool_t *pool,
+                                         const apr_dbd_driver_t *driver,
+                                         apr_dbd_t *handle);
+
 typedef struct {
     const char *mac;
     const char *model;

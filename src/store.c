@@ -10,6 +10,7 @@
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 
+#include "polycom_schema.h"
 #include "polycom_store_private.h"
 
 /* The statement of @a label (a few dozen: a scan costs less than the
@@ -607,3 +608,24 @@ int polycom_store_checkpoint(polycom_db *db)
     return 0;
 }
 
+apr_int64_t polycom_store_schema_version(apr_pool_t *pool,
+                                         const apr_dbd_driver_t *driver,
+                                         apr_dbd_t *handle)
+{
+    apr_dbd_results_t *results = NULL;
+    apr_dbd_row_t *row = NULL;
+    apr_int64_t version = 0;
+
+    /* No table (a database made before versions were recorded) fails the
+     * query: version 0. Every row is read, as apr_dbd asks. */
+    if (apr_dbd_select(driver, pool, handle, &results,
+                       POLYCOM_SCHEMA_VERSION_QUERY, 0)) {
+        return 0;
+    }
+    while (apr_dbd_get_row(driver, pool, results, &row, -1) == 0) {
+        const char *value = apr_dbd_get_entry(driver, row, 0);
+
+        version = value ? apr_atoi64(value) : 0;
+    }
+    return version;
+}
