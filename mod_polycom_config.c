@@ -49,6 +49,7 @@ void *polycom_create_dir_conf(apr_pool_t *p, char *dir)
     conf->log_keep = -1;
     conf->log_days = -1;
     conf->admin = -1;
+    conf->bundle_credentials = -1;
     conf->resync_rate = -1;
     conf->resync_per_network = -1;
     conf->guard_limit = -1;
@@ -142,6 +143,9 @@ void *polycom_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     conf->log_keep = add->log_keep != -1 ? add->log_keep : base->log_keep;
     conf->log_days = add->log_days != -1 ? add->log_days : base->log_days;
     conf->admin = add->admin != -1 ? add->admin : base->admin;
+    conf->bundle_credentials = add->bundle_credentials != -1
+                               ? add->bundle_credentials
+                               : base->bundle_credentials;
     conf->admin_base = add->admin != -1 ? add->admin_base : base->admin_base;
     conf->preview_base = add->preview_base ? add->preview_base
                                            : base->preview_base;
@@ -714,6 +718,12 @@ const command_rec polycom_cmds[] = {
                  (void *)APR_OFFSETOF(polycom_dir_conf, admin), ACCESS_CONF,
                  "On to serve the JSON admin API in this <Location>; protect "
                  "it with Apache's own AuthType and Require"),
+    AP_INIT_FLAG("PolycomBundleCredentials", polycom_set_flag,
+                 (void *)APR_OFFSETOF(polycom_dir_conf, bundle_credentials),
+                 ACCESS_CONF, "On to let GET reprovision/bundle"
+                 "?with_credentials=1 put the fleet target's user and "
+                 "password into 000000000000-device.cfg, which every phone "
+                 "may read (default Off)"),
     AP_INIT_TAKE1("PolycomAdminPreview", polycom_set_preview_base, NULL,
                   ACCESS_CONF, "URL path of the provisioning location the "
                   "admin API previews files from (default /prov)"),

@@ -51,6 +51,7 @@ typedef struct {
     apr_off_t log_keep;                  /* -1: unset (1 MiB)            */
     int log_days;                        /* -1: unset (30); 0: no limit  */
     int admin;                           /* -1: unset (off)              */
+    int bundle_credentials;              /* -1: unset (off)              */
     const char *admin_base;              /* the <Location> of PolycomAdmin */
     const char *preview_base;            /* NULL: unset (/prov)          */
     int resync_rate;                     /* -1: unset (60 per minute)    */
