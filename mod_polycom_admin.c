@@ -174,7 +174,15 @@ int polycom_admin_handler(request_rec *r)
     in.user = r->user ? r->user : "";
     in.now = r->request_time;
     in.pacing = polycom_conf_pacing(conf);
+    in.bundle_credentials = conf->bundle_credentials == 1;
     polycom_admin_handle(&in, &out);
+    if (out.credentials_disclosed) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, PCLOGNO(00140)
+                      "admin %s took the reprovisioning bundle with the "
+                      "fleet target's provisioning credentials in "
+                      "000000000000-device.cfg, a file every phone may read",
+                      ap_escape_logitem(r->pool, in.user));
+    }
     if (out.db_failed) {
         polycom_metrics_db_error(polycom_metrics_get());
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00015)

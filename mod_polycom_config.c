@@ -17,6 +17,11 @@
 #define POLYCOM_DEFAULT_APP_FILE_PATH "sip.ld"
 #define POLYCOM_PATH_MAX 255
 #define POLYCOM_MODEL_MAX 32
+/* CONFIG_FILES is at most 2047 characters on the phone (REFERENCE.md
+ * 2.1); the generated files ("<mac>-device.cfg,<mac>-settings.cfg,") take
+ * up to 41 of them, so static files get what is left with room to spare. */
+#define POLYCOM_CONFIG_FILES_MAX 2047
+#define POLYCOM_GENERATED_FILES_ROOM 64
 #define POLYCOM_DEFAULT_UPLOAD_LIMIT  (256 * 1024)
 #define POLYCOM_DEFAULT_LOG_LIMIT     (512 * 1024)
 #define POLYCOM_DEFAULT_LOG_KEEP      (1024 * 1024)
@@ -52,11 +57,13 @@ void *polycom_create_dir_conf(apr_pool_t *p, char *dir)
     conf->log_days = -1;
     conf->upload_quota = -1;
     conf->admin = -1;
+    conf->bundle_credentials = -1;
     conf->resync_rate = -1;
     conf->resync_per_network = -1;
     conf->guard_limit = -1;
     conf->model_firmware = apr_array_make(p, 4,
                                           sizeof(polycom_model_firmware));
+    conf->model_files = apr_array_make(p, 2, sizeof(polycom_model_files));
     return conf;
 }
 
@@ -90,6 +97,35 @@ static apr_array_header_t *polycom_merge_firmware(apr_pool_t *p,
     return merged;
 }
 
+/* Likewise for a model's static files: the child's list for a model
+ * replaces the parent's list for that model. */
+static apr_array_header_t *polycom_merge_model_files(apr_pool_t *p,
+                                                     const apr_array_header_t *base,
+                                                     const apr_array_header_t *add)
+{
+    apr_array_header_t *merged = apr_array_copy(p, base);
+    int i, j;
+
+    for (i = 0; i < add->nelts; i++) {
+        const polycom_model_files *a =
+            &APR_ARRAY_IDX(add, i, polycom_model_files);
+
+        for (j = 0; j < merged->nelts; j++) {
+            polycom_model_files *m =
+                &APR_ARRAY_IDX(merged, j, polycom_model_files);
+
+            if (!strcmp(m->model, a->model)) {
+                m->files = a->files;
+                break;
+            }
+        }
+        if (j == merged->nelts) {
+            APR_ARRAY_PUSH(merged, polycom_model_files) = *a;
+        }
+    }
+    return merged;
+}
+
 void *polycom_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 {
     const polycom_dir_conf *base = basev;
@@ -103,6 +139,10 @@ void *polycom_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                                              : base->app_file_path;
     conf->model_firmware = polycom_merge_firmware(p, base->model_firmware,
                                                   add->model_firmware);
+    conf->config_files = add->config_files ? add->config_files
+                                           : base->config_files;
+    conf->model_files = polycom_merge_model_files(p, base->model_files,
+                                                  add->model_files);
     conf->uploads = add->uploads != -1 ? add->uploads : base->uploads;
     conf->upload_limit = add->upload_limit != -1 ? add->upload_limit
                                                  : base->upload_limit;
@@ -113,6 +153,9 @@ void *polycom_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     conf->upload_quota = add->upload_quota != -1 ? add->upload_quota
                                                  : base->upload_quota;
     conf->admin = add->admin != -1 ? add->admin : base->admin;
+    conf->bundle_credentials = add->bundle_credentials != -1
+                               ? add->bundle_credentials
+                               : base->bundle_credentials;
     conf->admin_base = add->admin != -1 ? add->admin_base : base->admin_base;
     conf->preview_base = add->preview_base ? add->preview_base
                                            : base->preview_base;
@@ -327,6 +370,83 @@ static const char *polycom_set_firmware(cmd_parms *cmd, void *dconf,
     mf = apr_array_push(conf->model_firmware);
     mf->model = arg1;
     mf->path = path;
+    return NULL;
+}
+
+/* PolycomConfigFiles [MODEL] file... | none
+ * Static files from disk (the shipped sip.cfg, phone1.cfg) after the
+ * generated ones in CONFIG_FILES, or in CONFIG_FILES_<MODEL> for one
+ * model; "none" empties the list (inherited ones included). A first word
+ * of letters and digits only is a model: a file name has a dot. */
+static const char *polycom_set_config_files(cmd_parms *cmd, void *dconf,
+                                            int argc, char *const argv[])
+{
+    polycom_dir_conf *conf = dconf;
+    apr_array_header_t *files;
+    polycom_model_files *mf;
+    const char *model = NULL;
+    const char *err = polycom_check_context(cmd);
+    apr_size_t total = 0;
+    int i;
+
+    if (err) {
+        return err;
+    }
+    if (argc >= 2 && polycom_model_token_valid(argv[0])) {
+        model = argv[0];
+        argc--;
+        argv++;
+    }
+    if (argc < 1) {
+        return "PolycomConfigFiles: [model] file... or [model] none";
+    }
+    files = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    if (!(argc == 1 && !strcasecmp(argv[0], "none"))) {
+        for (i = 0; i < argc; i++) {
+            const char *base = strrchr(argv[i], '/');
+            polycom_name claimed;
+
+            if ((err = polycom_check_path(cmd, argv[i]))) {
+                return err;
+            }
+            base = base ? base + 1 : argv[i];
+            if (!strchr(base, '.')) {
+                return apr_psprintf(cmd->pool, "PolycomConfigFiles: \"%s\" "
+                                    "is no file name (a model token comes "
+                                    "first, letters and digits only, as in "
+                                    "SPIP330)", argv[i]);
+            }
+            /* Those names are the module's, generated from the database:
+             * listing them here would serve no file from disk. */
+            if (polycom_name_parse(base, &claimed)) {
+                return apr_psprintf(cmd->pool, "PolycomConfigFiles: \"%s\" "
+                                    "is a name mod_polycom generates; list "
+                                    "static files only", argv[i]);
+            }
+            total += strlen(argv[i]) + 1;
+            APR_ARRAY_PUSH(files, const char *) = argv[i];
+        }
+    }
+    if (total > POLYCOM_CONFIG_FILES_MAX - POLYCOM_GENERATED_FILES_ROOM) {
+        return apr_psprintf(cmd->pool, "PolycomConfigFiles: the list is %"
+                            APR_SIZE_T_FMT " characters; phones read at most "
+                            "%d of CONFIG_FILES, generated files included",
+                            total, POLYCOM_CONFIG_FILES_MAX);
+    }
+    if (!model) {
+        conf->config_files = files;
+        return NULL;
+    }
+    for (i = 0; i < conf->model_files->nelts; i++) {
+        mf = &APR_ARRAY_IDX(conf->model_files, i, polycom_model_files);
+        if (!strcmp(mf->model, model)) {
+            mf->files = files;
+            return NULL;
+        }
+    }
+    mf = apr_array_push(conf->model_files);
+    mf->model = model;
+    mf->files = files;
     return NULL;
 }
 
@@ -658,10 +778,20 @@ const command_rec polycom_cmds[] = {
     AP_INIT_TAKE12("PolycomFirmware", polycom_set_firmware, NULL, ACCESS_CONF,
                    "[model] path: the master's APP_FILE_PATH, or a model's "
                    "APP_FILE_PATH_<model>"),
+    AP_INIT_TAKE_ARGV("PolycomConfigFiles", polycom_set_config_files, NULL,
+                      ACCESS_CONF, "[model] file... | [model] none: static "
+                      "files after the generated ones in CONFIG_FILES (or "
+                      "CONFIG_FILES_<model>), such as the shipped sip.cfg"),
     AP_INIT_FLAG("PolycomAdmin", polycom_set_admin,
                  (void *)APR_OFFSETOF(polycom_dir_conf, admin), ACCESS_CONF,
                  "On to serve the JSON admin API in this <Location>; protect "
                  "it with Apache's own AuthType and Require"),
+    AP_INIT_FLAG("PolycomBundleCredentials", polycom_set_flag,
+                 (void *)APR_OFFSETOF(polycom_dir_conf, bundle_credentials),
+                 ACCESS_CONF, "On to let GET reprovision/bundle"
+                 "?with_credentials=1 put the fleet target's user and "
+                 "password into 000000000000-device.cfg, which every phone "
+                 "may read (default Off)"),
     AP_INIT_TAKE1("PolycomAdminPreview", polycom_set_preview_base, NULL,
                   ACCESS_CONF, "URL path of the provisioning location the "
                   "admin API previews files from (default /prov)"),

@@ -43,6 +43,8 @@ typedef struct {
     int checkins;                        /* -1: unset (on)               */
     const char *app_file_path;           /* NULL: unset (sip.ld)         */
     apr_array_header_t *model_firmware;  /* polycom_model_firmware       */
+    apr_array_header_t *config_files;    /* NULL: unset (none)           */
+    apr_array_header_t *model_files;     /* polycom_model_files          */
     int uploads;                         /* -1: unset (off)              */
     apr_off_t upload_limit;              /* -1: unset (256 KiB)          */
     apr_off_t log_limit;                 /* -1: unset (512 KiB)          */
@@ -50,6 +52,7 @@ typedef struct {
     int log_days;                        /* -1: unset (30); 0: no limit  */
     apr_off_t upload_quota;              /* -1: unset (4 MiB)            */
     int admin;                           /* -1: unset (off)              */
+    int bundle_credentials;              /* -1: unset (off)              */
     const char *admin_base;              /* the <Location> of PolycomAdmin */
     const char *preview_base;            /* NULL: unset (/prov)          */
     int resync_rate;                     /* -1: unset (60 per minute)    */

@@ -163,7 +163,8 @@ static int polycom_find_phone(request_rec *r, polycom_request *req,
 }
 
 /* The master: the reprovisioning stanza's file first when a move is under
- * way (the first file wins on the phone), then the settings. */
+ * way (the first file wins on the phone), then the settings, then the
+ * static files of PolycomConfigFiles, which they override. */
 static polycom_master_spec *polycom_master_for(request_rec *r,
                                                const polycom_dir_conf *conf,
                                                const char *mac,
@@ -193,7 +194,9 @@ static polycom_master_spec *polycom_master_for(request_rec *r,
     }
     spec->app_file_path = polycom_conf_app_file_path(conf);
     spec->config_files = files;
+    spec->static_files = conf->config_files;
     spec->model_firmware = models;
+    spec->model_files = conf->model_files;
     return spec;
 }
 

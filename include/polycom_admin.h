@@ -38,6 +38,9 @@ typedef struct {
     const char *user;          /* the authenticated admin, or "" */
     apr_time_t now;
     polycom_resync_pacing pacing;  /* for resync requests */
+    /** PolycomBundleCredentials On in this admin location: the bundle may
+     *  carry the fleet target's credentials when asked to. */
+    int bundle_credentials;
 } polycom_admin_request;
 
 typedef struct {
@@ -51,6 +54,8 @@ typedef struct {
     const char *preview_file;
     /** A database call failed (for the metrics). */
     int db_failed;
+    /** The body carries provisioning credentials (the glue logs it). */
+    int credentials_disclosed;
 } polycom_admin_response;
 
 /** Answer one admin request. Never fails: every outcome is a response. */

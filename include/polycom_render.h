@@ -18,14 +18,27 @@ typedef struct {
     const char *path;
 } polycom_model_firmware;
 
+/** Per-model static files: a model whose phones read other shipped
+ *  defaults than the rest (CONFIG_FILES_<model>). */
+typedef struct {
+    const char *model;   /* master token, [A-Za-z0-9]+ ("SSIP4000") */
+    const apr_array_header_t *files;  /* const char *; may be empty */
+} polycom_model_files;
+
 /** What a master file says. */
 typedef struct {
     /** APP_FILE_PATH; NULL or "" means the attribute is empty. */
     const char *app_file_path;
-    /** CONFIG_FILES, in order (const char *); first file wins on the phone. */
+    /** The generated files (const char *), first in CONFIG_FILES and in
+     *  every CONFIG_FILES_<model>: the first file wins on the phone. */
     const apr_array_header_t *config_files;
+    /** Static files (const char *) after them in CONFIG_FILES; NULL: none. */
+    const apr_array_header_t *static_files;
     /** polycom_model_firmware entries, emitted in order. */
     const apr_array_header_t *model_firmware;
+    /** polycom_model_files entries: CONFIG_FILES_<model> is the generated
+     *  files then these, in place of CONFIG_FILES for that model. */
+    const apr_array_header_t *model_files;
 } polycom_master_spec;
 
 /** Element names of the UCS 4.0.15 schema, strcmp-sorted (ucs_elements.c). */

@@ -32,6 +32,11 @@ int polycom_reprovision_server_valid(const char *server);
  *  "prov.example.com:8443/polycom". */
 const char *polycom_reprovision_address(apr_pool_t *pool, const char *server);
 
+/** The server without user:password@ (the scheme, host and path kept):
+ *  "https://u:p@host/p" -> "https://host/p"; unchanged when it has none. */
+const char *polycom_reprovision_server_public(apr_pool_t *pool,
+                                              const char *server);
+
 /**
  * The stanza as parameters (polycom_param, sorted by name): device.set,
  * and each device.* value with its own .set="1" (polycom_device_apply).

@@ -136,7 +136,8 @@ static int admin_target_set(const polycom_admin_request *in, void *data,
     audit->action = "reprovision.set";
     audit->target = admin_target_name(in, t);
     audit->detail = polycom_admin_own(in->pool, json_pack(
-        "{s:s, s:s, s:s, s:s, s:s}", "server", t->server, "type", t->type,
+        "{s:s, s:s, s:s, s:s, s:s}", "server",
+        polycom_reprovision_server_public(in->pool, t->server), "type", t->type,
         "boot_server", t->boot, "user", t->user,
         "password", *t->password ? POLYCOM_SECRET_MASK : ""));
     return 0;
@@ -236,7 +237,12 @@ void polycom_admin_reprovision(const polycom_admin_request *in,
 
 /* The files to drop onto an old server that cannot run this module: its
  * default master names one file, and that file moves every phone reading
- * it to the fleet-wide target (credentials included: the admin chose). */
+ * it to the fleet-wide target. Every phone may read that file, so the
+ * target's credentials (user, password, and any user:password@ in the
+ * server) stay out of it unless the admin asks with ?with_credentials=1
+ * in a location that allows it (PolycomBundleCredentials On): the same
+ * rule as 000000000000-device.cfg served here, with a deliberate,
+ * two-key exception for an old server that has no other way. */
 void polycom_admin_bundle(const polycom_admin_request *in,
                           polycom_admin_response *out, const admin_path *path)
 {
@@ -245,8 +251,24 @@ void polycom_admin_bundle(const polycom_admin_request *in,
     polycom_reprovision t;
     const polycom_row *r;
     const char *master, *device, *error;
+    const char *asked = in->args ? apr_table_get(in->args,
+                                                 "with_credentials") : NULL;
     apr_size_t mlen, dlen;
+    int with_credentials = asked && !strcmp(asked, "1");
+    json_t *answer;
 
+    if (asked && strcmp(asked, "0") && strcmp(asked, "1")) {
+        polycom_admin_problem(in->pool, out, 400, "with_credentials must be "
+                              "0 or 1");
+        return;
+    }
+    if (with_credentials && !in->bundle_credentials) {
+        polycom_admin_problem(in->pool, out, 403, "credentials in the bundle "
+                              "need PolycomBundleCredentials On in this "
+                              "admin location: every phone that asks may "
+                              "read 000000000000-device.cfg");
+        return;
+    }
     if (polycom_store_select(in->db, POLYCOM_SQL_REPROV_FLEET, &rows,
                              NULL) < 0) {
         polycom_admin_db_failed(in, out);
@@ -263,6 +285,9 @@ void polycom_admin_bundle(const polycom_admin_request *in,
     t.boot_server = polycom_row_get(r, "boot_server");
     t.user = polycom_row_get(r, "prov_user");
     t.password = polycom_row_get(r, "prov_password");
+    if (!with_credentials) {
+        t.server = polycom_reprovision_server_public(in->pool, t.server);
+    }
     files = apr_array_make(in->pool, 1, sizeof(const char *));
     APR_ARRAY_PUSH(files, const char *) = "000000000000-device.cfg";
     memset(&spec, 0, sizeof(spec));
@@ -270,13 +295,23 @@ void polycom_admin_bundle(const polycom_admin_request *in,
     spec.config_files = files;
     if (polycom_render_master(in->pool, &spec, &master, &mlen, &error) < 0
         || polycom_render_config(in->pool,
-                                 polycom_reprovision_params(in->pool, &t, 1),
+                                 polycom_reprovision_params(in->pool, &t,
+                                                            with_credentials),
                                  &device, &dlen, &error) < 0) {
         polycom_admin_problem(in->pool, out, 500, error);
         return;
     }
-    polycom_admin_answer(in, out, 200, json_pack(
-        "{s:s, s:{s:s, s:s}}", "server", t.server, "files",
-        "000000000000.cfg", master, "000000000000-device.cfg", device));
+    answer = json_pack("{s:s, s:b, s:{s:s, s:s}}", "server", t.server,
+                       "credentials", with_credentials, "files",
+                       "000000000000.cfg", master, "000000000000-device.cfg",
+                       device);
+    if (with_credentials) {
+        json_object_set_new(answer, "warning", json_string(
+            "000000000000-device.cfg carries the target's provisioning "
+            "user and password: every phone, and anyone, that can reach "
+            "the old server may read it. Serve it only on a closed "
+            "network, and remove it once the phones have moved."));
+        out->credentials_disclosed = 1;
+    }
+    polycom_admin_answer(in, out, 200, answer);
 }
-

@@ -123,6 +123,79 @@ static int render_verify(const char **body, apr_size_t *len,
     return 0;
 }
 
+/* The generated files, then @a more: comma-separated as the phone reads
+ * CONFIG_FILES, "" for none. */
+static const char *render_file_list(apr_pool_t *pool,
+                                    const apr_array_header_t *generated,
+                                    const apr_array_header_t *more)
+{
+    apr_array_header_t *all = apr_array_make(pool, 4, sizeof(const char *));
+
+    if (generated) {
+        apr_array_cat(all, generated);
+    }
+    if (more) {
+        apr_array_cat(all, more);
+    }
+    return all->nelts ? apr_array_pstrcat(pool, all, ',') : "";
+}
+
+static const polycom_model_firmware *render_find_firmware(
+    const apr_array_header_t *list, const char *model)
+{
+    int i;
+
+    for (i = 0; list && i < list->nelts; i++) {
+        const polycom_model_firmware *mf =
+            &APR_ARRAY_IDX(list, i, polycom_model_firmware);
+
+        if (!strcmp(mf->model, model)) {
+            return mf;
+        }
+    }
+    return NULL;
+}
+
+static const polycom_model_files *render_find_files(
+    const apr_array_header_t *list, const char *model)
+{
+    int i;
+
+    for (i = 0; list && i < list->nelts; i++) {
+        const polycom_model_files *mf =
+            &APR_ARRAY_IDX(list, i, polycom_model_files);
+
+        if (!strcmp(mf->model, model)) {
+            return mf;
+        }
+    }
+    return NULL;
+}
+
+/* One APPLICATION_<model> carrying whatever the spec says for that model,
+ * as Polycom's own masters do (APP_FILE_PATH_SSIP4000 beside
+ * CONFIG_FILES_SSIP4000): a phone reads the element of its model once. */
+static int render_model(apr_pool_t *pool, render_doc *doc,
+                        const polycom_master_spec *spec, const char *model)
+{
+    const polycom_model_firmware *fw =
+        render_find_firmware(spec->model_firmware, model);
+    const polycom_model_files *files =
+        render_find_files(spec->model_files, model);
+
+    if (xmlTextWriterStartElement(doc->writer, BAD_CAST
+            apr_pstrcat(pool, "APPLICATION_", model, NULL)) < 0
+        || (fw && render_attr(doc, apr_pstrcat(pool, "APP_FILE_PATH_", model,
+                                               NULL), fw->path) < 0)
+        || (files && render_attr(doc, apr_pstrcat(pool, "CONFIG_FILES_",
+                                                  model, NULL),
+                                 render_file_list(pool, spec->config_files,
+                                                  files->files)) < 0)) {
+        return -1;
+    }
+    return xmlTextWriterEndElement(doc->writer) < 0 ? -1 : 0;
+}
+
 int polycom_render_master(apr_pool_t *pool, const polycom_master_spec *spec,
                           const char **body, apr_size_t *len,
                           const char **error)
@@ -133,17 +206,15 @@ int polycom_render_master(apr_pool_t *pool, const polycom_master_spec *spec,
         "CALL_LISTS_DIRECTORY"
     };
     render_doc doc;
-    const char *config_files = "";
     apr_size_t i;
     int j;
 
-    if (spec->config_files && spec->config_files->nelts) {
-        config_files = apr_array_pstrcat(pool, spec->config_files, ',');
-    }
     if (render_open(pool, &doc) < 0
         || xmlTextWriterStartElement(doc.writer, BAD_CAST "APPLICATION") < 0
         || render_attr(&doc, "APP_FILE_PATH", spec->app_file_path) < 0
-        || render_attr(&doc, "CONFIG_FILES", config_files) < 0) {
+        || render_attr(&doc, "CONFIG_FILES",
+                       render_file_list(pool, spec->config_files,
+                                        spec->static_files)) < 0) {
         *error = "libxml2 writer failed on the master";
         return -1;
     }
@@ -156,16 +227,23 @@ int polycom_render_master(apr_pool_t *pool, const polycom_master_spec *spec,
             return -1;
         }
     }
+    /* Models in the order they were given: pins first, then models that
+     * only have files of their own. */
     for (j = 0; spec->model_firmware && j < spec->model_firmware->nelts;
          j++) {
-        const polycom_model_firmware *mf =
-            &APR_ARRAY_IDX(spec->model_firmware, j, polycom_model_firmware);
+        if (render_model(pool, &doc, spec,
+                         APR_ARRAY_IDX(spec->model_firmware, j,
+                                       polycom_model_firmware).model) < 0) {
+            *error = "libxml2 writer failed on a model element";
+            return -1;
+        }
+    }
+    for (j = 0; spec->model_files && j < spec->model_files->nelts; j++) {
+        const char *model = APR_ARRAY_IDX(spec->model_files, j,
+                                          polycom_model_files).model;
 
-        if (xmlTextWriterStartElement(doc.writer, BAD_CAST
-                apr_pstrcat(pool, "APPLICATION_", mf->model, NULL)) < 0
-            || render_attr(&doc, apr_pstrcat(pool, "APP_FILE_PATH_",
-                                             mf->model, NULL), mf->path) < 0
-            || xmlTextWriterEndElement(doc.writer) < 0) {
+        if (!render_find_firmware(spec->model_firmware, model)
+            && render_model(pool, &doc, spec, model) < 0) {
             *error = "libxml2 writer failed on a model element";
             return -1;
         }

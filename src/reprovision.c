@@ -78,6 +78,22 @@ const char *polycom_reprovision_address(apr_pool_t *pool, const char *server)
     return out;
 }
 
+const char *polycom_reprovision_server_public(apr_pool_t *pool,
+                                              const char *server)
+{
+    const char *sep = strstr(server, "://");
+    const char *host = sep ? sep + 3 : server;
+    const char *slash = strchr(host, '/');
+    const char *at = strchr(host, '@');
+
+    if (!at || (slash && at > slash)) {
+        return server;
+    }
+    return apr_pstrcat(pool, apr_pstrmemdup(pool, server,
+                                            (apr_size_t)(host - server)),
+                       at + 1, NULL);
+}
+
 static void reprovision_add(apr_array_header_t *params, const char *name,
                             const char *value)
 {

@@ -8,8 +8,11 @@ use Apache::TestRequest qw(GET);
 use lib 't/lib';
 use PolycomTest;
 use PolycomAdmin;
+use HTTP::Request;
+use JSON::PP ();
+use LWP::UserAgent;
 
-plan tests => 56;
+plan tests => 70;
 
 my $spip = MAC_SPIP;          # SIP 3.x
 my $vvx = MAC_VVX;            # UCS
@@ -156,12 +159,60 @@ is($m && $m->documentElement->getAttribute('CONFIG_FILES'), '000000000000-device
    'its master names the stanza file');
 is($m && $m->documentElement->getAttribute('APP_FILE_PATH'), '',
    'and leaves firmware alone');
-my $d = parse_xml($data->{files}{'000000000000-device.cfg'} // '');
-my $da = $d ? config_attrs($d) : {};
+sub bundle_device {
+    my ($data) = @_;
+    my $d = parse_xml($data->{files}{'000000000000-device.cfg'} // '');
+    return $d ? config_attrs($d) : {};
+}
+my $da = bundle_device($data);
 is_deeply([@$da{qw(device.set device.prov.serverName device.prov.serverType
-                   device.prov.password device.prov.password.set)}],
-          [1, 'https://new-prov.example.com/p', 3, 'fleet-pass', 1],
-          'the stanza moves phones to this server, credentials included');
+                   device.prov.user device.prov.password)}],
+          [1, 'https://new-prov.example.com/p', 3, undef, undef],
+          'the stanza moves phones to this server, without credentials');
+ok(!$data->{credentials} && !exists $data->{warning},
+   'the answer says so, and warns of nothing');
+unlike($res->content, qr/fleet-user|fleet-pass/, 'no credential anywhere in it');
+($res, $data) = api(GET => 'reprovision/bundle?with_credentials=1');
+is($res->code, 403, 'credentials asked for where the location does not allow them');
+like($data->{detail} // '', qr/PolycomBundleCredentials On/, 'the answer names the directive');
+($res) = api(GET => 'reprovision/bundle?with_credentials=yes');
+is($res->code, 400, 'with_credentials is 0 or 1');
+
+# Two keys: PolycomBundleCredentials On in the location, and the query.
+sub open_bundle {
+    my ($query) = @_;
+    my $req = HTTP::Request->new(GET => 'http://' . Apache::TestRequest::hostport()
+                                 . "/admin-open/reprovision/bundle$query");
+    $req->authorization_basic('admin', 'admin-secret');
+    my $res = LWP::UserAgent->new(timeout => 30)->request($req);
+    return ($res, eval { JSON::PP->new->utf8->decode($res->content) } || {});
+}
+($res, $data) = open_bundle('');
+is_deeply([@{ bundle_device($data) }{qw(device.prov.user device.prov.password)}],
+          [undef, undef], 'an allowing location still leaves them out unasked');
+($res, $data) = open_bundle('?with_credentials=1');
+is($res->code, 200, 'asked for where allowed');
+$da = bundle_device($data);
+is_deeply([@$da{qw(device.prov.user device.prov.user.set device.prov.password
+                   device.prov.password.set)}],
+          ['fleet-user', 1, 'fleet-pass', 1], 'credentials included, with their flags');
+ok($data->{credentials} && ($data->{warning} // '') =~ /every phone/,
+   'the answer says so and names the risk');
+my $log = do { local (@ARGV, $/) = (Apache::Test::vars('t_logs') . '/error_log'); <> };
+like($log, qr/PC00140: admin admin took the reprovisioning bundle with/,
+     'and the server logs who took it (PC00140)');
+
+# Credentials in the server's URL are credentials too.
+($res) = api(POST => 'reprovision', json => {
+    server => 'https://url-user:url-pass@new-prov.example.com/p', type => 'HTTPS' });
+is($res->code, 201, 'a fleet target with user:password@ in its URL');
+($res, $data) = api(GET => 'reprovision/bundle');
+is(bundle_device($data)->{'device.prov.serverName'}, 'https://new-prov.example.com/p',
+   'the bundle drops them from the server unasked');
+unlike($res->content, qr/url-pass/, 'nowhere in it');
+($res, $data) = open_bundle('?with_credentials=1');
+is(bundle_device($data)->{'device.prov.serverName'},
+   'https://url-user:url-pass@new-prov.example.com/p', 'and keeps them when asked');
 ($res) = api(DELETE => 'reprovision');
 is($res->code, 204, 'DELETE the fleet target');
 ($res) = api(GET => 'reprovision/bundle');
@@ -169,4 +220,4 @@ is($res->code, 404, 'no bundle without a fleet target');
 
 ($res, $data) = api(GET => 'audit?limit=200');
 ok(grep({ $_->{action} eq 'reprovision.set' } @{ $data->{audit} }), 'moves are audited');
-unlike($res->content, qr/prov-pass-1|fleet-pass/, 'without passwords');
+unlike($res->content, qr/prov-pass-1|fleet-pass|url-pass/, 'without passwords');

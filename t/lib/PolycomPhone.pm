@@ -12,6 +12,10 @@ package PolycomPhone;
 #   $phone->params->{'reg.1.address'}            # everything else
 #   $phone->ignored                              # device.* values not applied
 #   $phone->received('device.set')               # times served, all files
+#
+# With model => 'SPIP330' it reads its own APPLICATION_SPIP330 as a phone
+# of that model does: CONFIG_FILES_SPIP330 and APP_FILE_PATH_SPIP330 where
+# present, instead of the generic attributes (REFERENCE.md 2.1).
 use strict;
 use warnings FATAL => 'all';
 
@@ -21,7 +25,8 @@ use XML::LibXML ();
 
 sub new {
     my ($class, %opt) = @_;
-    my $self = bless { mac => $opt{mac}, ua => $opt{ua} }, $class;
+    my $self = bless { mac => $opt{mac}, ua => $opt{ua},
+                       model => $opt{model} }, $class;
     # One keep-alive connection: each boot reaches the same child, so a
     # body its cache kept is what this phone is served.
     $self->{http} = LWP::UserAgent->new(keep_alive => 1, agent => $opt{ua},
@@ -68,8 +73,18 @@ sub boot {
         $self->{error} = 'no master (' . $res->code . ')';
         return $self;
     }
+    $self->{master} = $res->content;
+    my $app = $master->documentElement;
+    my ($own) = $self->{model}
+        ? $app->getChildrenByTagName("APPLICATION_$self->{model}") : ();
+    my $attr = sub {
+        my ($name) = @_;
+        my $v = $own ? $own->getAttribute("${name}_$self->{model}") : undef;
+        return defined $v && length $v ? $v : $app->getAttribute($name);
+    };
+    $self->{app_file} = $attr->('APP_FILE_PATH');
     $self->{files} = [grep { length }
-        split /\s*,\s*/, $master->documentElement->getAttribute('CONFIG_FILES') // ''];
+        split /\s*,\s*/, $attr->('CONFIG_FILES') // ''];
     for my $file (@{ $self->{files} }) {
         $res = $self->get($file);
         my $attrs = $res->code == 200 ? file_params($res->content) : undef;
@@ -107,6 +122,8 @@ sub params   { $_[0]->{params} }
 sub device   { $_[0]->{device} }
 sub ignored  { [sort @{ $_[0]->{ignored} }] }
 sub files    { $_[0]->{files} }
+sub app_file { $_[0]->{app_file} }
+sub master_body { $_[0]->{master} }
 sub error    { $_[0]->{error} }
 sub requests { $_[0]->{requests} }
 sub body     { $_[0]->{bodies}{ $_[1] } }

@@ -1,5 +1,7 @@
 /* Unit tests for rendering: well-formed documents, exact values, schema
  * placement, secrets and refusal of what XML cannot carry. */
+#include <string.h>
+
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
@@ -171,6 +173,7 @@ static void test_master(void)
     apr_size_t len = 0;
     xmlDocPtr doc;
 
+    memset(&spec, 0, sizeof(spec));
     APR_ARRAY_PUSH(files, const char *) = "0004f2e62aa4-settings.cfg";
     APR_ARRAY_PUSH(files, const char *) = "extra.cfg";
     mf = apr_array_push(models);
@@ -196,7 +199,110 @@ static void test_master(void)
     tap_is_str(attr_at(doc, "APPLICATION/APPLICATION_SPIP330",
                        "APP_FILE_PATH_SPIP330"), "sip_335.ld",
                "SPIP330 is pinned to sip_335.ld");
+    tap_ok(attr_at(doc, "APPLICATION/APPLICATION_SPIP330",
+                   "CONFIG_FILES_SPIP330") == NULL,
+           "no CONFIG_FILES_<model> without files of that model");
     xmlFreeDoc(doc);
+}
+
+static apr_array_header_t *list_of(const char *const *names)
+{
+    apr_array_header_t *a = apr_array_make(pool, 4, sizeof(const char *));
+
+    for (; *names; names++) {
+        APR_ARRAY_PUSH(a, const char *) = *names;
+    }
+    return a;
+}
+
+/* Static files after the generated ones, per model where given: the
+ * generated files stay first everywhere, so they override the shipped
+ * defaults (first file wins). */
+static void test_master_static_files(void)
+{
+    static const char *const generated[] = {
+        "0004f2a1b330-device.cfg", "0004f2a1b330-settings.cfg", NULL
+    };
+    static const char *const shipped[] = { "phone1.cfg", "sip.cfg", NULL };
+    static const char *const old[] = { "phone1_318.cfg", "sip_318.cfg",
+                                       NULL };
+    static const char *const none[] = { NULL };
+    apr_array_header_t *firmware = apr_array_make(pool, 2,
+                                                  sizeof(polycom_model_firmware));
+    apr_array_header_t *model_files = apr_array_make(pool, 3,
+                                                     sizeof(polycom_model_files));
+    polycom_model_firmware *fw;
+    polycom_model_files *mf;
+    polycom_master_spec spec;
+    const char *body = NULL, *error = NULL;
+    apr_size_t len = 0;
+    xmlDocPtr doc;
+    xmlNodePtr node;
+    int elements = 0;
+
+    memset(&spec, 0, sizeof(spec));
+    fw = apr_array_push(firmware);
+    fw->model = "SSIP4000";
+    fw->path = "sip_318.ld";
+    fw = apr_array_push(firmware);
+    fw->model = "SPIP330";
+    fw->path = "sip_335.ld";
+    mf = apr_array_push(model_files);
+    mf->model = "SSIP4000";
+    mf->files = list_of(old);
+    mf = apr_array_push(model_files);
+    mf->model = "VVX411";
+    mf->files = list_of(none);
+    spec.app_file_path = "sip.ld";
+    spec.config_files = list_of(generated);
+    spec.static_files = list_of(shipped);
+    spec.model_firmware = firmware;
+    spec.model_files = model_files;
+    tap_is_int(polycom_render_master(pool, &spec, &body, &len, &error), 0,
+               "master with static files renders");
+    doc = parse(body, len);
+    tap_ok(doc != NULL, "it is well-formed XML");
+    if (!doc) {
+        return;
+    }
+    tap_is_str(attr_at(doc, "APPLICATION", "CONFIG_FILES"),
+               "0004f2a1b330-device.cfg,0004f2a1b330-settings.cfg,"
+               "phone1.cfg,sip.cfg",
+               "CONFIG_FILES: generated files first, then the static ones");
+    tap_is_str(attr_at(doc, "APPLICATION/APPLICATION_SSIP4000",
+                       "APP_FILE_PATH_SSIP4000"), "sip_318.ld",
+               "a model's pin ...");
+    tap_is_str(attr_at(doc, "APPLICATION/APPLICATION_SSIP4000",
+                       "CONFIG_FILES_SSIP4000"),
+               "0004f2a1b330-device.cfg,0004f2a1b330-settings.cfg,"
+               "phone1_318.cfg,sip_318.cfg",
+               "... and its own list share one element; generated first");
+    tap_ok(attr_at(doc, "APPLICATION/APPLICATION_SPIP330",
+                   "CONFIG_FILES_SPIP330") == NULL,
+           "a pinned model without files of its own reads CONFIG_FILES");
+    tap_is_str(attr_at(doc, "APPLICATION/APPLICATION_VVX411",
+                       "CONFIG_FILES_VVX411"),
+               "0004f2a1b330-device.cfg,0004f2a1b330-settings.cfg",
+               "an empty model list: the generated files only");
+    tap_ok(attr_at(doc, "APPLICATION/APPLICATION_VVX411",
+                   "APP_FILE_PATH_VVX411") == NULL,
+           "no pin where none was given");
+    for (node = xmlDocGetRootElement(doc)->children; node; node = node->next) {
+        elements += node->type == XML_ELEMENT_NODE;
+    }
+    tap_is_int(elements, 3, "one APPLICATION_<model> per model");
+    xmlFreeDoc(doc);
+
+    memset(&spec, 0, sizeof(spec));
+    spec.static_files = list_of(shipped);
+    tap_is_int(polycom_render_master(pool, &spec, &body, &len, &error), 0,
+               "static files alone render");
+    doc = parse(body, len);
+    tap_is_str(doc ? attr_at(doc, "APPLICATION", "CONFIG_FILES") : NULL,
+               "phone1.cfg,sip.cfg", "without generated files, in order");
+    if (doc) {
+        xmlFreeDoc(doc);
+    }
 }
 
 static void test_helpers(void)
@@ -230,6 +336,7 @@ int main(void)
     test_config();
     test_refusals();
     test_master();
+    test_master_static_files();
     test_helpers();
     apr_pool_destroy(pool);
     apr_terminate();

@@ -255,6 +255,19 @@ static void test_server(void)
                "host/Path/To", "the path keeps its case");
     tap_is_str(polycom_reprovision_address(pool, "host/a@b"),
                "host/a@b", "an @ in the path is no credential");
+
+    tap_is_str(polycom_reprovision_server_public(pool,
+                   "https://u:p@Prov.Example.com:8443/polycom/"),
+               "https://Prov.Example.com:8443/polycom/",
+               "the public server drops user:password@ and keeps the rest");
+    tap_is_str(polycom_reprovision_server_public(pool, "ftp://u@host"),
+               "ftp://host", "a user alone is dropped too");
+    tap_is_str(polycom_reprovision_server_public(pool, "u:p@host/x"),
+               "host/x", "without a scheme");
+    tap_is_str(polycom_reprovision_server_public(pool, "host/a@b"),
+               "host/a@b", "an @ in the path stays");
+    tap_is_str(polycom_reprovision_server_public(pool, "https://host/p"),
+               "https://host/p", "a server without credentials is as it is");
 }
 
 int main(void)
