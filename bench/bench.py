@@ -717,7 +717,7 @@ def print_targets(results):
                 if goal:
                     tally[0 if growth <= 1.3 else 1] += 1
                     text += ' met' if growth <= 1.3 else ' NOT MET'
-                row += '%-30s' % text
+                row += '%-34s' % text
             print(row)
     for n in fleets:
         if 'memory' in results[n]:
