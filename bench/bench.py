@@ -634,8 +634,8 @@ def print_growth(results):
     """Each target at every fleet size side by side, and how its cost per
     request grew from the smallest fleet to each larger one."""
     fleets = sorted(results)
-    print('\n== by fleet size: req/s ratio to static; httpd CPU us per '
-          'request module/static; p99 module/static ms; %s ==' % (
+    print('\n== by fleet size: req/s module/static and their ratio; httpd '
+          'CPU us per request module/static; p99 module/static ms; %s ==' % (
               'SAMPLE of %d phones' % SAMPLE if SAMPLE else
               'requests drawn uniformly from the whole fleet'))
     for close in (False, True):
@@ -644,6 +644,8 @@ def print_growth(results):
         for target in TARGETS:
             print(target[0])
             for label, cell in (
+                    ('  req/s', lambda s: '%.0f / %.0f' % (
+                        s['module']['rps'], s['static']['rps'])),
                     ('  ratio', lambda s: '%.2f' % s['ratio']),
                     ('  cpu us/req', lambda s: '%.0f / %.0f' % (
                         s['module']['cpu'], s['static']['cpu'])),
