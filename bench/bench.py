@@ -1,21 +1,39 @@
 #!/usr/bin/env python3
 """make bench: the module against static files of the same bytes, in one
-httpd, driven by wrk in interleaved rounds; ratios to the static file.
+httpd, driven by wrk in interleaved rounds, at several fleet sizes.
 
-Environment: BENCH_PHONES ("1000 100000"), BENCH_SECONDS (5), BENCH_ROUNDS
-(3), BENCH_MPM (event), BENCH_STORM (2000 phones), BENCH_PORT (8090),
-BENCH_MEMORY (1000000 requests for the memory check, on each fleet;
-0: none), BENCH_PRAGMAS (SQL run first on each SQLite connection, for
-experiments: "PRAGMA wal_autocheckpoint=0; ", say).
+Every request is for a phone drawn uniformly at random from the whole fleet,
+as a server of a real fleet sees them: every phone polls, and the next
+request is from any of them. The static reference serves every phone of the
+fleet its own master and settings as files (and takes the logs phones PUT
+through mod_dav), byte for byte what the module renders.
+
+Environment:
+  BENCH_PHONES   fleet sizes ("1000 100000"; add 1000000 for a million)
+  BENCH_SECONDS  seconds per wrk run (5)
+  BENCH_ROUNDS   interleaved rounds (3)
+  BENCH_MPM      event or prefork (event)
+  BENCH_STORM    phones of one site booting at once, on each fleet of at
+                 least ten times as many phones (10000; 0: none)
+  BENCH_STORM_CONNECTIONS  phones of the storm talking at once (256)
+  BENCH_MEMORY   requests of the memory check on each fleet (1000000; 0: none)
+  BENCH_SAMPLE   0: requests drawn from the whole fleet; N: from a sample of
+                 N phones spread over it (labelled as a sample: a per-child
+                 cache holds a sample more easily than a fleet)
+  BENCH_EXTRA    1: also a config without check-ins, a 404 for an unknown
+                 MAC and a PUT of a log (each against its static counterpart)
+  BENCH_PORT     (8090)
+  BENCH_KEEP     1: keep /tmp/mod_polycom-bench-<phones> afterwards
+  BENCH_PRAGMAS  SQL run first on each SQLite connection, for experiments
 """
-import http.client
+import asyncio
 import os
 import random
+import resource
 import shutil
 import socket
 import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
 from statistics import median
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,25 +41,64 @@ PORT = int(os.environ.get('BENCH_PORT', '8090'))
 SECONDS = int(os.environ.get('BENCH_SECONDS', '5'))
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', '3'))
 MPM = os.environ.get('BENCH_MPM', 'event')
-STORM = int(os.environ.get('BENCH_STORM', '2000'))
+STORM = int(os.environ.get('BENCH_STORM', '10000'))
+STORM_CONNECTIONS = int(os.environ.get('BENCH_STORM_CONNECTIONS', '256'))
 MEMORY = int(os.environ.get('BENCH_MEMORY', '1000000'))
+SAMPLE = int(os.environ.get('BENCH_SAMPLE', '0'))
+EXTRA = os.environ.get('BENCH_EXTRA', '') not in ('', '0')
 FLEETS = [int(n) for n in os.environ.get('BENCH_PHONES', '1000 100000').split()]
-SAMPLE = 10000          # phones whose files are written as static files
-STATUSES = {}
+OUI = '0004f2'
+UNKNOWN_OUI = '0004f3'
 UA = 'FileTransport PolycomVVX-VVX_411-UA/5.9.5.0614 Type/Application'
+UA_UPDATER = 'FileTransport PolycomVVX-VVX_411-UA/5.9.5.0614 Type/Updater'
+SITES = 20
 
-TARGETS = [
-    # name, path (%s = MAC), method, which MACs
-    ('static file (reference)', '/%s-settings.cfg', 'GET', 'known'),
-    ('config, check-ins on', '/prov/%s-settings.cfg', 'GET', 'known'),
-    ('config, check-ins off', '/prov/nocheckin/%s-settings.cfg', 'GET', 'known'),
-    ('master <mac>.cfg, check-ins on', '/prov/%s.cfg', 'GET', 'known'),
-    ('404 unknown MAC', '/prov/%s.cfg', 'GET', 'unknown'),
-    ('PUT -app.log', '/prov/%s-app.log', 'PUT', 'known'),
+# The files a VVX asks for at boot, in order (docs: REFERENCE.md 1.3, the
+# master's CONFIG_FILES, here <mac>-settings.cfg, right after the master):
+# method, path ({p} the prefix, %s the MAC), the statuses it may get.
+# The firmware image is left out: it is a static file in both setups.
+BOOT = [
+    ('PUT', '{p}/%s-boot.log', (201, 204)),
+    ('GET', '{p}/%s.cfg', (200,)),
+    ('GET', '{p}/%s-settings.cfg', (200,)),
+    ('GET', '{p}/%s-phone.cfg', (404,)),
+    ('GET', '{p}/%s-web.cfg', (404,)),
+    ('GET', '{p}/000000000000-license.cfg', (404,)),
+    ('GET', '{p}/%s-license.cfg', (404,)),
+    ('GET', '{p}/%s-calls.xml', (404,)),
+    ('GET', '{p}/%s-directory.xml', (404,)),
+    ('GET', '{p}/000000000000-directory.xml', (404,)),
+    ('HEAD', '{p}/%s-app.log', (200, 404)),
+    ('PUT', '{p}/%s-app.log', (201, 204)),
 ]
+# wrk cannot read the answer to a HEAD (it waits for a body it never gets).
+BOOT_WRK = ';'.join('%s %s' % (m, p) for m, p, _ in BOOT if m != 'HEAD')
+
+# name, static steps, module steps (for request.lua), MAC prefix, 404s
+# expected, checked against the targets
+TARGETS = [
+    ('master <mac>.cfg', 'GET {p}/%s.cfg', None, OUI, False, True),
+    ('settings <mac>-settings.cfg', 'GET {p}/%s-settings.cfg', None, OUI,
+     False, True),
+    ('boot sequence (11 requests)', BOOT_WRK, None, OUI, False, True),
+]
+if EXTRA:
+    TARGETS += [
+        ('settings, check-ins off', 'GET {p}/%s-settings.cfg',
+         'GET /prov/nocheckin/%s-settings.cfg', OUI, False, False),
+        ('404 unknown MAC', 'GET {p}/%s.cfg', None, UNKNOWN_OUI, True, False),
+        ('PUT <mac>-app.log', 'PUT {p}/%s-app.log', None, OUI, False, False),
+    ]
 
 
-def mac(n, oui='0004f2'):
+def steps(target, module):
+    _, static, mod, _, _, _ = target
+    if module and mod:
+        return mod
+    return static.replace('{p}', '/prov' if module else '')
+
+
+def mac(n, oui=OUI):
     return '%s%06x' % (oui, n)
 
 
@@ -56,7 +113,7 @@ def seed(directory, phones):
     sql = """
     WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < %d)
     INSERT INTO phones (mac, model, site, label)
-      SELECT printf('0004f2%%06x', i), 'VVX411', 'site' || (i %% 20),
+      SELECT printf('0004f2%%06x', i), 'VVX411', 'site' || (i %% %d),
              'Phone ' || i FROM n;
     WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < %d)
     INSERT INTO params (scope, scope_key, name, value)
@@ -70,12 +127,21 @@ def seed(directory, phones):
       ('global', '', 'voIpProt.server.1.address', 'pbx.example.net'),
       ('global', '', 'prov.polling.enabled', '1'),
       ('model', 'VVX411', 'up.backlight.idleIntensity', '1');
-    """ % (phones - 1, phones - 1)
-    for site in range(20):
+    """ % (phones - 1, SITES, phones - 1)
+    for site in range(SITES):
         sql += ("INSERT INTO params VALUES ('site', 'site%d', "
                 "'tcpIpApp.sntp.gmtOffset', '%d');\n" % (site, site * 60))
     sh('sqlite3', db, input=sql.encode())
     return db
+
+
+# The values seed() gives phone i, as attributes of its settings: the
+# attribute, its placeholder, the value.
+def phone_values(i):
+    return [('reg.1.address', 'address', '1%d' % i),
+            ('reg.1.auth.userId', 'user', 'u%d' % i),
+            ('reg.1.auth.password', 'password', 'secret-%d' % i),
+            ('reg.1.label', 'label', 'Line %d' % i)]
 
 
 def write_conf(directory, mpm):
@@ -131,6 +197,8 @@ def writer_pid(directory):
 
 
 def cpu_seconds(pids):
+    """User and system time of httpd's processes (the check-in writer is
+    one of them)."""
     total = 0
     for pid in pids:
         try:
@@ -139,18 +207,6 @@ def cpu_seconds(pids):
         except OSError:
             pass
     return total / os.sysconf('SC_CLK_TCK')
-
-
-def rss_kib(pids):
-    sizes = []
-    for pid in pids[1:]:
-        try:
-            for line in open('/proc/%d/status' % pid):
-                if line.startswith('VmRSS:'):
-                    sizes.append(int(line.split()[1]))
-        except OSError:
-            pass
-    return max(sizes) if sizes else 0
 
 
 def child_rss(pids):
@@ -166,57 +222,178 @@ def child_rss(pids):
     return sizes
 
 
-def memory_check(directory, requests):
-    """A million requests (config, check-ins on, keep-alive) after every
-    round has warmed the children up, in runs of 5 s with each child's
-    resident size read after each. A child's size moves a few MB up and
-    down between two readings (malloc arenas, the check-in queue), so
-    growth compares the largest size of the second half of the readings
-    with the largest of the first half: a leak raises it, noise does not.
-    The first and last readings are printed too."""
-    samples = [child_rss(httpd_pids(directory))]
-    made = 0
-    while made < requests:
-        made += run_wrk(directory, '/prov/%s-settings.cfg', 'GET',
-                        os.path.join(directory, 'known'), False)['requests']
-        samples.append(child_rss(httpd_pids(directory)))
-    writer = writer_pid(directory)
-    half = len(samples) // 2
-    report, growth = [], []
-    for pid in sorted(samples[0]):
-        sizes = [s[pid] for s in samples if pid in s]
-        if len(sizes) != len(samples):
-            continue                    # a child that exited meanwhile
-        first, second = max(sizes[:half]), max(sizes[half:])
-        growth.append(100.0 * (second - first) / first)
-        report.append('%s%d -> %d (peaks %d, %d)'
-                      % ('writer ' if pid == writer else '', sizes[0],
-                         sizes[-1], first, second))
-    print('memory: %d requests (config, check-ins on, keep-alive) after the '
-          'rounds, %d readings; each child\'s RSS first -> last (largest in '
-          'the first half, in the second half): %s KiB; largest growth of '
-          'the peak %+.1f %% (target: under 5 %%)'
-          % (made, len(samples), ', '.join(report),
-             max(growth) if growth else float('nan')))
+# -- A small HTTP/1.1 client on asyncio: for the static files' check, the
+# -- boot storm, and fetching every phone's files when they cannot be
+# -- rendered here.
+
+class Client:
+    def __init__(self):
+        self.reader = self.writer = None
+
+    async def close(self):
+        if self.writer:
+            self.writer.close()
+            try:
+                await self.writer.wait_closed()
+            except OSError:
+                pass
+        self.reader = self.writer = None
+
+    async def request(self, method, path, body=None, ua=UA):
+        """(status, body); one retry on a new connection when a kept-alive
+        one turns out closed, as any HTTP client (and phone) does."""
+        for attempt in (1, 2):
+            fresh = self.writer is None
+            try:
+                if fresh:
+                    self.reader, self.writer = await asyncio.wait_for(
+                        asyncio.open_connection('127.0.0.1', PORT), 60)
+                return await asyncio.wait_for(
+                    self._exchange(method, path, body, ua), 60)
+            except (OSError, asyncio.IncompleteReadError, ValueError) as e:
+                await self.close()
+                if fresh or attempt == 2:
+                    raise ConnectionError('%s %s: %s' % (
+                        method, path, type(e).__name__)) from e
+
+    async def _exchange(self, method, path, body, ua):
+        head = '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: %s\r\n' % (
+            method, path, ua)
+        if body is not None:
+            head += 'Content-Length: %d\r\n' % len(body)
+        self.writer.write(head.encode() + b'\r\n' + (body or b''))
+        await self.writer.drain()
+        lines = (await self.reader.readuntil(b'\r\n\r\n')).decode(
+            'latin-1').split('\r\n')
+        status = int(lines[0].split()[1])
+        fields = {}
+        for line in lines[1:]:
+            if ':' in line:
+                name, value = line.split(':', 1)
+                fields[name.strip().lower()] = value.strip()
+        data = b''
+        if method == 'HEAD' or status in (204, 304):
+            pass
+        elif 'content-length' in fields:
+            data = await self.reader.readexactly(int(fields['content-length']))
+        elif fields.get('transfer-encoding', '').lower() == 'chunked':
+            while True:
+                size = int((await self.reader.readline()).split(b';')[0], 16)
+                chunk = await self.reader.readexactly(size + 2)
+                if not size:
+                    break
+                data += chunk[:-2]
+        else:
+            data = await self.reader.read()
+            fields['connection'] = 'close'
+        if fields.get('connection', '').lower() == 'close':
+            await self.close()
+        return status, data
 
 
-def fetch_static(directory, macs):
+async def fetch_all(paths, connections=16):
+    """{path: body} of GETs, over a few kept-alive connections."""
+    out = {}
+    queue = list(paths)
+
+    async def worker():
+        client = Client()
+        while queue:
+            path = queue.pop()
+            status, body = await client.request('GET', path)
+            if status != 200:
+                raise SystemExit('bench: GET %s: %d' % (path, status))
+            out[path] = body
+        await client.close()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return out
+
+
+def templates():
+    """For each site, the master and settings of its first phone with the
+    phone's own values made placeholders; None when the module's output is
+    not made of them (then the files are fetched instead)."""
+    paths = {}
+    for k in range(SITES):
+        paths[k] = ('/prov/nocheckin/%s.cfg' % mac(k),
+                    '/prov/nocheckin/%s-settings.cfg' % mac(k))
+    bodies = asyncio.run(fetch_all([p for pair in paths.values()
+                                    for p in pair]))
+    out = []
+    for k in range(SITES):
+        made = []
+        for path in paths[k]:
+            text = bodies[path].decode('utf-8').replace('%', '%%')
+            text = text.replace(mac(k), '%(mac)s')
+            if path.endswith('-settings.cfg'):
+                for name, key, value in phone_values(k):
+                    whole = '%s="%s"' % (name, value)
+                    if text.count(whole) != 1:
+                        return None
+                    text = text.replace(whole, '%s="%%(%s)s"' % (name, key))
+            made.append(text)
+        out.append(made)
+    return out
+
+
+def render(template, i):
+    values = {key: value for _, key, value in phone_values(i)}
+    values['mac'] = mac(i)
+    return (template % values).encode('utf-8')
+
+
+def write_static(directory, phones):
+    """Every phone's master and settings as files, the bytes the module
+    renders: from templates when its output is made of the seeded values
+    (checked byte for byte on a sample of phones), else fetched one by one.
+    Returns a sentence for the output."""
     static = os.path.join(directory, 'static')
-    os.makedirs(static, exist_ok=True)
-    conn = http.client.HTTPConnection('127.0.0.1', PORT, timeout=30)
-    for m in macs:
-        conn.request('GET', '/prov/nocheckin/%s-settings.cfg' % m,
-                     headers={'User-Agent': UA})
-        res = conn.getresponse()
-        body = res.read()
-        if res.status != 200:
-            raise SystemExit('bench: %s: %d' % (m, res.status))
-        open(os.path.join(static, '%s-settings.cfg' % m), 'wb').write(body)
+    made = templates()
+    t0 = time.time()
+    if made:
+        # os.open and os.write: a million phones are two million files, and
+        # file objects would double the time of writing them.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        for i in range(phones):
+            master, settings = made[i % SITES]
+            m = mac(i)
+            for name, template in ((m + '.cfg', master),
+                                   (m + '-settings.cfg', settings)):
+                fd = os.open(os.path.join(static, name), flags, 0o644)
+                os.write(fd, render(template, i))
+                os.close(fd)
+        check = random.sample(range(phones), min(phones, 1000))
+        got = asyncio.run(fetch_all(
+            ['/prov/nocheckin/%s%s' % (mac(i), suffix) for i in check
+             for suffix in ('.cfg', '-settings.cfg')]))
+        for path, body in got.items():
+            name = os.path.join(static, path.rsplit('/', 1)[1])
+            if open(name, 'rb').read() != body:
+                raise SystemExit('bench: %s differs from the module\'s '
+                                 'output' % name)
+        how = ('rendered from the module\'s output for one phone of each '
+               'site, %d phones checked byte for byte against the module'
+               % len(check))
+    else:
+        for start in range(0, phones, 10000):
+            batch = range(start, min(phones, start + 10000))
+            got = asyncio.run(fetch_all(
+                ['/prov/nocheckin/%s%s' % (mac(i), suffix) for i in batch
+                 for suffix in ('.cfg', '-settings.cfg')]))
+            for path, body in got.items():
+                with open(os.path.join(static, path.rsplit('/', 1)[1]),
+                          'wb') as f:
+                    f.write(body)
+        how = 'fetched from the module one by one'
+    return ('static files: every phone\'s <mac>.cfg and <mac>-settings.cfg '
+            '(%d files, %s, in %.0f s); the logs PUT to / are taken by '
+            'mod_dav' % (2 * phones, how, time.time() - t0))
 
 
-def run_wrk(directory, path, method, macs_file, close):
-    env = dict(os.environ, BENCH_MACS=macs_file, BENCH_PATH=path,
-               BENCH_METHOD=method, BENCH_CLOSE='1' if close else '0')
+def run_wrk(directory, target, module, phones, close):
+    env = dict(os.environ, BENCH_FLEET=str(phones), BENCH_OUI=target[3],
+               BENCH_SAMPLE=str(SAMPLE), BENCH_STEPS=steps(target, module),
+               BENCH_CLOSE='1' if close else '0')
     pids = httpd_pids(directory)
     before = cpu_seconds(pids)
     out = subprocess.run(
@@ -228,9 +405,45 @@ def run_wrk(directory, path, method, macs_file, close):
     line = [l for l in out.splitlines() if l.startswith('RESULT')][0].split()
     requests, duration_us = int(line[1]), int(line[2])
     return {'rps': requests / (duration_us / 1e6), 'p50': int(line[3]),
-            'p99': int(line[4]), 'errors': int(line[5]) if '404' not in path
-            and 'unknown' not in macs_file else 0,
+            'p99': int(line[4]),
+            'errors': (0 if target[4] else int(line[5])) + int(line[6]),
             'cpu_us': cpu * 1e6 / max(requests, 1), 'requests': requests}
+
+
+def memory_check(directory, phones, requests):
+    """A million requests (settings, check-ins on, keep-alive, uniform over
+    the fleet) after every round has warmed the children up, in runs of
+    wrk with each child's resident size read after each. A child's size
+    moves a few MB up and down between two readings (malloc arenas, the
+    check-in queue), so growth compares the largest size of the second half
+    of the readings with the largest of the first half: a leak raises it,
+    noise does not. The first and last readings are printed too."""
+    samples = [child_rss(httpd_pids(directory))]
+    made = 0
+    while made < requests:
+        made += run_wrk(directory, TARGETS[1], True, phones,
+                        False)['requests']
+        samples.append(child_rss(httpd_pids(directory)))
+    writer = writer_pid(directory)
+    half = max(1, len(samples) // 2)
+    report, growth = [], []
+    for pid in sorted(samples[0]):
+        sizes = [s[pid] for s in samples if pid in s]
+        if len(sizes) != len(samples):
+            continue                    # a child that exited meanwhile
+        first, second = max(sizes[:half]), max(sizes[half:])
+        growth.append(100.0 * (second - first) / first)
+        report.append('%s%d -> %d (peaks %d, %d)'
+                      % ('writer ' if pid == writer else '', sizes[0],
+                         sizes[-1], first, second))
+    worst = max(growth) if growth else float('nan')
+    print('memory: %d requests (settings, check-ins on, keep-alive, %s) '
+          'after the rounds, %d readings; each child\'s RSS first -> last '
+          '(largest in the first half, in the second half): %s KiB; largest '
+          'growth of the peak %+.1f %% (target: under 5 %%)'
+          % (made, draw_label(phones), len(samples), ', '.join(report),
+             worst))
+    return worst
 
 
 def count_checkins(db):
@@ -240,160 +453,308 @@ def count_checkins(db):
     return int(out.strip())
 
 
-def boot_storm(db, macs, phones):
-    """Every phone boots at once and runs REFERENCE.md 1.3's sequence."""
-    def one(m):
-        conn = http.client.HTTPConnection('127.0.0.1', PORT, timeout=60)
-        seq = [('PUT', '/prov/%s-boot.log' % m, b'boot log\n'),
-               ('GET', '/prov/%s.cfg' % m, None),
-               ('GET', '/prov/%s-settings.cfg' % m, None),
-               ('GET', '/prov/%s-phone.cfg' % m, None),
-               ('GET', '/prov/%s-web.cfg' % m, None),
-               ('GET', '/prov/%s-license.cfg' % m, None),
-               ('GET', '/prov/%s-calls.xml' % m, None),
-               ('GET', '/prov/%s-directory.xml' % m, None),
-               ('GET', '/prov/000000000000-directory.xml', None),
-               ('PUT', '/prov/%s-app.log' % m, b'app log\n')]
-        errors = 0
-        for method, path, body in seq:
-            # A keep-alive connection the server closed while idle is
-            # retried once on a new one, as any HTTP client (and phone) does.
-            for attempt in (1, 2):
-                try:
-                    conn.request(method, path, body=body,
-                                 headers={'User-Agent': UA})
-                    res = conn.getresponse()
-                    res.read()
-                    if res.status >= 500:
-                        errors += 1
-                        STATUSES[res.status] = STATUSES.get(res.status, 0) + 1
-                    break
-                except (OSError, http.client.HTTPException) as e:
-                    conn.close()
-                    conn = http.client.HTTPConnection('127.0.0.1', PORT,
-                                                      timeout=60)
-                    if attempt == 2:
-                        errors += 1
-                        name = type(e).__name__
-                        STATUSES[name] = STATUSES.get(name, 0) + 1
-        conn.close()
-        return len(seq), errors
+def settled_checkins(db, expected):
+    """The row count once the check-in writer has written what it was
+    handed (it commits every 20 ms; give it up to 30 s)."""
+    last, steady = count_checkins(db), 0
+    for _ in range(120):
+        if last >= expected:
+            break
+        time.sleep(0.25)
+        now = count_checkins(db)
+        steady = steady + 1 if now == last else 0
+        last = now
+        if steady >= 8:
+            break
+    return last
 
+
+def boot_storm(db, phones):
+    """STORM phones of the fleet (a site) boot at once, each running the
+    VVX boot sequence on its own keep-alive connection; at most
+    STORM_CONNECTIONS talk at a time, the rest wait their turn as phones
+    whose connection the server has not yet accepted."""
+    chosen = random.sample(range(phones), STORM)
+    errors = {}
+    configured = []
+    requests = [0]
+
+    def error(kind):
+        errors[kind] = errors.get(kind, 0) + 1
+
+    async def one(n, gate, start):
+        m = mac(n)
+        async with gate:
+            client = Client()
+            for method, path, expect in BOOT:
+                path = path.replace('{p}', '/prov') % m \
+                    if '%s' in path else path.replace('{p}', '/prov')
+                body = (b'0101 00:00:00 boot| log line\n' * 20
+                        if method == 'PUT' else None)
+                requests[0] += 1
+                try:
+                    status, _ = await client.request(
+                        method, path, body,
+                        UA_UPDATER if path.endswith('-boot.log') else UA)
+                except ConnectionError as e:
+                    error(str(e).rsplit(': ', 1)[1])
+                    continue
+                if status not in expect:
+                    error('%d for %s' % (status, path.replace(m, '<mac>')))
+                elif path.endswith('-settings.cfg'):
+                    configured.append(time.monotonic() - start)
+            await client.close()
+
+    async def storm():
+        gate = asyncio.Semaphore(STORM_CONNECTIONS)
+        start = time.monotonic()
+        await asyncio.gather(*(one(n, gate, start) for n in chosen))
+        return time.monotonic() - start
+
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit[1], limit[1]))
     time.sleep(1)               # let the last batches of the runs land
     before = count_checkins(db)
-    start = time.time()
-    with ThreadPoolExecutor(max_workers=64) as pool:
-        results = list(pool.map(one, macs[:phones]))
-    elapsed = time.time() - start
-    requests = sum(r[0] for r in results)
-    errors = sum(r[1] for r in results)
-    time.sleep(1)
-    rows = count_checkins(db) - before
-    return elapsed, requests, errors, rows
+    elapsed = asyncio.run(storm())
+    rows = settled_checkins(db, before + requests[0]) - before
+    return {'elapsed': elapsed, 'requests': requests[0],
+            'errors': sum(errors.values()), 'kinds': errors, 'rows': rows,
+            'configured': len(configured),
+            'last_config': max(configured) if configured else float('nan')}
+
+
+def draw_label(phones):
+    if SAMPLE and SAMPLE < phones:
+        return 'SAMPLE: drawn from %d phones spread over the fleet, not ' \
+               'from the whole fleet' % SAMPLE
+    return 'drawn uniformly from all %d phones' % phones
 
 
 def bench_fleet(phones):
     directory = '/tmp/mod_polycom-bench-%d' % phones
     shutil.rmtree(directory, ignore_errors=True)
-    os.makedirs(os.path.join(directory, 'static'))
+    for sub in ('static', 'prov'):
+        os.makedirs(os.path.join(directory, sub))
     t0 = time.time()
     db = seed(directory, phones)
     conf = write_conf(directory, MPM)
     if os.geteuid() == 0:
-        shutil.chown(directory, 'www-data', 'www-data')
-        for f in os.listdir(directory):
-            shutil.chown(os.path.join(directory, f), 'www-data', 'www-data')
+        for path in [directory] + [os.path.join(directory, f)
+                                   for f in os.listdir(directory)]:
+            shutil.chown(path, 'www-data', 'www-data')
     httpd(conf, 'start')
     wait_port()
-    known = random.sample(range(phones), min(phones, SAMPLE))
-    macs = [mac(n) for n in known]
-    fetch_static(directory, macs)
-    open(os.path.join(directory, 'known'), 'w').write('\n'.join(macs) + '\n')
-    open(os.path.join(directory, 'unknown'), 'w').write(
-        '\n'.join(mac(n, '0004f3') for n in range(SAMPLE)) + '\n')
-    print('\n== %d phones (seeded and static files written in %.0f s; '
+    how = write_static(directory, phones)
+    print('\n== %d phones (%s; seeded and static files written in %.0f s; '
           '%s MPM; wrk -t2 -c32, %d s per run, %d interleaved rounds) =='
-          % (phones, time.time() - t0, MPM, SECONDS, ROUNDS))
-    rss_start = None
-    summary = {}
+          % (phones, draw_label(phones), time.time() - t0, MPM, SECONDS,
+             ROUNDS))
+    print(how)
+    result = {}
     for close in (False, True):
-        model = 'new connection per request' if close else 'keep-alive'
-        results = {t[0]: [] for t in TARGETS}
-        for _ in range(ROUNDS):
-            for name, path, method, which in TARGETS:
-                results[name].append(run_wrk(
-                    directory, path, method,
-                    os.path.join(directory, which), close))
-            if rss_start is None:       # after one warm-up round
-                rss_start = rss_kib(httpd_pids(directory))
-        ref = results[TARGETS[0][0]]
-        print('\n%s' % model)
-        print('%-32s %9s %7s %8s %8s %9s %9s %7s' % (
-            'target', 'req/s', 'ratio', 'p50 us', 'p99 us', 'p99 ratio',
-            'cpu us/req', 'errors'))
-        for name, _, _, _ in TARGETS:
-            runs = results[name]
-            rps = sum(r['rps'] for r in runs) / len(runs)
-            ratio = sum(r['rps'] / f['rps'] for r, f in zip(runs, ref)) / len(runs)
-            cpu = sum(r['cpu_us'] for r in runs) / len(runs)
-            summary[(name, close)] = (ratio, cpu)
-            # Latencies: the median of the rounds, as one scheduling
-            # hiccup on a small VM moves a single run's p99 by 2-3x; the
-            # p99 ratio is to the static file's median p99.
-            p99 = median([r['p99'] for r in runs])
-            print('%-32s %9.0f %7.2f %8.0f %8.0f %9.2f %9.0f %7d' % (
-                name, rps, ratio, median([r['p50'] for r in runs]), p99,
-                p99 / median([f['p99'] for f in ref]), cpu,
-                sum(r['errors'] for r in runs)))
-    rss_end = rss_kib(httpd_pids(directory))
+        runs = {(t[0], module): [] for t in TARGETS for module in (0, 1)}
+        for round_ in range(ROUNDS):
+            for target in TARGETS:
+                # Who goes first alternates from round to round, so a
+                # drift of the machine's speed favours neither.
+                for module in ((0, 1) if round_ % 2 == 0 else (1, 0)):
+                    runs[(target[0], module)].append(run_wrk(
+                        directory, target, module, phones, close))
+        result[close] = summarise(runs)
+        print_fleet(result[close], close)
+    if MEMORY:
+        result['memory'] = memory_check(directory, phones, MEMORY)
+    if STORM and phones >= 10 * STORM:
+        storm = boot_storm(db, phones)
+        result['storm'] = storm
+        print('boot storm: %d of the %d phones each ran the boot sequence '
+              '(%d requests, HEAD of the app log included) at once, at most '
+              '%d at a time: %d requests in %.1f s, the last phone had its '
+              'config after %.1f s (%d of %d did); %d errors%s; %d check-in '
+              'rows for %d requests (%s)'
+              % (STORM, phones, len(BOOT), STORM_CONNECTIONS,
+                 storm['requests'], storm['elapsed'], storm['last_config'],
+                 storm['configured'], STORM, storm['errors'],
+                 ' (%s)' % storm['kinds'] if storm['kinds'] else '',
+                 storm['rows'], storm['requests'],
+                 'none lost' if storm['rows'] == storm['requests']
+                 else 'LOST %d' % (storm['requests'] - storm['rows'])))
     wal = db + '-wal'
-    print('\nSQLite WAL file: %.1f MB (its high-water mark: the check-in '
+    print('SQLite WAL file: %.1f MB (its high-water mark: the check-in '
           'writer checkpoints it four times a second)'
           % (os.path.getsize(wal) / 1e6 if os.path.exists(wal) else 0))
-
-    total = sum(sum(r['requests'] for r in runs) for runs in results.values())
-    print('\nchild RSS (largest child): %d KiB after the first round, %d KiB '
-          'at the end (%+.1f %%; the last model alone made %d requests)'
-          % (rss_start, rss_end, 100.0 * (rss_end - rss_start) / rss_start,
-             total))
-    if MEMORY:
-        memory_check(directory, MEMORY)
-    if STORM and phones >= STORM:
-        elapsed, requests, errors, rows = boot_storm(db, macs, STORM)
-        print('boot storm: %d phones, %d requests in %.1f s, %d errors, '
-              '%d check-in rows for %d requests (%s)'
-              % (STORM, requests, elapsed, errors, rows, requests,
-                 'none lost' if rows == requests else 'LOST %d' % (requests - rows)))
-        if STATUSES:
-            print('boot storm errors: %s' % STATUSES)
     httpd(conf, 'stop')
     wait_port(up=False)
     if not os.environ.get('BENCH_KEEP'):
         shutil.rmtree(directory, ignore_errors=True)
-    return summary
+    return result
 
 
-def print_growth(summaries):
-    """Each target's cost at every fleet size, side by side."""
-    print('\n== growth: ratio to static / httpd CPU us per request, by fleet '
-          'size ==')
+def summarise(runs):
+    """Per target: the module's and the static files' figures, means of the
+    rounds for rates and CPU, medians of the rounds for latencies (one
+    scheduling hiccup on a small VM moves a single run's p99 2-3x)."""
+    out = {}
+    for target in TARGETS:
+        static, module = runs[(target[0], 0)], runs[(target[0], 1)]
+        s = {}
+        for who, rs in (('static', static), ('module', module)):
+            s[who] = {'rps': sum(r['rps'] for r in rs) / len(rs),
+                      'cpu': sum(r['cpu_us'] for r in rs) / len(rs),
+                      'p50': median(r['p50'] for r in rs),
+                      'p99': median(r['p99'] for r in rs),
+                      'errors': sum(r['errors'] for r in rs)}
+        s['ratio'] = sum(m['rps'] / f['rps']
+                         for m, f in zip(module, static)) / len(module)
+        s['p99_ratio'] = s['module']['p99'] / max(s['static']['p99'], 1)
+        out[target[0]] = s
+    return out
+
+
+def model_name(close):
+    return 'new connection per request' if close else 'keep-alive'
+
+
+def print_fleet(summary, close):
+    print('\n%s' % model_name(close))
+    print('%-30s %9s %9s %6s %11s %11s %8s %8s %6s %7s' % (
+        'target', 'req/s', 'static', 'ratio', 'cpu us/req', 'static',
+        'p99 ms', 'static', 'p99 x', 'errors'))
+    for target in TARGETS:
+        s = summary[target[0]]
+        print('%-30s %9.0f %9.0f %6.2f %11.0f %11.0f %8.1f %8.1f %6.2f %7s'
+              % (target[0], s['module']['rps'], s['static']['rps'],
+                 s['ratio'], s['module']['cpu'], s['static']['cpu'],
+                 s['module']['p99'] / 1000, s['static']['p99'] / 1000,
+                 s['p99_ratio'], '%d/%d' % (s['module']['errors'],
+                                            s['static']['errors'])))
+
+
+def print_growth(results):
+    """Each target at every fleet size side by side, and how its cost per
+    request grew from the smallest fleet to each larger one."""
+    fleets = sorted(results)
+    print('\n== by fleet size: req/s module/static and their ratio; httpd '
+          'CPU us per request module/static; p99 module/static ms; %s ==' % (
+              'SAMPLE of %d phones' % SAMPLE if SAMPLE else
+              'requests drawn uniformly from the whole fleet'))
     for close in (False, True):
-        print('\n%s' % ('new connection per request' if close
-                        else 'keep-alive'))
-        print('%-32s' % 'target' + ''.join(
-            '%18s' % ('%d phones' % phones) for phones, _ in summaries))
-        for name, _, _, _ in TARGETS:
-            print('%-32s' % name + ''.join(
-                '%18s' % ('%.2f / %.0f' % summary[(name, close)])
-                for _, summary in summaries))
+        print('\n%-30s' % model_name(close) + ''.join(
+            '%18s' % ('%d phones' % n) for n in fleets))
+        for target in TARGETS:
+            print(target[0])
+            for label, cell in (
+                    ('  req/s', lambda s: '%.0f / %.0f' % (
+                        s['module']['rps'], s['static']['rps'])),
+                    ('  ratio', lambda s: '%.2f' % s['ratio']),
+                    ('  cpu us/req', lambda s: '%.0f / %.0f' % (
+                        s['module']['cpu'], s['static']['cpu'])),
+                    ('  p99 ms', lambda s: '%.1f / %.1f' % (
+                        s['module']['p99'] / 1000,
+                        s['static']['p99'] / 1000))):
+                print('%-30s' % label + ''.join(
+                    '%18s' % cell(results[n][close][target[0]])
+                    for n in fleets))
+            small = results[fleets[0]][close][target[0]]
+            for n in fleets[1:]:
+                big = results[n][close][target[0]]
+                print('  cost growth %d -> %d phones: module %.2fx, '
+                      'static %.2fx' % (
+                          fleets[0], n,
+                          big['module']['cpu'] / small['module']['cpu'],
+                          big['static']['cpu'] / small['static']['cpu']))
+
+
+def print_targets(results):
+    """Each target of the issue, met or not, from this run's figures: one
+    row per target and check, one column per connection model and fleet."""
+    fleets = sorted(results)
+    checked = [t[0] for t in TARGETS if t[5]]
+    tally = [0, 0]
+
+    def cell(value, ok, form='%.2f'):
+        tally[0 if ok else 1] += 1
+        return '%-20s' % ((form % value) + (' met' if ok else ' NOT MET'))
+
+    columns = [(close, n) for close in (False, True) for n in fleets]
+    print('\n== targets (%s) ==' % (
+        'SAMPLE of %d phones: not a fleet\'s figures' % SAMPLE if SAMPLE
+        else 'requests uniform over the whole fleet'))
+    print('%-32s' % '' + ''.join('%-20s' % ('%s %d' % (
+        'keep-alive' if not close else 'new conn.', n)) for close, n in columns))
+    print('req/s ratio to static >= 0.9 (>= 0.8 at 1,000,000 phones)')
+    for name in checked:
+        print('%-32s' % ('  ' + name) + ''.join(cell(
+            results[n][close][name]['ratio'],
+            results[n][close][name]['ratio'] >= (0.8 if n >= 1000000
+                                                 else 0.9))
+            for close, n in columns))
+    print('p99 <= 1.5x the static file\'s')
+    for name in checked:
+        print('%-32s' % ('  ' + name) + ''.join(cell(
+            results[n][close][name]['p99_ratio'],
+            results[n][close][name]['p99_ratio'] <= 1.5, '%.2fx')
+            for close, n in columns))
+    print('no errors (module)')
+    for name in checked:
+        print('%-32s' % ('  ' + name) + ''.join(cell(
+            results[n][close][name]['module']['errors'],
+            results[n][close][name]['module']['errors'] == 0, '%d')
+            for close, n in columns))
+    small = [n for n in fleets if n < 1000000]
+    for n in fleets[1:]:
+        goal = n in small
+        print('cost per request (httpd CPU), growth from %d to %d phones%s: '
+              'module (static)' % (fleets[0], n, ' <= 1.3x' if goal
+                                   else ', no target'))
+        for name in checked:
+            row = '%-32s' % ('  ' + name)
+            for close in (False, True):
+                a = results[fleets[0]][close][name]
+                b = results[n][close][name]
+                growth = b['module']['cpu'] / a['module']['cpu']
+                static = b['static']['cpu'] / a['static']['cpu']
+                text = '%s %.2fx (%.2fx)' % (
+                    'keep-alive' if not close else 'new conn.', growth, static)
+                if goal:
+                    tally[0 if growth <= 1.3 else 1] += 1
+                    text += ' met' if growth <= 1.3 else ' NOT MET'
+                row += '%-34s' % text
+            print(row)
+    for n in fleets:
+        if 'memory' in results[n]:
+            ok = results[n]['memory'] < 5
+            tally[0 if ok else 1] += 1
+            print('memory per child flat over %d requests, %d phones (peak '
+                  'growth under 5 %%): %+.1f %% %s' % (
+                      MEMORY, n, results[n]['memory'],
+                      'met' if ok else 'NOT MET'))
+        if 'storm' in results[n]:
+            st = results[n]['storm']
+            for ok, text in (
+                    (st['errors'] == 0, 'no errors: %d' % st['errors']),
+                    (st['rows'] == st['requests'],
+                     'no check-in lost: %d rows for %d requests'
+                     % (st['rows'], st['requests']))):
+                tally[0 if ok else 1] += 1
+                print('boot storm of %d phones, %d phones in the database, '
+                      '%s %s' % (STORM, n, text, 'met' if ok else 'NOT MET'))
+            print('boot storm of %d phones, %d phones in the database, the '
+                  'last phone had its config after %.1f s (no target)'
+                  % (STORM, n, st['last_config']))
+    print('%d met, %d not met' % tuple(tally))
 
 
 def main():
     if not shutil.which('wrk'):
         raise SystemExit('bench: wrk is missing (tools/deps.sh bench)')
-    summaries = [(phones, bench_fleet(phones)) for phones in FLEETS]
-    if len(summaries) > 1:
-        print_growth(summaries)
+    if any(n > 0xffffff for n in FLEETS):
+        raise SystemExit('bench: at most 16,777,215 phones (one OUI)')
+    results = {}
+    for phones in FLEETS:
+        results[phones] = bench_fleet(phones)
+    print_growth(results)
+    print_targets(results)
 
 
 if __name__ == '__main__':

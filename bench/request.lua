@@ -1,26 +1,90 @@
--- wrk script: each request asks for a random phone's file.
--- Environment: BENCH_MACS (file of MACs), BENCH_PATH (with %s for the MAC),
--- BENCH_METHOD (GET or PUT), BENCH_CLOSE=1 for a new connection each time.
-local macs = {}
-for line in io.lines(os.getenv("BENCH_MACS")) do macs[#macs + 1] = line end
-local path = os.getenv("BENCH_PATH")
-local method = os.getenv("BENCH_METHOD") or "GET"
+-- wrk script: each request is for a phone drawn uniformly at random from
+-- the whole fleet, as a server of a real fleet sees them (every phone polls;
+-- the next request is from any of them).
+-- Environment:
+--   BENCH_FLEET    phones in the database; their MACs are BENCH_OUI followed
+--                  by 0 .. BENCH_FLEET - 1 in six hex digits
+--   BENCH_OUI      (0004f2)
+--   BENCH_SAMPLE   0: the whole fleet; N: only N phones spread evenly over
+--                  it (a sample, which a per-child cache holds more easily:
+--                  bench.py labels its results so)
+--   BENCH_STEPS    what one phone asks for, "METHOD path" entries separated
+--                  by ";", %s in a path standing for its MAC: one entry for
+--                  a single file, several for a boot sequence (a thread asks
+--                  for its phone's files in order, then draws the next phone)
+--   BENCH_CLOSE    1: a new connection for each request
+-- wrk cannot read the answer to a HEAD (it waits for a body), so sequences
+-- given to wrk have none; bench.py's boot storm sends it.
+local fleet = tonumber(os.getenv("BENCH_FLEET"))
+local oui = os.getenv("BENCH_OUI") or "0004f2"
+local sample = tonumber(os.getenv("BENCH_SAMPLE") or "0")
+local steps = {}
+for entry in string.gmatch(os.getenv("BENCH_STEPS"), "[^;]+") do
+    local method, path = string.match(entry, "^%s*(%u+)%s+(%S+)%s*$")
+    steps[#steps + 1] = { method = method, path = path }
+end
 local headers = { ["User-Agent"] =
     "FileTransport PolycomVVX-VVX_411-UA/5.9.5.0614 Type/Application" }
 if os.getenv("BENCH_CLOSE") == "1" then headers["Connection"] = "close" end
-local body = nil
-if method == "PUT" then body = string.rep("0101 00:00:00 app| log line\n", 20) end
-math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 1000)
+local body = string.rep("0101 00:00:00 app| log line\n", 20)
+
+-- Each thread its own seed: the threads start within the same second, and
+-- with one seed they would ask for the same phones in the same order.
+local threads = {}
+function setup(thread)
+    threads[#threads + 1] = thread
+    thread:set("thread_id", #threads)
+end
+
+local step = 1
+local mac
+function init(args)
+    math.randomseed(os.time() * 1000 + (thread_id or 0) * 7919
+                    + tonumber(tostring({}):sub(8), 16) % 997)
+end
+
+local function draw()
+    local n
+    if sample > 0 and sample < fleet then
+        n = math.floor((math.random(sample) - 1) * fleet / sample)
+    else
+        n = math.random(fleet) - 1
+    end
+    return string.format("%s%06x", oui, n)
+end
 
 request = function()
-    local mac = macs[math.random(#macs)]
-    return wrk.format(method, string.format(path, mac), headers, body)
+    if step == 1 then mac = draw() end
+    local s = steps[step]
+    step = step % #steps + 1
+    return wrk.format(s.method, string.format(s.path, mac), headers,
+                      s.method == "PUT" and body or nil)
+end
+
+-- A sequence meets 404s by design (no override, licence or directory is
+-- stored), which wrk counts as errors; so its answers are read, and only
+-- those that no step should get count (this reading costs the client the
+-- same for the module and the static files).
+unexpected = 0
+if #steps > 1 then
+    response = function(status, headers, body)
+        if status ~= 200 and status ~= 201 and status ~= 204
+           and status ~= 404 then
+            unexpected = unexpected + 1
+        end
+    end
 end
 
 done = function(summary, latency, requests)
-    io.write(string.format("RESULT %d %d %.0f %.0f %d\n",
+    local bad = summary.errors.status
+    if #steps > 1 then
+        bad = 0
+        for _, thread in ipairs(threads) do bad = bad + thread:get("unexpected") end
+    end
+    io.write(string.format("RESULT %d %d %.0f %.0f %d %d\n",
         summary.requests, summary.duration,
         latency:percentile(50), latency:percentile(99),
-        summary.errors.status + summary.errors.connect + summary.errors.read
+        bad,
+        summary.errors.connect + summary.errors.read
         + summary.errors.write + summary.errors.timeout))
 end
