@@ -96,7 +96,40 @@ typedef struct {
  *  post_config; a per-process copy when there is none). */
 polycom_metrics *polycom_metrics_get(void);
 
-/* ---- mod_polycom_config.c: directives and their accessors ------------ */
+/* ---- Defaults and limits of the directives (config, directives) ------- */
+
+#define POLYCOM_DEFAULT_PREVIEW_BASE "/prov"
+#define POLYCOM_DEFAULT_APP_FILE_PATH "sip.ld"
+#define POLYCOM_PATH_MAX 255
+#define POLYCOM_MODEL_MAX 32
+/* CONFIG_FILES is at most 2047 characters on the phone (REFERENCE.md
+ * 2.1); the generated files ("<mac>-device.cfg,<mac>-settings.cfg,") take
+ * up to 41 of them, so static files get what is left with room to spare. */
+#define POLYCOM_CONFIG_FILES_MAX 2047
+#define POLYCOM_GENERATED_FILES_ROOM 64
+#define POLYCOM_DEFAULT_UPLOAD_LIMIT  (256 * 1024)
+#define POLYCOM_DEFAULT_LOG_LIMIT     (512 * 1024)
+#define POLYCOM_DEFAULT_LOG_KEEP      (1024 * 1024)
+#define POLYCOM_DEFAULT_LOG_DAYS      30
+/* A phone's uploads and logs together: its two logs at their default
+ * retention (1M each) and its four files at their largest (256K each)
+ * fit, with room to spare. */
+#define POLYCOM_DEFAULT_UPLOAD_QUOTA  (4 * 1024 * 1024)
+#define POLYCOM_DEFAULT_CHECKIN_DAYS  90
+#define POLYCOM_DAYS_MAX              3650
+#define POLYCOM_SIZE_MAX              (64 * 1024 * 1024)
+#define POLYCOM_DEFAULT_RESYNC_RATE   60     /* NOTIFYs per minute */
+#define POLYCOM_DEFAULT_RESYNC_NET    10     /* per minute per network */
+#define POLYCOM_DEFAULT_SIP_T1_MS     500    /* RFC 3261 T1 */
+/* PolycomEnumerationGuard's defaults: a scan of unknown MACs from one
+ * address shows within a minute (30 is more than a site's phones that
+ * boot unprovisioned behind one NAT ask for in that time); five minutes
+ * of 429 make a scan of 2^24 MACs per OUI take years. */
+#define POLYCOM_GUARD_LIMIT           30     /* unknown MACs ...         */
+#define POLYCOM_GUARD_WINDOW          60     /* ... within seconds       */
+#define POLYCOM_GUARD_COOLDOWN        300    /* then 429 for seconds     */
+
+/* ---- mod_polycom_config.c and _directives.c: configuration ---------- */
 
 extern const command_rec polycom_cmds[];
 void *polycom_create_dir_conf(apr_pool_t *p, char *dir);
