@@ -63,7 +63,7 @@ $(MODULE): $(GLUE_SRC) mod_polycom_private.h $(PURE_SRC) $(HEADERS) .build-flags
 
 # test_store also asks SQLite itself what it names each column.
 t/unit/test_store: UNIT_LIBS = -lsqlite3
-t/unit/test_%: t/unit/test_%.c t/unit/tap.h $(PURE_SRC) $(HEADERS)
+t/unit/test_%: t/unit/test_%.c $(wildcard t/unit/*.h) $(PURE_SRC) $(HEADERS)
 	$(CC) $(WARN) $(APR_CFLAGS) $(XML_CFLAGS) -I include -I t/unit -o $@ \
 	    $< $(PURE_SRC) $(APR_LIBS) $(XML_LIBS) $(UNIT_LIBS)
 

@@ -44,6 +44,17 @@ const char *polycom_reprovision_server_public(apr_pool_t *pool,
  * SIP 3.x and UCS both accept them. The user and password are left out
  * unless @a with_credentials.
  */
+/** The parameters a stanza sets, in the order polycom_reprovision_params
+ *  adds them (the last two only with credentials), NULL-terminated: the
+ *  one list device.c keeps out of the settings while a move is under
+ *  way. */
+#define POLYCOM_STANZA_SERVER      "device.prov.serverName"
+#define POLYCOM_STANZA_TYPE        "device.prov.serverType"
+#define POLYCOM_STANZA_BOOT        "device.dhcp.bootSrvUseOpt"
+#define POLYCOM_STANZA_USER        "device.prov.user"
+#define POLYCOM_STANZA_PASSWORD    "device.prov.password"
+extern const char *const polycom_reprovision_names[];
+
 apr_array_header_t *polycom_reprovision_params(apr_pool_t *pool,
                                                const polycom_reprovision *t,
                                                int with_credentials);

@@ -15,17 +15,11 @@
 
 #include "polycom_device.h"
 #include "polycom_param.h"
+#include "polycom_reprovision.h"
 
 #define DEVICE_PREFIX "device."
 #define DEVICE_SWITCH "device.set"
 #define DEVICE_FLAG ".set"
-
-/* What a reprovisioning stanza sets (reprovision.c): while it moves a
- * phone, the same names from a layer must not reach the phone too. */
-static const char *const device_move_names[] = {
-    "device.prov.serverName", "device.prov.serverType", "device.prov.user",
-    "device.prov.password", "device.dhcp.bootSrvUseOpt"
-};
 
 static int device_prefixed(const char *name)
 {
@@ -51,10 +45,11 @@ int polycom_device_is_move_param(const char *name)
     if (!device_prefixed(name)) {
         return 0;
     }
-    for (i = 0; i < sizeof(device_move_names) / sizeof(device_move_names[0]);
-         i++) {
-        len = strlen(device_move_names[i]);
-        if (!strncmp(name, device_move_names[i], len)
+    /* What a reprovisioning stanza sets: while it moves a phone, the same
+     * names from a layer must not reach the phone too. */
+    for (i = 0; polycom_reprovision_names[i]; i++) {
+        len = strlen(polycom_reprovision_names[i]);
+        if (!strncmp(name, polycom_reprovision_names[i], len)
             && (!name[len] || !strcmp(name + len, DEVICE_FLAG))) {
             return 1;
         }

@@ -94,6 +94,11 @@ const char *polycom_reprovision_server_public(apr_pool_t *pool,
                        at + 1, NULL);
 }
 
+const char *const polycom_reprovision_names[] = {
+    POLYCOM_STANZA_SERVER, POLYCOM_STANZA_TYPE, POLYCOM_STANZA_BOOT,
+    POLYCOM_STANZA_USER, POLYCOM_STANZA_PASSWORD, NULL
+};
+
 static void reprovision_add(apr_array_header_t *params, const char *name,
                             const char *value)
 {
@@ -118,16 +123,16 @@ apr_array_header_t *polycom_reprovision_params(apr_pool_t *pool,
     int type = polycom_reprovision_server_type(t->server_type);
     int boot = polycom_reprovision_boot_server(t->boot_server);
 
-    reprovision_add(params, "device.prov.serverName", t->server);
-    reprovision_add(params, "device.prov.serverType",
+    reprovision_add(params, POLYCOM_STANZA_SERVER, t->server);
+    reprovision_add(params, POLYCOM_STANZA_TYPE,
                     apr_itoa(pool, type < 0 ? 2 : type));
-    reprovision_add(params, "device.dhcp.bootSrvUseOpt",
+    reprovision_add(params, POLYCOM_STANZA_BOOT,
                     apr_itoa(pool, boot < 0 ? 2 : boot));
     if (with_credentials && t->user && *t->user) {
-        reprovision_add(params, "device.prov.user", t->user);
+        reprovision_add(params, POLYCOM_STANZA_USER, t->user);
     }
     if (with_credentials && t->password && *t->password) {
-        reprovision_add(params, "device.prov.password", t->password);
+        reprovision_add(params, POLYCOM_STANZA_PASSWORD, t->password);
     }
     /* The flags the same way as for the settings (device.c). */
     params = polycom_device_apply(pool, params);

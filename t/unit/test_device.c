@@ -13,22 +13,13 @@
 #include "polycom_param.h"
 #include "polycom_render.h"
 #include "polycom_reprovision.h"
+#include "params.h"
 #include "tap.h"
 
 static apr_pool_t *pool;
 
-static apr_array_header_t *params_of(const char *const *pairs)
-{
-    apr_array_header_t *a = apr_array_make(pool, 4, sizeof(polycom_param));
-
-    for (; pairs[0]; pairs += 2) {
-        polycom_param *p = apr_array_push(a);
-
-        p->name = pairs[0];
-        p->value = pairs[1];
-    }
-    return a;
-}
+/* unit_params (params.h) in this file's pool. */
+#define params_of(pairs) unit_params(pool, (pairs))
 
 /* The list as "name=value" lines, in order: one string to compare. */
 static const char *listed(const apr_array_header_t *a)
