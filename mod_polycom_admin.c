@@ -11,6 +11,8 @@
 #include "http_request.h"
 #include "util_script.h"
 
+#include "http_main.h"
+
 #include "mod_polycom_private.h"
 #include "polycom_admin.h"
 #include "polycom_upload.h"
@@ -174,6 +176,15 @@ int polycom_admin_handler(request_rec *r)
     in.user = r->user ? r->user : "";
     in.now = r->request_time;
     in.pacing = polycom_conf_pacing(conf);
+    {
+        /* The main server's worker sends the NOTIFYs: its route counts. */
+        const polycom_server_conf *main_conf =
+            ap_get_module_config(ap_server_conf->module_config,
+                                 &polycom_module);
+
+        in.pacing.via_registrar = main_conf->resync_route.proxy_host
+                                  || main_conf->resync_route.registrar;
+    }
     in.bundle_credentials = conf->bundle_credentials == 1;
     polycom_admin_handle(&in, &out);
     if (out.credentials_disclosed) {

@@ -250,6 +250,7 @@ int polycom_store_reprovision(polycom_db *db, const char *mac,
 #define POLYCOM_SQL_ALL_MACS         "mod_polycom_all_macs"
 #define POLYCOM_SQL_RESYNC_JOBS      "mod_polycom_resync_jobs"
 #define POLYCOM_SQL_RESYNC_DUE       "mod_polycom_resync_due"
+#define POLYCOM_SQL_RESYNC_UNADDRESSED "mod_polycom_resync_unaddressed"
 #define POLYCOM_SQL_RESYNC_CLAIM     "mod_polycom_resync_claim"
 #define POLYCOM_SQL_RESYNC_CREDS     "mod_polycom_resync_creds"
 #define POLYCOM_SQL_RESYNC_FINISH    "mod_polycom_resync_finish"

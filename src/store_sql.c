@@ -333,11 +333,22 @@ static const polycom_statement store_statements[] = {
       " FROM resync_queue WHERE mac = %s ORDER BY id DESC LIMIT 20", NULL,
       "id state reboot host port not_before_us created_us admin status"
       " reason transmissions challenged finished_us" },
+    /* A phone without a sip_address of the admin's is asked about at the
+     * registrar first, when there is one. */
     { POLYCOM_SQL_RESYNC_DUE,
-      "SELECT id, mac, reboot, host, port FROM resync_queue"
-      " WHERE (state = 'queued' AND not_before_us <= " NUM ")"
-      "    OR (state = 'sending' AND claimed_us < " NUM ")"
-      " ORDER BY not_before_us, id LIMIT 1", NULL, "id mac reboot host port" },
+      "SELECT q.id, q.mac, q.reboot, q.host, q.port,"
+      " coalesce(p.sip_address, '') AS sip_address"
+      " FROM resync_queue q LEFT JOIN phones p ON p.mac = q.mac"
+      " WHERE (q.state = 'queued' AND q.not_before_us <= " NUM ")"
+      "    OR (q.state = 'sending' AND q.claimed_us < " NUM ")"
+      " ORDER BY q.not_before_us, q.id LIMIT 1", NULL,
+      "id mac reboot host port sip_address" },
+    /* A phone nothing can address: its failed job says why. */
+    { POLYCOM_SQL_RESYNC_UNADDRESSED,
+      "INSERT INTO resync_queue (mac, reboot, host, port, network,"
+      " not_before_us, state, created_us, admin, reason, finished_us)"
+      " VALUES (%s, " NUM ", '', 0, '', " NUM ", 'failed', " NUM ", %s, %s,"
+      " " NUM ")", NULL, NULL },
     { POLYCOM_SQL_RESYNC_CLAIM,
       "UPDATE resync_queue SET state = 'sending', claimed_by = %s,"
       " claimed_us = " NUM
