@@ -28,7 +28,8 @@ if [ "${1:-}" = fuzz ]; then
 fi
 if [ "${1:-}" = asan ]; then
     PACKAGES="$PACKAGES libapache2-mod-perl2 libxml-libxml-perl libxml2-utils
-openssl curl chromium nodejs postgresql mariadb-server libdbd-mariadb-perl"
+openssl curl chromium nodejs postgresql mariadb-server libdbd-mariadb-perl
+kamailio kamailio-sqlite-modules"
 fi
 
 missing=""
