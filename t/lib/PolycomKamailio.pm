@@ -31,6 +31,7 @@ sub start {
     open my $in, '<', "$a{top}/t/setup/kamailio.cfg" or die "$!\n";
     my $cfg = do { local $/; <$in> };
     $cfg =~ s/\@PORT\@/$a{port}/g;
+    $cfg =~ s/\@ADDR\@/127.0.0.1/g;
     $cfg =~ s/\@DB\@/$a{db}/g;
     $self->{cfg} = "$dir/kamailio.cfg";
     open my $out, '>', $self->{cfg} or die "$!\n";
