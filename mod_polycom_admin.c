@@ -7,6 +7,7 @@
 #include "apr_strings.h"
 
 #include "http_core.h"
+#include "http_main.h"
 #include "http_protocol.h"
 #include "http_request.h"
 #include "util_script.h"
@@ -14,6 +15,17 @@
 #include "mod_polycom_private.h"
 #include "polycom_admin.h"
 #include "polycom_upload.h"
+
+/* Whether the main server, whose worker sends the NOTIFYs, can ask the
+ * site's registrar (PolycomResyncProxy or PolycomResyncRegistrar). */
+static int polycom_main_has_registrar(void)
+{
+    const polycom_server_conf *main_conf =
+        ap_get_module_config(ap_server_conf->module_config, &polycom_module);
+
+    return main_conf->resync_route.proxy_host != NULL
+           || main_conf->resync_route.registrar;
+}
 
 static int polycom_admin_send(request_rec *r,
                               const polycom_admin_response *out)
@@ -174,6 +186,7 @@ int polycom_admin_handler(request_rec *r)
     in.user = r->user ? r->user : "";
     in.now = r->request_time;
     in.pacing = polycom_conf_pacing(conf);
+    in.pacing.via_registrar = polycom_main_has_registrar();
     in.bundle_credentials = conf->bundle_credentials == 1;
     polycom_admin_handle(&in, &out);
     if (out.credentials_disclosed) {

@@ -195,6 +195,7 @@ polycom_resync_pacing polycom_conf_pacing(const polycom_dir_conf *conf)
 {
     polycom_resync_pacing pacing;
 
+    pacing.via_registrar = 0;          /* the server's, set by the caller */
     pacing.per_minute = conf->resync_rate != -1
                         ? conf->resync_rate : POLYCOM_DEFAULT_RESYNC_RATE;
     pacing.per_network = conf->resync_per_network != -1

@@ -10,6 +10,7 @@
 #include "apr_strings.h"
 
 #include "mod_polycom_private.h"
+#include "polycom_sip.h"
 #include "polycom_upload.h"
 
 /* The names are claimed before the file system is looked at, so only
@@ -434,6 +435,77 @@ static const char *polycom_set_sip_t1(cmd_parms *cmd, void *dconf,
     return polycom_parse_count(cmd, arg, 1, 100000, &sconf->sip_t1_ms);
 }
 
+/* PolycomResyncProxy <host>[:<port>] [udp|tcp] [<domain>]: server config
+ * only. The NOTIFY of a phone without a sip_address goes to this proxy
+ * (the site's registrar) with the line's AOR as its Request-URI, and the
+ * proxy follows the registration. */
+static const char *polycom_set_resync_proxy(cmd_parms *cmd, void *dconf,
+                                            const char *address,
+                                            const char *transport,
+                                            const char *domain)
+{
+    polycom_server_conf *sconf =
+        ap_get_module_config(cmd->server->module_config, &polycom_module);
+    polycom_resync_route *route = &sconf->resync_route;
+    char *host = NULL, *scope = NULL;
+    apr_port_t port = 0;
+    int t = transport ? polycom_sip_transport(transport) : POLYCOM_SIP_UDP;
+
+    if (apr_parse_addr_port(&host, &scope, &port, address, cmd->pool)
+        != APR_SUCCESS || !host || scope) {
+        return apr_psprintf(cmd->pool, "PolycomResyncProxy: \"%s\" is not "
+                            "host or host:port", address);
+    }
+    if (t < 0) {
+        return apr_psprintf(cmd->pool, "PolycomResyncProxy: transport "
+                            "\"%s\" is not udp or tcp", transport);
+    }
+    if (t == POLYCOM_SIP_TLS) {
+        return "PolycomResyncProxy: tls is not supported yet; use udp or tcp "
+               "to the proxy (it keeps the phone's own TLS connection)";
+    }
+    if (domain && (!*domain || strpbrk(domain, " \t\"<>@;:\\/"))) {
+        return apr_psprintf(cmd->pool, "PolycomResyncProxy: \"%s\" is not "
+                            "a SIP domain", domain);
+    }
+    route->proxy_host = host;
+    route->proxy_port = port ? port : 5060;
+    route->proxy_transport = t;
+    route->domain = domain;
+    return NULL;
+}
+
+/* PolycomResyncRegistrar <driver> <params> <query>: server config only.
+ * The registrar's registration table, read over an APR DBD connection of
+ * its own (the registrar's database is rarely ours). */
+static const char *polycom_set_resync_registrar(cmd_parms *cmd, void *dconf,
+                                                const char *driver,
+                                                const char *params,
+                                                const char *query)
+{
+    polycom_server_conf *sconf =
+        ap_get_module_config(cmd->server->module_config, &polycom_module);
+    const char *p = query;
+
+    while (apr_isspace(*p)) {
+        p++;
+    }
+    if (!*driver || strpbrk(driver, "/ \t")) {
+        return apr_psprintf(cmd->pool, "PolycomResyncRegistrar: \"%s\" is "
+                            "not an APR DBD driver name (sqlite3, pgsql, "
+                            "mysql)", driver);
+    }
+    if (strncasecmp(p, "SELECT", 6) || !strstr(p, "%s")) {
+        return "PolycomResyncRegistrar: the query must be a SELECT with %s "
+               "for the line's user (and a second %s for its domain)";
+    }
+    sconf->registrar_driver = driver;
+    sconf->registrar_params = params;
+    sconf->registrar_query = query;
+    sconf->resync_route.registrar = 1;
+    return NULL;
+}
+
 /* PolycomEnumerationGuard Off | <count> <seconds> [<cool-down seconds>] */
 static const char *polycom_set_guard(cmd_parms *cmd, void *dconf,
                                      const char *count, const char *window,
@@ -545,6 +617,14 @@ const command_rec polycom_cmds[] = {
     AP_INIT_TAKE1("PolycomSipTimerT1", polycom_set_sip_t1, NULL,
                   RSRC_CONF, "RFC 3261 T1 in milliseconds for "
                   "NOTIFY retransmissions (default 500; timeout 64*T1)"),
+    AP_INIT_TAKE123("PolycomResyncProxy", polycom_set_resync_proxy, NULL,
+                    RSRC_CONF, "<host>[:<port>] [udp|tcp] [<domain>]: send "
+                    "the NOTIFY of a phone without a sip_address through "
+                    "this SIP proxy to its line's AOR"),
+    AP_INIT_TAKE3("PolycomResyncRegistrar", polycom_set_resync_registrar,
+                  NULL, RSRC_CONF, "<driver> <params> <query>: read where a "
+                  "phone is registered from the registrar's own table (the "
+                  "query's %s: the line's user, then its domain)"),
     AP_INIT_TAKE123("PolycomEnumerationGuard", polycom_set_guard, NULL,
                     ACCESS_CONF, "Off, or <count> <seconds> [<cool-down>]: "
                     "an address asking for more unknown MACs than that gets "

@@ -65,6 +65,13 @@ typedef struct {
 typedef struct {
     int statements_prepared;
     int sip_t1_ms;                       /* -1: unset (500 ms)           */
+    /* PolycomResyncProxy and PolycomResyncRegistrar (the main server's
+     * steer the resync worker): proxy_host NULL and registrar 0 when
+     * unset. */
+    polycom_resync_route resync_route;
+    const char *registrar_driver;
+    const char *registrar_params;
+    const char *registrar_query;
     int schema_warned;     /* this process said the schema is another's */
 } polycom_server_conf;
 

@@ -278,7 +278,7 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
                                      r->request_time, &target) < 0) {
         return polycom_db_failed(r, &db);
     }
-    moving = target.id && strcmp(target.state, "confirmed");
+    moving = POLYCOM_REPROVISION_MOVING(&target);
     if (target.id) {
         cacheable = 0;      /* a deadline ends a move without a revision */
     }

@@ -9,6 +9,7 @@
 #include "mod_watchdog.h"
 
 #include "mod_polycom_private.h"
+#include "polycom_registrar.h"
 
 #define POLYCOM_WATCHDOG_NAME         "mod_polycom_resync"
 #define POLYCOM_WATCHDOG_INTERVAL     apr_time_from_msec(200)
@@ -82,6 +83,53 @@ static void polycom_prune_round(server_rec *s, apr_pool_t *pool)
     apr_pool_destroy(work);
 }
 
+/* Where a claimed job goes: asks the registrar's registration table when
+ * one is configured (its connection opened once per round, in @a round),
+ * then lets polycom_resync_route_job decide. Returns 0 to send, -1 with
+ * *why. */
+static int polycom_resync_choose(server_rec *s,
+                                const polycom_server_conf *sconf,
+                                apr_pool_t *round,
+                                polycom_registrar **registrar,
+                                apr_pool_t *work, polycom_resync_job *job,
+                                const char **why)
+{
+    const polycom_resync_route *route = &sconf->resync_route;
+    const char *contact = "", *received = "", *error = NULL;
+    int lookup = -1;
+
+    if (polycom_resync_wants_lookup(job, route)) {
+        if (!*registrar
+            && polycom_registrar_open(round, sconf->registrar_driver,
+                                      sconf->registrar_params,
+                                      sconf->registrar_query, registrar,
+                                      &error) < 0) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCLOGNO(00170)
+                         "resync of %s: %s", job->mac, error);
+        }
+        if (*registrar) {
+            lookup = polycom_registrar_lookup(*registrar, work,
+                                              job->target.user,
+                                              polycom_resync_domain(job,
+                                                                    route),
+                                              &contact, &received, &error);
+            if (lookup < 0) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCLOGNO(00171)
+                             "resync of %s: %s", job->mac, error);
+                *registrar = NULL;      /* open it again next round */
+            }
+        }
+    }
+    if (polycom_resync_route_job(work, job, route, lookup, contact,
+                                 received, why) < 0) {
+        return -1;
+    }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, PCLOGNO(00172)
+                 "resync of %s: %s", job->mac,
+                 job->route ? job->route : "sent to its direct address");
+    return 0;
+}
+
 /* Runs every 200 ms in one child of the server (a singleton watchdog) and
  * sends the due NOTIFYs one by one. The database decides which node sends
  * a job, so several nodes may share one queue. A connection is held only
@@ -94,6 +142,8 @@ static apr_status_t polycom_resync_tick(int state, void *data,
     const polycom_server_conf *sconf = ap_get_module_config(s->module_config,
                                                             &polycom_module);
     apr_interval_time_t t1 = polycom_conf_sip_t1(sconf);
+    polycom_registrar *registrar = NULL;
+    apr_pool_t *round;
     int sent;
 
     if (state != AP_WATCHDOG_STATE_RUNNING) {
@@ -102,9 +152,14 @@ static apr_status_t polycom_resync_tick(int state, void *data,
     if (!polycom_child_exiting) {
         polycom_prune_round(s, pool);
     }
+    /* The registrar's connection lives for this round only: a round is
+     * short, and nothing is held while the worker sleeps. */
+    apr_pool_create(&round, pool);
+    apr_pool_tag(round, "polycom_resync_round");
     for (sent = 0; sent < 20 && !polycom_child_exiting; sent++) {
         polycom_resync_job job;
         polycom_notify_outcome outcome;
+        const char *why = NULL;
         apr_pool_t *work;
         ap_dbd_t *dbd;
         polycom_db db;
@@ -132,7 +187,12 @@ static apr_status_t polycom_resync_tick(int state, void *data,
         job.target.t1 = t1;
         job.target.t2 = t1 * 8 > apr_time_from_sec(4) ? t1 * 8
                                                       : apr_time_from_sec(4);
-        if (polycom_notify_send(work, &job.target, &outcome) < 0) {
+        if (polycom_resync_choose(s, sconf, round, &registrar, work, &job,
+                                 &why) < 0) {
+            memset(&outcome, 0, sizeof(outcome));
+            outcome.reason = why;
+        }
+        else if (polycom_notify_send(work, &job.target, &outcome) < 0) {
             outcome.status = 0;
         }
         if ((dbd = polycom_worker_db(work, s, &db)) != NULL) {
@@ -145,6 +205,7 @@ static apr_status_t polycom_resync_tick(int state, void *data,
         }
         apr_pool_destroy(work);
     }
+    apr_pool_destroy(round);
     return APR_SUCCESS;
 }
 

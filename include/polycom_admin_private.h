@@ -229,6 +229,9 @@ void polycom_admin_import(const polycom_admin_request *in,
 void polycom_admin_reprovision(const polycom_admin_request *in,
                                polycom_admin_response *out,
                                const admin_path *path);
+void polycom_admin_reprovision_done(const polycom_admin_request *in,
+                                    polycom_admin_response *out,
+                                    const admin_path *path);
 void polycom_admin_bundle(const polycom_admin_request *in,
                           polycom_admin_response *out,
                           const admin_path *path);

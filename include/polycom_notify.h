@@ -1,8 +1,10 @@
 /**
  * @file polycom_notify.h
- * @brief Send one SIP NOTIFY check-sync over UDP as a non-INVITE client
- *        transaction (RFC 3261 17.1.2: timers E and F), answering one digest
- *        challenge with the phone's line credentials (pure C: APR only).
+ * @brief Send one SIP NOTIFY check-sync as a non-INVITE client transaction
+ *        over UDP (RFC 3261 17.1.2: timers E and F) or TCP (one
+ *        transmission, timer F), to the phone or to a proxy that routes it,
+ *        answering one digest challenge with the phone's line credentials
+ *        (pure C: APR only).
  */
 #ifndef POLYCOM_NOTIFY_H
 #define POLYCOM_NOTIFY_H
@@ -11,9 +13,11 @@
 #include <apr_time.h>
 
 typedef struct {
-    const char *host;           /* the phone's SIP address */
+    const char *host;           /* where it goes: the phone, or a proxy */
     int port;
-    const char *user;           /* user part of the request URI, or "" */
+    int transport;              /* POLYCOM_SIP_UDP or POLYCOM_SIP_TCP */
+    const char *request_uri;    /* NULL: sip:user@host:port */
+    const char *user;           /* user part of that URI, or "" */
     const char *auth_user;      /* line credentials for a challenge, or NULL */
     const char *auth_password;
     int reboot;

@@ -9,11 +9,23 @@
 
 #include <apr_pools.h>
 
+/** The transports a NOTIFY goes over. */
+#define POLYCOM_SIP_UDP 0
+#define POLYCOM_SIP_TCP 1
+#define POLYCOM_SIP_TLS 2
+
+/** "UDP", "TCP" or "TLS" (the Via's form). */
+const char *polycom_sip_transport_name(int transport);
+
+/** POLYCOM_SIP_* for "udp", "tcp" or "tls" (any case); -1 otherwise. */
+int polycom_sip_transport(const char *name);
+
 /** One NOTIFY (REFERENCE.md 6). Every string is required unless noted. */
 typedef struct {
     const char *request_uri;    /* sip:1001@192.0.2.50:5060 */
     const char *local_host;     /* our address, for Via, From and Contact */
     int local_port;
+    int transport;              /* POLYCOM_SIP_*: the Via and Contact say it */
     const char *call_id;
     const char *from_tag;
     const char *branch;         /* starts with the magic cookie z9hG4bK */
@@ -64,5 +76,24 @@ const char *polycom_sip_digest(apr_pool_t *pool,
                                const char *user, const char *password,
                                const char *method, const char *uri,
                                const char *cnonce, unsigned int nc);
+
+/** A registered Contact, or a registrar's record of the address a
+ *  registration came from (Kamailio's received, FreeSWITCH's
+ *  network_ip:network_port). */
+typedef struct {
+    const char *uri;            /* sip:1042@192.0.2.7:5062;transport=tcp */
+    const char *host;           /* without brackets */
+    int port;                   /* 5060 (5061 for sips:) when absent */
+    int transport;              /* from ;transport=, sips: is TLS */
+} polycom_sip_contact;
+
+/**
+ * Parse a Contact as registrars store it: a bare URI, a name-addr
+ * ("Alice" <sip:...>;expires=60) or a host:port. Returns 0, or -1 when no
+ * host, the port or the transport is not valid, or a character could add
+ * a line to a request.
+ */
+int polycom_sip_contact_parse(apr_pool_t *pool, const char *text,
+                              polycom_sip_contact *out);
 
 #endif /* POLYCOM_SIP_H */

@@ -205,7 +205,11 @@ typedef struct {
     const char *scope;
     const char *scope_key;
     const char *deadline_us;    /* "" when none */
-    const char *state;          /* pending, delivered or confirmed */
+    /** pending: not fetched yet; delivered: the phone fetched the stanza;
+     *  applied: it then asked for its files at the target's address (the
+     *  Host of a request to a node on this database); done: an admin
+     *  marked the move done by hand (no proof from the phone). */
+    const char *state;
     const char *delivered_us;
     const char *confirmed_us;
 } polycom_reprovision_target;
@@ -215,6 +219,12 @@ typedef struct {
 int polycom_store_reprovision(polycom_db *db, const char *mac,
                               const char *site, apr_time_t now,
                               polycom_reprovision_target *target);
+
+/** Whether the move is still under way (pending or delivered): the
+ *  stanza is served, and the layers' own values held back. */
+#define POLYCOM_REPROVISION_MOVING(t) \
+    ((t)->id && (!strcmp((t)->state, "pending") \
+                 || !strcmp((t)->state, "delivered")))
 
 /* ---- Generic access for the admin API -------------------------------- */
 
@@ -242,6 +252,7 @@ int polycom_store_reprovision(polycom_db *db, const char *mac,
 #define POLYCOM_SQL_REPROV_PRUNE     "mod_polycom_reprov_prune"
 #define POLYCOM_SQL_REPROV_LIST      "mod_polycom_reprov_list"
 #define POLYCOM_SQL_REPROV_FLEET     "mod_polycom_reprov_fleet"
+#define POLYCOM_SQL_REPROV_DONE      "mod_polycom_reprov_done"
 #define POLYCOM_SQL_RESYNC_LAST_ALL  "mod_polycom_resync_last_all"
 #define POLYCOM_SQL_RESYNC_LAST_NET  "mod_polycom_resync_last_net"
 #define POLYCOM_SQL_RESYNC_INSERT    "mod_polycom_resync_insert"
@@ -250,6 +261,7 @@ int polycom_store_reprovision(polycom_db *db, const char *mac,
 #define POLYCOM_SQL_ALL_MACS         "mod_polycom_all_macs"
 #define POLYCOM_SQL_RESYNC_JOBS      "mod_polycom_resync_jobs"
 #define POLYCOM_SQL_RESYNC_DUE       "mod_polycom_resync_due"
+#define POLYCOM_SQL_RESYNC_UNADDRESSED "mod_polycom_resync_unaddressed"
 #define POLYCOM_SQL_RESYNC_CLAIM     "mod_polycom_resync_claim"
 #define POLYCOM_SQL_RESYNC_CREDS     "mod_polycom_resync_creds"
 #define POLYCOM_SQL_RESYNC_FINISH    "mod_polycom_resync_finish"

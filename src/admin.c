@@ -323,6 +323,8 @@ static const polycom_admin_resource admin_routes[] = {
       polycom_admin_phone },
     { "phones/{mac}/reprovision",    "POST, DELETE",
       polycom_admin_reprovision },
+    { "phones/{mac}/reprovision/done", "POST",
+      polycom_admin_reprovision_done },
     { "phones/{mac}/resync",         "GET, HEAD, POST",
       polycom_admin_resync },
     { "phones/{mac}/credentials",    "GET, HEAD, POST",

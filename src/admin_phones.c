@@ -47,7 +47,7 @@ static json_t *admin_up_to_date(const polycom_admin_request *in,
                                       &target) < 0) {
             return NULL;
         }
-        moving = target.id && strcmp(target.state, "confirmed");
+        moving = POLYCOM_REPROVISION_MOVING(&target);
     }
     if (polycom_render_config(in->pool, polycom_device_settings(in->pool,
                                                                 params,
@@ -183,7 +183,7 @@ static json_t *admin_reprovision_json(const polycom_admin_request *in,
                      "state", t.state,
                      "delivered",
                      polycom_admin_time_json(in->pool, t.delivered_us),
-                     "confirmed",
+                     "applied",
                      polycom_admin_time_json(in->pool, t.confirmed_us));
 }
 

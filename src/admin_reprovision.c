@@ -173,7 +173,8 @@ static const admin_field admin_target_fields[] = {
     { "created",     "created_us",    ADMIN_TIME },
     { "admin",       "admin",         ADMIN_TEXT },
     { "delivered",   "delivered",     ADMIN_NUMBER },
-    { "confirmed",   "confirmed",     ADMIN_NUMBER },
+    { "applied",     "applied",       ADMIN_NUMBER },
+    { "done",        "done",          ADMIN_NUMBER },
     { NULL }
 };
 
@@ -233,6 +234,78 @@ void polycom_admin_reprovision(const polycom_admin_request *in,
         "boot_server", t.boot, "user", t.user,
         "password", *t.password ? POLYCOM_SECRET_MASK : "",
         "deadline", polycom_admin_time_json(in->pool, t.deadline)));
+}
+
+/* A move an admin marks done by hand: the phone reached a server that
+ * shares no database with this one (its requests never show here), or
+ * was moved by other means. The stanza is no longer served to it, and its
+ * layers' own values are again. A later request at the target's address
+ * still records applied. */
+typedef struct {
+    const char *mac;
+    polycom_reprovision_target target;
+} admin_move_done;
+
+static int admin_done_write(const polycom_admin_request *in, void *data,
+                            admin_audit_row *audit, admin_error *err)
+{
+    admin_move_done *d = data;
+
+    if (polycom_store_exec(in->db, POLYCOM_SQL_REPROV_DONE, NULL, d->mac,
+                           apr_psprintf(in->pool, "%" APR_INT64_T_FMT,
+                                        d->target.id), NULL) < 0) {
+        return -1;
+    }
+    audit->action = "reprovision.done";
+    audit->target = apr_pstrcat(in->pool, "phone/", d->mac, NULL);
+    audit->detail = polycom_admin_own(in->pool, json_pack(
+        "{s:s, s:s, s:s}", "server",
+        polycom_reprovision_server_public(in->pool, d->target.server),
+        "scope", d->target.scope, "was", d->target.state));
+    return 0;
+}
+
+void polycom_admin_reprovision_done(const polycom_admin_request *in,
+                                    polycom_admin_response *out,
+                                    const admin_path *path)
+{
+    apr_array_header_t *rows;
+    admin_move_done d;
+
+    memset(&d, 0, sizeof(d));
+    d.mac = path->mac;
+    if (polycom_store_select(in->db, POLYCOM_SQL_PHONE_GET, &rows, d.mac,
+                             NULL) < 0) {
+        polycom_admin_db_failed(in, out);
+        return;
+    }
+    if (!rows->nelts) {
+        polycom_admin_problem(in->pool, out, 404, "no such phone");
+        return;
+    }
+    if (polycom_store_reprovision(in->db, d.mac,
+                                  polycom_rows_first(rows, "site"), in->now,
+                                  &d.target) < 0) {
+        polycom_admin_db_failed(in, out);
+        return;
+    }
+    if (!d.target.id) {
+        polycom_admin_problem(in->pool, out, 404, "no move applies to this "
+                              "phone: no reprovisioning target, or its "
+                              "deadline has passed");
+        return;
+    }
+    if (!strcmp(d.target.state, "applied") || !strcmp(d.target.state, "done")) {
+        polycom_admin_answer(in, out, 200, json_pack(
+            "{s:s, s:s}", "mac", d.mac, "state", d.target.state));
+        return;                 /* nothing to change, nothing to audit */
+    }
+    if (polycom_admin_change(in, out, admin_done_write, &d) < 0) {
+        return;
+    }
+    polycom_admin_answer(in, out, 200, json_pack(
+        "{s:s, s:s, s:s}", "mac", d.mac, "state", "done", "was",
+        d.target.state));
 }
 
 /* The files to drop onto an old server that cannot run this module: its

@@ -1,4 +1,4 @@
-/* One NOTIFY check-sync transaction over UDP. */
+/* One NOTIFY check-sync transaction over UDP or TCP. */
 
 #include <string.h>
 
@@ -99,6 +99,100 @@ static int notify_transaction(apr_pool_t *pool, apr_socket_t *sock,
     }
 }
 
+/* Where the header block that starts @a buf ends (its blank line), or
+ * NULL when it has not all arrived. */
+static char *notify_header_end(char *buf, apr_size_t have)
+{
+    apr_size_t i;
+
+    for (i = 0; i + 4 <= have; i++) {
+        if (!memcmp(buf + i, "\r\n\r\n", 4)) {
+            return buf + i;
+        }
+    }
+    return NULL;
+}
+
+/* Over TCP the transport is reliable: one transmission, then wait for
+ * the final response until timer F (RFC 3261 17.1.2.2), reading whole
+ * messages from the stream (a header block and its Content-Length). */
+static int notify_transaction_tcp(apr_pool_t *pool, apr_socket_t *sock,
+                                  const polycom_notify_target *t,
+                                  const char *text, const char *call_id,
+                                  unsigned int cseq,
+                                  polycom_sip_response *resp,
+                                  polycom_notify_outcome *out)
+{
+    apr_time_t deadline = apr_time_now() + 64 * t->t1;
+    char *buf = apr_palloc(pool, NOTIFY_BUF);
+    apr_size_t have = 0, len = strlen(text);
+    apr_status_t rv;
+
+    out->transmissions++;
+    apr_socket_timeout_set(sock, 64 * t->t1);
+    if (apr_socket_send(sock, text, &len) != APR_SUCCESS) {
+        return 1;
+    }
+    for (;;) {
+        apr_interval_time_t left = deadline - apr_time_now();
+        char *end;
+
+        /* Every whole message in the buffer first. */
+        while ((end = notify_header_end(buf, have)) != NULL) {
+            apr_size_t head = (apr_size_t)(end - buf) + 4, body = 0;
+            const char *line;
+
+            buf[head - 1] = '\0';
+            for (line = buf; (line = strchr(line, '\n')) != NULL; ) {
+                line++;
+                if (!strncasecmp(line, "Content-Length:", 15)
+                    || !strncasecmp(line, "l:", 2)) {
+                    body = (apr_size_t)apr_atoi64(strchr(line, ':') + 1);
+                }
+            }
+            if (body > NOTIFY_BUF || head + body > have) {
+                if (body > NOTIFY_BUF) {
+                    return 1;                   /* not a response to us */
+                }
+                buf[head - 1] = '\n';
+                break;                          /* the body is to come */
+            }
+            if (polycom_sip_response_parse(pool, buf, head, resp) == 0
+                && !strcmp(resp->call_id, call_id) && resp->cseq == cseq
+                && !strcasecmp(resp->cseq_method, "NOTIFY")
+                && resp->status >= 200) {
+                return 0;
+            }
+            memmove(buf, buf + head + body, have - head - body);
+            have -= head + body;
+        }
+        if (left <= 0 || have >= NOTIFY_BUF - 1) {
+            return 1;                           /* timer F */
+        }
+        apr_socket_timeout_set(sock, left);
+        len = NOTIFY_BUF - 1 - have;
+        rv = apr_socket_recv(sock, buf + have, &len);
+        if (rv != APR_SUCCESS && !len) {
+            return 1;                           /* closed, or timer F */
+        }
+        have += len;
+        buf[have] = '\0';
+    }
+}
+
+static int notify_exchange(apr_pool_t *pool, apr_socket_t *sock,
+                           const polycom_notify_target *t, const char *text,
+                           const char *call_id, unsigned int cseq,
+                           polycom_sip_response *resp,
+                           polycom_notify_outcome *out)
+{
+    return t->transport == POLYCOM_SIP_TCP
+           ? notify_transaction_tcp(pool, sock, t, text, call_id, cseq, resp,
+                                    out)
+           : notify_transaction(pool, sock, t, text, call_id, cseq, resp,
+                                out);
+}
+
 int polycom_notify_send(apr_pool_t *pool, const polycom_notify_target *t,
                         polycom_notify_outcome *out)
 {
@@ -113,9 +207,19 @@ int polycom_notify_send(apr_pool_t *pool, const polycom_notify_target *t,
     memset(out, 0, sizeof(*out));
     rv = apr_sockaddr_info_get(&peer, t->host, APR_UNSPEC,
                                (apr_port_t)t->port, 0, pool);
-    if (rv == APR_SUCCESS) {
+    if (rv == APR_SUCCESS && t->transport == POLYCOM_SIP_TCP) {
+        rv = apr_socket_create(&sock, peer->family, SOCK_STREAM,
+                               APR_PROTO_TCP, pool);
+        if (rv == APR_SUCCESS) {
+            apr_socket_timeout_set(sock, 64 * t->t1);
+        }
+    }
+    else if (rv == APR_SUCCESS && t->transport == POLYCOM_SIP_UDP) {
         rv = apr_socket_create(&sock, peer->family, SOCK_DGRAM,
                                APR_PROTO_UDP, pool);
+    }
+    else if (rv == APR_SUCCESS) {
+        rv = APR_ENOTIMPL;      /* TLS: not built in (docs/directives.md) */
     }
     if (rv == APR_SUCCESS) {
         /* A connected UDP socket: the kernel picks our address for this
@@ -129,20 +233,25 @@ int polycom_notify_send(apr_pool_t *pool, const polycom_notify_target *t,
         char msg[120];
 
         out->status = 0;
-        out->reason = apr_psprintf(pool, "cannot reach %s:%d: %s", t->host,
-                                   t->port,
-                                   apr_strerror(rv, msg, sizeof(msg)));
+        out->reason = apr_psprintf(pool, "cannot reach %s:%d over %s: %s",
+                                   t->host, t->port,
+                                   polycom_sip_transport_name(t->transport),
+                                   rv == APR_ENOTIMPL ? "transport not "
+                                   "supported"
+                                   : apr_strerror(rv, msg, sizeof(msg)));
         return -1;
     }
     apr_sockaddr_ip_get(&local_ip, local);
 
     memset(&n, 0, sizeof(n));
-    n.request_uri = *t->user
+    n.request_uri = t->request_uri ? t->request_uri
+                    : *t->user
                     ? apr_psprintf(pool, "sip:%s@%s:%d", t->user, t->host,
                                    t->port)
                     : apr_psprintf(pool, "sip:%s:%d", t->host, t->port);
     n.local_host = local_ip;
     n.local_port = local->port;
+    n.transport = t->transport;
     n.call_id = apr_pstrcat(pool, notify_random_hex(pool, 12), "@",
                             local_ip, NULL);
     n.from_tag = notify_random_hex(pool, 6);
@@ -151,9 +260,9 @@ int polycom_notify_send(apr_pool_t *pool, const polycom_notify_target *t,
     n.cseq = 1;
     n.reboot = t->reboot;
 
-    timed_out = notify_transaction(pool, sock, t,
-                                   polycom_sip_notify_build(pool, &n),
-                                   n.call_id, n.cseq, &resp, out);
+    timed_out = notify_exchange(pool, sock, t,
+                                polycom_sip_notify_build(pool, &n),
+                                n.call_id, n.cseq, &resp, out);
     if (!timed_out && (resp.status == 401 || resp.status == 407)
         && t->auth_user && t->auth_password) {
         polycom_sip_challenge challenge;
@@ -173,9 +282,9 @@ int polycom_notify_send(apr_pool_t *pool, const polycom_notify_target *t,
                                                  n.request_uri,
                                                  notify_random_hex(pool, 8),
                                                  1);
-            timed_out = notify_transaction(pool, sock, t,
-                                           polycom_sip_notify_build(pool, &n),
-                                           n.call_id, n.cseq, &resp, out);
+            timed_out = notify_exchange(pool, sock, t,
+                                        polycom_sip_notify_build(pool, &n),
+                                        n.call_id, n.cseq, &resp, out);
         }
     }
     apr_socket_close(sock);

@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "polycom_resync.h"
+#include "polycom_sip.h"
 
 #define RESYNC_DEFAULT_PORT 5060
 /* A job claimed this long ago by a node that never finished it (stopped
@@ -51,6 +52,42 @@ static apr_time_t resync_latest(polycom_db *db, const char *label,
     return rows->nelts ? apr_atoi64(polycom_rows_first(rows, "last_us")) : 0;
 }
 
+/* A phone nothing can address: a failed job says why, so its resyncs in
+ * the API show it as well as the answer to the bulk request. */
+static int resync_unaddressed(polycom_db *db, const char *mac, int reboot,
+                              const char *admin, apr_time_t now,
+                              const char *reason, const char **why)
+{
+    *why = reason;
+    if (polycom_store_exec(db, POLYCOM_SQL_RESYNC_UNADDRESSED, NULL, mac,
+                           reboot ? "1" : "0", resync_time(db->pool, now),
+                           resync_time(db->pool, now), admin, reason,
+                           resync_time(db->pool, now), NULL) < 0) {
+        return -1;
+    }
+    return -2;
+}
+
+/* The phone's own reg.1.address, "" when none; NULL on a database error. */
+static const char *resync_line(polycom_db *db, const char *mac)
+{
+    apr_array_header_t *rows;
+    int i;
+
+    if (polycom_store_select(db, POLYCOM_SQL_RESYNC_CREDS, &rows, mac,
+                             NULL) < 0) {
+        return NULL;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        const polycom_row *r = APR_ARRAY_IDX(rows, i, const polycom_row *);
+
+        if (!strcmp(polycom_row_get(r, "name"), "reg.1.address")) {
+            return polycom_row_get(r, "value");
+        }
+    }
+    return "";
+}
+
 int polycom_resync_enqueue(polycom_db *db, const char *mac, int reboot,
                            const char *admin, apr_time_t now,
                            const polycom_resync_pacing *pacing,
@@ -89,15 +126,36 @@ int polycom_resync_enqueue(polycom_db *db, const char *mac, int reboot,
             port = atoi(sip_port);
         }
     }
+    else if (pacing->via_registrar) {   /* the registrar may know it */
+        host = "";
+        port = 0;
+    }
     else {
-        *why = "the phone has never checked in and has no sip_address";
-        return -2;
+        return resync_unaddressed(db, mac, reboot, admin, now,
+                                  "the phone has never checked in and has no "
+                                  "sip_address (and no PolycomResyncProxy or "
+                                  "PolycomResyncRegistrar to ask)", why);
     }
-    if (port < 1 || port > 65535 || !*host) {
-        *why = "the phone's SIP address or port is not valid";
-        return -2;
+    if (*host && (port < 1 || port > 65535)) {
+        return resync_unaddressed(db, mac, reboot, admin, now,
+                                  "the phone's SIP address or port is not "
+                                  "valid", why);
     }
-    network = resync_network(db->pool, host);
+    if (!*host) {
+        const char *line;
+
+        if ((line = resync_line(db, mac)) == NULL) {
+            return -1;
+        }
+        if (!*line) {
+            return resync_unaddressed(db, mac, reboot, admin, now,
+                                      "the phone has never checked in, has "
+                                      "no sip_address, and no line "
+                                      "(reg.1.address) to ask the registrar "
+                                      "about", why);
+        }
+    }
+    network = *host ? resync_network(db->pool, host) : "registrar";
     last = resync_latest(db, POLYCOM_SQL_RESYNC_LAST_ALL, NULL, &failed);
     if (last && pacing->per_minute > 0
         && last + apr_time_from_sec(60) / pacing->per_minute > slot) {
@@ -155,6 +213,8 @@ int polycom_resync_claim(polycom_db *db, const char *node, apr_time_t now,
     job->target.port = atoi(polycom_row_get(due, "port"));
     job->target.reboot = !strcmp(polycom_row_get(due, "reboot"), "1");
     job->target.user = "";
+    job->line_domain = "";
+    job->registrar_first = !*polycom_row_get(due, "sip_address");
     if (polycom_store_select(db, POLYCOM_SQL_RESYNC_CREDS, &rows, job->mac,
                              NULL) < 0) {
         return -1;
@@ -175,8 +235,11 @@ int polycom_resync_claim(polycom_db *db, const char *node, apr_time_t now,
         }
     }
     if (address) {
+        const char *at = strchr(address, '@');
+
         job->target.user = apr_pstrndup(db->pool, address,
                                         strcspn(address, "@"));
+        job->line_domain = at ? at + 1 : "";
         if (!job->target.auth_user) {
             job->target.auth_user = job->target.user;
         }
@@ -184,14 +247,99 @@ int polycom_resync_claim(polycom_db *db, const char *node, apr_time_t now,
     return 1;
 }
 
+int polycom_resync_wants_lookup(const polycom_resync_job *job,
+                                const polycom_resync_route *route)
+{
+    return route->registrar && job->registrar_first && *job->target.user;
+}
+
+const char *polycom_resync_domain(const polycom_resync_job *job,
+                                  const polycom_resync_route *route)
+{
+    return *job->line_domain ? job->line_domain
+           : route->domain ? route->domain
+           : route->proxy_host ? route->proxy_host : "";
+}
+
+int polycom_resync_route_job(apr_pool_t *pool, polycom_resync_job *job,
+                             const polycom_resync_route *route, int lookup,
+                             const char *contact, const char *received,
+                             const char **why)
+{
+    polycom_notify_target *t = &job->target;
+    int via_registrar = job->registrar_first && *t->user
+                        && (route->proxy_host || route->registrar);
+    polycom_sip_contact c, r;
+
+    job->route = NULL;
+    if (via_registrar && route->registrar && lookup == 0) {
+        /* Not registered: the last check-in's address may still answer. */
+        if (*t->host) {
+            job->route = "not registered at the registrar: sent to the "
+                         "address of its last check-in";
+            return 0;
+        }
+        *why = "not registered at the registrar, and never checked in";
+        return -1;
+    }
+    if (via_registrar && route->proxy_host) {
+        /* The proxy follows its own registration: the Contact, through
+         * the NAT binding or TCP connection the phone registered over. */
+        t->request_uri = apr_psprintf(pool, "sip:%s@%s", t->user,
+                                      polycom_resync_domain(job, route));
+        t->host = route->proxy_host;
+        t->port = route->proxy_port;
+        t->transport = route->proxy_transport;
+        job->route = apr_psprintf(pool, "through the proxy %s:%d/%s to %s",
+                                  t->host, t->port,
+                                  polycom_sip_transport_name(t->transport),
+                                  t->request_uri);
+        return 0;
+    }
+    if (via_registrar && lookup == 1
+        && polycom_sip_contact_parse(pool, contact, &c) == 0) {
+        /* No proxy: straight to where the registration came from (the NAT
+         * binding), else to the Contact itself, over its transport. */
+        if (*received && polycom_sip_contact_parse(pool, received, &r) == 0) {
+            c.host = r.host;
+            c.port = r.port;
+        }
+        t->request_uri = c.uri;
+        t->host = c.host;
+        t->port = c.port;
+        t->transport = c.transport;
+        job->route = apr_psprintf(pool, "to the registered contact %s via "
+                                  "%s:%d/%s", c.uri, t->host, t->port,
+                                  polycom_sip_transport_name(t->transport));
+        return 0;
+    }
+    if (via_registrar && lookup == 1) {
+        *why = apr_psprintf(pool, "the registrar's contact \"%s\" is not a "
+                            "SIP address", contact);
+        if (!*t->host) {
+            return -1;
+        }
+    }
+    if (!*t->host) {
+        *why = "no address: not found at the registrar, and never checked in";
+        return -1;
+    }
+    return 0;
+}
+
 int polycom_resync_finish(polycom_db *db, const polycom_resync_job *job,
                           const polycom_notify_outcome *outcome)
 {
+    const char *reason = outcome->reason ? outcome->reason : "";
+
+    if (job->route) {
+        reason = apr_psprintf(db->pool, "%s (%s)", reason, job->route);
+    }
     return polycom_store_exec(db, POLYCOM_SQL_RESYNC_FINISH, NULL,
                               outcome->status >= 200 && outcome->status < 300
                               ? "done" : "failed",
                               apr_itoa(db->pool, outcome->status),
-                              outcome->reason ? outcome->reason : "",
+                              reason,
                               apr_itoa(db->pool, outcome->transmissions),
                               outcome->challenged ? "1" : "0",
                               resync_time(db->pool, apr_time_now()), job->id,

@@ -11,6 +11,22 @@
 #include "polycom_digest.h"
 #include "polycom_sip.h"
 
+const char *polycom_sip_transport_name(int transport)
+{
+    return transport == POLYCOM_SIP_TCP ? "TCP"
+           : transport == POLYCOM_SIP_TLS ? "TLS" : "UDP";
+}
+
+int polycom_sip_transport(const char *name)
+{
+    if (!name) {
+        return -1;
+    }
+    return !strcasecmp(name, "udp") ? POLYCOM_SIP_UDP
+           : !strcasecmp(name, "tcp") ? POLYCOM_SIP_TCP
+           : !strcasecmp(name, "tls") ? POLYCOM_SIP_TLS : -1;
+}
+
 const char *polycom_sip_notify_build(apr_pool_t *pool,
                                      const polycom_sip_notify *n)
 {
@@ -24,11 +40,11 @@ const char *polycom_sip_notify_build(apr_pool_t *pool,
     }
     return apr_psprintf(pool,
         "NOTIFY %s SIP/2.0\r\n"
-        "Via: SIP/2.0/UDP %s:%d;branch=%s;rport\r\n"
+        "Via: SIP/2.0/%s %s:%d;branch=%s;rport\r\n"
         "Max-Forwards: 70\r\n"
         "From: <sip:provisioning@%s>;tag=%s\r\n"
         "To: <%s>\r\n"
-        "Contact: <sip:provisioning@%s:%d>\r\n"
+        "Contact: <sip:provisioning@%s:%d%s>\r\n"
         "Call-ID: %s\r\n"
         "CSeq: %u NOTIFY\r\n"
         "Event: check-sync%s\r\n"
@@ -37,9 +53,12 @@ const char *polycom_sip_notify_build(apr_pool_t *pool,
         "User-Agent: mod_polycom\r\n"
         "Content-Length: 0\r\n"
         "\r\n",
-        n->request_uri, n->local_host, n->local_port, n->branch,
+        n->request_uri, polycom_sip_transport_name(n->transport),
+        n->local_host, n->local_port, n->branch,
         n->local_host, n->from_tag, n->request_uri, n->local_host,
-        n->local_port, n->call_id, n->cseq,
+        n->local_port, n->transport == POLYCOM_SIP_TCP ? ";transport=tcp"
+                       : n->transport == POLYCOM_SIP_TLS ? ";transport=tls"
+                       : "", n->call_id, n->cseq,
         n->reboot ? ";reboot=true" : "", auth);
 }
 
@@ -299,4 +318,102 @@ const char *polycom_sip_digest(apr_pool_t *pool,
         header = apr_psprintf(pool, "%s, opaque=\"%s\"", header, c->opaque);
     }
     return header;
+}
+
+/* The ;name=value parameter of a URI's parameters (between its host part
+ * and any header part), or NULL. */
+static const char *sip_uri_param(apr_pool_t *pool, const char *params,
+                                 const char *name)
+{
+    apr_size_t len = strlen(name);
+    const char *p;
+
+    for (p = params; p && (p = strchr(p, ';')) != NULL; p++) {
+        if (!strncasecmp(p + 1, name, len) && p[1 + len] == '=') {
+            return apr_pstrndup(pool, p + 2 + len, strcspn(p + 2 + len,
+                                                           ";?>"));
+        }
+    }
+    return NULL;
+}
+
+int polycom_sip_contact_parse(apr_pool_t *pool, const char *text,
+                              polycom_sip_contact *out)
+{
+    const char *uri, *rest, *hostpart, *end, *at, *transport, *p;
+    apr_size_t len;
+    int tls = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (!text) {
+        return -1;
+    }
+    for (p = text; *p; p++) {
+        if (apr_iscntrl(*p)) {
+            return -1;          /* a line break would add a header */
+        }
+    }
+    if ((p = strchr(text, '<')) != NULL) {          /* name-addr */
+        end = strchr(p, '>');
+        if (!end) {
+            return -1;
+        }
+        uri = apr_pstrmemdup(pool, p + 1, (apr_size_t)(end - p - 1));
+    }
+    else {                      /* addr-spec: its parameters end at ';' */
+        uri = sip_trim(pool, text, strlen(text));
+    }
+    if (!strncasecmp(uri, "sips:", 5)) {
+        tls = 1;
+        rest = uri + 5;
+    }
+    else if (!strncasecmp(uri, "sip:", 4)) {
+        rest = uri + 4;
+    }
+    else {
+        rest = uri;             /* host:port, as a received column holds */
+        uri = apr_pstrcat(pool, "sip:", uri, NULL);
+    }
+    at = strchr(rest, '@');
+    hostpart = at && at < rest + strcspn(rest, ";?") ? at + 1 : rest;
+    if (*hostpart == '[') {                         /* IPv6 reference */
+        end = strchr(hostpart, ']');
+        if (!end) {
+            return -1;
+        }
+        out->host = apr_pstrmemdup(pool, hostpart + 1,
+                                   (apr_size_t)(end - hostpart - 1));
+        end++;
+    }
+    else {
+        len = strcspn(hostpart, ":;?>");
+        out->host = apr_pstrmemdup(pool, hostpart, len);
+        end = hostpart + len;
+    }
+    out->port = tls ? 5061 : 5060;
+    if (*end == ':') {
+        char *stop;
+        apr_int64_t port = apr_strtoi64(end + 1, &stop, 10);
+
+        if (stop == end + 1 || port < 1 || port > 65535) {
+            return -1;
+        }
+        out->port = (int)port;
+        end = stop;
+    }
+    if (!*out->host || strpbrk(out->host, " \t\"<>@")) {
+        return -1;
+    }
+    transport = sip_uri_param(pool, end, "transport");
+    out->transport = tls ? POLYCOM_SIP_TLS
+                         : transport ? polycom_sip_transport(transport)
+                                     : POLYCOM_SIP_UDP;
+    if (out->transport < 0) {
+        return -1;
+    }
+    if (*end && *end != ';' && *end != '?' && *end != '>') {
+        return -1;
+    }
+    out->uri = uri;
+    return 0;
 }

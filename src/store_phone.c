@@ -574,9 +574,14 @@ int polycom_store_reprovision(polycom_db *db, const char *mac,
     t->scope = polycom_row_get(r, "scope");
     t->scope_key = polycom_row_get(r, "scope_key");
     t->deadline_us = polycom_row_get(r, "deadline_us");
-    t->state = polycom_row_get(r, "state");
     t->delivered_us = polycom_row_get(r, "delivered_us");
     t->confirmed_us = polycom_row_get(r, "confirmed_us");
+    /* Stored 'confirmed': with its time when a request at the target's
+     * address proved it (applied), without when an admin said so (done). */
+    t->state = polycom_row_get(r, "state");
+    if (!strcmp(t->state, "confirmed")) {
+        t->state = *t->confirmed_us ? "applied" : "done";
+    }
     return 0;
 }
 

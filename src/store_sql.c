@@ -258,10 +258,23 @@ static const polycom_statement store_statements[] = {
       " (SELECT count(*) FROM reprovision_state s WHERE s.target_id = r.id"
       "  AND s.state = 'delivered') AS delivered,"
       " (SELECT count(*) FROM reprovision_state s WHERE s.target_id = r.id"
-      "  AND s.state = 'confirmed') AS confirmed"
+      "  AND s.state = 'confirmed' AND s.confirmed_us IS NOT NULL)"
+      "  AS applied,"
+      " (SELECT count(*) FROM reprovision_state s WHERE s.target_id = r.id"
+      "  AND s.state = 'confirmed' AND s.confirmed_us IS NULL) AS done"
       " FROM reprovision r ORDER BY r.id", NULL,
       "id scope scope_key server server_type boot_server prov_user"
-      " prov_password deadline_us created_us admin delivered confirmed" },
+      " prov_password deadline_us created_us admin delivered applied done" },
+    /* An admin marks a phone's move done by hand: 'confirmed' without a
+     * time (a request at the target's address sets one: applied). */
+    { POLYCOM_SQL_REPROV_DONE,
+      "INSERT INTO reprovision_state (mac, target_id, state)"
+      " VALUES (%s, " NUM ", 'confirmed')"
+      " ON CONFLICT (mac, target_id) DO UPDATE SET state = 'confirmed'"
+      " WHERE reprovision_state.state <> 'confirmed'",
+      "INSERT INTO reprovision_state (mac, target_id, state)"
+      " VALUES (%s, " NUM ", 'confirmed')"
+      " ON DUPLICATE KEY UPDATE state = 'confirmed'", NULL },
     { POLYCOM_SQL_REPROV_FLEET,
       "SELECT server, server_type, boot_server, prov_user, prov_password"
       " FROM reprovision WHERE scope = 'fleet'", NULL,
@@ -277,7 +290,9 @@ static const polycom_statement store_statements[] = {
       " ON DUPLICATE KEY UPDATE delivered_us ="
       " IF(state = 'delivered', VALUES(delivered_us), delivered_us)",
       NULL },
-    /* A check-in at a target's own address confirms that phone's move. */
+    /* A check-in at a target's own address proves that phone's move
+     * applied (stored 'confirmed' with its time), also after an admin
+     * marked it done by hand. */
 #define REPROV_CONFIRM_ROWS \
       "INSERT INTO reprovision_state (mac, target_id, state, confirmed_us)" \
       " SELECT %s, r.id, 'confirmed', " NUM " FROM reprovision r" \
@@ -289,11 +304,13 @@ static const polycom_statement store_statements[] = {
       REPROV_CONFIRM_ROWS
       " ON CONFLICT (mac, target_id) DO UPDATE SET state = 'confirmed',"
       " confirmed_us = excluded.confirmed_us"
-      " WHERE reprovision_state.state <> 'confirmed'",
+      " WHERE reprovision_state.state <> 'confirmed'"
+      " OR reprovision_state.confirmed_us IS NULL",
       /* MySQL assigns left to right: confirmed_us reads the old state. */
       REPROV_CONFIRM_ROWS
-      " ON DUPLICATE KEY UPDATE confirmed_us = IF(state <> 'confirmed',"
-      " VALUES(confirmed_us), confirmed_us), state = 'confirmed'",
+      " ON DUPLICATE KEY UPDATE confirmed_us = IF(state <> 'confirmed'"
+      " OR confirmed_us IS NULL, VALUES(confirmed_us), confirmed_us),"
+      " state = 'confirmed'",
       NULL },
 
     /* Resync queue: pacing reads the latest slot taken, overall and per
@@ -333,11 +350,22 @@ static const polycom_statement store_statements[] = {
       " FROM resync_queue WHERE mac = %s ORDER BY id DESC LIMIT 20", NULL,
       "id state reboot host port not_before_us created_us admin status"
       " reason transmissions challenged finished_us" },
+    /* A phone without a sip_address of the admin's is asked about at the
+     * registrar first, when there is one. */
     { POLYCOM_SQL_RESYNC_DUE,
-      "SELECT id, mac, reboot, host, port FROM resync_queue"
-      " WHERE (state = 'queued' AND not_before_us <= " NUM ")"
-      "    OR (state = 'sending' AND claimed_us < " NUM ")"
-      " ORDER BY not_before_us, id LIMIT 1", NULL, "id mac reboot host port" },
+      "SELECT q.id, q.mac, q.reboot, q.host, q.port,"
+      " coalesce(p.sip_address, '') AS sip_address"
+      " FROM resync_queue q LEFT JOIN phones p ON p.mac = q.mac"
+      " WHERE (q.state = 'queued' AND q.not_before_us <= " NUM ")"
+      "    OR (q.state = 'sending' AND q.claimed_us < " NUM ")"
+      " ORDER BY q.not_before_us, q.id LIMIT 1", NULL,
+      "id mac reboot host port sip_address" },
+    /* A phone nothing can address: its failed job says why. */
+    { POLYCOM_SQL_RESYNC_UNADDRESSED,
+      "INSERT INTO resync_queue (mac, reboot, host, port, network,"
+      " not_before_us, state, created_us, admin, reason, finished_us)"
+      " VALUES (%s, " NUM ", '', 0, '', " NUM ", 'failed', " NUM ", %s, %s,"
+      " " NUM ")", NULL, NULL },
     { POLYCOM_SQL_RESYNC_CLAIM,
       "UPDATE resync_queue SET state = 'sending', claimed_by = %s,"
       " claimed_us = " NUM

@@ -1,6 +1,7 @@
 # Reprovisioning: the device.* stanza that moves phones to a new server,
 # per phone, per site and fleet-wide, tracked pending -> delivered ->
-# confirmed, and the bundle for an old server that cannot run the module.
+# applied (or done, marked by hand), and the bundle for an old server that
+# cannot run the module.
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
@@ -12,7 +13,7 @@ use HTTP::Request;
 use JSON::PP ();
 use LWP::UserAgent;
 
-plan tests => 70;
+plan tests => 82;
 
 my $spip = MAC_SPIP;          # SIP 3.x
 my $vvx = MAC_VVX;            # UCS
@@ -94,7 +95,7 @@ for my $bad ({ type => 'HTTP' }, { server => 'a b' }, { server => 'x', type => '
 ($res) = api(POST => 'phones/0004f2ffff00/reprovision', json => { server => 'x' });
 is($res->code, 404, 'unknown phone: 404');
 
-# Confirmation: the phone checks in at the target, then is never served the
+# Applied: the phone checks in at the target, then is never served the
 # stanza again, so it cannot loop. The target here is this server reached
 # as 127.0.0.1; the "old" server is the same one reached as localhost.
 ($res) = api(POST => "phones/$spip/reprovision", json => {
@@ -106,11 +107,41 @@ is($data->{reprovision}{state}, 'delivered', 'delivered');
 is(GET("/prov/$spip.cfg", Host => "127.0.0.1:$port")->code, 200,
    'the phone checks in at the target');
 ($res, $data) = api(GET => "phones/$spip");
-is($data->{reprovision}{state}, 'confirmed', 'confirmed');
-ok($data->{reprovision}{confirmed}, 'with the time');
+is($data->{reprovision}{state}, 'applied',
+   'applied: it asked for its files at the new address (its Host header)');
+ok($data->{reprovision}{applied}, 'with the time');
 is_deeply(master_files($spip), ["$spip-settings.cfg"],
-          'a confirmed phone is no longer listed the stanza');
+          'an applied phone is no longer listed the stanza');
 is((device_attrs($spip))[0], 404, 'nor served it');
+
+# Done by hand: a move to a server that shares no database with this one
+# never shows here; the admin says it is over.
+($res) = api(POST => "phones/$vvx/reprovision", json => {
+    server => 'https://elsewhere.example.net/prov', type => 'HTTPS' });
+is((device_attrs($vvx))[0], 200, 'a move to another server: delivered');
+($res, $data) = api(GET => "phones/$vvx");
+is($data->{reprovision}{state}, 'delivered', 'and it stays delivered');
+($res, $data) = api(POST => "phones/$vvx/reprovision/done");
+is($res->code, 200, 'POST phones/{mac}/reprovision/done: 200');
+is_deeply([@$data{qw(state was)}], ['done', 'delivered'], 'done, was delivered');
+($res, $data) = api(GET => "phones/$vvx");
+is($data->{reprovision}{state}, 'done', 'the phone reads done');
+is($data->{reprovision}{applied}, undef, 'with no applied time: no proof from the phone');
+is_deeply(master_files($vvx), ["$vvx-settings.cfg"], 'no longer served the stanza');
+($res, $data) = api(GET => 'audit?limit=1');
+is_deeply([@{ $data->{audit}[0] // {} }{qw(action target)}],
+          ['reprovision.done', "phone/$vvx"], 'audited as reprovision.done');
+($res, $data) = api(GET => 'reprovision');
+my ($pt) = grep { $_->{scope} eq 'phone' && $_->{key} eq $vvx } @{ $data->{targets} };
+is_deeply([@{ $pt // {} }{qw(delivered applied done)}], [0, 0, 1],
+          'the target counts it as done, not applied');
+($res) = api(POST => "phones/$spip/reprovision/done");
+is($res->code, 200, 'an applied phone: 200, nothing to do');
+($res) = api(POST => "phones/0004f2ffff00/reprovision/done");
+is($res->code, 404, 'an unknown phone: 404');
+api(DELETE => "phones/$vvx/reprovision");
+($res) = api(POST => "phones/$vvx/reprovision/done");
+is($res->code, 404, 'no move under way: 404');
 
 # A deadline in the past: the move is over.
 ($res) = api(POST => "phones/$spip/reprovision", json => {

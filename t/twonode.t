@@ -1,5 +1,5 @@
 # Two httpd nodes, one database: what one node stores or changes, the other
-# serves at once; their check-ins land in one history; a move confirmed at
+# serves at once; their check-ins land in one history; a move applied at
 # one node is seen by the other.
 use strict;
 use warnings FATAL => 'all';
@@ -53,7 +53,7 @@ for (1 .. 20) {
 }
 is($n, 2, 'one history with the check-ins of both nodes');
 
-# A move to node B, delivered by node A, confirmed at node B, seen by A.
+# A move to node B, delivered by node A, applied at node B, seen by A.
 my $spip = MAC_SPIP;
 ($res) = api(POST => "phones/$spip/reprovision",
              json => { server => "http://127.0.0.1:" . $node2->port . '/prov' });
@@ -61,7 +61,7 @@ is($res->code, 201, 'target: node B');
 is(GET("/prov/$spip-device.cfg")->code, 200, 'node A delivers the stanza');
 get_b("/prov/$spip.cfg", 'User-Agent' => UA_SPIP);
 my (undef, $data) = api(GET => "phones/$spip");
-is($data->{reprovision}{state}, 'confirmed', 'the check-in at node B confirms it');
+is($data->{reprovision}{state}, 'applied', 'the check-in at node B shows it applied');
 is(GET("/prov/$spip-device.cfg")->code, 404, 'and node A no longer serves the stanza');
 api(DELETE => "phones/$spip/reprovision");
 

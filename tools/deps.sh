@@ -13,7 +13,8 @@ libaprutil1-dbd-pgsql libaprutil1-dbd-mysql libxml2-dev libjansson-dev libcsv-de
 libsqlite3-dev"
 if [ "${1:-}" = test ]; then
     PACKAGES="$PACKAGES libapache2-mod-perl2 libxml-libxml-perl libxml2-utils openssl curl
-chromium nodejs postgresql mariadb-server libdbd-mariadb-perl"
+chromium nodejs postgresql mariadb-server libdbd-mariadb-perl kamailio
+kamailio-sqlite-modules"
 fi
 
 if [ "${1:-}" = bench ]; then
@@ -27,7 +28,8 @@ if [ "${1:-}" = fuzz ]; then
 fi
 if [ "${1:-}" = asan ]; then
     PACKAGES="$PACKAGES libapache2-mod-perl2 libxml-libxml-perl libxml2-utils
-openssl curl chromium nodejs postgresql mariadb-server libdbd-mariadb-perl"
+openssl curl chromium nodejs postgresql mariadb-server libdbd-mariadb-perl
+kamailio kamailio-sqlite-modules"
 fi
 
 missing=""

@@ -38,8 +38,32 @@ if [ "$(id -u)" = 0 ]; then
     chown "$user:$user" "$RUNDIR" "$RUNDIR/polycom.db"*
 fi
 
+SIP_PORT=${SIP_PORT:-5060}
 sed -e "s|@RUNDIR@|$RUNDIR|g" -e "s|@MODULE@|$top/.libs/mod_polycom.so|g" \
+    -e "s|@SIP_PORT@|$SIP_PORT|g" \
     "$top/conf/run.conf.in" > "$RUNDIR/httpd.conf"
+
+# KAMAILIO=1: a demo SIP registrar for the resync step of README's "Moving
+# a fleet": Debian's Kamailio on 127.0.0.1:$SIP_PORT with its registrations
+# in $RUNDIR/kamailio.db, and the two directives that use it turned on.
+kamailio_pid=
+if [ -n "${KAMAILIO:-}" ]; then
+    command -v kamailio >/dev/null 2>&1 \
+        || { echo "run: KAMAILIO=1 needs kamailio kamailio-sqlite-modules" >&2; exit 1; }
+    rm -f "$RUNDIR/kamailio.db"
+    cat /usr/share/kamailio/db_sqlite/standard-create.sql \
+        /usr/share/kamailio/db_sqlite/usrloc-create.sql \
+        | sqlite3 "$RUNDIR/kamailio.db"
+    chmod 644 "$RUNDIR/kamailio.db"
+    sed -e "s|@PORT@|$SIP_PORT|g" -e "s|@ADDR@|127.0.0.1|g" \
+        -e "s|@DB@|$RUNDIR/kamailio.db|g" \
+        "$top/t/setup/kamailio.cfg" > "$RUNDIR/kamailio.cfg"
+    kamailio -DD -E -f "$RUNDIR/kamailio.cfg" -w "$RUNDIR" -m 32 -M 8 \
+        >"$RUNDIR/kamailio.log" 2>&1 &
+    kamailio_pid=$!
+    sed -i -e 's/^#\(PolycomResync\)/\1/' "$RUNDIR/httpd.conf"
+    echo "run: Kamailio on 127.0.0.1:$SIP_PORT (log $RUNDIR/kamailio.log)"
+fi
 if [ "$(id -u)" != 0 ]; then
     # Not root: no user switch, the server runs as the caller.
     sed -i -e '/^User /d' -e '/^Group /d' "$RUNDIR/httpd.conf"
@@ -55,4 +79,10 @@ Dashboard and admin API (user admin, password admin-demo):
   http://127.0.0.1:8080/admin/
   curl -u admin:admin-demo http://127.0.0.1:8080/admin/phones
 MSG
+if [ -n "$kamailio_pid" ]; then
+    # Not exec: Kamailio is stopped when the server stops.
+    trap 'kill "$kamailio_pid" 2>/dev/null' EXIT INT TERM
+    /usr/sbin/apache2 -f "$RUNDIR/httpd.conf" -DFOREGROUND || true
+    exit 0
+fi
 exec /usr/sbin/apache2 -f "$RUNDIR/httpd.conf" -DFOREGROUND

@@ -1,4 +1,5 @@
-/* Fuzz target: SIP responses and digest challenges from the network. */
+/* Fuzz target: SIP responses and digest challenges from the network, and
+ * Contacts as a registrar's table holds them (what a phone registered). */
 #include "fuzz.h"
 #include "polycom_sip.h"
 
@@ -7,6 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_t *pool = fuzz_pool();
     polycom_sip_response resp;
     polycom_sip_challenge challenge;
+    polycom_sip_contact contact;
 
     /* The parser is handed the datagram as received: no terminator. */
     char *copy = apr_palloc(pool, size ? size : 1);
@@ -21,6 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     polycom_sip_challenge_parse(pool, fuzz_string(pool, data, size),
                                 &challenge);
+    polycom_sip_contact_parse(pool, fuzz_string(pool, data, size), &contact);
     apr_pool_destroy(pool);
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <apr_strings.h>
 
 #include "polycom_resync.h"
+#include "polycom_sip.h"
 #include "polycom_store.h"
 #include "tap.h"
 
@@ -71,7 +72,7 @@ static int add_phones(void)
 
 static void test_targets(polycom_db *db, apr_time_t now)
 {
-    polycom_resync_pacing pacing = { 0, 0 };
+    polycom_resync_pacing pacing = { 0, 0, 0 };
     apr_time_t when = 0;
     const char *why = NULL;
 
@@ -91,14 +92,73 @@ static void test_targets(polycom_db *db, apr_time_t now)
                "nor one whose SIP address has port 0");
     tap_ok(why && strstr(why, "not valid"), "and the admin is told why: %s",
            why ? why : "(nothing)");
-    tap_is_str(first_value("SELECT count(*) FROM resync_queue"), "0",
+    tap_is_str(first_value("SELECT count(*) FROM resync_queue"
+                           " WHERE state = 'queued'"), "0",
                "none of them was queued");
+    tap_is_str(first_value("SELECT count(*) FROM resync_queue"
+                           " WHERE state = 'failed' AND reason <> ''"
+                           " AND mac IN ('0004f2000004', '0004f2000006')"),
+               "2", "each known phone has a failed job saying why (its "
+               "resyncs show it, never skipped silently)");
+    sql("DELETE FROM resync_queue");
+}
+
+/* Through a registrar: a phone never seen is queued when it has a line,
+ * and the worker's route follows the proxy or the registered contact. */
+static void test_registrar_route(polycom_db *db, apr_time_t now)
+{
+    polycom_resync_pacing pacing = { 0, 0, 1 };
+    polycom_resync_route route;
+    polycom_resync_job job;
+    apr_time_t when = 0;
+    const char *why = NULL;
+
+    sql("DELETE FROM resync_queue");
+    sql("INSERT INTO params (scope, scope_key, name, value) VALUES"
+        " ('phone', '0004f2000004', 'reg.1.address', '1004')");
+    tap_is_int(polycom_resync_enqueue(db, "0004f2000004", 0, "admin", now,
+                                      &pacing, &when, &why), 0,
+               "a phone never seen, with a line, is queued for the "
+               "registrar");
+    tap_is_int(polycom_resync_claim(db, "node-1", now, &job), 1, "claimed");
+    tap_ok(job.registrar_first && !*job.target.host, "no direct address; "
+           "the registrar first");
+    memset(&route, 0, sizeof(route));
+    route.proxy_host = "192.0.2.99";
+    route.proxy_port = 5070;
+    route.proxy_transport = POLYCOM_SIP_TCP;
+    route.registrar = 1;
+    tap_ok(polycom_resync_wants_lookup(&job, &route), "the table is asked");
+    tap_is_int(polycom_resync_route_job(pool, &job, &route, 0, "", "", &why),
+               -1, "not registered and never seen: not sent");
+    tap_is_int(polycom_resync_route_job(pool, &job, &route, 1,
+                                        "sip:1004@10.0.0.4:5062", "", &why),
+               0, "registered: sent");
+    tap_is_str(job.target.request_uri, "sip:1004@192.0.2.99",
+               "through the proxy to the AOR (its domain: the proxy's)");
+    tap_ok(job.target.port == 5070 && job.target.transport == POLYCOM_SIP_TCP,
+           "to the proxy's port over its transport");
+    route.proxy_host = NULL;
+    job.target.host = "";
+    tap_is_int(polycom_resync_route_job(pool, &job, &route, 1,
+                                        "\"Desk\" <sip:1004@10.0.0.4:5062;"
+                                        "transport=tcp>;expires=60",
+                                        "sip:198.51.100.9:40001", &why), 0,
+               "no proxy: straight to the registration");
+    tap_ok(!strcmp(job.target.host, "198.51.100.9")
+           && job.target.port == 40001
+           && job.target.transport == POLYCOM_SIP_TCP
+           && !strcmp(job.target.request_uri,
+                      "sip:1004@10.0.0.4:5062;transport=tcp"),
+           "to the NAT binding it registered from, over TCP, Request-URI "
+           "the Contact");
+    sql("DELETE FROM resync_queue");
 }
 
 static void test_pacing(polycom_db *db, apr_time_t now)
 {
     /* 6 a minute overall (10 s apart), 1 a minute per /24. */
-    polycom_resync_pacing pacing = { 6, 1 };
+    polycom_resync_pacing pacing = { 6, 1, 0 };
     apr_time_t a, b, e, c, again;
     const char *why = NULL;
 
@@ -137,7 +197,7 @@ static void test_pacing(polycom_db *db, apr_time_t now)
 
 static void test_unpaced(polycom_db *db, apr_time_t now)
 {
-    polycom_resync_pacing pacing = { 0, 0 };
+    polycom_resync_pacing pacing = { 0, 0, 0 };
     apr_time_t when = 0;
     const char *why = NULL;
 
@@ -230,6 +290,7 @@ int main(void)
     test_claim(&db, now);
     sql("DELETE FROM resync_queue");
     test_unpaced(&db, now);
+    test_registrar_route(&db, now + SEC(3600));
 
     apr_dbd_close(driver, handle);
     apr_file_remove(apr_pstrcat(pool, path, "-wal", NULL), pool);

@@ -127,6 +127,40 @@ static void test_digest(void)
     tap_ok(!strstr(h, "qop="), "no qop when none was offered");
 }
 
+/* Contacts as registrars store them. */
+static void test_contact(void)
+{
+    polycom_sip_contact c;
+
+    tap_is_int(polycom_sip_contact_parse(pool, "<sip:1042@192.0.2.7:5062;"
+                                         "transport=TCP>;expires=3600", &c),
+               0, "name-addr with parameters");
+    tap_ok(!strcmp(c.host, "192.0.2.7") && c.port == 5062
+           && c.transport == POLYCOM_SIP_TCP
+           && !strcmp(c.uri, "sip:1042@192.0.2.7:5062;transport=TCP"),
+           "host, port, transport and URI");
+    tap_is_int(polycom_sip_contact_parse(pool, "\"Desk\" <sip:1042@host."
+                                         "example>", &c), 0, "display name");
+    tap_ok(!strcmp(c.host, "host.example") && c.port == 5060
+           && c.transport == POLYCOM_SIP_UDP, "default port 5060 over UDP");
+    tap_is_int(polycom_sip_contact_parse(pool, "sips:1042@[2001:db8::7]",
+                                         &c), 0, "sips and IPv6");
+    tap_ok(!strcmp(c.host, "2001:db8::7") && c.port == 5061
+           && c.transport == POLYCOM_SIP_TLS, "TLS on 5061");
+    tap_is_int(polycom_sip_contact_parse(pool, "198.51.100.9:40001", &c), 0,
+               "host:port (a received column)");
+    tap_ok(c.port == 40001 && !strcmp(c.uri, "sip:198.51.100.9:40001"),
+           "as a SIP URI");
+    tap_is_int(polycom_sip_contact_parse(pool, "sip:1042@h:70000", &c), -1,
+               "port out of range refused");
+    tap_is_int(polycom_sip_contact_parse(pool, "sip:1042@h;transport=sctp",
+                                         &c), -1, "unknown transport refused");
+    tap_is_int(polycom_sip_contact_parse(pool, "sip:1042@h\r\nX: y", &c),
+               -1, "a line break refused");
+    tap_is_int(polycom_sip_contact_parse(pool, "<sip:1042@>", &c), -1,
+               "no host refused");
+}
+
 int main(void)
 {
     apr_initialize();
@@ -134,6 +168,7 @@ int main(void)
     test_build();
     test_parse();
     test_digest();
+    test_contact();
     apr_pool_destroy(pool);
     apr_terminate();
     return tap_done();
