@@ -265,6 +265,30 @@ static int polycom_layered_params(request_rec *r, polycom_db *db,
     return 0;
 }
 
+/* The cache a rendered file goes to: the node's shared one when
+ * PolycomSharedCache is set, the child's for a file too big for its slots
+ * (or without a shared one). */
+static int prov_cache_get(request_rec *r, const char *key,
+                          apr_int64_t revision, const char **body,
+                          apr_size_t *len, const char **etag)
+{
+    return (polycom_shared_enabled()
+            && polycom_shared_get(key, revision, r->pool, body, len, etag))
+           || (prov_cache && polycom_cache_get(prov_cache, key, revision,
+                                               r->pool, body, len, etag));
+}
+
+static void prov_cache_put(request_rec *r, const char *key,
+                           apr_int64_t revision, const char *body,
+                           apr_size_t len, const char *etag)
+{
+    if ((!polycom_shared_enabled()
+         || !polycom_shared_put(key, revision, body, len, etag))
+        && prov_cache) {
+        polycom_cache_put(prov_cache, key, revision, body, len, etag);
+    }
+}
+
 /* A file is the same for every request of one server and URI. */
 static const char *prov_cache_key(request_rec *r)
 {
@@ -300,12 +324,26 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
     /* A phone's master and settings come from the cache while nothing
      * changed, unless its address is blocked (then the phone decides).
      * Without a cache the revision is not even read. */
-    cacheable = prov_cache != NULL
+    cacheable = (prov_cache != NULL || polycom_shared_enabled())
                 && req->name.kind != POLYCOM_FILE_DEVICE
                 && !polycom_guard_blocked(polycom_metrics_get(),
                                           r->useragent_ip
                                           ? r->useragent_ip : "",
                                           r->request_time);
+    if (cacheable) {
+        if (polycom_store_revision(&db, &revision) < 0) {
+            return polycom_db_failed(r, &db);
+        }
+        cache_key = prov_cache_key(r);
+        if (prov_cache_get(r, cache_key, revision, body, len, &req->etag)) {
+            polycom_metrics_cache(polycom_metrics_get(), 1);
+            polycom_metrics_generation(polycom_metrics_get(),
+                                       apr_time_now() - start);
+            return OK;
+        }
+    }
+    /* A miss: what the file is made of, from one snapshot, and the
+     * revision of that snapshot is the one it is kept under. */
     if (snapshot) {
         if (polycom_store_phone_at(&db, req->name.mac,
                                    req->name.kind == POLYCOM_FILE_SETTINGS,
@@ -313,19 +351,6 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
             return polycom_db_failed(r, &db);
         }
         revision = at.revision;
-    }
-    if (cacheable) {
-        if (!snapshot && polycom_store_revision(&db, &revision) < 0) {
-            return polycom_db_failed(r, &db);
-        }
-        cache_key = prov_cache_key(r);
-        if (polycom_cache_get(prov_cache, cache_key, revision, r->pool, body,
-                              len, &req->etag)) {
-            polycom_metrics_cache(polycom_metrics_get(), 1);
-            polycom_metrics_generation(polycom_metrics_get(),
-                                       apr_time_now() - start);
-            return OK;
-        }
     }
     if (!req->name.is_default) {
         phone = snapshot ? at.phone : NULL;
@@ -409,8 +434,7 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
     req->etag = polycom_etag(r->pool, *body, *len);
     if (cacheable) {
         polycom_metrics_cache(polycom_metrics_get(), 0);
-        polycom_cache_put(prov_cache, cache_key, revision, *body, *len,
-                          req->etag);
+        prov_cache_put(r, cache_key, revision, *body, *len, req->etag);
     }
     polycom_metrics_generation(polycom_metrics_get(),
                                apr_time_now() - start);
