@@ -31,6 +31,7 @@ static void polycom_child_init(apr_pool_t *pchild, server_rec *s)
 {
     polycom_store_child_init(pchild);
     polycom_cache_init(pchild);
+    polycom_shared_child_init(pchild);
     polycom_batch_start(pchild, s);
     polycom_resync_child_init(pchild);
 }
@@ -49,6 +50,10 @@ static int polycom_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     apr_status_t rv;
     server_rec *v;
     int in_use = 0;
+
+    if (polycom_shared_post_config(pconf, s) != OK) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     /* One worker, for the main server's database. */
     polycom_start_worker(pconf, s);

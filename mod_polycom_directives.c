@@ -1,6 +1,7 @@
 /* mod_polycom: every Polycom* directive, validated in its setter, and
  * the command table. Runs in the parent while the configuration is read.
- * Owns the server-wide values of PolycomCacheSize, PolycomCheckinWriter,
+ * Owns the server-wide values of PolycomCacheSize, PolycomSharedCache,
+ * PolycomCheckinWriter,
  * PolycomCheckinQueue and PolycomCheckinRetention, and the longest age
  * any PolycomLogRetention allows (the scheduled prune's), with their
  * accessors.
@@ -11,6 +12,7 @@
 
 #include "mod_polycom_private.h"
 #include "polycom_sip.h"
+#include "polycom_shmcache.h"
 #include "polycom_upload.h"
 
 /* The names are claimed before the file system is looked at, so only
@@ -278,6 +280,51 @@ static const char *polycom_set_cache_size(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* PolycomSharedCache size [slot]: bytes of the render cache all children
+ * of the node share (0: none) and the size of its slots, reset with the
+ * others (pre_config). */
+#define POLYCOM_DEFAULT_SHARED_SLOT 2048
+static apr_off_t polycom_shared_cache_size = 0;
+static apr_size_t polycom_shared_cache_slot = POLYCOM_DEFAULT_SHARED_SLOT;
+
+apr_off_t polycom_conf_shared_cache_size(void)
+{
+    return polycom_shared_cache_size;
+}
+
+apr_size_t polycom_conf_shared_cache_slot(void)
+{
+    return polycom_shared_cache_slot;
+}
+
+static const char *polycom_set_shared_cache(cmd_parms *cmd, void *dconf,
+                                            const char *size,
+                                            const char *slot)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_int64_t n = strcasecmp(size, "Off") ? polycom_size_of(size) : 0;
+    apr_int64_t m = slot ? polycom_size_of(slot)
+                         : POLYCOM_DEFAULT_SHARED_SLOT;
+
+    if (err) {
+        return err;
+    }
+    if (n < 0 || (n > 0 && n < 64 * 1024) || n > POLYCOM_CACHE_SIZE_MAX) {
+        return apr_psprintf(cmd->pool, "PolycomSharedCache: \"%s\" is not "
+                            "Off or a size from 64K to 4G (examples: 256M, "
+                            "1G)", size);
+    }
+    if (m < POLYCOM_SHMCACHE_SLOT_MIN || m > POLYCOM_SHMCACHE_SLOT_MAX
+        || m % 8) {
+        return apr_psprintf(cmd->pool, "PolycomSharedCache: the slot size "
+                            "\"%s\" is not a multiple of 8 from 512 to 64K "
+                            "(examples: 1K, 2K, 8K)", slot);
+    }
+    polycom_shared_cache_size = (apr_off_t)n;
+    polycom_shared_cache_slot = (apr_size_t)m;
+    return NULL;
+}
+
 /* A whole number from min to max. */
 static const char *polycom_parse_count(cmd_parms *cmd, const char *arg,
                                        long min, long max, int *count)
@@ -327,6 +374,8 @@ static int polycom_log_days_longest = -1;
 void polycom_conf_reset(void)
 {
     polycom_cache_size = POLYCOM_DEFAULT_CACHE_SIZE;
+    polycom_shared_cache_size = 0;
+    polycom_shared_cache_slot = POLYCOM_DEFAULT_SHARED_SLOT;
     polycom_writer_enabled = 1;
     polycom_checkin_queue = POLYCOM_DEFAULT_CHECKIN_QUEUE;
     polycom_checkin_days = POLYCOM_DEFAULT_CHECKIN_DAYS;
@@ -655,6 +704,10 @@ const command_rec polycom_cmds[] = {
     AP_INIT_TAKE1("PolycomCacheSize", polycom_set_cache_size, NULL, RSRC_CONF,
                   "bytes of rendered masters and settings each child keeps "
                   "while the database does not change (default 32M; Off)"),
+    AP_INIT_TAKE12("PolycomSharedCache", polycom_set_shared_cache, NULL,
+                   RSRC_CONF, "bytes of rendered masters and settings all "
+                   "children of the node share, and the largest file with "
+                   "its key (default Off; slot 2K)"),
     AP_INIT_FLAG("PolycomCheckinWriter", polycom_set_checkin_writer, NULL,
                  RSRC_CONF, "On (default): one process per server writes "
                  "the check-ins of all children; Off: each child writes "

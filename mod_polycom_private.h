@@ -162,6 +162,11 @@ polycom_log_retention polycom_conf_log_retention(
  * PolycomCheckinQueue. */
 apr_interval_time_t polycom_conf_sip_t1(const polycom_server_conf *sconf);
 apr_off_t polycom_conf_cache_size(void);
+/** PolycomSharedCache: bytes of the render cache all children share (0:
+ *  none). */
+apr_off_t polycom_conf_shared_cache_size(void);
+/** Its slot: the largest file (with its key and ETag) it keeps. */
+apr_size_t polycom_conf_shared_cache_slot(void);
 int polycom_conf_writer_enabled(void);
 int polycom_conf_checkin_queue(void);
 /** PolycomCheckinRetention as an age (0: keep forever). */
@@ -204,6 +209,22 @@ int polycom_map_to_storage(request_rec *r);
 int polycom_handler(request_rec *r);
 /** The child's render cache (PolycomCacheSize). */
 void polycom_cache_init(apr_pool_t *pchild);
+
+/* mod_polycom_shared.c: the render cache shared by the children
+ * (PolycomSharedCache; src/shmcache.c). */
+int polycom_shared_post_config(apr_pool_t *pconf, server_rec *s);
+void polycom_shared_child_init(apr_pool_t *pchild);
+/** Non-zero when the children share a render cache. */
+int polycom_shared_enabled(void);
+/** 1 and the body and ETag kept for @a key at @a revision, in @a pool;
+ *  0 when there is none (or only one of another revision). */
+int polycom_shared_get(const char *key, apr_int64_t revision,
+                       apr_pool_t *pool, const char **body, apr_size_t *len,
+                       const char **etag);
+/** 1 when kept; 0 when the body does not fit a slot (or the slot is
+ *  being written). */
+int polycom_shared_put(const char *key, apr_int64_t revision,
+                       const char *body, apr_size_t len, const char *etag);
 /** The whole body, or an HTTP status (413 past @a limit, 400 cut short). */
 int polycom_read_body(request_rec *r, apr_off_t limit, const char **body,
                       apr_size_t *len);

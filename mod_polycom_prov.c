@@ -16,6 +16,7 @@
 #include "polycom_device.h"
 #include "polycom_digest.h"
 #include "polycom_guard.h"
+#include "polycom_param.h"
 #include "polycom_reprovision.h"
 #include "polycom_upload.h"
 
@@ -104,12 +105,14 @@ int polycom_map_to_storage(request_rec *r)
            ? OK : DECLINED;
 }
 
-/* A known, enabled phone, or an HTTP status saying why not. An address
+/* A known, enabled phone, or an HTTP status saying why not (looked_up:
+ * *phone was read already, NULL for an unknown MAC). An address
  * that probes too many unknown MACs is answered 429 for a cool-down, except
  * for the phones that last checked in from that very address (an office
  * behind one NAT is not punished for its own phones). */
-static int polycom_find_phone(request_rec *r, polycom_request *req,
-                              polycom_db *db, polycom_phone **phone)
+static int polycom_admit_phone(request_rec *r, polycom_request *req,
+                               polycom_db *db, polycom_phone **phone,
+                               int looked_up)
 {
     const polycom_dir_conf *conf = ap_get_module_config(r->per_dir_config,
                                                         &polycom_module);
@@ -124,7 +127,7 @@ static int polycom_find_phone(request_rec *r, polycom_request *req,
 
     const char *last_ip = "";
 
-    if (polycom_store_phone(db, req->name.mac, phone) < 0) {
+    if (!looked_up && polycom_store_phone(db, req->name.mac, phone) < 0) {
         return polycom_db_failed(r, db);
     }
     if (blocked && *phone && (*phone)->enabled
@@ -160,6 +163,12 @@ static int polycom_find_phone(request_rec *r, polycom_request *req,
         return HTTP_NOT_FOUND;
     }
     return OK;
+}
+
+static int polycom_find_phone(request_rec *r, polycom_request *req,
+                              polycom_db *db, polycom_phone **phone)
+{
+    return polycom_admit_phone(r, req, db, phone, 0);
 }
 
 /* The master: the reprovisioning stanza's file first when a move is under
@@ -205,9 +214,79 @@ static polycom_master_spec *polycom_master_for(request_rec *r,
  * a hit is always a known, enabled phone. */
 static polycom_cache *prov_cache = NULL;
 
+/* The layers above the phones (global, site, model) per site and model,
+ * packed (polycom_params_pack), while the revision stands still: a cold
+ * settings file reads only the phone's own rows. A few entries, each
+ * the size of a layer's parameters. */
+#define POLYCOM_LAYERS_CACHE_SIZE (4 * 1024 * 1024)
+static polycom_cache *prov_layers = NULL;
+
 void polycom_cache_init(apr_pool_t *pchild)
 {
     prov_cache = polycom_cache_create(pchild, polycom_conf_cache_size());
+    prov_layers = polycom_cache_create(pchild, POLYCOM_LAYERS_CACHE_SIZE);
+}
+
+/* A known phone's settings at the snapshot @a at: its own parameters over
+ * the layers of that very revision, kept per child. Layers read at another
+ * revision (a change came in between) are not mixed with the phone's:
+ * then the whole list is read as before. */
+static int polycom_layered_params(request_rec *r, polycom_db *db,
+                                  const polycom_phone_at *at,
+                                  apr_array_header_t **params)
+{
+    const char *key = apr_pstrcat(r->pool, at->phone->site, "\n",
+                                  at->phone->model, NULL);
+    const char *packed, *etag;
+    apr_size_t len;
+    apr_array_header_t *base;
+    apr_int64_t revision;
+
+    if (prov_layers && polycom_cache_get(prov_layers, key, at->revision,
+                                         r->pool, &packed, &len, &etag)) {
+        *params = polycom_params_merge(r->pool,
+                                       polycom_params_unpack(r->pool, packed,
+                                                             len),
+                                       at->own);
+        return 0;
+    }
+    if (polycom_store_layers_at(db, at->phone->site, at->phone->model,
+                                &revision, &base) < 0) {
+        return -1;
+    }
+    if (prov_layers) {
+        packed = polycom_params_pack(r->pool, base, &len);
+        polycom_cache_put(prov_layers, key, revision, packed, len, "");
+    }
+    if (revision != at->revision) {
+        return polycom_store_params(db, at->phone, params);
+    }
+    *params = polycom_params_merge(r->pool, base, at->own);
+    return 0;
+}
+
+/* The cache a rendered file goes to: the node's shared one when
+ * PolycomSharedCache is set, the child's for a file too big for its slots
+ * (or without a shared one). */
+static int prov_cache_get(request_rec *r, const char *key,
+                          apr_int64_t revision, const char **body,
+                          apr_size_t *len, const char **etag)
+{
+    return (polycom_shared_enabled()
+            && polycom_shared_get(key, revision, r->pool, body, len, etag))
+           || (prov_cache && polycom_cache_get(prov_cache, key, revision,
+                                               r->pool, body, len, etag));
+}
+
+static void prov_cache_put(request_rec *r, const char *key,
+                           apr_int64_t revision, const char *body,
+                           apr_size_t len, const char *etag)
+{
+    if ((!polycom_shared_enabled()
+         || !polycom_shared_put(key, revision, body, len, etag))
+        && prov_cache) {
+        polycom_cache_put(prov_cache, key, revision, body, len, etag);
+    }
 }
 
 /* A file is the same for every request of one server and URI. */
@@ -229,7 +308,13 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
     apr_time_t start = apr_time_now();
     apr_int64_t revision = -1;
     const char *cache_key = NULL;
+    polycom_phone_at at;
     int status, moving, cacheable, held = 0;
+    /* A phone's master and settings: one statement reads all that a
+     * request needs but the layers above the phone (the cold path). */
+    int snapshot = !req->name.is_default
+                   && (req->name.kind == POLYCOM_FILE_MASTER
+                       || req->name.kind == POLYCOM_FILE_SETTINGS);
 
     memset(&target, 0, sizeof(target));
     status = polycom_db_open(r, req, &db);
@@ -239,7 +324,7 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
     /* A phone's master and settings come from the cache while nothing
      * changed, unless its address is blocked (then the phone decides).
      * Without a cache the revision is not even read. */
-    cacheable = prov_cache != NULL
+    cacheable = (prov_cache != NULL || polycom_shared_enabled())
                 && req->name.kind != POLYCOM_FILE_DEVICE
                 && !polycom_guard_blocked(polycom_metrics_get(),
                                           r->useragent_ip
@@ -250,16 +335,26 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
             return polycom_db_failed(r, &db);
         }
         cache_key = prov_cache_key(r);
-        if (polycom_cache_get(prov_cache, cache_key, revision, r->pool, body,
-                              len, &req->etag)) {
+        if (prov_cache_get(r, cache_key, revision, body, len, &req->etag)) {
             polycom_metrics_cache(polycom_metrics_get(), 1);
             polycom_metrics_generation(polycom_metrics_get(),
                                        apr_time_now() - start);
             return OK;
         }
     }
+    /* A miss: what the file is made of, from one snapshot, and the
+     * revision of that snapshot is the one it is kept under. */
+    if (snapshot) {
+        if (polycom_store_phone_at(&db, req->name.mac,
+                                   req->name.kind == POLYCOM_FILE_SETTINGS,
+                                   &at) < 0) {
+            return polycom_db_failed(r, &db);
+        }
+        revision = at.revision;
+    }
     if (!req->name.is_default) {
-        status = polycom_find_phone(r, req, &db, &phone);
+        phone = snapshot ? at.phone : NULL;
+        status = polycom_admit_phone(r, req, &db, &phone, snapshot);
         if (status != OK) {
             return status;
         }
@@ -267,12 +362,15 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
     /* Settings depend on a move only through the stanza's parameters set
      * in a layer (polycom_device_settings): without them, no look-up. */
     if (req->name.kind == POLYCOM_FILE_SETTINGS) {
-        if (polycom_store_params(&db, phone, &params) < 0) {
+        if ((snapshot ? polycom_layered_params(r, &db, &at, &params)
+                      : polycom_store_params(&db, phone, &params)) < 0) {
             return polycom_db_failed(r, &db);
         }
         held = polycom_device_move_params(params);
     }
+    /* No move set up at all in the snapshot: none to look for. */
     if ((req->name.kind != POLYCOM_FILE_SETTINGS || held)
+        && (!snapshot || at.moves)
         && polycom_store_reprovision(&db, phone ? phone->mac : "",
                                      phone ? phone->site : "",
                                      r->request_time, &target) < 0) {
@@ -336,8 +434,7 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
     req->etag = polycom_etag(r->pool, *body, *len);
     if (cacheable) {
         polycom_metrics_cache(polycom_metrics_get(), 0);
-        polycom_cache_put(prov_cache, cache_key, revision, *body, *len,
-                          req->etag);
+        prov_cache_put(r, cache_key, revision, *body, *len, req->etag);
     }
     polycom_metrics_generation(polycom_metrics_get(),
                                apr_time_now() - start);

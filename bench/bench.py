@@ -24,6 +24,8 @@ Environment:
                  MAC and a PUT of a log (each against its static counterpart)
   BENCH_PORT     (8090)
   BENCH_KEEP     1: keep /tmp/mod_polycom-bench-<phones> afterwards
+  BENCH_SHARED_CACHE  0: no PolycomSharedCache (the children's own caches
+                 only); default: one sized for the whole fleet
   BENCH_PRAGMAS  SQL run first on each SQLite connection, for experiments
 """
 import asyncio
@@ -144,9 +146,19 @@ def phone_values(i):
             ('reg.1.label', 'label', 'Line %d' % i)]
 
 
-def write_conf(directory, mpm):
+def shared_cache(phones):
+    """PolycomSharedCache sized for the whole fleet: two files a phone in
+    1 KB slots, at most half of the slots used (two slots per key)."""
+    if os.environ.get('BENCH_SHARED_CACHE', '1') == '0':
+        return 'PolycomSharedCache Off'
+    megabytes = max(64, min(4095, phones * 4 // 1024))
+    return 'PolycomSharedCache %dM 1K' % megabytes
+
+
+def write_conf(directory, mpm, phones):
     text = open(os.path.join(TOP, 'bench', 'httpd.conf.in')).read()
     text = (text.replace('@DIR@', directory).replace('@PORT@', str(PORT))
+            .replace('@SHARED_CACHE@', shared_cache(phones))
             .replace('@MPM@', mpm)
             .replace('PRAGMA busy_timeout',
                      os.environ.get('BENCH_PRAGMAS', '') + 'PRAGMA busy_timeout')
@@ -537,7 +549,7 @@ def bench_fleet(phones):
         os.makedirs(os.path.join(directory, sub))
     t0 = time.time()
     db = seed(directory, phones)
-    conf = write_conf(directory, MPM)
+    conf = write_conf(directory, MPM, phones)
     if os.geteuid() == 0:
         for path in [directory] + [os.path.join(directory, f)
                                    for f in os.listdir(directory)]:

@@ -134,6 +134,27 @@ int polycom_store_phone(polycom_db *db, const char *mac,
 int polycom_store_params(polycom_db *db, const polycom_phone *phone,
                          apr_array_header_t **params);
 
+/** What one request for a phone's file reads, from one snapshot. */
+typedef struct {
+    apr_int64_t revision;
+    int moves;                  /**< any move set up at all */
+    polycom_phone *phone;       /**< NULL: the MAC is unknown */
+    apr_array_header_t *own;    /**< its own parameters (polycom_param,
+                                 *   sorted by name), when asked for */
+} polycom_phone_at;
+
+/** The revision, whether any move is set up, the phone @a mac and, with
+ *  @a with_own, its own parameters: one statement, one snapshot. */
+int polycom_store_phone_at(polycom_db *db, const char *mac, int with_own,
+                           polycom_phone_at *at);
+
+/** The effective parameters of the layers above a phone of @a site and
+ *  @a model (global < site < model; polycom_param sorted by name, one per
+ *  name), and the revision of the same snapshot. */
+int polycom_store_layers_at(polycom_db *db, const char *site,
+                            const char *model, apr_int64_t *revision,
+                            apr_array_header_t **params);
+
 
 /** Where @a mac last checked in from (its newest check-in), or "". */
 int polycom_store_last_ip(polycom_db *db, const char *mac, const char **ip);

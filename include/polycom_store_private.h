@@ -28,6 +28,9 @@
 #define ST_REPROV_DELIVER "mod_polycom_reprov_deliver"
 #define ST_REVISION       "mod_polycom_revision"
 #define ST_REPROV_ANY     "mod_polycom_reprov_any"
+#define ST_PHONE_AT       "mod_polycom_phone_at"
+#define ST_PHONE_OWN_AT   "mod_polycom_phone_own_at"
+#define ST_LAYERS_AT      "mod_polycom_layers_at"
 #define ST_REPROV_CONFIRM "mod_polycom_reprov_confirm"
 #define ST_REVISION_LOCK  "mod_polycom_revision_lock"
 

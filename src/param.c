@@ -1,10 +1,12 @@
 /* Polycom parameters: which names and values a configuration file can
  * carry, and which parameters are secrets. */
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <apr_lib.h>
+#include <apr_strings.h>
 
 #include <libxml/chvalid.h>
 #include <libxml/xmlstring.h>
@@ -104,4 +106,93 @@ int polycom_param_is_secret(const char *name)
         }
     }
     return 0;
+}
+
+static int param_by_name(const void *a, const void *b)
+{
+    return strcmp(((const polycom_param *)a)->name,
+                  ((const polycom_param *)b)->name);
+}
+
+void polycom_params_sort(apr_array_header_t *params)
+{
+    if (params->nelts > 1) {
+        qsort(params->elts, (size_t)params->nelts, sizeof(polycom_param),
+              param_by_name);
+    }
+}
+
+apr_array_header_t *polycom_params_merge(apr_pool_t *pool,
+                                         const apr_array_header_t *base,
+                                         const apr_array_header_t *own)
+{
+    apr_array_header_t *all = apr_array_make(pool, base->nelts + own->nelts,
+                                             sizeof(polycom_param));
+    int b = 0, o = 0;
+
+    while (b < base->nelts || o < own->nelts) {
+        const polycom_param *bp = b < base->nelts
+            ? &APR_ARRAY_IDX(base, b, polycom_param) : NULL;
+        const polycom_param *op = o < own->nelts
+            ? &APR_ARRAY_IDX(own, o, polycom_param) : NULL;
+        int cmp = !bp ? 1 : !op ? -1 : strcmp(bp->name, op->name);
+
+        if (cmp < 0) {
+            APR_ARRAY_PUSH(all, polycom_param) = *bp;
+            b++;
+            continue;
+        }
+        APR_ARRAY_PUSH(all, polycom_param) = *op;
+        o++;
+        b += cmp == 0;          /* the phone's own value wins */
+    }
+    return all;
+}
+
+const char *polycom_params_pack(apr_pool_t *pool,
+                                const apr_array_header_t *params,
+                                apr_size_t *len)
+{
+    apr_size_t size = 0, at = 0;
+    char *packed;
+    int i;
+
+    for (i = 0; i < params->nelts; i++) {
+        const polycom_param *p = &APR_ARRAY_IDX(params, i, polycom_param);
+
+        size += strlen(p->name) + strlen(p->value ? p->value : "") + 2;
+    }
+    packed = apr_palloc(pool, size + 1);
+    for (i = 0; i < params->nelts; i++) {
+        const polycom_param *p = &APR_ARRAY_IDX(params, i, polycom_param);
+        apr_size_t n = strlen(p->name) + 1;
+        const char *value = p->value ? p->value : "";
+        apr_size_t v = strlen(value) + 1;
+
+        memcpy(packed + at, p->name, n);
+        memcpy(packed + at + n, value, v);
+        at += n + v;
+    }
+    packed[size] = '\0';
+    *len = size;
+    return packed;
+}
+
+apr_array_header_t *polycom_params_unpack(apr_pool_t *pool,
+                                          const char *packed,
+                                          apr_size_t len)
+{
+    apr_array_header_t *params = apr_array_make(pool, 16,
+                                                sizeof(polycom_param));
+    const char *end = packed + len;
+
+    while (packed < end) {
+        polycom_param *p = apr_array_push(params);
+
+        p->name = packed;
+        packed += strlen(packed) + 1;
+        p->value = packed < end ? packed : "";
+        packed += packed < end ? strlen(packed) + 1 : 0;
+    }
+    return params;
 }

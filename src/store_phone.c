@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "polycom_name.h"
@@ -90,6 +91,104 @@ int polycom_store_params(polycom_db *db, const polycom_phone *phone,
         p->name = last = apr_pstrdup(db->pool, name);
         p->value = polycom_store_entry(db, row, value_col);
     }
+    /* The database's collation may order names otherwise: the same bytes
+     * from every database and from the cold path (polycom_params_merge). */
+    polycom_params_sort(*params);
+    return 0;
+}
+
+/* A phone from a row whose mac is "" (NULL) when the MAC is unknown. */
+static polycom_phone *store_phone_of(polycom_db *db, const polycom_row *r)
+{
+    polycom_phone *p;
+
+    if (!*polycom_row_get(r, "mac")) {
+        return NULL;
+    }
+    p = apr_pcalloc(db->pool, sizeof(*p));
+    p->mac = polycom_row_get(r, "mac");
+    p->model = polycom_row_get(r, "model");
+    p->site = polycom_row_get(r, "site");
+    p->label = polycom_row_get(r, "label");
+    p->enabled = atoi(polycom_row_get(r, "enabled")) != 0;
+    return p;
+}
+
+int polycom_store_phone_at(polycom_db *db, const char *mac, int with_own,
+                           polycom_phone_at *at)
+{
+    apr_array_header_t *rows;
+    const polycom_row *r;
+    int i;
+
+    memset(at, 0, sizeof(*at));
+    at->revision = -1;
+    at->own = apr_array_make(db->pool, 8, sizeof(polycom_param));
+    if (polycom_store_select(db, with_own ? ST_PHONE_OWN_AT : ST_PHONE_AT,
+                             &rows, mac, NULL) < 0) {
+        return -1;
+    }
+    if (!rows->nelts) {
+        return 0;       /* no revision row: nothing is cached */
+    }
+    r = APR_ARRAY_IDX(rows, 0, const polycom_row *);
+    at->revision = apr_atoi64(polycom_row_get(r, "revision"));
+    at->moves = atoi(polycom_row_get(r, "moves")) != 0;
+    at->phone = store_phone_of(db, r);
+    for (i = 0; with_own && at->phone && i < rows->nelts; i++) {
+        const polycom_row *own = APR_ARRAY_IDX(rows, i, const polycom_row *);
+        polycom_param *p;
+
+        if (!*polycom_row_get(own, "name")) {
+            continue;   /* a phone without parameters of its own */
+        }
+        p = apr_array_push(at->own);
+        p->name = polycom_row_get(own, "name");
+        p->value = polycom_row_get(own, "value");
+    }
+    polycom_params_sort(at->own);
+    return 0;
+}
+
+int polycom_store_layers_at(polycom_db *db, const char *site,
+                            const char *model, apr_int64_t *revision,
+                            apr_array_header_t **params)
+{
+    apr_array_header_t *rows;
+    apr_hash_t *best = apr_hash_make(db->pool);
+    apr_hash_index_t *hi;
+    int i;
+
+    *revision = -1;
+    *params = apr_array_make(db->pool, 16, sizeof(polycom_param));
+    if (polycom_store_select(db, ST_LAYERS_AT, &rows, site, model,
+                             NULL) < 0) {
+        return -1;
+    }
+    /* Of the rows of one name, the most specific layer's wins. */
+    for (i = 0; i < rows->nelts; i++) {
+        const polycom_row *r = APR_ARRAY_IDX(rows, i, const polycom_row *);
+        const char *name = polycom_row_get(r, "name");
+        const polycom_row *seen;
+
+        *revision = apr_atoi64(polycom_row_get(r, "revision"));
+        if (!*name) {
+            continue;   /* no layer has any parameter */
+        }
+        seen = apr_hash_get(best, name, APR_HASH_KEY_STRING);
+        if (!seen || atoi(polycom_row_get(r, "layer_rank"))
+                     < atoi(polycom_row_get(seen, "layer_rank"))) {
+            apr_hash_set(best, name, APR_HASH_KEY_STRING, r);
+        }
+    }
+    for (hi = apr_hash_first(db->pool, best); hi; hi = apr_hash_next(hi)) {
+        const polycom_row *r = apr_hash_this_val(hi);
+        polycom_param *p = apr_array_push(*params);
+
+        p->name = polycom_row_get(r, "name");
+        p->value = polycom_row_get(r, "value");
+    }
+    polycom_params_sort(*params);
     return 0;
 }
 

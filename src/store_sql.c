@@ -37,6 +37,40 @@ static const polycom_statement store_statements[] = {
       "SELECT name, value FROM params"
       " WHERE scope = 'global' AND scope_key = '' ORDER BY name", NULL,
       "name value" },
+    /* The cold path (mod_polycom_prov.c): everything one request for a
+     * phone's file reads, in one statement and so one snapshot (each
+     * statement is a read transaction of its own, and under check-ins
+     * SQLite re-reads every page it touches: its transaction, not its
+     * rows, was most of a request's cost). The revision, whether any move
+     * is set up at all, the phone (mac NULL: unknown) and, for its
+     * settings, its own parameters, one row each (one row without them).
+     * The layers above the phone come from polycom_layers. */
+#define PHONE_AT \
+      "SELECT r.value AS revision," \
+      " CASE WHEN EXISTS (SELECT 1 FROM reprovision) THEN 1 ELSE 0 END" \
+      " AS moves, p.mac, p.model, p.site, p.label, p.enabled"
+#define PHONE_AT_COLUMNS "revision moves mac model site label enabled"
+    { ST_PHONE_AT,
+      PHONE_AT " FROM revision r LEFT JOIN phones p ON p.mac = %s"
+      " WHERE r.id = 1", NULL, PHONE_AT_COLUMNS },
+    { ST_PHONE_OWN_AT,
+      PHONE_AT ", x.name, x.value"
+      " FROM revision r LEFT JOIN phones p ON p.mac = %s"
+      " LEFT JOIN params x ON x.scope = 'phone' AND x.scope_key = p.mac"
+      " WHERE r.id = 1", NULL, PHONE_AT_COLUMNS " name value" },
+    /* The layers above a phone of a site and model, with the revision of
+     * the same snapshot; the most specific of a name is the lowest
+     * layer_rank. */
+    { ST_LAYERS_AT,
+      "SELECT r.value AS revision, x.name, x.value, x.layer_rank"
+      " FROM revision r LEFT JOIN"
+      " (SELECT name, value, 3 AS layer_rank FROM params"
+      "   WHERE scope = 'global' AND scope_key = ''"
+      "  UNION ALL SELECT name, value, 2 FROM params"
+      "   WHERE scope = 'site' AND scope_key = %s"
+      "  UNION ALL SELECT name, value, 1 FROM params"
+      "   WHERE scope = 'model' AND scope_key = %s) x ON 1 = 1"
+      " WHERE r.id = 1", NULL, "revision name value layer_rank" },
     /* Generated from the one definition of a check-in (polycom_checkin.h)
      * by store_sql_for(), as are its values in store_checkin_rows(). */
     { ST_CHECKIN, NULL, NULL, NULL },

@@ -1,0 +1,51 @@
+/**
+ * @file polycom_shmcache.h
+ * @brief The render cache shared by all children of a node
+ * (PolycomSharedCache): rendered files in one block of shared memory, in
+ * slots of a fixed size, found by a hash of their key.
+ *
+ * Each entry carries the revision it was rendered at and is served for
+ * that very revision only, as in the per-child cache (polycom_cache.h):
+ * nothing stale is ever served. A key has two slots it may live in (one
+ * pair); a new entry takes the one holding the same key, else the one of
+ * the older revision: what is asked for survives, what is not is
+ * overwritten. Lock-free: a slot's sequence number is odd while one
+ * writer fills it (a second writer leaves it alone), and a reader keeps a
+ * copy only when the number was even and unchanged around it. O(1) in
+ * the fleet's size, no system call. Pure: APR and the compiler's atomics.
+ */
+#ifndef POLYCOM_SHMCACHE_H
+#define POLYCOM_SHMCACHE_H
+
+#include <apr_pools.h>
+
+typedef struct polycom_shmcache polycom_shmcache;
+
+/** The smallest and largest slot, and what a slot's own fields take. */
+#define POLYCOM_SHMCACHE_SLOT_MIN 512
+#define POLYCOM_SHMCACHE_SLOT_MAX (64 * 1024)
+
+/** Lays a cache out over @a bytes of (shared, zeroed or not) memory at
+ *  @a base in slots of @a slot_size bytes; NULL when not even two slots
+ *  fit. Done once, before the processes that share it fork. */
+polycom_shmcache *polycom_shmcache_init(void *base, apr_size_t bytes,
+                                        apr_size_t slot_size);
+
+/** 1 and a copy in @a pool of the body and ETag kept for @a key at
+ *  @a revision; 0 when there is none (or only one of another revision, or
+ *  a writer is filling its slot). */
+int polycom_shmcache_get(polycom_shmcache *cache, const char *key,
+                         apr_int64_t revision, apr_pool_t *pool,
+                         const char **body, apr_size_t *len,
+                         const char **etag);
+
+/** Keep a body rendered at @a revision; not kept when it does not fit a
+ *  slot or another writer holds the slot. Returns 1 when kept. */
+int polycom_shmcache_put(polycom_shmcache *cache, const char *key,
+                         apr_int64_t revision, const char *body,
+                         apr_size_t len, const char *etag);
+
+/** The number of slots. */
+apr_size_t polycom_shmcache_slots(const polycom_shmcache *cache);
+
+#endif /* POLYCOM_SHMCACHE_H */

@@ -1,0 +1,187 @@
+/* TAP tests of src/shmcache.c, the render cache the children share: a hit
+ * is exactly what was rendered at that revision, never another's, the
+ * cache never grows past its slots, and readers in other processes never
+ * see a body half written while writers fill the same slots. Also the
+ * merge of a phone's own parameters over its layers (src/param.c). */
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_shm.h>
+#include <apr_strings.h>
+
+#include "params.h"
+#include "polycom_param.h"
+#include "polycom_shmcache.h"
+#include "tap.h"
+
+static apr_pool_t *pool;
+
+static int has(polycom_shmcache *cache, const char *key,
+               apr_int64_t revision, const char *want)
+{
+    const char *body = NULL, *etag = NULL;
+    apr_size_t len = 0;
+
+    return polycom_shmcache_get(cache, key, revision, pool, &body, &len,
+                                &etag)
+           && len == strlen(want) && !memcmp(body, want, len);
+}
+
+/* What phone i's file holds at revision r: a reader can tell a body
+ * of another phone or revision, or a torn one. */
+static const char *body_of(apr_pool_t *p, int i, apr_int64_t r)
+{
+    return apr_psprintf(p, "<polycomConfig phone=\"%d\" at=\"%" APR_INT64_T_FMT
+                        "\" pad=\"%0*d\"/>", i, r, 100 + i % 300, i);
+}
+
+/* Readers and writers in several processes over one cache: every hit is
+ * the body of that very key and revision. */
+static int concurrent(polycom_shmcache *cache, int keys)
+{
+    pid_t pids[4];
+    int n, failures = 0;
+
+    for (n = 0; n < 4; n++) {
+        pids[n] = fork();
+        if (pids[n] == 0) {
+            apr_pool_t *p;
+            int bad = 0, round;
+
+            apr_pool_create(&p, NULL);
+            for (round = 0; round < 20000; round++) {
+                int i = (round * 7919 + n * 104729) % keys;
+                apr_int64_t r = round % 3;
+                const char *key = apr_psprintf(p, "/prov/%012d.cfg", i);
+                const char *body, *etag;
+                apr_size_t len;
+
+                if (n % 2) {
+                    const char *b = body_of(p, i, r);
+
+                    polycom_shmcache_put(cache, key, r, b, strlen(b), "\"e\"");
+                }
+                else if (polycom_shmcache_get(cache, key, r, p, &body, &len,
+                                              &etag)) {
+                    const char *want = body_of(p, i, r);
+
+                    bad += len != strlen(want) || memcmp(body, want, len)
+                           || strcmp(etag, "\"e\"");
+                }
+                if (round % 256 == 0) {
+                    apr_pool_clear(p);
+                }
+            }
+            _exit(bad ? 1 : 0);
+        }
+    }
+    for (n = 0; n < 4; n++) {
+        int status = 0;
+
+        waitpid(pids[n], &status, 0);
+        failures += !WIFEXITED(status) || WEXITSTATUS(status);
+    }
+    return failures;
+}
+
+int main(void)
+{
+    apr_shm_t *shm;
+    polycom_shmcache *cache;
+    const char *body, *etag;
+    apr_size_t len;
+    char big[2048];
+    int i, kept;
+    static const char *const layers[] = {
+        "a.one", "global", "b.two", "site", "d.four", "model", NULL
+    };
+    static const char *const own[] = {
+        "b.two", "phone", "c.three", "phone", "e.five", "phone", NULL
+    };
+    apr_array_header_t *merged, *unpacked;
+    const char *packed;
+
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+
+    tap_ok(apr_shm_create(&shm, 64 * 1024, NULL, pool) == APR_SUCCESS,
+           "64 KB of anonymous shared memory");
+    tap_ok(polycom_shmcache_init(apr_shm_baseaddr_get(shm), 64 * 1024, 100)
+           == NULL, "a slot under 512 bytes is refused");
+    cache = polycom_shmcache_init(apr_shm_baseaddr_get(shm), 64 * 1024,
+                                  1024);
+    tap_ok(cache && polycom_shmcache_slots(cache) == 62,
+           "64 KB in slots of 1 KB: 62 slots beside the header");
+    tap_ok(!has(cache, "/prov/a.cfg", 1, "<a/>"), "empty: a miss");
+
+    tap_ok(polycom_shmcache_put(cache, "/prov/a.cfg", 1, "<a/>", 4,
+                                "\"e1\""), "kept");
+    tap_ok(polycom_shmcache_get(cache, "/prov/a.cfg", 1, pool, &body, &len,
+                                &etag)
+           && len == 4 && !memcmp(body, "<a/>", 4) && !strcmp(etag, "\"e1\""),
+           "a hit gives the very bytes and ETag that were rendered");
+    tap_ok(!has(cache, "/prov/a.cfg", 2, "<a/>"),
+           "at a newer revision the old body is not served");
+    tap_ok(!has(cache, "/prov/b.cfg", 1, "<a/>"), "another file: a miss");
+    polycom_shmcache_put(cache, "/prov/a.cfg", 2, "<a2/>", 5, "\"e2\"");
+    tap_ok(has(cache, "/prov/a.cfg", 2, "<a2/>")
+           && !has(cache, "/prov/a.cfg", 1, "<a/>"),
+           "rendered again at a newer revision: the newer body only");
+
+    memset(big, 'x', sizeof(big));
+    tap_ok(!polycom_shmcache_put(cache, "/prov/big.cfg", 2, big, sizeof(big),
+                                 "\"b\""),
+           "a body bigger than a slot is not kept (the child's cache takes "
+           "it)");
+    tap_ok(!has(cache, "/prov/big.cfg", 2, "x"), "and is a miss");
+
+    /* Far more files than slots: what is kept stays in the slots, and the
+     * file written last is there. */
+    for (i = 0; i < 1000; i++) {
+        const char *key = apr_psprintf(pool, "/prov/%012d.cfg", i);
+        const char *b = body_of(pool, i, 3);
+
+        polycom_shmcache_put(cache, key, 3, b, strlen(b), "\"e\"");
+    }
+    for (i = 0, kept = 0; i < 1000; i++) {
+        kept += has(cache, apr_psprintf(pool, "/prov/%012d.cfg", i), 3,
+                    body_of(pool, i, 3));
+    }
+    tap_ok(kept > 0 && kept <= 62,
+           "1000 files in 62 slots: %d kept, every one exact", kept);
+    tap_ok(has(cache, "/prov/000000000999.cfg", 3, body_of(pool, 999, 3)),
+           "the last one written is there");
+
+    tap_ok(apr_shm_create(&shm, 1024 * 1024, NULL, pool) == APR_SUCCESS,
+           "1 MB of anonymous shared memory");
+    cache = polycom_shmcache_init(apr_shm_baseaddr_get(shm), 1024 * 1024,
+                                  1024);
+    tap_ok(concurrent(cache, 3000) == 0,
+           "two writers and two readers in four processes: no torn or "
+           "foreign body is ever a hit");
+
+    merged = polycom_params_merge(pool, unit_params(pool, layers),
+                                  unit_params(pool, own));
+    tap_ok(merged->nelts == 5,
+           "layers and the phone's own: one entry per name");
+    tap_ok(!strcmp(APR_ARRAY_IDX(merged, 1, polycom_param).name, "b.two")
+           && !strcmp(APR_ARRAY_IDX(merged, 1, polycom_param).value, "phone"),
+           "the phone's own value wins over a layer's");
+    tap_ok(!strcmp(APR_ARRAY_IDX(merged, 0, polycom_param).value, "global")
+           && !strcmp(APR_ARRAY_IDX(merged, 2, polycom_param).name, "c.three")
+           && !strcmp(APR_ARRAY_IDX(merged, 4, polycom_param).name, "e.five"),
+           "sorted by name, the layers' own names kept");
+    packed = polycom_params_pack(pool, merged, &len);
+    unpacked = polycom_params_unpack(pool, packed, len);
+    tap_ok(unpacked->nelts == 5
+           && !strcmp(APR_ARRAY_IDX(unpacked, 3, polycom_param).name,
+                      "d.four")
+           && !strcmp(APR_ARRAY_IDX(unpacked, 3, polycom_param).value,
+                      "model"),
+           "packed for the layer cache and back: the same list");
+    return tap_done();
+}
