@@ -33,6 +33,17 @@ static const char *polycom_cert_mac(request_rec *r)
     if (!verify || strcmp(verify, "SUCCESS")) {
         return NULL;
     }
+    /* One phone per certificate: a subject with a second CN could name
+     * another MAC, and which CN mod_ssl gives is not the CA's choice. */
+    cn = lookup(r->pool, r->server, r->connection, r, "SSL_CLIENT_S_DN_CN_1");
+    if (cn && *cn) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PCLOGNO(00152)
+                      "a client certificate whose subject has more than one "
+                      "CN names no phone: %s",
+                      lookup(r->pool, r->server, r->connection, r,
+                             "SSL_CLIENT_S_DN"));
+        return NULL;
+    }
     cn = lookup(r->pool, r->server, r->connection, r, "SSL_CLIENT_S_DN_CN");
     mac = apr_palloc(r->pool, 13);
     for (; cn && *cn && i < 13; cn++) {
@@ -75,7 +86,16 @@ static authz_status polycom_phone_check(request_rec *r,
         return AUTHZ_GRANTED;
     }
     if (r->main) {
-        return AUTHZ_GRANTED;   /* the admin's preview: authorised there */
+        /* The admin's preview, authorised in the admin location; any other
+         * subrequest (an SSI include, a handler's look-up) is judged like
+         * the phone's own request, or it would hand out any phone's file
+         * to whoever can make one. */
+        polycom_request *main = ap_get_module_config(r->main->request_config,
+                                                     &polycom_module);
+
+        if (main && main->admin_path) {
+            return AUTHZ_GRANTED;
+        }
     }
     cert_mac = polycom_cert_mac(r);
     if (cert_mac && !strcmp(cert_mac, req->name.mac)) {

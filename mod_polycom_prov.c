@@ -572,7 +572,9 @@ static int polycom_upload(request_rec *r, const polycom_dir_conf *conf,
                   req->name.mac, len);
     r->status = created ? HTTP_CREATED : HTTP_NO_CONTENT;
     if (created) {
-        apr_table_setn(r->headers_out, "Location", r->uri);
+        /* Escaped: the decoded path may hold what a header must not. */
+        apr_table_setn(r->headers_out, "Location",
+                       ap_escape_uri(r->pool, r->uri));
     }
     return OK;
 }
