@@ -4,10 +4,11 @@ use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET PUT);
+use IO::Socket::INET;
 use lib 't/lib';
 use PolycomTest;
 
-plan tests => 8;
+plan tests => 10;
 
 my $vvx = MAC_VVX;
 my @secrets = grep { length } demo_secrets();
@@ -48,4 +49,28 @@ my $r = PUT("/prov/a%3Fb/$vvx-directory.xml", 'User-Agent' => UA_VVX,
 is($r->code . ' ' . ($r->header('Location') // ''),
    "201 /prov/a%3fb/$vvx-directory.xml",
    'created, and the Location names the same file');
+db_exec("DELETE FROM uploads WHERE mac = '$vvx' AND kind = 'directory'");
+
+# 4. A body is read into a buffer of its Content-Length, or, chunked, one
+#    that doubles from 8K up to the limit (it used to be the location's
+#    whole limit for any body): a chunked body of 100K through many
+#    doublings comes back byte for byte.
+my $items = join '', map { "<item><fn>Name $_</fn><ct>$_</ct></item>" } 1 .. 2500;
+my $large = qq{<?xml version="1.0" encoding="UTF-8"?>\n<directory><item_list>$items</item_list></directory>\n};
+my $hostport = Apache::TestRequest::hostport();
+my $sock = IO::Socket::INET->new(PeerAddr => $hostport, Timeout => 20)
+    or die "connect $hostport: $!";
+my $chunks = '';
+for (my $at = 0; $at < length $large; $at += 3000) {
+    my $piece = substr($large, $at, 3000);
+    $chunks .= sprintf("%x\r\n%s\r\n", length $piece, $piece);
+}
+print $sock "PUT /prov/large/$vvx-directory.xml HTTP/1.1\r\nHost: $hostport\r\n"
+    . 'User-Agent: ' . UA_VVX . "\r\nTransfer-Encoding: chunked\r\n"
+    . "Connection: close\r\n\r\n$chunks" . "0\r\n\r\n";
+my $answer = do { local $/; <$sock> } // '';
+like($answer, qr{^HTTP/1\.1 201}, 'a chunked body of ' . length($large)
+     . ' bytes is stored');
+ok(GET("/prov/large/$vvx-directory.xml")->content eq $large,
+   'and served back byte for byte');
 db_exec("DELETE FROM uploads WHERE mac = '$vvx' AND kind = 'directory'");
