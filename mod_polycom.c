@@ -88,6 +88,11 @@ static int polycom_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     polycom_writer_start(pconf, s, polycom_conf_writer_enabled() && in_use
                          && ap_state_query(AP_SQ_MAIN_STATE)
                             != AP_SQ_MS_CREATE_PRE_CONFIG);
+    /* Locations open to anyone who guesses a MAC: said once, for the
+     * configuration that will serve. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        polycom_authz_check_open(ptemp, s);
+    }
     return OK;
 }
 

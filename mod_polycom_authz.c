@@ -3,10 +3,12 @@
  * certificate whose subject CN is its MAC). Runs in request threads.
  */
 
+#include "apr_hash.h"
 #include "apr_lib.h"
 #include "apr_strings.h"
 
 #include "http_request.h"
+#include "http_core.h"
 #include "mod_auth.h"
 #include "mod_ssl.h"
 
@@ -29,6 +31,17 @@ static const char *polycom_cert_mac(request_rec *r)
     verify = lookup(r->pool, r->server, r->connection, r,
                     "SSL_CLIENT_VERIFY");
     if (!verify || strcmp(verify, "SUCCESS")) {
+        return NULL;
+    }
+    /* One phone per certificate: a subject with a second CN could name
+     * another MAC, and which CN mod_ssl gives is not the CA's choice. */
+    cn = lookup(r->pool, r->server, r->connection, r, "SSL_CLIENT_S_DN_CN_1");
+    if (cn && *cn) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PCLOGNO(00152)
+                      "a client certificate whose subject has more than one "
+                      "CN names no phone: %s",
+                      lookup(r->pool, r->server, r->connection, r,
+                             "SSL_CLIENT_S_DN"));
         return NULL;
     }
     cn = lookup(r->pool, r->server, r->connection, r, "SSL_CLIENT_S_DN_CN");
@@ -73,7 +86,16 @@ static authz_status polycom_phone_check(request_rec *r,
         return AUTHZ_GRANTED;
     }
     if (r->main) {
-        return AUTHZ_GRANTED;   /* the admin's preview: authorised there */
+        /* The admin's preview, authorised in the admin location; any other
+         * subrequest (an SSI include, a handler's look-up) is judged like
+         * the phone's own request, or it would hand out any phone's file
+         * to whoever can make one. */
+        polycom_request *main = ap_get_module_config(r->main->request_config,
+                                                     &polycom_module);
+
+        if (main && main->admin_path) {
+            return AUTHZ_GRANTED;
+        }
     }
     cert_mac = polycom_cert_mac(r);
     if (cert_mac && !strcmp(cert_mac, req->name.mac)) {
@@ -108,10 +130,98 @@ static authz_status polycom_phone_check(request_rec *r,
     return AUTHZ_DENIED;
 }
 
+/* Read as the configuration is: the section that says "Require
+ * polycom-phone" is marked, so that the start-up can name the locations
+ * that serve phones' files without it. cmd->context is the section's own
+ * configuration (server-wide: the server's defaults). */
+static const char *polycom_phone_parse(cmd_parms *cmd, const char *line,
+                                       const void **parsed)
+{
+    polycom_dir_conf *conf = cmd->context
+        ? ap_get_module_config(cmd->context, &polycom_module) : NULL;
+
+    if (conf) {
+        conf->phone_auth = 1;
+    }
+    return NULL;
+}
+
 static const authz_provider polycom_authz_provider = {
     &polycom_phone_check,
-    NULL,
+    &polycom_phone_parse,
 };
+
+/* Whether <Location> path @a outer covers path @a inner, as httpd 2.4's
+ * location walk matches (a prefix ending at a slash or at the end). */
+static int polycom_location_covers(const char *outer, const char *inner)
+{
+    apr_size_t len = strlen(outer);
+
+    if (strncmp(outer, inner, len)) {
+        return 0;
+    }
+    return len == 0 || outer[len - 1] == '/' || inner[len] == '\0'
+           || inner[len] == '/';
+}
+
+/* At start-up, once per generation: every <Location> that turns
+ * provisioning on, in which neither it, nor a <Location> that covers it,
+ * nor the server says "Require polycom-phone", is named in one line. Its
+ * phones' settings (SIP and admin passwords), directories and call lists
+ * go to anyone who guesses a MAC. What the module cannot see: a Require
+ * of another kind in a nested section, or a <RequireAny> that grants
+ * without the phone, which replace or widen this one. */
+void polycom_authz_check_open(apr_pool_t *ptemp, server_rec *s)
+{
+    apr_hash_t *named = apr_hash_make(ptemp);
+    server_rec *v;
+
+    for (v = s; v; v = v->next) {
+        core_server_config *core = ap_get_core_module_config(v->module_config);
+        ap_conf_vector_t **sections = (ap_conf_vector_t **)core->sec_url->elts;
+        polycom_dir_conf *defaults =
+            ap_get_module_config(v->lookup_defaults, &polycom_module);
+        int i, j;
+
+        for (i = 0; i < core->sec_url->nelts; i++) {
+            polycom_dir_conf *conf =
+                ap_get_module_config(sections[i], &polycom_module);
+            core_dir_config *where =
+                ap_get_core_module_config(sections[i]);
+            int guarded;
+
+            /* A section read before the module was loaded has no
+             * configuration of ours, and cannot turn provisioning on. */
+            if (!conf || conf->provisioning != 1 || !where || !where->d
+                || apr_hash_get(named, &sections[i], sizeof(sections[i]))) {
+                continue;
+            }
+            guarded = (defaults && defaults->phone_auth) || conf->phone_auth;
+            for (j = 0; !guarded && !where->r
+                        && j < core->sec_url->nelts; j++) {
+                polycom_dir_conf *outer =
+                    ap_get_module_config(sections[j], &polycom_module);
+                core_dir_config *outer_where =
+                    ap_get_core_module_config(sections[j]);
+
+                guarded = outer && outer->phone_auth && !outer_where->r
+                          && outer_where->d
+                          && polycom_location_covers(outer_where->d,
+                                                     where->d);
+            }
+            if (guarded) {
+                continue;
+            }
+            apr_hash_set(named, &sections[i], sizeof(sections[i]), "");
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v, PCLOGNO(00151)
+                         "<Location %s> serves phones' own files without "
+                         "Require polycom-phone: anyone who guesses a MAC "
+                         "gets that phone's settings (its SIP and admin "
+                         "passwords), directory and call list. Add per-phone "
+                         "authentication (see conf/polycom.conf)", where->d);
+        }
+    }
+}
 
 void polycom_authz_register(apr_pool_t *p)
 {

@@ -60,6 +60,9 @@ typedef struct {
     int guard_limit;                     /* -1: unset (30); 0: off       */
     int guard_window;                    /* seconds (60)                 */
     int guard_cooldown;                  /* seconds (300)                */
+    int phone_auth;                      /* this very section says       */
+                                         /* Require polycom-phone (never */
+                                         /* merged: read at start-up)    */
 } polycom_dir_conf;
 
 typedef struct {
@@ -236,6 +239,7 @@ int polycom_admin_handler(request_rec *r);
 /* ---- mod_polycom_authz.c: Require polycom-phone ---------------------- */
 
 void polycom_authz_register(apr_pool_t *p);
+void polycom_authz_check_open(apr_pool_t *ptemp, server_rec *s);
 
 /* ---- mod_polycom_checkin.c: check-ins and the child's batch thread --- */
 

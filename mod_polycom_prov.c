@@ -507,6 +507,8 @@ static int polycom_serve_stored(request_rec *r, polycom_request *req)
                         polycom_upload_content_type(req->name.kind));
 }
 
+#define POLYCOM_BODY_FIRST 8192
+
 /* Read the whole body into memory, or nothing: past @a limit the answer is
  * 413 at once (before reading when Content-Length says so), and a body cut
  * short by the client or a timeout is 400. */
@@ -514,8 +516,8 @@ int polycom_read_body(request_rec *r, apr_off_t limit,
                       const char **body, apr_size_t *len)
 {
     char *buf;
-    apr_size_t got = 0;
-    long n;
+    apr_size_t got = 0, size;
+    long n = 0;
     int status = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK);
 
     if (status != OK) {
@@ -528,10 +530,30 @@ int polycom_read_body(request_rec *r, apr_off_t limit,
                       r->uri, r->remaining, limit);
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
-    buf = apr_palloc(r->pool, (apr_size_t)limit + 1);
+    /* What the body says it is, or a little when it is chunked, grown by
+     * doubling: a 10-byte upload to a location whose limit is 64M must
+     * not take 64M of the child's memory. */
+    size = r->remaining > 0 ? (apr_size_t)r->remaining + 1
+                            : POLYCOM_BODY_FIRST;
+    if (size > (apr_size_t)limit + 1) {
+        size = (apr_size_t)limit + 1;
+    }
+    buf = apr_palloc(r->pool, size);
     if (ap_should_client_block(r)) {
-        while ((n = ap_get_client_block(r, buf + got,
-                                        (apr_size_t)limit + 1 - got)) > 0) {
+        for (;;) {
+            if (got == size && size < (apr_size_t)limit + 1) {
+                apr_size_t bigger = size * 2 < (apr_size_t)limit + 1
+                                    ? size * 2 : (apr_size_t)limit + 1;
+                char *more = apr_palloc(r->pool, bigger);
+
+                memcpy(more, buf, got);
+                buf = more;
+                size = bigger;
+            }
+            n = ap_get_client_block(r, buf + got, size - got);
+            if (n <= 0) {
+                break;
+            }
             got += (apr_size_t)n;
             if (got > (apr_size_t)limit) {
                 ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PCLOGNO(00011)
@@ -549,6 +571,8 @@ int polycom_read_body(request_rec *r, apr_off_t limit,
             return HTTP_BAD_REQUEST;
         }
     }
+    /* got < size here: a full buffer grows before the next read, and one
+     * of limit + 1 bytes was refused above; so the NUL has its room. */
     buf[got] = '\0';
     *body = buf;
     *len = got;
@@ -669,7 +693,9 @@ static int polycom_upload(request_rec *r, const polycom_dir_conf *conf,
                   req->name.mac, len);
     r->status = created ? HTTP_CREATED : HTTP_NO_CONTENT;
     if (created) {
-        apr_table_setn(r->headers_out, "Location", r->uri);
+        /* Escaped: the decoded path may hold what a header must not. */
+        apr_table_setn(r->headers_out, "Location",
+                       ap_escape_uri(r->pool, r->uri));
     }
     return OK;
 }

@@ -19,11 +19,13 @@
 #include "unixd.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "mod_polycom_private.h"
+#include "polycom_reach.h"
 #include "polycom_wire.h"
 
 /* apr_dbd_sqlite3 runs all SQLite work of a process behind one mutex, so a
@@ -541,6 +543,33 @@ static void polycom_writer_spawn(void)
                                   NULL, polycom_writer_pconf);
 }
 
+/* A parent started as root hands the socket to the children's user: a
+ * directory on its way that this user cannot search (a checkout under a
+ * 0700 home, a DefaultRuntimeDir of mode 0700) would refuse every child's
+ * connection. Said here, once, instead of once per child at its first
+ * check-in. NULL when the children reach the socket. */
+static const char *polycom_writer_blocked(apr_pool_t *pool, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    gid_t groups[NGROUPS_MAX];
+    int ngroups = NGROUPS_MAX;
+
+    if (geteuid() != 0 || !slash) {
+        return NULL;                    /* the children are this very user */
+    }
+    if (getgrouplist(ap_unixd_config.user_name, ap_unixd_config.group_id,
+                     groups, &ngroups) < 0) {
+        ngroups = 0;                    /* the primary group is checked */
+    }
+    return polycom_reach_blocked(pool,
+                                 slash == path ? "/"
+                                     : apr_pstrmemdup(pool, path,
+                                                      (apr_size_t)(slash
+                                                                   - path)),
+                                 ap_unixd_config.user_id,
+                                 ap_unixd_config.group_id, groups, ngroups);
+}
+
 /* In the parent, once per generation: the socket (made here, as root, then
  * given to the children's user) and the process. */
 void polycom_writer_start(apr_pool_t *pconf, server_rec *s, int wanted)
@@ -548,7 +577,7 @@ void polycom_writer_start(apr_pool_t *pconf, server_rec *s, int wanted)
     apr_array_header_t *hooks = ap_hook_get_child_init();
     ap_LINK_child_init_t *hook = (ap_LINK_child_init_t *)hooks->elts;
     apr_sockaddr_t *address;
-    const char *path;
+    const char *path, *blocked;
     apr_status_t rv;
     int i;
 
@@ -573,6 +602,16 @@ void polycom_writer_start(apr_pool_t *pconf, server_rec *s, int wanted)
                apr_psprintf(pconf, "polycom-checkins.%" APR_PID_T_FMT
                             ".%d.sock", getpid(),
                             ap_state_query(AP_SQ_CONFIG_GEN)));
+    blocked = polycom_writer_blocked(pconf, path);
+    if (blocked) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PCLOGNO(00150)
+                     "no check-in writer: its socket %s is out of reach of "
+                     "the children's user %s (it cannot search %s); the "
+                     "children write their check-ins. Set DefaultRuntimeDir "
+                     "to a directory that user can reach", path,
+                     ap_unixd_config.user_name, blocked);
+        return;
+    }
     apr_file_remove(path, pconf);
     rv = apr_sockaddr_info_get(&address, path, APR_UNIX, 0, 0, pconf);
     if (rv == APR_SUCCESS) {

@@ -90,6 +90,13 @@ const char **polycom_checkin_insert_values(apr_pool_t *pool,
 /** How many columns that INSERT has. */
 int polycom_checkin_columns(void);
 
+/** Non-zero when the file asked for names the MAC the check-in is
+ *  recorded under. A default file's check-in (000000000000*) takes its MAC
+ *  from the User-Agent's (SN:...), which anyone may write, and which the
+ *  authorisation never checked: it is kept in the history, and never
+ *  speaks for that phone (its last_seen, its move). */
+int polycom_checkin_names_its_mac(const polycom_checkin *c);
+
 /** Non-zero for a good GET of the phone's own settings file (not the
  *  default one's): what last_seen keeps as the phone's last fetch. */
 int polycom_checkin_is_settings_fetch(const polycom_checkin *c);

@@ -114,13 +114,18 @@ const char **polycom_checkin_insert_values(apr_pool_t *pool,
     return values;
 }
 
-int polycom_checkin_is_settings_fetch(const polycom_checkin *c)
+int polycom_checkin_names_its_mac(const polycom_checkin *c)
 {
     /* The phone's own file names its MAC; the default one's does not
      * (there c->mac comes from the User-Agent). File names are stored
      * in lower case. */
+    return strlen(c->mac) == 12 && !strncmp(c->file, c->mac, 12)
+           && (c->file[12] == '-' || c->file[12] == '.');
+}
+
+int polycom_checkin_is_settings_fetch(const polycom_checkin *c)
+{
     return c->kind == POLYCOM_FILE_SETTINGS && !strcmp(c->method, "GET")
            && (c->status == 200 || c->status == 304)
-           && strlen(c->mac) == 12 && !strncmp(c->file, c->mac, 12)
-           && c->file[12] == '-';
+           && polycom_checkin_names_its_mac(c);
 }

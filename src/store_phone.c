@@ -229,7 +229,8 @@ static int store_checkin_rows(polycom_db *db, const polycom_checkin *c,
                                            time_us, NULL)
                          : -1;
         }
-        if (!rv && moves && c->server_address && c->status < 400) {
+        if (!rv && moves && c->server_address && c->status < 400
+            && polycom_checkin_names_its_mac(c)) {
             apr_dbd_prepared_t *confirm =
                 polycom_store_prepared(db, ST_REPROV_CONFIRM);
 
@@ -298,7 +299,7 @@ static int store_seen(polycom_db *db, const polycom_checkin *const *list,
     }
     entries = apr_palloc(db->pool, sizeof(*entries) * count);
     for (i = 0; i < count; i++) {
-        if (list[i]->mac[0]) {
+        if (polycom_checkin_names_its_mac(list[i])) {
             entries[n].checkin = list[i];
             entries[n].order = i;
             n++;

@@ -9,7 +9,7 @@ use lib 't/lib';
 use PolycomTest;
 use PolycomAdmin;
 
-plan tests => 7;
+plan tests => 9;
 
 my $ssl = Apache::Test::vars('ssl_dir');
 Apache::TestRequest::module('polycom_tls');
@@ -33,6 +33,14 @@ is(curl('/tls/' . MAC_SPIP . '-settings.cfg', @as_spip), '200',
 is(curl("/tls/$vvx-settings.cfg", @as_spip), '403', "another phone's certificate: 403");
 is(curl("/tls/$vvx-settings.cfg", "--cert $ssl/rogue.crt", "--key $ssl/rogue.key"),
    '000', 'a certificate from no trusted CA: the handshake is refused');
+
+# A certificate of the trusted CA whose subject has two CNs, one MAC each:
+# it speaks for neither phone (mod_ssl would give the first CN alone).
+my @as_two = ("--cert $ssl/phone-twomacs.crt", "--key $ssl/phone-twomacs.key");
+is(curl("/tls/$vvx-settings.cfg", @as_two), '401',
+   'a certificate naming two MACs does not open the first one\'s files');
+is(curl('/tls/' . MAC_SPIP . '-settings.cfg', @as_two), '401',
+   'nor the second one\'s');
 
 api(POST => "phones/$vvx/credentials", json => { username => 'vvx-tls', password => 'vvx-tls-pass' });
 is(curl("/tls/$vvx-settings.cfg", '-u vvx-tls:vvx-tls-pass'), '200', 'Basic over HTTPS: 200');

@@ -261,7 +261,8 @@ int main(void)
     memset(&checkin, 0, sizeof(checkin));
     checkin.time = apr_time_now();
     checkin.mac = "0004f2e62aa4";
-    checkin.ip = checkin.method = checkin.file = checkin.etag = "";
+    checkin.ip = checkin.method = checkin.etag = "";
+    checkin.file = "0004f2e62aa4.cfg";  /* its own file: it names the MAC */
     checkin.family = checkin.model = checkin.firmware = "";
     checkin.stage = checkin.user_agent = "";
     checkin.unknown_phone = 1;

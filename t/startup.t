@@ -1,0 +1,129 @@
+# What the module says once at start-up about a configuration that works
+# but is not what a site wants: a <Location> that serves phones' own files
+# without Require polycom-phone (PC00151), and a check-in writer whose
+# socket the children's user cannot reach (PC00150; the children write
+# their check-ins themselves, and no child complains of it).
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(-withtestmore);
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use LWP::UserAgent;
+use Time::HiRes qw(sleep);
+use lib 't/lib';
+use PolycomTest;
+
+plan tests => 15;
+
+my $vars = Apache::Test::config()->{vars};
+
+sub lines_of {
+    my ($file, $re) = @_;
+    open my $log, '<', $file or return ();
+    return grep { /$re/ } <$log>;
+}
+
+# The test server: its generations, and what each said.
+my $log = "$vars->{t_logs}/error_log";
+my $generations = () = lines_of($log, qr/AH00163:|resuming normal operations/);
+ok($generations >= 1, 'the test server started') or diag("no start in $log");
+my @open = lines_of($log, qr/PC00151/);
+is(scalar(grep { /<Location \/prov> / } @open), $generations,
+   'the open /prov is named once per start (PC00151)');
+is(scalar(grep { /<Location \/guarded> / } @open), $generations,
+   'so is the open /guarded');
+is(scalar(grep { /<Location \/(secure|secure-basic|tls)> / } @open), 0,
+   'locations with Require polycom-phone are not named');
+is(scalar(grep { /<Location \/prov\/\w/ } @open), 0,
+   'nor the locations below /prov that only inherit its settings');
+is(scalar(lines_of($log, qr/PC00150|Permission denied: PC00032/)), 0,
+   "the test server's children reach the writer's socket, wherever the "
+   . 'checkout lies');
+
+# A server of its own whose runtime directory the children's user cannot
+# search (mode 0700, root's): only meaningful when started as root, as
+# only then do the children run as another user.
+my $port = $vars->{port} + 150;
+$port++ while !IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                     LocalPort => $port, Listen => 1,
+                                     ReuseAddr => 1);
+my $dir = tempdir('mod_polycom-startup-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+chmod 0755, $dir;
+my $run = "$dir/run";
+mkdir $run, 0700;
+my $mods = '/usr/lib/apache2/modules';
+my $so = "$vars->{top_dir}/.libs/mod_polycom.so";
+my $db = $vars->{dbd_file};
+my $user = $vars->{user} || 'nobody';
+my $group = $vars->{group} || 'nogroup';
+my $conf = "$dir/httpd.conf";
+my $mac = MAC_VVX;
+open my $fh, '>', $conf or die "$conf: $!";
+print $fh <<"CONF";
+ServerRoot "$dir"
+ServerName localhost
+Listen 127.0.0.1:$port
+PidFile "$dir/httpd.pid"
+ErrorLog "$dir/error_log"
+LogLevel info
+DefaultRuntimeDir "$run"
+@{[ $> == 0 ? "User $user\nGroup $group" : '' ]}
+LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule dbd_module $mods/mod_dbd.so
+LoadModule polycom_module "$so"
+StartServers 1
+DBDriver sqlite3
+DBDParams "$db"
+DBDInitSQL "PRAGMA busy_timeout=5000"
+<Location /p>
+    PolycomProvisioning On
+</Location>
+CONF
+close $fh;
+my $httpd = $vars->{httpd};
+my $mine = "SELECT count(*) FROM checkins WHERE file = '$mac.cfg'";
+my $before = PolycomTest::sqlite_value($db, $mine);
+my $started = system($httpd, '-d', $dir, '-f', $conf, '-k', 'start') == 0;
+ok($started, 'a server with an unreachable runtime directory starts');
+my $up = 0;
+for (1 .. 100) {
+    last if $up = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
+    sleep 0.1;
+}
+my $ua = LWP::UserAgent->new(timeout => 10);
+my @codes = map {
+    $ua->get("http://127.0.0.1:$port/p/$mac.cfg", 'User-Agent' => UA_VVX)->code
+} 1 .. 3;
+is("@codes", '200 200 200', "the phone gets its master from it");
+sleep 1;
+system($httpd, '-d', $dir, '-f', $conf, '-k', 'stop');
+for (1 .. 100) {
+    last unless -e "$dir/httpd.pid";
+    sleep 0.1;
+}
+my $errors = "$dir/error_log";
+is(scalar(lines_of($errors, qr/PC00151.*<Location \/p> /)), 1,
+   'its open location is named once, not also in the first reading of '
+   . 'the configuration');
+if ($> == 0) {
+    my @said = lines_of($errors, qr/PC00150/);
+    is(scalar @said, 1, 'the unreachable socket is said once, at start-up');
+    like($said[0] // '', qr/\Q$run\E.*children's user \Q$user\E .*search \Q$run\E/,
+         'naming the socket, the user and the directory it cannot search');
+    is(scalar(lines_of($errors, qr/PC00037/)), 0,
+       'no writer is started for children that could not reach it');
+}
+else {
+    is(scalar(lines_of($errors, qr/PC00150/)), 0,
+       'not root: the children are the parent\'s user and reach the socket');
+    is(scalar(lines_of($errors, qr/PC00037/)), 1,
+       'so the writer starts');
+    is(scalar(lines_of($errors, qr/PC00048/)), 0,
+       'and listens where it was told to');
+}
+is(scalar(lines_of($errors, qr/PC00032/)), 0,
+   'no child finds out at its first check-in');
+is(PolycomTest::sqlite_value($db, $mine) - $before, 3,
+   'and no check-in is lost: the children wrote them');
+ok($up, 'it listened') or diag(join '', lines_of($errors, qr/./));
