@@ -22,6 +22,7 @@ PURE_SRC = src/cache.c src/checkin.c src/name.c src/useragent.c src/render.c \
            src/reprovision.c src/sip.c src/notify.c src/resync.c \
            src/wire.c
 PURE_SRC += src/param.c src/digest.c src/guard.c src/outage.c src/device.c
+PURE_SRC += src/layers.c
 HEADERS  = $(wildcard include/*.h)
 MODULE   = .libs/mod_polycom.so
 # Every t/unit/test_*.c is a unit test: built here, run by t/unit.t.

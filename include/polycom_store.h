@@ -15,6 +15,7 @@
 #include <apr_tables.h>
 
 #include "polycom_checkin.h"
+#include "polycom_layers.h"
 
 typedef struct polycom_db {
     const apr_dbd_driver_t *driver;
@@ -133,6 +134,11 @@ int polycom_store_phone(polycom_db *db, const char *mac,
  */
 int polycom_store_params(polycom_db *db, const polycom_phone *phone,
                          apr_array_header_t **params);
+
+/** The rows polycom_store_params resolves, fed to @a layers (which keeps
+ *  what they override when made to: GET /admin/phones/{mac}/explain). */
+int polycom_store_layers(polycom_db *db, const polycom_phone *phone,
+                         polycom_layers *layers);
 
 
 /** Where @a mac last checked in from (its newest check-in), or "". */

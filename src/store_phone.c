@@ -50,18 +50,18 @@ int polycom_store_last_ip(polycom_db *db, const char *mac, const char **ip)
     return 0;
 }
 
-int polycom_store_params(polycom_db *db, const polycom_phone *phone,
-                         apr_array_header_t **params)
+int polycom_store_layers(polycom_db *db, const polycom_phone *phone,
+                         polycom_layers *layers)
 {
     const char *label = phone ? ST_PARAMS_PHONE : ST_PARAMS_GLOBAL;
     apr_dbd_prepared_t *stmt = polycom_store_prepared(db, label);
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
-    const char *last = NULL;
     int rv, name_col = polycom_store_column_of(label, "name");
     int value_col = polycom_store_column_of(label, "value");
+    int scope_col = polycom_store_column_of(label, "scope");
+    int key_col = polycom_store_column_of(label, "scope_key");
 
-    *params = apr_array_make(db->pool, 32, sizeof(polycom_param));
     if (!stmt) {
         return -1;
     }
@@ -79,17 +79,30 @@ int polycom_store_params(polycom_db *db, const polycom_phone *phone,
     }
     while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
         const char *name = apr_dbd_get_entry(db->driver, row, name_col);
-        polycom_param *p;
 
-        /* Rows of one name arrive together, the winning scope first. */
-        if (!name || (last && !strcmp(last, name))
-            || (!phone && polycom_param_is_secret(name))) {
+        /* The default files reach unknown phones: never a secret there. */
+        if (!name || (!phone && polycom_param_is_secret(name))) {
             continue;
         }
-        p = apr_array_push(*params);
-        p->name = last = apr_pstrdup(db->pool, name);
-        p->value = polycom_store_entry(db, row, value_col);
+        polycom_layers_add(layers, apr_pstrdup(db->pool, name),
+                           polycom_store_entry(db, row, value_col),
+                           polycom_store_entry(db, row, scope_col),
+                           polycom_store_entry(db, row, key_col));
     }
+    return 0;
+}
+
+int polycom_store_params(polycom_db *db, const polycom_phone *phone,
+                         apr_array_header_t **params)
+{
+    polycom_layers *layers = polycom_layers_make(db->pool, 0);
+
+    *params = NULL;
+    if (polycom_store_layers(db, phone, layers) < 0) {
+        *params = apr_array_make(db->pool, 1, sizeof(polycom_param));
+        return -1;
+    }
+    *params = polycom_layers_params(layers);
     return 0;
 }
 

@@ -22,21 +22,20 @@ static const polycom_statement store_statements[] = {
     /* Where a phone last checked in from: its newest check-in. */
     { ST_LAST_IP,
       "SELECT ip FROM last_seen WHERE mac = %s", NULL, "ip" },
-    /* Every row that can apply, most specific first within each name, so
-     * the first row of a name is its effective value. */
+    /* Every row that can apply, grouped by name; which one wins is
+     * src/layers.c's to decide (the same code explains it). */
     { ST_PARAMS_PHONE,
-      "SELECT name, value FROM params"
+      "SELECT name, value, scope, scope_key FROM params"
       " WHERE (scope = 'global' AND scope_key = '')"
       "    OR (scope = 'site' AND scope_key = %s)"
       "    OR (scope = 'model' AND scope_key = %s)"
       "    OR (scope = 'phone' AND scope_key = %s)"
-      " ORDER BY name, CASE scope WHEN 'phone' THEN 0 WHEN 'model' THEN 1"
-      "                           WHEN 'site' THEN 2 ELSE 3 END", NULL,
-      "name value" },
+      " ORDER BY name", NULL,
+      "name value scope scope_key" },
     { ST_PARAMS_GLOBAL,
-      "SELECT name, value FROM params"
+      "SELECT name, value, scope, scope_key FROM params"
       " WHERE scope = 'global' AND scope_key = '' ORDER BY name", NULL,
-      "name value" },
+      "name value scope scope_key" },
     /* Generated from the one definition of a check-in (polycom_checkin.h)
      * by store_sql_for(), as are its values in store_checkin_rows(). */
     { ST_CHECKIN, NULL, NULL, NULL },
