@@ -15,6 +15,7 @@
 #include "polycom_cache.h"
 #include "polycom_device.h"
 #include "polycom_digest.h"
+#include "polycom_flat.h"
 #include "polycom_guard.h"
 #include "polycom_reprovision.h"
 #include "polycom_upload.h"
@@ -310,6 +311,8 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
         }
     }
     else {
+        apr_array_header_t *served;
+
         /* The move's target is the admin's newer word for this phone, and
          * its file comes first: a layer's server must not reach the phone
          * beside it. Every device.* value gets its .set flags. */
@@ -321,11 +324,15 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
                           phone ? phone->mac : "unknown phones", held,
                           req->file);
         }
-        status = polycom_render_config(r->pool,
-                                       polycom_device_settings(r->pool,
-                                                               params,
-                                                               moving),
-                                       body, len, &error);
+        served = polycom_device_settings(r->pool, params, moving);
+        status = polycom_render_config(r->pool, served, body, len, &error);
+        /* Rendered anew (the cache missed): what a phone gets in these
+         * bytes goes with the check-in, which the writer keeps once per
+         * ETag (GET /admin/phones/{mac}/diff). Hits need none: the miss
+         * that filled the cache carried it. */
+        if (status == 0 && phone) {
+            req->snapshot = polycom_flat_snapshot(r->pool, served);
+        }
     }
     if (status != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00005)

@@ -195,6 +195,12 @@ int polycom_store_usage(polycom_db *db, const char *mac, const char *kind,
 int polycom_store_prune_checkins(polycom_db *db, apr_time_t before,
                                  int *deleted);
 
+/** Snapshots (what phones were served) made before @a before that no
+ *  phone's last fetch refers to: one statement, the table being one row
+ *  per distinct settings file. */
+int polycom_store_prune_snapshots(polycom_db *db, apr_time_t before,
+                                  int *deleted);
+
 /** The same for log chunks older than @a before (PolycomLogRetention's
  *  days, applied on a schedule as well as at the phone's next upload). */
 int polycom_store_prune_logs(polycom_db *db, apr_time_t before,
@@ -263,6 +269,15 @@ int polycom_store_reprovision(polycom_db *db, const char *mac,
 #define POLYCOM_SQL_CRED_LIST        "mod_polycom_cred_list"
 #define POLYCOM_SQL_CRED_INSERT      "mod_polycom_cred_insert"
 #define POLYCOM_SQL_CRED_DELETE      "mod_polycom_cred_delete"
+#define POLYCOM_SQL_SNAPSHOT_GET     "mod_polycom_snapshot_get"
+#define POLYCOM_SQL_FETCH_AT         "mod_polycom_fetch_at"
+#define POLYCOM_SQL_HISTORY_MARK     "mod_polycom_history_mark"
+#define POLYCOM_SQL_HISTORY_CLAIM    "mod_polycom_history_claim"
+#define POLYCOM_SQL_HISTORY_LIST     "mod_polycom_history_list"
+#define POLYCOM_SQL_HISTORY_AFTER    "mod_polycom_history_after"
+#define POLYCOM_SQL_HISTORY_PHONES   "mod_polycom_history_phones"
+#define POLYCOM_SQL_AFFECTED_SINCE   "mod_polycom_affected_since"
+#define POLYCOM_SQL_AFFECTED_AFTER   "mod_polycom_affected_after"
 
 /** One row of a SELECT, read by the names its statement declares beside
  *  its SQL in store.c (so a column's place is written down once). */

@@ -154,6 +154,17 @@ static int store_checkin_rows(polycom_db *db, const polycom_checkin *c,
                          : -1;
         }
     }
+    /* What the phone was served, once per distinct file: written here,
+     * off the request path, with the check-in that tells who got it. */
+    if (!rv && c->snapshot && c->etag[0] && c->status < 400) {
+        apr_dbd_prepared_t *snap = polycom_store_prepared(db,
+                                                          ST_SNAPSHOT_PUT);
+
+        rv = snap ? apr_dbd_pvquery(db->driver, db->pool, db->handle,
+                                    &nrows, snap, c->etag, time_us,
+                                    c->snapshot, NULL)
+                  : -1;
+    }
     if (rv) {
         /* Flag the failure so that ending the transaction rolls it back. */
         return polycom_store_failed(db, ST_CHECKIN, rv);
@@ -559,6 +570,12 @@ int polycom_store_prune_checkins(polycom_db *db, apr_time_t before,
 int polycom_store_prune_logs(polycom_db *db, apr_time_t before, int *deleted)
 {
     return store_prune(db, ST_PRUNE_LOGS, before, deleted);
+}
+
+int polycom_store_prune_snapshots(polycom_db *db, apr_time_t before,
+                                  int *deleted)
+{
+    return store_prune(db, ST_PRUNE_SNAPSHOTS, before, deleted);
 }
 
 int polycom_store_reprovision(polycom_db *db, const char *mac,

@@ -364,6 +364,74 @@ static const polycom_statement store_statements[] = {
       " digest_ha1, created_us) VALUES (%s, %s, %s, %s, %s, " NUM ")", NULL, NULL },
     { POLYCOM_SQL_CRED_DELETE,
       "DELETE FROM phone_credentials WHERE mac = %s AND username = %s", NULL, NULL },
+
+    /* What phones were served (snapshots) and every change to the layers
+     * and phones (history, written by triggers). */
+    { ST_SNAPSHOT_PUT,
+      "INSERT INTO snapshots (etag, created_us, params)"
+      " VALUES (%s, " NUM ", %s) ON CONFLICT (etag) DO NOTHING",
+      "INSERT INTO snapshots (etag, created_us, params)"
+      " VALUES (%s, " NUM ", %s) ON DUPLICATE KEY UPDATE etag = etag",
+      NULL },
+    { ST_PRUNE_SNAPSHOTS,
+      "DELETE FROM snapshots WHERE created_us < " NUM
+      " AND etag NOT IN (SELECT settings_etag FROM last_seen)", NULL, NULL },
+    { POLYCOM_SQL_SNAPSHOT_GET,
+      "SELECT params, created_us FROM snapshots WHERE etag = %s", NULL,
+      "params created_us" },
+    /* The phone's last good fetch of its settings at or before a time. */
+    { POLYCOM_SQL_FETCH_AT,
+      "SELECT etag, time_us FROM checkins WHERE mac = %s AND file = %s"
+      " AND method = 'GET' AND status IN (200, 304) AND time_us <= " NUM
+      " ORDER BY time_us DESC, id DESC LIMIT 1", NULL, "etag time_us" },
+    { POLYCOM_SQL_HISTORY_MARK,
+      "SELECT coalesce(max(id), 0) AS last FROM history", NULL, "last" },
+    /* The rows a write of the API made (after the mark, under the
+     * revision's lock) are its own: who made them, and its audit row. */
+    { POLYCOM_SQL_HISTORY_CLAIM,
+      "UPDATE history SET admin = %s,"
+      " audit_id = (SELECT max(id) FROM audit) WHERE id > " NUM, NULL,
+      NULL },
+#define HISTORY_COLUMNS "h.id, h.time_us, h.admin, h.audit_id," \
+      " coalesce(a.action, '') AS action, h.kind, h.scope, h.scope_key," \
+      " h.name, h.old_value, h.new_value," \
+      " CASE WHEN h.old_value IS NULL THEN 1 ELSE 0 END AS old_absent," \
+      " CASE WHEN h.new_value IS NULL THEN 1 ELSE 0 END AS new_absent" \
+      " FROM history h LEFT JOIN audit a ON a.id = h.audit_id"
+#define HISTORY_NAMES "id time_us admin audit_id action kind scope" \
+      " scope_key name old_value new_value old_absent new_absent"
+    /* Newest first, optionally of one layer or phone, before an id. */
+    { POLYCOM_SQL_HISTORY_LIST,
+      "SELECT " HISTORY_COLUMNS
+      " WHERE (%s = '' OR h.scope = %s) AND (%s = '' OR h.scope_key = %s)"
+      " AND h.id < " NUM " ORDER BY h.id DESC LIMIT " NUM, NULL,
+      HISTORY_NAMES },
+    /* A layer's or a phone's changes after a version, newest first: read
+     * backwards, they give its state at that version. */
+    { POLYCOM_SQL_HISTORY_AFTER,
+      "SELECT " HISTORY_COLUMNS
+      " WHERE h.scope = %s AND h.scope_key = %s AND h.id > " NUM
+      " ORDER BY h.id DESC", NULL, HISTORY_NAMES },
+    /* Phones whose layers or own record changed after a time or a history
+     * id, with when their settings were fetched last. */
+#define AFFECTED(after) \
+      "SELECT p.mac, max(h.time_us) AS changed_us," \
+      " coalesce(max(s.settings_us), 0) AS fetched_us" \
+      " FROM phones p JOIN history h ON " after \
+      " AND ((h.scope = 'global')" \
+      "   OR (h.scope = 'site' AND h.scope_key = p.site)" \
+      "   OR (h.scope = 'model' AND h.scope_key = p.model)" \
+      "   OR (h.scope = 'phone' AND h.scope_key = p.mac))" \
+      " LEFT JOIN last_seen s ON s.mac = p.mac" \
+      " GROUP BY p.mac ORDER BY p.mac"
+    { POLYCOM_SQL_AFFECTED_SINCE, AFFECTED("h.time_us >= " NUM), NULL,
+      "mac changed_us fetched_us" },
+    { POLYCOM_SQL_AFFECTED_AFTER, AFFECTED("h.id > " NUM), NULL,
+      "mac changed_us fetched_us" },
+    /* Phones a write removed: their MACs in the rows it made. */
+    { POLYCOM_SQL_HISTORY_PHONES,
+      "SELECT DISTINCT scope_key AS mac FROM history WHERE id > " NUM
+      " AND kind = 'phone'", NULL, "mac" },
 };
 
 static const polycom_statement store_marker = {
