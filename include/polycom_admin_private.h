@@ -160,10 +160,23 @@ typedef int (*admin_change_fn)(const polycom_admin_request *in, void *data,
 
 /* Every write of the API: @a change and the audit row it describes in one
  * transaction, both committed or neither. 0 when committed; otherwise the
- * answer is made (500 for -1, the refusal for -2) and that is returned. */
+ * answer is made (500 for -1, the refusal for -2, the diff of a dry run
+ * for -3: ?dry_run=1 rolls every write back) and that is returned. */
 int polycom_admin_change(const polycom_admin_request *in,
                          polycom_admin_response *out, admin_change_fn change,
                          void *data);
+
+/* ?dry_run=1 (admin_dryrun.c): asked for; inside the transaction, the
+ * phones the change reaches (from its history rows after @a mark) as they
+ * would be, NULL on a database error; after the rollback, the answer. */
+typedef struct admin_dry_run admin_dry_run;
+int polycom_admin_dry_run_asked(const polycom_admin_request *in);
+admin_dry_run *polycom_admin_dry_run_after(const polycom_admin_request *in,
+                                           const char *mark);
+void polycom_admin_dry_run_answer(const polycom_admin_request *in,
+                                  polycom_admin_response *out,
+                                  const admin_dry_run *dr,
+                                  const admin_audit_row *audit);
 
 /* A DELETE made by @a change, which sets *@a deleted: 204, or 404 with
  * @a missing when there was nothing to delete. */
@@ -277,6 +290,14 @@ void polycom_admin_explain(const polycom_admin_request *in,
                            polycom_admin_response *out,
                            const admin_path *path);
 void polycom_admin_phone_diff(const polycom_admin_request *in,
+                              polycom_admin_response *out,
+                              const admin_path *path);
+/* admin_history.c: history (GET lists, POST history/restore restores),
+ * and the fleet's diff?since= */
+void polycom_admin_history(const polycom_admin_request *in,
+                           polycom_admin_response *out,
+                           const admin_path *path);
+void polycom_admin_fleet_diff(const polycom_admin_request *in,
                               polycom_admin_response *out,
                               const admin_path *path);
 /* admin_params.c */

@@ -389,8 +389,8 @@ static const polycom_statement store_statements[] = {
     /* The rows a write of the API made (after the mark, under the
      * revision's lock) are its own: who made them, and its audit row. */
     { POLYCOM_SQL_HISTORY_CLAIM,
-      "UPDATE history SET admin = %s,"
-      " audit_id = (SELECT max(id) FROM audit) WHERE id > " NUM, NULL,
+      "UPDATE history SET admin = %s, audit_id = CASE WHEN %s = '1'"
+      " THEN (SELECT max(id) FROM audit) END WHERE id > " NUM, NULL,
       NULL },
 #define HISTORY_COLUMNS "h.id, h.time_us, h.admin, h.audit_id," \
       " coalesce(a.action, '') AS action, h.kind, h.scope, h.scope_key," \
