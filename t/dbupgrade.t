@@ -154,7 +154,10 @@ for my $old (sort glob "$top/t/upgrade/sqlite-*.sql") {
     like($out, qr/schema version $from -> $header_version/, "$commit: from version $from");
     is(sql($db, 'SELECT version FROM schema_version'), "$header_version\n",
        "$commit: the version is recorded");
-    is_deeply(rows($db, $old_columns), $before,
+    # (schema_version, where the old schema had it, holds the new version)
+    my $after = rows($db, $old_columns);
+    delete @$_{qw(schema_version)} for $after, my $kept = { %$before };
+    is_deeply($after, $kept,
               "$commit: every row of every table is kept, value for value");
 
     my $shape = shape($db);
@@ -163,11 +166,14 @@ for my $old (sort glob "$top/t/upgrade/sqlite-*.sql") {
     my @extra = grep { !$fresh_shape->{$_} && !/^column phones\.last_/ } sort keys %$shape;
     is("@extra", '', "$commit: nothing else but the old phones.last_* columns");
 
+    # Schemas before last_seen: filled from the history by the migration
+    # (version 1 had it, filled by the module, not by these rows).
     is(sql($db, 'SELECT mac, time_us, ip, file, status, settings_etag, settings_us'
                 . ' FROM last_seen ORDER BY mac'),
        "0004f2000001|2000|192.0.2.1|000000000000.cfg|200|\"e1\"|1000\n"
        . "0004f2000002|1500|192.0.2.2|0004f2000002.cfg|404||0\n",
-       "$commit: last_seen holds each phone's newest check-in and settings fetch");
+       "$commit: last_seen holds each phone's newest check-in and settings fetch")
+        if $from < 1;
     is(sql($db, "PRAGMA journal_mode"), "wal\n", "$commit: the file is in WAL mode");
 
     # The revision triggers work on the migrated database.
