@@ -206,9 +206,16 @@ static polycom_master_spec *polycom_master_for(request_rec *r,
  * a hit is always a known, enabled phone. */
 static polycom_cache *prov_cache = NULL;
 
+/* The ETags whose snapshots this child has sent (polycom_flat.h): 512 KiB,
+ * which remembers a fleet of ~65,000 distinct settings files. */
+#define PROV_SNAPSHOT_SLOTS 65536
+static polycom_snapshot_filter *prov_snapshots = NULL;
+
 void polycom_cache_init(apr_pool_t *pchild)
 {
     prov_cache = polycom_cache_create(pchild, polycom_conf_cache_size());
+    prov_snapshots = polycom_snapshot_filter_make(pchild,
+                                                  PROV_SNAPSHOT_SLOTS);
 }
 
 /* A file is the same for every request of one server and URI. */
@@ -311,8 +318,6 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
         }
     }
     else {
-        apr_array_header_t *served;
-
         /* The move's target is the admin's newer word for this phone, and
          * its file comes first: a layer's server must not reach the phone
          * beside it. Every device.* value gets its .set flags. */
@@ -324,15 +329,11 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
                           phone ? phone->mac : "unknown phones", held,
                           req->file);
         }
-        served = polycom_device_settings(r->pool, params, moving);
-        status = polycom_render_config(r->pool, served, body, len, &error);
-        /* Rendered anew (the cache missed): what a phone gets in these
-         * bytes goes with the check-in, which the writer keeps once per
-         * ETag (GET /admin/phones/{mac}/diff). Hits need none: the miss
-         * that filled the cache carried it. */
-        if (status == 0 && phone) {
-            req->snapshot = polycom_flat_snapshot(r->pool, served);
-        }
+        status = polycom_render_config(r->pool,
+                                       polycom_device_settings(r->pool,
+                                                               params,
+                                                               moving),
+                                       body, len, &error);
     }
     if (status != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00005)
@@ -341,6 +342,16 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     req->etag = polycom_etag(r->pool, *body, *len);
+    /* Rendered anew (the cache missed): what a phone gets in these bytes
+     * goes with the check-in, which the writer keeps once per ETag (GET
+     * /admin/phones/{mac}/diff), the first time this child makes them.
+     * Hits need none: the render that filled the cache sent it. */
+    if (req->name.kind == POLYCOM_FILE_SETTINGS && phone && prov_snapshots
+        && polycom_snapshot_filter_add(prov_snapshots, req->etag)) {
+        req->snapshot = polycom_flat_snapshot(r->pool,
+                                              polycom_device_settings(
+                                                  r->pool, params, moving));
+    }
     if (cacheable) {
         polycom_metrics_cache(polycom_metrics_get(), 0);
         polycom_cache_put(prov_cache, cache_key, revision, *body, *len,

@@ -52,4 +52,20 @@ const char *polycom_flat_snapshot(apr_pool_t *pool,
 apr_array_header_t *polycom_flat_from_snapshot(apr_pool_t *pool,
                                                const char *text);
 
+/** What a child has already sent to be kept: a snapshot goes with the
+ *  check-in of the first render of its ETag in the child, not with every
+ *  render (a fleet larger than the render cache renders on most requests).
+ *  A fixed table of 64-bit hashes of ETags, direct-mapped: a slot taken
+ *  by another ETag sends a snapshot again, which the store ignores. Safe
+ *  between threads (atomic 64-bit reads and writes). */
+typedef struct polycom_snapshot_filter polycom_snapshot_filter;
+
+polycom_snapshot_filter *polycom_snapshot_filter_make(apr_pool_t *pool,
+                                                      apr_size_t slots);
+
+/** Non-zero when @a etag was not in the filter (it is now): send its
+ *  snapshot. */
+int polycom_snapshot_filter_add(polycom_snapshot_filter *filter,
+                                const char *etag);
+
 #endif /* POLYCOM_FLAT_H */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_atomic.h>
 #include <apr_hash.h>
 #include <apr_sha1.h>
 #include <apr_strings.h>
@@ -169,4 +170,43 @@ apr_array_header_t *polycom_flat_from_snapshot(apr_pool_t *pool,
     qsort(params->elts, (size_t)params->nelts, sizeof(polycom_param),
           flat_name_cmp);
     return params;
+}
+
+struct polycom_snapshot_filter {
+    apr_size_t slots;
+    volatile apr_uint64_t *hashes;
+};
+
+polycom_snapshot_filter *polycom_snapshot_filter_make(apr_pool_t *pool,
+                                                      apr_size_t slots)
+{
+    polycom_snapshot_filter *f = apr_palloc(pool, sizeof(*f));
+
+    f->slots = slots ? slots : 1;
+    f->hashes = apr_pcalloc(pool, f->slots * sizeof(*f->hashes));
+    return f;
+}
+
+/* FNV-1a: the ETag is an MD5 already, any spread will do; 0 is "empty". */
+static apr_uint64_t flat_hash(const char *text)
+{
+    apr_uint64_t h = APR_UINT64_C(14695981039346656037);
+
+    for (; *text; text++) {
+        h = (h ^ (unsigned char)*text) * APR_UINT64_C(1099511628211);
+    }
+    return h ? h : 1;
+}
+
+int polycom_snapshot_filter_add(polycom_snapshot_filter *filter,
+                                const char *etag)
+{
+    apr_uint64_t h = flat_hash(etag);
+    volatile apr_uint64_t *slot = &filter->hashes[h % filter->slots];
+
+    if (apr_atomic_read64(slot) == h) {
+        return 0;
+    }
+    apr_atomic_set64(slot, h);
+    return 1;
 }

@@ -71,6 +71,17 @@ int main(void)
     tap_ok(polycom_flat_from_snapshot(pool, "[1]") == NULL,
            "a text that is no snapshot reads as none");
 
+    {
+        polycom_snapshot_filter *f = polycom_snapshot_filter_make(pool, 64);
+
+        tap_ok(polycom_snapshot_filter_add(f, "\"e1\""),
+               "a new ETag: its snapshot goes");
+        tap_ok(!polycom_snapshot_filter_add(f, "\"e1\""),
+               "the same ETag again: it went already");
+        tap_ok(polycom_snapshot_filter_add(f, "\"e2\""),
+               "another ETag: its own snapshot goes");
+    }
+
     apr_pool_destroy(pool);
     apr_terminate();
     return tap_done();
