@@ -117,6 +117,26 @@ is($res->code, 400, 'from= that is neither an ETag nor a time: 400');
 ($res) = api(GET => 'phones/0004f2e0e0ff/explain');
 is($res->code, 404, 'explain of an unknown phone: 404');
 
+# A move under way: the target's stanza comes first in CONFIG_FILES and
+# wins over any layer's value of the same name.
+db_set_param('site', 'xsite', 'device.prov.serverName', 'old.example.com');
+($res) = api(POST => "phones/$mac/reprovision", json => {
+    server => 'https://new.example.com/prov', user => 'mover',
+    password => 'xpl41n-prov-pw' });
+is($res->code, 201, 'a move is set for the phone');
+($res, $doc) = api(GET => "phones/$mac/explain");
+unlike($res->content, qr/xpl41n-prov-pw/, 'explain: no move password in clear');
+is($doc->{moving}, JSON::PP::true, 'explain: a move is under way');
+$e = entry($doc->{params}, 'device.prov.serverName');
+is_deeply($e && [@$e{qw(layer key value)}], ['reprovision', 'phone', 'https://new.example.com/prov'],
+          'the server comes from the reprovisioning target');
+is_deeply($e && [map { "$_->{layer}=$_->{value}" } @{ $e->{overrides} }],
+          ['site=old.example.com'], 'over the site layer\'s');
+is(entry($doc->{params}, 'device.prov.password')->{value}, '********',
+   'the move\'s password is masked');
+($res) = api(DELETE => "phones/$mac/reprovision");
+db_exec("DELETE FROM params WHERE name = 'device.prov.serverName'");
+
 # Clean up what other tests could see.
 db_exec("DELETE FROM params WHERE name = '$name'");
 ($res) = api(DELETE => "phones/$mac");
