@@ -23,6 +23,8 @@ PURE_SRC = src/cache.c src/checkin.c src/name.c src/useragent.c src/render.c \
            src/wire.c
 PURE_SRC += src/param.c src/digest.c src/guard.c src/outage.c src/device.c \
             src/shmcache.c src/reach.c
+PURE_SRC += src/layers.c src/flat.c src/admin_explain.c src/admin_diff.c \
+            src/admin_history.c src/admin_dryrun.c
 HEADERS  = $(wildcard include/*.h)
 MODULE   = .libs/mod_polycom.so
 # Every t/unit/test_*.c is a unit test: built here, run by t/unit.t.

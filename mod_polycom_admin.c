@@ -188,6 +188,7 @@ int polycom_admin_handler(request_rec *r)
     in.pacing = polycom_conf_pacing(conf);
     in.pacing.via_registrar = polycom_main_has_registrar();
     in.bundle_credentials = conf->bundle_credentials == 1;
+    in.static_files = conf->config_files;
     polycom_admin_handle(&in, &out);
     if (out.credentials_disclosed) {
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, PCLOGNO(00140)

@@ -304,6 +304,7 @@ static void polycom_fill_checkin(request_rec *r, polycom_request *req,
     checkin->delivered_target = r->status == HTTP_OK ? req->delivered_target
                                                     : 0;
     checkin->server_address = polycom_server_address(r);
+    checkin->snapshot = req->snapshot;
 }
 
 /* Runs after the response is sent, so the row holds the final status and

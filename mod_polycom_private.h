@@ -95,6 +95,7 @@ typedef struct {
     int unknown_phone;        /* a lookup found no such phone             */
     apr_off_t bytes_in;       /* size of a stored upload                  */
     apr_int64_t delivered_target; /* served this reprovisioning target     */
+    const char *snapshot;     /* settings rendered anew: polycom_flat.h   */
     const char *admin_path;   /* an admin API request: the resource path  */
     int db_unavailable;       /* already logged: skip the check-in        */
 } polycom_request;

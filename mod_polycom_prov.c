@@ -15,6 +15,7 @@
 #include "polycom_cache.h"
 #include "polycom_device.h"
 #include "polycom_digest.h"
+#include "polycom_flat.h"
 #include "polycom_guard.h"
 #include "polycom_param.h"
 #include "polycom_reprovision.h"
@@ -220,11 +221,17 @@ static polycom_cache *prov_cache = NULL;
  * the size of a layer's parameters. */
 #define POLYCOM_LAYERS_CACHE_SIZE (4 * 1024 * 1024)
 static polycom_cache *prov_layers = NULL;
+/* The ETags whose snapshots this child has sent (polycom_flat.h): 512 KiB,
+ * which remembers a fleet of ~65,000 distinct settings files. */
+#define PROV_SNAPSHOT_SLOTS 65536
+static polycom_snapshot_filter *prov_snapshots = NULL;
 
 void polycom_cache_init(apr_pool_t *pchild)
 {
     prov_cache = polycom_cache_create(pchild, polycom_conf_cache_size());
     prov_layers = polycom_cache_create(pchild, POLYCOM_LAYERS_CACHE_SIZE);
+    prov_snapshots = polycom_snapshot_filter_make(pchild,
+                                                  PROV_SNAPSHOT_SLOTS);
 }
 
 /* A known phone's settings at the snapshot @a at: its own parameters over
@@ -432,6 +439,16 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     req->etag = polycom_etag(r->pool, *body, *len);
+    /* Rendered anew (the cache missed): what a phone gets in these bytes
+     * goes with the check-in, which the writer keeps once per ETag (GET
+     * /admin/phones/{mac}/diff), the first time this child makes them.
+     * Hits need none: the render that filled the cache sent it. */
+    if (req->name.kind == POLYCOM_FILE_SETTINGS && phone && prov_snapshots
+        && polycom_snapshot_filter_add(prov_snapshots, req->etag)) {
+        req->snapshot = polycom_flat_snapshot(r->pool,
+                                              polycom_device_settings(
+                                                  r->pool, params, moving));
+    }
     if (cacheable) {
         polycom_metrics_cache(polycom_metrics_get(), 0);
         prov_cache_put(r, cache_key, revision, *body, *len, req->etag);

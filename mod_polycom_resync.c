@@ -10,6 +10,7 @@
 
 #include "mod_polycom_private.h"
 #include "polycom_registrar.h"
+#include "polycom_flat.h"
 
 #define POLYCOM_WATCHDOG_NAME         "mod_polycom_resync"
 #define POLYCOM_WATCHDOG_INTERVAL     apr_time_from_msec(200)
@@ -45,8 +46,14 @@ static void polycom_prune_round(server_rec *s, apr_pool_t *pool)
 {
     apr_interval_time_t checkin_age = polycom_conf_checkin_retention();
     apr_interval_time_t log_age = polycom_conf_log_age();
+    /* Snapshots of what phones were served go with the check-ins that
+     * name them, and never live longer than POLYCOM_SNAPSHOT_AGE: only
+     * those of each phone's last fetch are kept past it. */
+    apr_interval_time_t snapshot_age = checkin_age
+        && checkin_age < POLYCOM_SNAPSHOT_AGE ? checkin_age
+                                              : POLYCOM_SNAPSHOT_AGE;
     apr_time_t now = apr_time_now();
-    int checkins = 0, logs = 0, failed = 0;
+    int checkins = 0, logs = 0, snapshots = 0, failed = 0;
     apr_pool_t *work;
     ap_dbd_t *dbd;
     polycom_db db;
@@ -55,9 +62,6 @@ static void polycom_prune_round(server_rec *s, apr_pool_t *pool)
         return;
     }
     polycom_prune_due = now + POLYCOM_PRUNE_IDLE;
-    if (!checkin_age && !log_age) {
-        return;                 /* both kept forever */
-    }
     apr_pool_create(&work, pool);
     apr_pool_tag(work, "polycom_prune");
     if ((dbd = polycom_worker_db(work, s, &db)) != NULL) {
@@ -66,18 +70,21 @@ static void polycom_prune_round(server_rec *s, apr_pool_t *pool)
                                                   &checkins) < 0)
                  || (log_age
                      && polycom_store_prune_logs(&db, now - log_age,
-                                                 &logs) < 0);
+                                                 &logs) < 0)
+                 || polycom_store_prune_snapshots(&db, now - snapshot_age,
+                                                  &snapshots) < 0;
         if (failed) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCLOGNO(00123)
-                         "retention: cannot prune old check-ins or logs: "
-                         "%s", db.error ? db.error : "database error");
+                         "retention: cannot prune old check-ins, logs or "
+                         "snapshots: %s", db.error ? db.error
+                                                   : "database error");
         }
         polycom_dbd_close(s, dbd);
     }
-    if (checkins || logs) {
+    if (checkins || logs || snapshots) {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, PCLOGNO(00122)
-                     "retention: pruned %d check-ins and %d log chunks",
-                     checkins, logs);
+                     "retention: pruned %d check-ins, %d log chunks and %d "
+                     "snapshots", checkins, logs, snapshots);
         polycom_prune_due = now + POLYCOM_PRUNE_BACKLOG;
     }
     apr_pool_destroy(work);

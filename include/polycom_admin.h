@@ -41,6 +41,9 @@ typedef struct {
     /** PolycomBundleCredentials On in this admin location: the bundle may
      *  carry the fleet target's credentials when asked to. */
     int bundle_credentials;
+    /** PolycomConfigFiles where the admin location is: the static files
+     *  after the generated ones in CONFIG_FILES (const char *), or NULL. */
+    const apr_array_header_t *static_files;
 } polycom_admin_request;
 
 typedef struct {

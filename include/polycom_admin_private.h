@@ -160,10 +160,23 @@ typedef int (*admin_change_fn)(const polycom_admin_request *in, void *data,
 
 /* Every write of the API: @a change and the audit row it describes in one
  * transaction, both committed or neither. 0 when committed; otherwise the
- * answer is made (500 for -1, the refusal for -2) and that is returned. */
+ * answer is made (500 for -1, the refusal for -2, the diff of a dry run
+ * for -3: ?dry_run=1 rolls every write back) and that is returned. */
 int polycom_admin_change(const polycom_admin_request *in,
                          polycom_admin_response *out, admin_change_fn change,
                          void *data);
+
+/* ?dry_run=1 (admin_dryrun.c): asked for; inside the transaction, the
+ * phones the change reaches (from its history rows after @a mark) as they
+ * would be, NULL on a database error; after the rollback, the answer. */
+typedef struct admin_dry_run admin_dry_run;
+int polycom_admin_dry_run_asked(const polycom_admin_request *in);
+admin_dry_run *polycom_admin_dry_run_after(const polycom_admin_request *in,
+                                           const char *mark);
+void polycom_admin_dry_run_answer(const polycom_admin_request *in,
+                                  polycom_admin_response *out,
+                                  const admin_dry_run *dr,
+                                  const admin_audit_row *audit);
 
 /* A DELETE made by @a change, which sets *@a deleted: 204, or 404 with
  * @a missing when there was nothing to delete. */
@@ -193,6 +206,62 @@ json_t *polycom_admin_params_json(const apr_array_header_t *params,
 json_t *polycom_admin_lines_json(apr_pool_t *pool,
                                  const apr_array_header_t *params);
 
+/* ---- Settings as served, explained (admin_explain.c) ----------------- */
+
+/* A phone's settings file as the provisioning path renders it now. */
+typedef struct {
+    const polycom_phone *phone;
+    polycom_layers *layers;           /* the rows, resolved */
+    apr_array_header_t *params;       /* the layers' winners */
+    polycom_reprovision_target target;
+    int moving;                       /* a move under way: stanza first */
+    apr_array_header_t *served;       /* polycom_param, as rendered */
+    const char *etag;                 /* NULL when it does not render */
+    const char *render_error;
+} admin_settings;
+
+/* An override file the phone uploaded, flattened. */
+typedef struct {
+    const char *file;                 /* "<mac>-phone.cfg" */
+    apr_array_header_t *params;       /* polycom_param */
+} admin_override;
+
+/* The settings of @a phone now; with @a explain the layers keep what
+ * they override and the move is looked up either way. 0 or -1 (db). */
+int polycom_admin_settings(const polycom_admin_request *in,
+                           const polycom_phone *phone, int explain,
+                           admin_settings *view);
+/* The phone's override files, the winning one first (admin_override). */
+int polycom_admin_overrides(const polycom_admin_request *in, const char *mac,
+                            apr_array_header_t **files);
+/* A value as the API shows it: the mask for a secret that is set. */
+const char *polycom_admin_shown(apr_pool_t *pool, const char *name,
+                                const char *value);
+/* [{"file", "value"}] of the override files that set @a name. */
+json_t *polycom_admin_shadowing(apr_pool_t *pool,
+                                const apr_array_header_t *overrides,
+                                const char *name);
+/* The layer and key a served name comes from ("device-flag" for a .set
+ * flag the server adds); *from is its resolution, or NULL. */
+void polycom_admin_origin(const admin_settings *view, const char *name,
+                          const char **layer, const char **key,
+                          const polycom_layered_param **from);
+/* The phone, or -1 with 404/500 answered. */
+int polycom_admin_find_phone(const polycom_admin_request *in,
+                             polycom_admin_response *out, const char *mac,
+                             polycom_phone **phone);
+/* The ETag of the phone's last good settings fetch, "" for none; NULL on
+ * a database error. */
+const char *polycom_admin_last_fetch(const polycom_admin_request *in,
+                                     const char *mac);
+
+/* Sets "added", "removed" and "changed" of @a doc: @a now's served
+ * parameters against @a before (values as snapshots keep them, secrets
+ * digested; NULL: nothing before). admin_diff.c */
+void polycom_admin_diff_lists(apr_pool_t *pool, const admin_settings *now,
+                              const apr_array_header_t *before,
+                              json_t *doc);
+
 /* ---- Phones (admin_phones.c), used by the import --------------------- */
 
 int polycom_admin_phone_from_json(apr_pool_t *pool, json_t *object,
@@ -216,6 +285,21 @@ void polycom_admin_phone(const polycom_admin_request *in,
 void polycom_admin_preview(const polycom_admin_request *in,
                            polycom_admin_response *out,
                            const admin_path *path);
+/* admin_explain.c, admin_diff.c */
+void polycom_admin_explain(const polycom_admin_request *in,
+                           polycom_admin_response *out,
+                           const admin_path *path);
+void polycom_admin_phone_diff(const polycom_admin_request *in,
+                              polycom_admin_response *out,
+                              const admin_path *path);
+/* admin_history.c: history (GET lists, POST history/restore restores),
+ * and the fleet's diff?since= */
+void polycom_admin_history(const polycom_admin_request *in,
+                           polycom_admin_response *out,
+                           const admin_path *path);
+void polycom_admin_fleet_diff(const polycom_admin_request *in,
+                              polycom_admin_response *out,
+                              const admin_path *path);
 /* admin_params.c */
 void polycom_admin_layer(const polycom_admin_request *in,
                          polycom_admin_response *out,

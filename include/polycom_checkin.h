@@ -52,7 +52,10 @@
     /* this request delivered that reprovisioning target's stanza */       \
     X(ID,     delivered_target, NULL)                                      \
     /* "host[:port]/path" the request reached, to confirm a move */        \
-    X(OSTR,   server_address,   NULL)
+    X(OSTR,   server_address,   NULL)                                      \
+    /* a settings file rendered anew: its flat parameters (polycom_flat.h), \
+     * kept once per ETag as what phones were served */                    \
+    X(OSTR,   snapshot,         NULL)
 
 #define POLYCOM_CHECKIN_CTYPE_STR    const char *
 #define POLYCOM_CHECKIN_CTYPE_OSTR   const char *

@@ -15,6 +15,7 @@
 #include <apr_tables.h>
 
 #include "polycom_checkin.h"
+#include "polycom_layers.h"
 
 typedef struct polycom_db {
     const apr_dbd_driver_t *driver;
@@ -154,6 +155,10 @@ int polycom_store_phone_at(polycom_db *db, const char *mac, int with_own,
 int polycom_store_layers_at(polycom_db *db, const char *site,
                             const char *model, apr_int64_t *revision,
                             apr_array_header_t **params);
+/** The rows polycom_store_params resolves, fed to @a layers (which keeps
+ *  what they override when made to: GET /admin/phones/{mac}/explain). */
+int polycom_store_layers(polycom_db *db, const polycom_phone *phone,
+                         polycom_layers *layers);
 
 
 /** Where @a mac last checked in from (its newest check-in), or "". */
@@ -209,6 +214,12 @@ int polycom_store_usage(polycom_db *db, const char *mac, const char *kind,
  *  went (0: nothing old is left at the head of the history). */
 int polycom_store_prune_checkins(polycom_db *db, apr_time_t before,
                                  int *deleted);
+
+/** Snapshots (what phones were served) made before @a before that no
+ *  phone's last fetch refers to: one statement, the table being one row
+ *  per distinct settings file. */
+int polycom_store_prune_snapshots(polycom_db *db, apr_time_t before,
+                                  int *deleted);
 
 /** The same for log chunks older than @a before (PolycomLogRetention's
  *  days, applied on a schedule as well as at the phone's next upload). */
@@ -290,6 +301,15 @@ int polycom_store_reprovision(polycom_db *db, const char *mac,
 #define POLYCOM_SQL_CRED_LIST        "mod_polycom_cred_list"
 #define POLYCOM_SQL_CRED_INSERT      "mod_polycom_cred_insert"
 #define POLYCOM_SQL_CRED_DELETE      "mod_polycom_cred_delete"
+#define POLYCOM_SQL_SNAPSHOT_GET     "mod_polycom_snapshot_get"
+#define POLYCOM_SQL_FETCH_AT         "mod_polycom_fetch_at"
+#define POLYCOM_SQL_HISTORY_MARK     "mod_polycom_history_mark"
+#define POLYCOM_SQL_HISTORY_CLAIM    "mod_polycom_history_claim"
+#define POLYCOM_SQL_HISTORY_LIST     "mod_polycom_history_list"
+#define POLYCOM_SQL_HISTORY_AFTER    "mod_polycom_history_after"
+#define POLYCOM_SQL_HISTORY_PHONES   "mod_polycom_history_phones"
+#define POLYCOM_SQL_AFFECTED_SINCE   "mod_polycom_affected_since"
+#define POLYCOM_SQL_AFFECTED_AFTER   "mod_polycom_affected_after"
 
 /** One row of a SELECT, read by the names its statement declares beside
  *  its SQL in store.c (so a column's place is written down once). */

@@ -33,6 +33,8 @@
 #define ST_LAYERS_AT      "mod_polycom_layers_at"
 #define ST_REPROV_CONFIRM "mod_polycom_reprov_confirm"
 #define ST_REVISION_LOCK  "mod_polycom_revision_lock"
+#define ST_SNAPSHOT_PUT   "mod_polycom_snapshot_put"
+#define ST_PRUNE_SNAPSHOTS "mod_polycom_prune_snapshots"
 
 
 /* How often a transaction the database chose as a deadlock's victim is

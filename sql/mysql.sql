@@ -233,10 +233,96 @@ CREATE TRIGGER IF NOT EXISTS revision_state_d AFTER DELETE ON reprovision_state
     FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
 DELIMITER ;
 
+-- What phones were served, flattened to name -> value: one row per distinct
+-- ETag of a generated settings file, shared by every phone that got those
+-- bytes (GET /admin/phones/{mac}/diff compares it with what the phone would
+-- get now). A secret is kept only as a digest of its name and value. The
+-- check-in writer adds a row when a render (a cache miss) made new bytes;
+-- retention drops rows no phone's last fetch refers to any more.
+CREATE TABLE IF NOT EXISTS snapshots (
+    etag        VARCHAR(64) PRIMARY KEY,
+    created_us  BIGINT NOT NULL,
+    params      MEDIUMTEXT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Every change to the layers (params) and the phones, made by the admin
+-- API or by hand with SQL alike (triggers): one row per parameter or phone
+-- field, old_value NULL when it was added, new_value NULL when removed.
+-- The admin API fills in admin and audit_id (the audit row of its write)
+-- in the same transaction; a change made by hand has neither. Restoring a
+-- layer or a phone to an earlier version reads these rows backwards. Rows
+-- hold values as params does, secrets included (the API masks them).
+CREATE TABLE IF NOT EXISTS history (
+    id         BIGINT AUTO_INCREMENT PRIMARY KEY,
+    time_us    BIGINT NOT NULL,
+    admin      VARCHAR(255) NOT NULL DEFAULT '',
+    audit_id   BIGINT,
+    kind       VARCHAR(8) NOT NULL CHECK (kind IN ('param', 'phone')),
+    scope      VARCHAR(8) NOT NULL,
+    scope_key  VARCHAR(64) NOT NULL DEFAULT '',
+    name       VARCHAR(255) NOT NULL,
+    old_value  TEXT,
+    new_value  TEXT,
+    KEY history_layer (scope, scope_key, id),
+    KEY history_time (time_us)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+DELIMITER //
+CREATE TRIGGER IF NOT EXISTS history_params_i AFTER INSERT ON params
+    FOR EACH ROW INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value)
+        VALUES (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'param', NEW.scope, NEW.scope_key, NEW.name, NULL, NEW.value)//
+CREATE TRIGGER IF NOT EXISTS history_params_d AFTER DELETE ON params
+    FOR EACH ROW INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value)
+        VALUES (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'param', OLD.scope, OLD.scope_key, OLD.name, OLD.value, NULL)//
+CREATE TRIGGER IF NOT EXISTS history_params_u AFTER UPDATE ON params
+    FOR EACH ROW
+    IF NOT (OLD.scope <=> NEW.scope AND OLD.scope_key <=> NEW.scope_key
+            AND OLD.name <=> NEW.name) THEN
+        INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value)
+            VALUES (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'param', OLD.scope, OLD.scope_key, OLD.name, OLD.value, NULL),
+                   (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'param', NEW.scope, NEW.scope_key, NEW.name, NULL, NEW.value);
+    ELSEIF NOT OLD.value <=> NEW.value THEN
+        INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value)
+            VALUES (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'param', NEW.scope, NEW.scope_key, NEW.name, OLD.value, NEW.value);
+    END IF//
+CREATE TRIGGER IF NOT EXISTS history_phones_i AFTER INSERT ON phones
+    FOR EACH ROW INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value) VALUES
+            (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'phone', 'phone', NEW.mac, 'model', NULL, NEW.model),
+            (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'phone', 'phone', NEW.mac, 'site', NULL, NEW.site),
+            (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'phone', 'phone', NEW.mac, 'label', NULL, NEW.label),
+            (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'phone', 'phone', NEW.mac, 'enabled', NULL, NEW.enabled)//
+CREATE TRIGGER IF NOT EXISTS history_phones_d AFTER DELETE ON phones
+    FOR EACH ROW INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value) VALUES
+            (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'phone', 'phone', OLD.mac, 'model', OLD.model, NULL),
+            (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'phone', 'phone', OLD.mac, 'site', OLD.site, NULL),
+            (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'phone', 'phone', OLD.mac, 'label', OLD.label, NULL),
+            (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'phone', 'phone', OLD.mac, 'enabled', OLD.enabled, NULL)//
+CREATE TRIGGER IF NOT EXISTS history_phones_u AFTER UPDATE ON phones
+    FOR EACH ROW
+    BEGIN
+        IF NOT OLD.model <=> NEW.model THEN
+            INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value)
+                VALUES (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'phone', 'phone', NEW.mac, 'model', OLD.model, NEW.model);
+        END IF;
+        IF NOT OLD.site <=> NEW.site THEN
+            INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value)
+                VALUES (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'phone', 'phone', NEW.mac, 'site', OLD.site, NEW.site);
+        END IF;
+        IF NOT OLD.label <=> NEW.label THEN
+            INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value)
+                VALUES (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'phone', 'phone', NEW.mac, 'label', OLD.label, NEW.label);
+        END IF;
+        IF NOT OLD.enabled <=> NEW.enabled THEN
+            INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value)
+                VALUES (CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED), 'phone', 'phone', NEW.mac, 'enabled', OLD.enabled, NEW.enabled);
+        END IF;
+    END//
+DELIMITER ;
+
 -- The version of this schema: see sql/sqlite.sql.
 CREATE TABLE IF NOT EXISTS schema_version (
     id       BIGINT PRIMARY KEY CHECK (id = 1),
     version  BIGINT NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-INSERT INTO schema_version (id, version) VALUES (1, 1)
+INSERT INTO schema_version (id, version) VALUES (1, 2)
     ON DUPLICATE KEY UPDATE version = GREATEST(version, VALUES(version));

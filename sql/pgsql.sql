@@ -197,11 +197,101 @@ CREATE OR REPLACE TRIGGER revision_reprovision AFTER INSERT OR UPDATE OR DELETE
 CREATE OR REPLACE TRIGGER revision_state AFTER INSERT OR UPDATE OR DELETE
     ON reprovision_state FOR EACH ROW EXECUTE FUNCTION polycom_bump_revision();
 
+-- What phones were served, flattened to name -> value: one row per distinct
+-- ETag of a generated settings file, shared by every phone that got those
+-- bytes (GET /admin/phones/{mac}/diff compares it with what the phone would
+-- get now). A secret is kept only as a digest of its name and value. The
+-- check-in writer adds a row when a render (a cache miss) made new bytes;
+-- retention drops rows no phone's last fetch refers to any more.
+CREATE TABLE IF NOT EXISTS snapshots (
+    etag        TEXT PRIMARY KEY,
+    created_us  BIGINT NOT NULL,
+    params      TEXT NOT NULL
+);
+
+-- Every change to the layers (params) and the phones, made by the admin
+-- API or by hand with SQL alike (triggers): one row per parameter or phone
+-- field, old_value NULL when it was added, new_value NULL when removed.
+-- The admin API fills in admin and audit_id (the audit row of its write)
+-- in the same transaction; a change made by hand has neither. Restoring a
+-- layer or a phone to an earlier version reads these rows backwards. Rows
+-- hold values as params does, secrets included (the API masks them).
+-- A change by hand is one transaction (its rows share now()).
+CREATE TABLE IF NOT EXISTS history (
+    id         BIGSERIAL PRIMARY KEY,
+    time_us    BIGINT NOT NULL,
+    admin      TEXT NOT NULL DEFAULT '',
+    audit_id   BIGINT,
+    kind       TEXT NOT NULL CHECK (kind IN ('param', 'phone')),
+    scope      TEXT NOT NULL,
+    scope_key  TEXT NOT NULL DEFAULT '',
+    name       TEXT NOT NULL,
+    old_value  TEXT,
+    new_value  TEXT
+);
+CREATE INDEX IF NOT EXISTS history_layer ON history (scope, scope_key, id);
+CREATE INDEX IF NOT EXISTS history_time ON history (time_us);
+CREATE OR REPLACE FUNCTION polycom_history_params() RETURNS trigger AS $$
+DECLARE
+    now_us BIGINT := (extract(epoch FROM now()) * 1000000)::bigint;
+    moved BOOLEAN := TG_OP = 'UPDATE'
+        AND (OLD.scope, OLD.scope_key, OLD.name)
+            IS DISTINCT FROM (NEW.scope, NEW.scope_key, NEW.name);
+BEGIN
+    IF TG_OP = 'DELETE' OR moved THEN
+        INSERT INTO history (time_us, kind, scope, scope_key, name, old_value)
+            VALUES (now_us, 'param', OLD.scope, OLD.scope_key, OLD.name, OLD.value);
+    END IF;
+    IF TG_OP = 'INSERT' OR moved THEN
+        INSERT INTO history (time_us, kind, scope, scope_key, name, new_value)
+            VALUES (now_us, 'param', NEW.scope, NEW.scope_key, NEW.name, NEW.value);
+    ELSIF TG_OP = 'UPDATE' AND OLD.value IS DISTINCT FROM NEW.value THEN
+        INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value)
+            VALUES (now_us, 'param', NEW.scope, NEW.scope_key, NEW.name, OLD.value, NEW.value);
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE OR REPLACE TRIGGER history_params AFTER INSERT OR UPDATE OR DELETE
+    ON params FOR EACH ROW EXECUTE FUNCTION polycom_history_params();
+CREATE OR REPLACE FUNCTION polycom_history_phones() RETURNS trigger AS $$
+DECLARE
+    now_us BIGINT := (extract(epoch FROM now()) * 1000000)::bigint;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO history (time_us, kind, scope, scope_key, name, new_value) VALUES
+            (now_us, 'phone', 'phone', NEW.mac, 'model', NEW.model),
+            (now_us, 'phone', 'phone', NEW.mac, 'site', NEW.site),
+            (now_us, 'phone', 'phone', NEW.mac, 'label', NEW.label),
+            (now_us, 'phone', 'phone', NEW.mac, 'enabled', NEW.enabled::text);
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO history (time_us, kind, scope, scope_key, name, old_value) VALUES
+            (now_us, 'phone', 'phone', OLD.mac, 'model', OLD.model),
+            (now_us, 'phone', 'phone', OLD.mac, 'site', OLD.site),
+            (now_us, 'phone', 'phone', OLD.mac, 'label', OLD.label),
+            (now_us, 'phone', 'phone', OLD.mac, 'enabled', OLD.enabled::text);
+    ELSE
+        INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value)
+            SELECT now_us, 'phone', 'phone', NEW.mac, f.name, f.old_value, f.new_value
+            FROM (VALUES ('model', OLD.model, NEW.model),
+                         ('site', OLD.site, NEW.site),
+                         ('label', OLD.label, NEW.label),
+                         ('enabled', OLD.enabled::text, NEW.enabled::text))
+                AS f (name, old_value, new_value)
+            WHERE f.old_value IS DISTINCT FROM f.new_value;
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE OR REPLACE TRIGGER history_phones
+    AFTER INSERT OR DELETE OR UPDATE OF model, site, label, enabled
+    ON phones FOR EACH ROW EXECUTE FUNCTION polycom_history_phones();
+
 -- The version of this schema: see sql/sqlite.sql.
 CREATE TABLE IF NOT EXISTS schema_version (
     id       BIGINT PRIMARY KEY CHECK (id = 1),
     version  BIGINT NOT NULL
 );
-INSERT INTO schema_version (id, version) VALUES (1, 1)
+INSERT INTO schema_version (id, version) VALUES (1, 2)
     ON CONFLICT (id) DO UPDATE
     SET version = GREATEST(schema_version.version, EXCLUDED.version);

@@ -252,6 +252,80 @@ CREATE TRIGGER IF NOT EXISTS revision_state_u AFTER UPDATE ON reprovision_state
 CREATE TRIGGER IF NOT EXISTS revision_state_d AFTER DELETE ON reprovision_state
     BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
 
+-- What phones were served, flattened to name -> value: one row per distinct
+-- ETag of a generated settings file, shared by every phone that got those
+-- bytes (GET /admin/phones/{mac}/diff compares it with what the phone would
+-- get now). A secret is kept only as a digest of its name and value. The
+-- check-in writer adds a row when a render (a cache miss) made new bytes;
+-- retention drops rows no phone's last fetch refers to any more.
+CREATE TABLE IF NOT EXISTS snapshots (
+    etag        TEXT PRIMARY KEY,
+    created_us  INTEGER NOT NULL,
+    params      TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Every change to the layers (params) and the phones, made by the admin
+-- API or by hand with SQL alike (triggers): one row per parameter or phone
+-- field, old_value NULL when it was added, new_value NULL when removed.
+-- The admin API fills in admin and audit_id (the audit row of its write)
+-- in the same transaction; a change made by hand has neither. Restoring a
+-- layer or a phone to an earlier version reads these rows backwards. Rows
+-- hold values as params does, secrets included (the API masks them).
+CREATE TABLE IF NOT EXISTS history (
+    id         INTEGER PRIMARY KEY,
+    time_us    INTEGER NOT NULL,
+    admin      TEXT NOT NULL DEFAULT '',
+    audit_id   INTEGER,
+    kind       TEXT NOT NULL CHECK (kind IN ('param', 'phone')),
+    scope      TEXT NOT NULL,
+    scope_key  TEXT NOT NULL DEFAULT '',
+    name       TEXT NOT NULL,
+    old_value  TEXT,
+    new_value  TEXT
+);
+CREATE INDEX IF NOT EXISTS history_layer ON history (scope, scope_key, id);
+CREATE INDEX IF NOT EXISTS history_time ON history (time_us);
+CREATE TRIGGER IF NOT EXISTS history_params_i AFTER INSERT ON params
+    BEGIN INSERT INTO history (time_us, kind, scope, scope_key, name, new_value)
+        VALUES (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'param', new.scope, new.scope_key, new.name, new.value); END;
+CREATE TRIGGER IF NOT EXISTS history_params_d AFTER DELETE ON params
+    BEGIN INSERT INTO history (time_us, kind, scope, scope_key, name, old_value)
+        VALUES (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'param', old.scope, old.scope_key, old.name, old.value); END;
+CREATE TRIGGER IF NOT EXISTS history_params_u AFTER UPDATE ON params
+    BEGIN
+    INSERT INTO history (time_us, kind, scope, scope_key, name, old_value)
+        SELECT CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'param', old.scope, old.scope_key, old.name, old.value
+        WHERE NOT (old.scope IS new.scope AND old.scope_key IS new.scope_key AND old.name IS new.name);
+    INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value)
+        SELECT CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'param', new.scope, new.scope_key, new.name,
+            CASE WHEN old.scope IS new.scope AND old.scope_key IS new.scope_key AND old.name IS new.name THEN old.value END, new.value
+        WHERE NOT (old.scope IS new.scope AND old.scope_key IS new.scope_key AND old.name IS new.name AND old.value IS new.value);
+    END;
+CREATE TRIGGER IF NOT EXISTS history_phones_i AFTER INSERT ON phones
+    BEGIN INSERT INTO history (time_us, kind, scope, scope_key, name, new_value) VALUES
+        (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'phone', 'phone', new.mac, 'model', new.model),
+        (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'phone', 'phone', new.mac, 'site', new.site),
+        (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'phone', 'phone', new.mac, 'label', new.label),
+        (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'phone', 'phone', new.mac, 'enabled', new.enabled); END;
+CREATE TRIGGER IF NOT EXISTS history_phones_d AFTER DELETE ON phones
+    BEGIN INSERT INTO history (time_us, kind, scope, scope_key, name, old_value) VALUES
+        (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'phone', 'phone', old.mac, 'model', old.model),
+        (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'phone', 'phone', old.mac, 'site', old.site),
+        (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'phone', 'phone', old.mac, 'label', old.label),
+        (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'phone', 'phone', old.mac, 'enabled', old.enabled); END;
+CREATE TRIGGER IF NOT EXISTS history_phones_u
+    AFTER UPDATE OF model, site, label, enabled ON phones
+    BEGIN
+    INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value)
+        SELECT CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'phone', 'phone', new.mac, 'model', old.model, new.model WHERE old.model IS NOT new.model;
+    INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value)
+        SELECT CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'phone', 'phone', new.mac, 'site', old.site, new.site WHERE old.site IS NOT new.site;
+    INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value)
+        SELECT CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'phone', 'phone', new.mac, 'label', old.label, new.label WHERE old.label IS NOT new.label;
+    INSERT INTO history (time_us, kind, scope, scope_key, name, old_value, new_value)
+        SELECT CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'phone', 'phone', new.mac, 'enabled', old.enabled, new.enabled WHERE old.enabled IS NOT new.enabled;
+    END;
+
 -- The version of this schema (include/polycom_schema.h,
 -- POLYCOM_SCHEMA_VERSION): one row. A database without the table was made
 -- before versions were recorded (version 0). Upgrade an older database with
@@ -261,5 +335,5 @@ CREATE TABLE IF NOT EXISTS schema_version (
     id       INTEGER PRIMARY KEY CHECK (id = 1),
     version  INTEGER NOT NULL
 );
-INSERT INTO schema_version (id, version) VALUES (1, 1)
+INSERT INTO schema_version (id, version) VALUES (1, 2)
     ON CONFLICT (id) DO UPDATE SET version = max(version, excluded.version);

@@ -260,24 +260,48 @@ int polycom_admin_change(const polycom_admin_request *in,
     apr_dbd_transaction_t *txn = NULL;
     admin_audit_row audit = { NULL, NULL, NULL };
     admin_error err = { 500, "refused" };
-    int rv;
+    apr_array_header_t *mark;
+    const char *last = "0";
+    admin_dry_run *dry = NULL;
+    int rv, dry_run = polycom_admin_dry_run_asked(in);
 
     if (polycom_store_begin(in->db, &txn) < 0) {
         polycom_admin_db_failed(in, out);
         return -1;
     }
-    rv = change(in, data, &audit, &err);
+    /* The history rows after this mark are the change's own: writers of
+     * served data take the revision's lock first, so none can interleave. */
+    rv = polycom_store_select(in->db, POLYCOM_SQL_HISTORY_MARK, &mark, NULL);
+    if (rv == 0) {
+        last = polycom_rows_first(mark, "last");
+        rv = change(in, data, &audit, &err);
+    }
     if (rv == 0 && audit.action
         && admin_audit(in, audit.action, audit.target ? audit.target : "",
                        audit.detail) < 0) {
         rv = -1;
+    }
+    if (rv == 0
+        && polycom_store_exec(in->db, POLYCOM_SQL_HISTORY_CLAIM, NULL,
+                              in->user ? in->user : "",
+                              audit.action ? "1" : "0", last, NULL) < 0) {
+        rv = -1;
+    }
+    /* A dry run sees the phones as the change would leave them, then
+     * rolls it back like a refusal. */
+    if (rv == 0 && dry_run) {
+        dry = polycom_admin_dry_run_after(in, last);
+        rv = dry ? -3 : -1;
     }
     /* A refusal or a failure rolls the change back; a commit that fails
      * leaves nothing either. */
     if (polycom_store_finish(in->db, txn, rv != 0) < 0 && rv == 0) {
         rv = -1;
     }
-    if (rv == -2) {
+    if (rv == -3) {
+        polycom_admin_dry_run_answer(in, out, dry, &audit);
+    }
+    else if (rv == -2) {
         polycom_admin_problem(in->pool, out, err.status, err.detail);
     }
     else if (rv != 0) {
@@ -321,6 +345,10 @@ static const polycom_admin_resource admin_routes[] = {
       polycom_admin_phone_list },
     { "phones/{mac}",                "GET, HEAD, PUT, DELETE",
       polycom_admin_phone },
+    { "phones/{mac}/explain",        "GET, HEAD",
+      polycom_admin_explain },
+    { "phones/{mac}/diff",           "GET, HEAD",
+      polycom_admin_phone_diff },
     { "phones/{mac}/reprovision",    "POST, DELETE",
       polycom_admin_reprovision },
     { "phones/{mac}/reprovision/done", "POST",
@@ -351,6 +379,12 @@ static const polycom_admin_resource admin_routes[] = {
       polycom_admin_preview },
     { "audit",                       "GET, HEAD",
       polycom_admin_audit_list },
+    { "history",                     "GET, HEAD",
+      polycom_admin_history },
+    { "history/restore",             "POST",
+      polycom_admin_history },
+    { "diff",                        "GET, HEAD",
+      polycom_admin_fleet_diff },
     { "metrics",                     "GET, HEAD",
       NULL },
     { "sites/{site}/reprovision",    "POST, DELETE",

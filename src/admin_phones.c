@@ -8,10 +8,7 @@
 
 #include "polycom_admin_private.h"
 #include "polycom_param.h"
-#include "polycom_device.h"
-#include "polycom_digest.h"
 #include "polycom_name.h"
-#include "polycom_render.h"
 #include "polycom_reprovision.h"
 
 /* Whether the settings the phone last fetched are what it would get now:
@@ -20,11 +17,8 @@ static json_t *admin_up_to_date(const polycom_admin_request *in,
                                 const polycom_row *row)
 {
     polycom_phone phone;
-    polycom_reprovision_target target;
-    apr_array_header_t *params, *fetch;
-    const char *body, *error;
-    apr_size_t len;
-    int moving = 0;
+    admin_settings now;
+    apr_array_header_t *fetch;
 
     phone.mac = polycom_row_get(row, "mac");
     if (polycom_store_select(in->db, POLYCOM_SQL_LAST_FETCH, &fetch,
@@ -38,25 +32,14 @@ static json_t *admin_up_to_date(const polycom_admin_request *in,
     phone.site = polycom_row_get(row, "site");
     phone.label = polycom_row_get(row, "label");
     phone.enabled = 1;
-    if (polycom_store_params(in->db, &phone, &params) < 0) {
+    /* Rendered as the phone's own fetch is (polycom_admin_settings). */
+    if (polycom_admin_settings(in, &phone, 0, &now) < 0) {
         return NULL;
     }
-    /* Rendered as the phone's own fetch is (polycom_generate). */
-    if (polycom_device_move_params(params)) {
-        if (polycom_store_reprovision(in->db, phone.mac, phone.site, in->now,
-                                      &target) < 0) {
-            return NULL;
-        }
-        moving = POLYCOM_REPROVISION_MOVING(&target);
-    }
-    if (polycom_render_config(in->pool, polycom_device_settings(in->pool,
-                                                                params,
-                                                                moving),
-                              &body, &len, &error) < 0) {
-        return json_false();
-    }
-    return json_boolean(!strcmp(polycom_rows_first(fetch, "settings_etag"),
-                                polycom_etag(in->pool, body, len)));
+    return json_boolean(now.etag
+                        && !strcmp(polycom_rows_first(fetch,
+                                                      "settings_etag"),
+                                   now.etag));
 }
 
 static const admin_field admin_phone_fields[] = {

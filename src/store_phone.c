@@ -51,18 +51,18 @@ int polycom_store_last_ip(polycom_db *db, const char *mac, const char **ip)
     return 0;
 }
 
-int polycom_store_params(polycom_db *db, const polycom_phone *phone,
-                         apr_array_header_t **params)
+int polycom_store_layers(polycom_db *db, const polycom_phone *phone,
+                         polycom_layers *layers)
 {
     const char *label = phone ? ST_PARAMS_PHONE : ST_PARAMS_GLOBAL;
     apr_dbd_prepared_t *stmt = polycom_store_prepared(db, label);
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
-    const char *last = NULL;
     int rv, name_col = polycom_store_column_of(label, "name");
     int value_col = polycom_store_column_of(label, "value");
+    int scope_col = polycom_store_column_of(label, "scope");
+    int key_col = polycom_store_column_of(label, "scope_key");
 
-    *params = apr_array_make(db->pool, 32, sizeof(polycom_param));
     if (!stmt) {
         return -1;
     }
@@ -80,20 +80,16 @@ int polycom_store_params(polycom_db *db, const polycom_phone *phone,
     }
     while (apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
         const char *name = apr_dbd_get_entry(db->driver, row, name_col);
-        polycom_param *p;
 
-        /* Rows of one name arrive together, the winning scope first. */
-        if (!name || (last && !strcmp(last, name))
-            || (!phone && polycom_param_is_secret(name))) {
+        /* The default files reach unknown phones: never a secret there. */
+        if (!name || (!phone && polycom_param_is_secret(name))) {
             continue;
         }
-        p = apr_array_push(*params);
-        p->name = last = apr_pstrdup(db->pool, name);
-        p->value = polycom_store_entry(db, row, value_col);
+        polycom_layers_add(layers, apr_pstrdup(db->pool, name),
+                           polycom_store_entry(db, row, value_col),
+                           polycom_store_entry(db, row, scope_col),
+                           polycom_store_entry(db, row, key_col));
     }
-    /* The database's collation may order names otherwise: the same bytes
-     * from every database and from the cold path (polycom_params_merge). */
-    polycom_params_sort(*params);
     return 0;
 }
 
@@ -154,40 +150,47 @@ int polycom_store_layers_at(polycom_db *db, const char *site,
                             const char *model, apr_int64_t *revision,
                             apr_array_header_t **params)
 {
+    polycom_layers *layers = polycom_layers_make(db->pool, 0);
     apr_array_header_t *rows;
-    apr_hash_t *best = apr_hash_make(db->pool);
-    apr_hash_index_t *hi;
     int i;
 
     *revision = -1;
-    *params = apr_array_make(db->pool, 16, sizeof(polycom_param));
+    *params = apr_array_make(db->pool, 1, sizeof(polycom_param));
     if (polycom_store_select(db, ST_LAYERS_AT, &rows, site, model,
                              NULL) < 0) {
         return -1;
     }
-    /* Of the rows of one name, the most specific layer's wins. */
     for (i = 0; i < rows->nelts; i++) {
         const polycom_row *r = APR_ARRAY_IDX(rows, i, const polycom_row *);
-        const char *name = polycom_row_get(r, "name");
-        const polycom_row *seen;
 
         *revision = apr_atoi64(polycom_row_get(r, "revision"));
-        if (!*name) {
-            continue;   /* no layer has any parameter */
-        }
-        seen = apr_hash_get(best, name, APR_HASH_KEY_STRING);
-        if (!seen || atoi(polycom_row_get(r, "layer_rank"))
-                     < atoi(polycom_row_get(seen, "layer_rank"))) {
-            apr_hash_set(best, name, APR_HASH_KEY_STRING, r);
+        if (*polycom_row_get(r, "name")) {   /* "": no layer has any */
+            polycom_layers_add(layers, polycom_row_get(r, "name"),
+                               polycom_row_get(r, "value"),
+                               polycom_row_get(r, "scope"),
+                               polycom_row_get(r, "scope_key"));
         }
     }
-    for (hi = apr_hash_first(db->pool, best); hi; hi = apr_hash_next(hi)) {
-        const polycom_row *r = apr_hash_this_val(hi);
-        polycom_param *p = apr_array_push(*params);
+    *params = polycom_layers_params(layers);
+    /* The database's collation may order names otherwise: the same bytes
+     * from every database and from the cold path (polycom_params_merge). */
+    polycom_params_sort(*params);
+    return 0;
+}
 
-        p->name = polycom_row_get(r, "name");
-        p->value = polycom_row_get(r, "value");
+int polycom_store_params(polycom_db *db, const polycom_phone *phone,
+                         apr_array_header_t **params)
+{
+    polycom_layers *layers = polycom_layers_make(db->pool, 0);
+
+    *params = NULL;
+    if (polycom_store_layers(db, phone, layers) < 0) {
+        *params = apr_array_make(db->pool, 1, sizeof(polycom_param));
+        return -1;
     }
+    *params = polycom_layers_params(layers);
+    /* The database's collation may order names otherwise: the same bytes
+     * from every database and from the cold path (polycom_params_merge). */
     polycom_params_sort(*params);
     return 0;
 }
@@ -240,6 +243,17 @@ static int store_checkin_rows(polycom_db *db, const polycom_checkin *c,
                                            NULL)
                          : -1;
         }
+    }
+    /* What the phone was served, once per distinct file: written here,
+     * off the request path, with the check-in that tells who got it. */
+    if (!rv && c->snapshot && c->etag[0] && c->status < 400) {
+        apr_dbd_prepared_t *snap = polycom_store_prepared(db,
+                                                          ST_SNAPSHOT_PUT);
+
+        rv = snap ? apr_dbd_pvquery(db->driver, db->pool, db->handle,
+                                    &nrows, snap, c->etag, time_us,
+                                    c->snapshot, NULL)
+                  : -1;
     }
     if (rv) {
         /* Flag the failure so that ending the transaction rolls it back. */
@@ -646,6 +660,12 @@ int polycom_store_prune_checkins(polycom_db *db, apr_time_t before,
 int polycom_store_prune_logs(polycom_db *db, apr_time_t before, int *deleted)
 {
     return store_prune(db, ST_PRUNE_LOGS, before, deleted);
+}
+
+int polycom_store_prune_snapshots(polycom_db *db, apr_time_t before,
+                                  int *deleted)
+{
+    return store_prune(db, ST_PRUNE_SNAPSHOTS, before, deleted);
 }
 
 int polycom_store_reprovision(polycom_db *db, const char *mac,

@@ -22,21 +22,20 @@ static const polycom_statement store_statements[] = {
     /* Where a phone last checked in from: its newest check-in. */
     { ST_LAST_IP,
       "SELECT ip FROM last_seen WHERE mac = %s", NULL, "ip" },
-    /* Every row that can apply, most specific first within each name, so
-     * the first row of a name is its effective value. */
+    /* Every row that can apply, grouped by name; which one wins is
+     * src/layers.c's to decide (the same code explains it). */
     { ST_PARAMS_PHONE,
-      "SELECT name, value FROM params"
+      "SELECT name, value, scope, scope_key FROM params"
       " WHERE (scope = 'global' AND scope_key = '')"
       "    OR (scope = 'site' AND scope_key = %s)"
       "    OR (scope = 'model' AND scope_key = %s)"
       "    OR (scope = 'phone' AND scope_key = %s)"
-      " ORDER BY name, CASE scope WHEN 'phone' THEN 0 WHEN 'model' THEN 1"
-      "                           WHEN 'site' THEN 2 ELSE 3 END", NULL,
-      "name value" },
+      " ORDER BY name", NULL,
+      "name value scope scope_key" },
     { ST_PARAMS_GLOBAL,
-      "SELECT name, value FROM params"
+      "SELECT name, value, scope, scope_key FROM params"
       " WHERE scope = 'global' AND scope_key = '' ORDER BY name", NULL,
-      "name value" },
+      "name value scope scope_key" },
     /* The cold path (mod_polycom_prov.c): everything one request for a
      * phone's file reads, in one statement and so one snapshot (each
      * statement is a read transaction of its own, and under check-ins
@@ -59,18 +58,17 @@ static const polycom_statement store_statements[] = {
       " LEFT JOIN params x ON x.scope = 'phone' AND x.scope_key = p.mac"
       " WHERE r.id = 1", NULL, PHONE_AT_COLUMNS " name value" },
     /* The layers above a phone of a site and model, with the revision of
-     * the same snapshot; the most specific of a name is the lowest
-     * layer_rank. */
+     * the same snapshot, grouped by name for polycom_layers, which decides
+     * which of them wins (as it does for ST_PARAMS_PHONE). */
     { ST_LAYERS_AT,
-      "SELECT r.value AS revision, x.name, x.value, x.layer_rank"
+      "SELECT r.value AS revision, x.name, x.value, x.scope, x.scope_key"
       " FROM revision r LEFT JOIN"
-      " (SELECT name, value, 3 AS layer_rank FROM params"
-      "   WHERE scope = 'global' AND scope_key = ''"
-      "  UNION ALL SELECT name, value, 2 FROM params"
-      "   WHERE scope = 'site' AND scope_key = %s"
-      "  UNION ALL SELECT name, value, 1 FROM params"
-      "   WHERE scope = 'model' AND scope_key = %s) x ON 1 = 1"
-      " WHERE r.id = 1", NULL, "revision name value layer_rank" },
+      " (SELECT name, value, scope, scope_key FROM params"
+      "   WHERE (scope = 'global' AND scope_key = '')"
+      "      OR (scope = 'site' AND scope_key = %s)"
+      "      OR (scope = 'model' AND scope_key = %s)) x ON 1 = 1"
+      " WHERE r.id = 1 ORDER BY x.name", NULL,
+      "revision name value scope scope_key" },
     /* Generated from the one definition of a check-in (polycom_checkin.h)
      * by store_sql_for(), as are its values in store_checkin_rows(). */
     { ST_CHECKIN, NULL, NULL, NULL },
@@ -427,6 +425,74 @@ static const polycom_statement store_statements[] = {
       " digest_ha1, created_us) VALUES (%s, %s, %s, %s, %s, " NUM ")", NULL, NULL },
     { POLYCOM_SQL_CRED_DELETE,
       "DELETE FROM phone_credentials WHERE mac = %s AND username = %s", NULL, NULL },
+
+    /* What phones were served (snapshots) and every change to the layers
+     * and phones (history, written by triggers). */
+    { ST_SNAPSHOT_PUT,
+      "INSERT INTO snapshots (etag, created_us, params)"
+      " VALUES (%s, " NUM ", %s) ON CONFLICT (etag) DO NOTHING",
+      "INSERT INTO snapshots (etag, created_us, params)"
+      " VALUES (%s, " NUM ", %s) ON DUPLICATE KEY UPDATE etag = etag",
+      NULL },
+    { ST_PRUNE_SNAPSHOTS,
+      "DELETE FROM snapshots WHERE created_us < " NUM
+      " AND etag NOT IN (SELECT settings_etag FROM last_seen)", NULL, NULL },
+    { POLYCOM_SQL_SNAPSHOT_GET,
+      "SELECT params, created_us FROM snapshots WHERE etag = %s", NULL,
+      "params created_us" },
+    /* The phone's last good fetch of its settings at or before a time. */
+    { POLYCOM_SQL_FETCH_AT,
+      "SELECT etag, time_us FROM checkins WHERE mac = %s AND file = %s"
+      " AND method = 'GET' AND status IN (200, 304) AND time_us <= " NUM
+      " ORDER BY time_us DESC, id DESC LIMIT 1", NULL, "etag time_us" },
+    { POLYCOM_SQL_HISTORY_MARK,
+      "SELECT coalesce(max(id), 0) AS last FROM history", NULL, "last" },
+    /* The rows a write of the API made (after the mark, under the
+     * revision's lock) are its own: who made them, and its audit row. */
+    { POLYCOM_SQL_HISTORY_CLAIM,
+      "UPDATE history SET admin = %s, audit_id = CASE WHEN %s = '1'"
+      " THEN (SELECT max(id) FROM audit) END WHERE id > " NUM, NULL,
+      NULL },
+#define HISTORY_COLUMNS "h.id, h.time_us, h.admin, h.audit_id," \
+      " coalesce(a.action, '') AS action, h.kind, h.scope, h.scope_key," \
+      " h.name, h.old_value, h.new_value," \
+      " CASE WHEN h.old_value IS NULL THEN 1 ELSE 0 END AS old_absent," \
+      " CASE WHEN h.new_value IS NULL THEN 1 ELSE 0 END AS new_absent" \
+      " FROM history h LEFT JOIN audit a ON a.id = h.audit_id"
+#define HISTORY_NAMES "id time_us admin audit_id action kind scope" \
+      " scope_key name old_value new_value old_absent new_absent"
+    /* Newest first, optionally of one layer or phone, before an id. */
+    { POLYCOM_SQL_HISTORY_LIST,
+      "SELECT " HISTORY_COLUMNS
+      " WHERE (%s = '' OR h.scope = %s) AND (%s = '' OR h.scope_key = %s)"
+      " AND h.id < " NUM " ORDER BY h.id DESC LIMIT " NUM, NULL,
+      HISTORY_NAMES },
+    /* A layer's or a phone's changes after a version, newest first: read
+     * backwards, they give its state at that version. */
+    { POLYCOM_SQL_HISTORY_AFTER,
+      "SELECT " HISTORY_COLUMNS
+      " WHERE h.scope = %s AND h.scope_key = %s AND h.id > " NUM
+      " ORDER BY h.id DESC", NULL, HISTORY_NAMES },
+    /* Phones whose layers or own record changed after a time or a history
+     * id, with when their settings were fetched last. */
+#define AFFECTED(after) \
+      "SELECT p.mac, max(h.time_us) AS changed_us," \
+      " coalesce(max(s.settings_us), 0) AS fetched_us" \
+      " FROM phones p JOIN history h ON " after \
+      " AND ((h.scope = 'global')" \
+      "   OR (h.scope = 'site' AND h.scope_key = p.site)" \
+      "   OR (h.scope = 'model' AND h.scope_key = p.model)" \
+      "   OR (h.scope = 'phone' AND h.scope_key = p.mac))" \
+      " LEFT JOIN last_seen s ON s.mac = p.mac" \
+      " GROUP BY p.mac ORDER BY p.mac"
+    { POLYCOM_SQL_AFFECTED_SINCE, AFFECTED("h.time_us >= " NUM), NULL,
+      "mac changed_us fetched_us" },
+    { POLYCOM_SQL_AFFECTED_AFTER, AFFECTED("h.id > " NUM), NULL,
+      "mac changed_us fetched_us" },
+    /* Phones a write removed: their MACs in the rows it made. */
+    { POLYCOM_SQL_HISTORY_PHONES,
+      "SELECT DISTINCT scope_key AS mac FROM history WHERE id > " NUM
+      " AND kind = 'phone'", NULL, "mac" },
 };
 
 static const polycom_statement store_marker = {

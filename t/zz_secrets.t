@@ -16,7 +16,8 @@ my @secrets = (
     qw(demo-secret-1001 demo-secret-1002 demo-secret-1003 demo-admin-4567
        line-pw-1001 prov-pass-1 prov-pass fleet-pass line-secret pw-3001
        pw-3002 admin-secret viewer-secret vvx-prov-pass-1 vvx-prov-pass-2
-       spip-prov-pass vvx-tls-pass),
+       spip-prov-pass vvx-tls-pass xpl41n-line-pw h1st-line-pw-one
+       h1st-line-pw-two xpl41n-prov-pw),
 );
 my %seen;
 @secrets = grep { length($_) >= 6 && !$seen{$_}++ } @secrets;
