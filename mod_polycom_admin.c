@@ -91,6 +91,16 @@ static int polycom_admin_preview(request_rec *r, const polycom_dir_conf *conf,
     return OK;
 }
 
+/* This server's origin as a browser names it in Origin: scheme, host and
+ * a port other than the scheme's default, as the request reached us. */
+static const char *polycom_admin_self_origin(request_rec *r)
+{
+    char *url = ap_construct_url(r->pool, "/", r);
+
+    url[strlen(url) - 1] = '\0';
+    return url;
+}
+
 int polycom_admin_handler(request_rec *r)
 {
     polycom_dir_conf *conf;
@@ -99,6 +109,7 @@ int polycom_admin_handler(request_rec *r)
     polycom_admin_response out;
     polycom_db db;
     apr_off_t limit;
+    const char *refusal;
     int status;
 
     if (!r->handler || strcmp(r->handler, POLYCOM_ADMIN_HANDLER)) {
@@ -140,6 +151,24 @@ int polycom_admin_handler(request_rec *r)
             r->connection->keepalive = AP_CONN_CLOSE;
         }
         return polycom_admin_send(r, &out);
+    }
+
+    refusal = polycom_admin_csrf_refusal(
+        r->header_only ? "GET" : r->method,
+        apr_table_get(r->headers_in, "Origin"),
+        apr_table_get(r->headers_in, "Sec-Fetch-Site"),
+        apr_table_get(r->headers_in, "X-Requested-With"),
+        polycom_admin_self_origin(r));
+    if (refusal) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, PCLOGNO(00230)
+                      "admin %s %s refused: %s (Origin: %s)", r->method,
+                      r->uri, refusal,
+                      ap_escape_logitem(r->pool, apr_table_get(r->headers_in,
+                                                               "Origin")));
+        if (ap_request_has_body(r)) {
+            r->connection->keepalive = AP_CONN_CLOSE;
+        }
+        return polycom_admin_problem_send(r, HTTP_FORBIDDEN, refusal);
     }
 
     memset(&in, 0, sizeof(in));

@@ -193,6 +193,11 @@ json_t *polycom_admin_params_json(const apr_array_header_t *params,
 json_t *polycom_admin_lines_json(apr_pool_t *pool,
                                  const apr_array_header_t *params);
 
+/* ---- Aggregates for the console (admin_stats.c) ---------------------- */
+
+void polycom_admin_stats(const polycom_admin_request *in,
+                         polycom_admin_response *out, const admin_path *path);
+
 /* ---- Phones (admin_phones.c), used by the import --------------------- */
 
 int polycom_admin_phone_from_json(apr_pool_t *pool, json_t *object,
