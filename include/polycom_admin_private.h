@@ -197,6 +197,9 @@ json_t *polycom_admin_lines_json(apr_pool_t *pool,
 
 void polycom_admin_stats(const polycom_admin_request *in,
                          polycom_admin_response *out, const admin_path *path);
+/* POST phones/{mac}/secrets: the stored secrets, the reveal audited. */
+void polycom_admin_secrets(const polycom_admin_request *in,
+                           polycom_admin_response *out, const admin_path *path);
 
 /* ---- Phones (admin_phones.c), used by the import --------------------- */
 

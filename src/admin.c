@@ -358,6 +358,8 @@ static const polycom_admin_resource admin_routes[] = {
       polycom_admin_reprovision },
     { "phones/{mac}/resync",         "GET, HEAD, POST",
       polycom_admin_resync },
+    { "phones/{mac}/secrets",        "POST",
+      polycom_admin_secrets },
     { "phones/{mac}/credentials",    "GET, HEAD, POST",
       polycom_admin_credentials },
     { "phones/{mac}/credentials/{username}", "DELETE",

@@ -650,3 +650,60 @@ int polycom_admin_validate_phone(apr_pool_t *pool, const char *mac,
     return 0;
 }
 
+
+/* POST phones/{mac}/secrets: the phone's own stored secrets in clear, for
+ * an admin who asks to see them. Every other read masks them; this one is
+ * written to the audit log (which names the secrets, never their values),
+ * in the same transaction as the read. */
+typedef struct {
+    const char *mac;
+    json_t *secrets;
+} admin_reveal;
+
+static int admin_reveal_read(const polycom_admin_request *in, void *data,
+                             admin_audit_row *audit, admin_error *err)
+{
+    admin_reveal *c = data;
+    apr_array_header_t *rows, *params;
+    json_t *names;
+    int i;
+
+    if (polycom_store_select(in->db, POLYCOM_SQL_PHONE_GET, &rows, c->mac,
+                             NULL) < 0
+        || polycom_admin_scope_params(in, "phone", c->mac, &params) < 0) {
+        return -1;
+    }
+    if (!rows->nelts) {
+        err->status = 404;
+        err->detail = "no such phone";
+        return -2;
+    }
+    names = polycom_admin_own(in->pool, json_array());
+    for (i = 0; i < params->nelts; i++) {
+        const polycom_param *p = &APR_ARRAY_IDX(params, i, polycom_param);
+
+        if (polycom_param_is_secret(p->name)) {
+            json_object_set_new(c->secrets, p->name, json_string(p->value));
+            json_array_append_new(names, json_string(p->name));
+        }
+    }
+    audit->action = "secret.reveal";
+    audit->target = c->mac;
+    audit->detail = polycom_admin_own(in->pool, json_pack("{s:O}", "names",
+                                                          names));
+    return 0;
+}
+
+void polycom_admin_secrets(const polycom_admin_request *in,
+                           polycom_admin_response *out, const admin_path *path)
+{
+    admin_reveal c;
+
+    c.mac = path->mac;
+    c.secrets = polycom_admin_own(in->pool, json_object());
+    if (polycom_admin_change(in, out, admin_reveal_read, &c) < 0) {
+        return;
+    }
+    polycom_admin_answer(in, out, 200, json_pack("{s:s, s:O}", "mac", c.mac,
+                                                 "secrets", c.secrets));
+}
