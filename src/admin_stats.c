@@ -1,7 +1,7 @@
 /* The admin API's aggregates for the console's pictures (GET stats):
  * which firmware each model runs, how recently the fleet checked in,
  * check-ins per hour over the last week, and the discovered MACs. Each is
- * one pass over phones and last_seen (one row per phone), or seeks in the
+ * one statement over phones and last_seen (one row per phone) or over the
  * index checkins_time, so it stays cheap on a large fleet. */
 
 #include <string.h>
@@ -41,43 +41,30 @@ static const char *admin_us(apr_pool_t *pool, apr_time_t t)
     return apr_psprintf(pool, "%" APR_TIME_T_FMT, t);
 }
 
-/* Every hour of the last week, oldest first, with its check-ins. Counting
- * millions of rows would take seconds; instead each hour's first check-in
- * is found (one index seek) and the ids between two hours are counted.
- * Exact while ids are dense and in time order, as SQLite's are; PostgreSQL
- * and MariaDB may skip ids after a rolled-back batch, and a batch written a
- * few seconds late can put a check-in in the next hour. NULL on a database
- * error. */
+/* Every hour of the last week, oldest first, with its check-ins (0 for an
+ * hour the statement has no row for). */
 static json_t *admin_hours_json(const polycom_admin_request *in,
+                                const apr_array_header_t *rows,
                                 apr_int64_t first)
 {
-    apr_array_header_t *rows;
-    apr_int64_t ids[STATS_HOURS + 1], end;
-    json_t *hours;
-    int i;
+    json_t *hours = json_array();
+    int i, next = 0;
 
-    if (polycom_store_select(in->db, POLYCOM_SQL_STATS_CHECKIN_END, &rows,
-                             NULL) < 0) {
-        return NULL;
-    }
-    end = apr_atoi64(polycom_rows_first(rows, "next_id"));
-    for (i = 0; i <= STATS_HOURS; i++) {
-        if (polycom_store_select(in->db, POLYCOM_SQL_STATS_CHECKIN_AT, &rows,
-                                 admin_us(in->pool, (first + i)
-                                                    * STATS_HOUR_US),
-                                 NULL) < 0) {
-            return NULL;
-        }
-        ids[i] = rows->nelts ? apr_atoi64(polycom_rows_first(rows, "id"))
-                             : end;
-    }
-    hours = json_array();
     for (i = 0; i < STATS_HOURS; i++) {
-        apr_int64_t n = ids[i + 1] > ids[i] ? ids[i + 1] - ids[i] : 0;
+        apr_int64_t hour = first + i, n = 0;
 
+        if (next < rows->nelts) {
+            const polycom_row *row = APR_ARRAY_IDX(rows, next,
+                                                   const polycom_row *);
+
+            if (apr_atoi64(polycom_row_get(row, "hour")) == hour) {
+                n = apr_atoi64(polycom_row_get(row, "checkins"));
+                next++;
+            }
+        }
         json_array_append_new(hours, json_pack(
             "{s:o, s:I}", "hour", polycom_admin_time_json(in->pool,
-                admin_us(in->pool, (first + i) * STATS_HOUR_US)),
+                admin_us(in->pool, hour * STATS_HOUR_US)),
             "checkins", (json_int_t)n));
     }
     return hours;
@@ -88,9 +75,9 @@ void polycom_admin_stats(const polycom_admin_request *in,
 {
     const char *stale_after = apr_table_get(in->args, "stale_after");
     apr_time_t window = apr_time_from_sec(86400);
-    apr_array_header_t *firmware, *seen, *discovered;
+    apr_array_header_t *firmware, *seen, *checkins, *discovered;
     apr_int64_t first = in->now / STATS_HOUR_US - (STATS_HOURS - 1);
-    json_t *seen_json, *firmware_json, *discovered_json, *hours;
+    json_t *seen_json, *firmware_json, *discovered_json;
     json_int_t macs = 0;
     int i;
 
@@ -109,6 +96,10 @@ void polycom_admin_stats(const polycom_admin_request *in,
                                 admin_us(in->pool, in->now
                                          - apr_time_from_sec(7 * 86400)),
                                 NULL) < 0
+        || polycom_store_select(in->db, POLYCOM_SQL_STATS_CHECKINS,
+                                &checkins, admin_us(in->pool, first
+                                                    * STATS_HOUR_US),
+                                NULL) < 0
         || polycom_store_select(in->db, POLYCOM_SQL_STATS_DISCOVERED,
                                 &discovered, NULL) < 0) {
         polycom_admin_db_failed(in, out);
@@ -121,8 +112,7 @@ void polycom_admin_stats(const polycom_admin_request *in,
                                             admin_firmware_fields);
     discovered_json = polycom_admin_rows_json(in->pool, discovered,
                                               admin_discovered_fields);
-    hours = polycom_admin_own(in->pool, admin_hours_json(in, first));
-    if (!seen_json || !firmware_json || !discovered_json || !hours) {
+    if (!seen_json || !firmware_json || !discovered_json) {
         json_decref(seen_json);
         polycom_admin_db_failed(in, out);
         return;
@@ -139,11 +129,11 @@ void polycom_admin_stats(const polycom_admin_request *in,
     json_object_set_new(seen_json, "stale_after",
                         json_integer(apr_time_sec(window)));
     polycom_admin_answer(in, out, 200, json_pack(
-        "{s:o, s:O, s:o, s:O, s:{s:I, s:O}}",
+        "{s:o, s:O, s:o, s:o, s:{s:I, s:O}}",
         "time", polycom_admin_time_json(in->pool, admin_us(in->pool,
                                                            in->now)),
         "firmware", firmware_json,
         "seen", seen_json,
-        "checkins_hourly", hours,
+        "checkins_hourly", admin_hours_json(in, checkins, first),
         "discovered", "total", macs, "by_model", discovered_json));
 }
