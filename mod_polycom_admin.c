@@ -91,14 +91,18 @@ static int polycom_admin_preview(request_rec *r, const polycom_dir_conf *conf,
     return OK;
 }
 
-/* This server's origin as a browser names it in Origin: scheme, host and
- * a port other than the scheme's default, as the request reached us. */
+/* This server's origin as the browser that sent the request names it in
+ * Origin: the scheme and the Host it asked for (a server has several
+ * names; ServerName is only one of them). NULL without a Host: then no
+ * browser's write is let through. */
 static const char *polycom_admin_self_origin(request_rec *r)
 {
-    char *url = ap_construct_url(r->pool, "/", r);
+    const char *host = apr_table_get(r->headers_in, "Host");
 
-    url[strlen(url) - 1] = '\0';
-    return url;
+    if (!host || !*host) {
+        return NULL;
+    }
+    return apr_pstrcat(r->pool, ap_http_scheme(r), "://", host, NULL);
 }
 
 int polycom_admin_handler(request_rec *r)

@@ -20,16 +20,13 @@ const fleet = {
   wholeView: false,     // "select all phones of this view"
 };
 
+// The arguments of GET phones. encodeURIComponent, not URLSearchParams:
+// httpd reads "+" in a query as a plus, not as a space.
 function viewQuery(view, extra = {}) {
-  const v = { ...view, ...extra };
-  const args = new URLSearchParams();
-  args.set('q', v.q);
-  args.set('filter', v.filter);
-  args.set('sort', v.sort);
-  args.set('offset', v.offset);
-  args.set('limit', v.limit);
-  args.set('stale_after', document.getElementById('stale-after').value);
-  return args.toString();
+  const v = { ...view, ...extra,
+              stale_after: document.getElementById('stale-after').value };
+  return ['q', 'filter', 'sort', 'offset', 'limit', 'stale_after']
+    .map((key) => `${key}=${encodeURIComponent(v[key])}`).join('&');
 }
 
 function configState(phone) {

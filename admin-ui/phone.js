@@ -425,7 +425,7 @@ async function runImport(dryRun) {
   } catch (err) {
     renderImport((err.data && err.data.errors) || []);
     result.textContent = `Nothing was imported: ${err.message}`;
-    apply.disabled = !dryRun;
+    apply.disabled = true;
     document.body.dataset.imported = 'refused';
   }
 }
