@@ -134,13 +134,23 @@ async function loadCheckins(mac) {
   }
 }
 
+// The preview is the file as the phone gets it, secrets and all: they are
+// masked on screen (as the API masks them elsewhere) until revealed.
+const SECRET_ATTR = /([\w.]*(?:[Pp]assword|[Ss]ecret|privateKey|[Pp]assphrase|auth\.userId|prov\.user)[\w.]*)(?<!\.set)="[^"]*"/g;
+let previewText = '';
+
+function showPreview() {
+  document.getElementById('preview').textContent = phoneView.revealed
+    ? previewText : previewText.replace(SECRET_ATTR, '$1="********"');
+}
+
 async function loadPreview(mac) {
-  const preview = document.getElementById('preview');
   try {
-    preview.textContent = await api(`preview/${mac}/${mac}-settings.cfg`);
+    previewText = await api(`preview/${mac}/${mac}-settings.cfg`);
   } catch (err) {
-    preview.textContent = `No configuration: ${err.message}`;
+    previewText = `No configuration: ${err.message}`;
   }
+  showPreview();
 }
 
 async function loadCredentials(mac) {
@@ -344,6 +354,7 @@ async function reveal() {
     }
     list.hidden = false;
     phoneView.revealed = true;
+    showPreview();
   } catch (err) {
     notice(err.message, true);
   }

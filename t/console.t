@@ -18,7 +18,7 @@ use PolycomTest;
 
 binmode(Test::More->builder->$_, ':encoding(UTF-8)')
     for qw(output failure_output todo_output);
-plan tests => 35;
+plan tests => 39;
 
 my $top = Apache::Test::vars('top_dir');
 my $logs = Apache::Test::vars('t_logs');
@@ -171,6 +171,14 @@ like($edit->{firstPreview} // '', qr/up\.backlight\.idleIntensity="2"/, 'the new
 like($edit->{secondPreview} // '', qr/up\.backlight\.idleIntensity="1"/, 'after the edit, the preview shows the new value');
 my $settings = GET "/prov/$plan->{newMac}-settings.cfg", 'User-Agent' => UA_VVX;
 like($settings->content, qr/up\.backlight\.idleIntensity="1"/, 'and so does the -settings.cfg the phone fetches next');
+
+unlike(($edit->{firstPreview} // '') . ($edit->{secondPreview} // ''), qr/line-secret-2001|demo-admin-4567/,
+       'the preview shows no secret before a reveal');
+is($edit->{passwordField}, '********', 'nor does the edit form, once the secret is stored');
+ok(($edit->{revealed} // '') =~ /line-secret-2001/ && ($edit->{revealedPreview} // '') =~ /line-secret-2001/,
+   'Reveal secrets shows them');
+ok(db_value("SELECT count(*) AS n FROM audit WHERE action = 'secret.reveal' AND target = '$plan->{newMac}'"),
+   'and the reveal is in the audit log');
 
 # ---- adopting ----
 my (undef, $adopted) = call(GET => "phones/$plan->{discovered}");

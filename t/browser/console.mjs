@@ -102,6 +102,9 @@ try {
     const invalid = await page.getAttribute('#f-model', 'aria-invalid');
     await shot(page, 'edit-error');
     await page.fill('#f-model', 'VVX411');
+    await page.click('#add-line');
+    await page.fill('#lines tbody tr:last-child input[data-key="user"]', '2001');
+    await page.fill('#lines tbody tr:last-child input[data-key="password"]', 'line-secret-2001');
     await page.click('.add-param[data-for="phone-params"]');
     await page.fill('#phone-params .param:last-child .p-name', 'up.backlight.idleIntensity');
     await page.fill('#phone-params .param:last-child .p-value', '2');
@@ -116,8 +119,17 @@ try {
     await page.waitForFunction(() => document.getElementById('notice').textContent.startsWith('Saved'));
     await page.waitForFunction((old) => document.getElementById('preview').textContent !== old, firstPreview);
     const secondPreview = await page.textContent('#preview');
+    const passwordField = await page.inputValue('#lines tbody tr:last-child input[data-key="password"]');
     await shot(page, 'edit');
-    return { modelError, invalid, firstPreview, secondPreview };
+    // Secrets: masked until revealed, and the reveal asks first.
+    await page.click('#reveal');
+    await page.waitForSelector('#confirm[open]');
+    await page.click('#confirm-ok');
+    await page.waitForSelector('#secrets:not([hidden])');
+    const revealed = await page.textContent('#secrets');
+    const revealedPreview = await page.textContent('#preview');
+    return { modelError, invalid, firstPreview, secondPreview, passwordField,
+             revealed, revealedPreview };
   });
 
   await step('adopt', async () => {
