@@ -60,7 +60,7 @@ function columnChart(id, items, every) {
   const max = Math.max(1, ...items.map((i) => i.count));
   const w = 320 / items.length;
   const total = items.reduce((sum, i) => sum + i.count, 0);
-  const box = svg('svg', { viewBox: '0 0 320 130', role: 'img',
+  const box = svg('svg', { viewBox: '0 0 320 142', role: 'img',
                            class: 'columns',
                            'aria-label': `${total} check-ins` });
   items.forEach((item, n) => {
@@ -68,10 +68,10 @@ function columnChart(id, items, every) {
     const g = svg('g', { class: 'bar', 'data-label': item.label,
                          'data-count': item.count });
     g.append(svg('title', {}, `${item.label}: ${item.count} check-ins`));
-    g.append(svg('rect', { x: n * w + 0.5, y: 105 - h, width: w - 1,
+    g.append(svg('rect', { x: n * w + 0.5, y: 117 - h, width: w - 1,
                            height: h, fill: PALETTE[0] }));
     if (n % every === 0) {
-      g.append(svg('text', { x: n * w, y: 122, class: 'tick' }, item.tick));
+      g.append(svg('text', { x: n * w, y: 134, class: 'tick' }, item.tick));
     }
     box.append(g);
   });
@@ -140,9 +140,11 @@ async function loadCharts(staleAfter) {
   const stats = await api(`stats?stale_after=${staleAfter}`);
   firmwareChart('chart-firmware', stats.firmware);
   const s = stats.seen;
+  const select = document.getElementById('stale-after');
+  const staleText = select.options[select.selectedIndex].textContent;
   barChart('chart-recency', [
     { label: 'last hour', count: s.hour, color: '#2e9e5b' },
-    { label: 'fresh', count: s.fresh, color: '#2f6db5' },
+    { label: `within ${staleText}`, count: s.fresh, color: '#2f6db5' },
     { label: 'stale', count: s.stale, color: '#e07b24' },
     { label: 'never seen', count: s.never, color: '#b5403a' },
     { label: 'disabled', count: s.disabled, color: '#5f6b77' },

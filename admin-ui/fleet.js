@@ -101,7 +101,9 @@ function renderPhones(list) {
     }
     const [text, className] = configState(phone);
     cell(row, text, className);
-    if (!last || Date.now() * 1000 - last.time_us > staleUs) {
+    if (!last) {
+      row.classList.add('never');
+    } else if (Date.now() * 1000 - last.time_us > staleUs) {
       row.classList.add('stale');
     }
     if (!phone.enabled) {
