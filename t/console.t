@@ -18,7 +18,7 @@ use PolycomTest;
 
 binmode(Test::More->builder->$_, ':encoding(UTF-8)')
     for qw(output failure_output todo_output);
-plan tests => 39;
+plan tests => 42;
 
 my $top = Apache::Test::vars('top_dir');
 my $logs = Apache::Test::vars('t_logs');
@@ -180,6 +180,15 @@ ok(($edit->{revealed} // '') =~ /line-secret-2001/ && ($edit->{revealedPreview} 
 ok(db_value("SELECT count(*) AS n FROM audit WHERE action = 'secret.reveal' AND target = '$plan->{newMac}'"),
    'and the reveal is in the audit log');
 
+ok(($edit->{afterAdd}{field} // 'x') eq '' && !$edit->{afterAdd}{shown},
+   'a credential once stored is not shown again');
+my ($rotated) = ($edit->{once} // '') =~ /credential (\S+), password/;
+ok($rotated && $rotated ne 'c99901' && $edit->{once} =~ /password \S{12,}/,
+   'Rotate gives a new credential whose password is shown once');
+my (undef, $creds) = call(GET => "phones/$plan->{newMac}/credentials");
+is_deeply([map { $_->{username} } @{ $creds->{credentials} // [] }], [$rotated // ''],
+          'and the old credential is gone');
+
 # ---- adopting ----
 my (undef, $adopted) = call(GET => "phones/$plan->{discovered}");
 ok($adopted && $adopted->{site} eq 'branch' && $adopted->{model} eq 'Trio8800',
@@ -227,4 +236,5 @@ db_exec("DELETE FROM resync_queue WHERE mac LIKE '0004f2c%'");
 db_exec("DELETE FROM last_seen WHERE mac LIKE '0004f2c%'");
 db_exec("DELETE FROM checkins WHERE mac = '0004f2c00001'");
 db_exec("DELETE FROM params WHERE scope = 'phone' AND scope_key LIKE '0004f2c%'");
+db_exec("DELETE FROM phone_credentials WHERE mac LIKE '0004f2c%'");
 db_exec("DELETE FROM phones WHERE mac LIKE '0004f2c%' OR mac = '0004f2dd0001'");

@@ -128,8 +128,23 @@ try {
     await page.waitForSelector('#secrets:not([hidden])');
     const revealed = await page.textContent('#secrets');
     const revealedPreview = await page.textContent('#preview');
+    // A credential: added, never shown again, then rotated.
+    await page.fill('#cred-user', 'c99901');
+    await page.fill('#cred-password', 'cred-password-1');
+    await page.click('#cred-form button[type="submit"]');
+    await page.waitForSelector('#credentials tr[data-user="c99901"]');
+    const afterAdd = { field: await page.inputValue('#cred-password'),
+                       shown: (await page.textContent('main')).includes('cred-password-1') };
+    await page.click('#credentials tr[data-user="c99901"] button:has-text("Rotate")');
+    await page.waitForSelector('#confirm[open]');
+    await page.click('#confirm-ok');
+    await page.waitForSelector('#cred-once:not([hidden])');
+    await page.waitForFunction(() => !document.querySelector('#credentials tr[data-user="c99901"]'));
+    const once = await page.textContent('#cred-once');
+    const users = await page.$$eval('#credentials tbody tr', (trs) => trs.map((tr) => tr.dataset.user));
+    await shot(page, 'credentials');
     return { modelError, invalid, firstPreview, secondPreview, passwordField,
-             revealed, revealedPreview };
+             revealed, revealedPreview, afterAdd, once, users };
   });
 
   await step('adopt', async () => {
