@@ -18,7 +18,7 @@ PURE_SRC = src/cache.c src/checkin.c src/name.c src/useragent.c src/render.c \
            src/ucs_elements.c src/upload.c src/store.c src/store_sql.c src/store_phone.c src/admin.c \
            src/admin_phones.c src/admin_params.c src/admin_import.c \
            src/admin_reprovision.c src/admin_resync.c src/admin_fleet.c \
-           src/admin_rows.c src/metrics.c \
+           src/admin_rows.c src/admin_stats.c src/metrics.c \
            src/reprovision.c src/sip.c src/notify.c src/resync.c src/registrar.c \
            src/wire.c
 PURE_SRC += src/param.c src/digest.c src/guard.c src/outage.c src/device.c \

@@ -103,6 +103,20 @@ static int polycom_admin_preview(request_rec *r, const polycom_dir_conf *conf,
     return OK;
 }
 
+/* This server's origin as the browser that sent the request names it in
+ * Origin: the scheme and the Host it asked for (a server has several
+ * names; ServerName is only one of them). NULL without a Host: then no
+ * browser's write is let through. */
+static const char *polycom_admin_self_origin(request_rec *r)
+{
+    const char *host = apr_table_get(r->headers_in, "Host");
+
+    if (!host || !*host) {
+        return NULL;
+    }
+    return apr_pstrcat(r->pool, ap_http_scheme(r), "://", host, NULL);
+}
+
 int polycom_admin_handler(request_rec *r)
 {
     polycom_dir_conf *conf;
@@ -111,6 +125,7 @@ int polycom_admin_handler(request_rec *r)
     polycom_admin_response out;
     polycom_db db;
     apr_off_t limit;
+    const char *refusal;
     int status;
 
     if (!r->handler || strcmp(r->handler, POLYCOM_ADMIN_HANDLER)) {
@@ -152,6 +167,24 @@ int polycom_admin_handler(request_rec *r)
             r->connection->keepalive = AP_CONN_CLOSE;
         }
         return polycom_admin_send(r, &out);
+    }
+
+    refusal = polycom_admin_csrf_refusal(
+        r->header_only ? "GET" : r->method,
+        apr_table_get(r->headers_in, "Origin"),
+        apr_table_get(r->headers_in, "Sec-Fetch-Site"),
+        apr_table_get(r->headers_in, "X-Requested-With"),
+        polycom_admin_self_origin(r));
+    if (refusal) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, PCLOGNO(00230)
+                      "admin %s %s refused: %s (Origin: %s)", r->method,
+                      r->uri, refusal,
+                      ap_escape_logitem(r->pool, apr_table_get(r->headers_in,
+                                                               "Origin")));
+        if (ap_request_has_body(r)) {
+            r->connection->keepalive = AP_CONN_CLOSE;
+        }
+        return polycom_admin_problem_send(r, HTTP_FORBIDDEN, refusal);
     }
 
     memset(&in, 0, sizeof(in));

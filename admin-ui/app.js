@@ -1,127 +1,68 @@
-// mod_polycom dashboard: plain JavaScript over the admin API, served from
-// the admin location itself (so the API is at "./phones", "./checkins"...).
+// mod_polycom console: the views by the address's #fragment (#/ the fleet,
+// #/phone/<mac>, #/new, #/layers, #/import), so the back button and links
+// work and nothing but the admin API is asked.
 'use strict';
 
-const api = (path) => fetch(path, { credentials: 'same-origin' })
-  .then((res) => {
-    if (!res.ok) {
-      throw new Error(`${path}: HTTP ${res.status}`);
+const VIEWS = ['fleet', 'phone', 'layers', 'import'];
+
+function showView(name) {
+  for (const v of VIEWS) {
+    document.getElementById(`view-${v}`).hidden = v !== name;
+  }
+  for (const a of document.querySelectorAll('header nav a')) {
+    if (a.getAttribute('href') === location.hash
+        || (a.getAttribute('href') === '#/' && name === 'fleet' && !location.hash.startsWith('#/new'))) {
+      a.setAttribute('aria-current', 'page');
+    } else {
+      a.removeAttribute('aria-current');
     }
-    const type = res.headers.get('Content-Type') || '';
-    return type.includes('json') ? res.json() : res.text();
-  });
-
-function cell(row, text, className) {
-  const td = document.createElement('td');
-  td.textContent = text === null || text === undefined ? '' : String(text);
-  if (className) {
-    td.className = className;
   }
-  row.appendChild(td);
-  return td;
 }
 
-function staleAfterSeconds() {
-  return Number(document.getElementById('stale-after').value);
+async function refreshCharts() {
+  await loadCharts(document.getElementById('stale-after').value);
 }
 
-function isStale(phone) {
-  const last = phone.last_checkin;
-  if (!last || !last.time_us) {
-    return true;
-  }
-  return Date.now() * 1000 - last.time_us > staleAfterSeconds() * 1e6;
-}
-
-function configState(phone) {
-  if (phone.up_to_date === true) {
-    return ['up to date', 'ok'];
-  }
-  if (phone.up_to_date === false) {
-    return ['changed since last fetch', 'outdated'];
-  }
-  return ['never fetched', ''];
-}
-
-async function showPhone(mac) {
-  const detail = document.getElementById('detail');
-  document.getElementById('detail-mac').textContent = mac;
-  detail.hidden = false;
-  const body = document.querySelector('#checkins tbody');
-  body.replaceChildren();
-  const history = await api(`checkins?mac=${mac}&limit=20`);
-  for (const c of history.checkins) {
-    const row = document.createElement('tr');
-    cell(row, c.time);
-    cell(row, c.method);
-    cell(row, c.file);
-    cell(row, c.status);
-    cell(row, c.ip);
-    cell(row, c.firmware);
-    body.appendChild(row);
-  }
-  const preview = document.getElementById('preview');
+// Re-read the fleet with the current search, filter, order and page.
+async function go() {
+  document.body.dataset.loaded = 'loading';
   try {
-    preview.textContent = await api(`preview/${mac}/${mac}-settings.cfg`);
-  } catch (err) {
-    preview.textContent = `No configuration: ${err.message}`;
-  }
-}
-
-async function loadPhones() {
-  const list = await api('phones?limit=1000');
-  const body = document.querySelector('#phones tbody');
-  body.replaceChildren();
-  let stale = 0;
-  for (const phone of list.phones) {
-    const row = document.createElement('tr');
-    row.dataset.mac = phone.mac;
-    const last = phone.last_checkin;
-    cell(row, phone.label);
-    cell(row, phone.mac, 'mac');
-    cell(row, phone.model);
-    cell(row, last ? last.firmware : '');
-    cell(row, phone.site);
-    cell(row, last ? last.time : 'never', 'seen');
-    const [text, className] = configState(phone);
-    cell(row, text, className);
-    if (isStale(phone)) {
-      row.classList.add('stale');
-      stale += 1;
-    }
-    row.addEventListener('click', () => showPhone(phone.mac));
-    body.appendChild(row);
-  }
-  document.getElementById('summary').textContent =
-    `${list.total} phones, ${stale} stale`;
-}
-
-async function loadDiscovered() {
-  const list = await api('discovered?limit=100');
-  const body = document.querySelector('#discovered tbody');
-  body.replaceChildren();
-  for (const d of list.discovered) {
-    const row = document.createElement('tr');
-    cell(row, d.mac, 'mac');
-    cell(row, d.model);
-    cell(row, d.firmware);
-    cell(row, d.ip);
-    cell(row, d.last_seen);
-    cell(row, d.requests);
-    body.appendChild(row);
-  }
-}
-
-async function load() {
-  try {
-    await Promise.all([loadPhones(), loadDiscovered()]);
+    await loadPhones();
     document.body.dataset.loaded = 'true';
   } catch (err) {
-    document.getElementById('summary').textContent =
-      `Cannot load the fleet: ${err.message}`;
+    notice(`Cannot load the fleet: ${err.message}`, true);
     document.body.dataset.loaded = 'error';
   }
 }
 
-document.getElementById('stale-after').addEventListener('change', load);
-load();
+async function route() {
+  const hash = location.hash || '#/';
+  notice('');
+  document.body.dataset.loaded = 'loading';
+  try {
+    if (hash.startsWith('#/phone/')) {
+      showView('phone');
+      await showPhone(hash.slice(8).toLowerCase());
+    } else if (hash === '#/new') {
+      showView('phone');
+      await showPhone(null);
+    } else if (hash === '#/layers') {
+      showView('layers');
+    } else if (hash === '#/import') {
+      showView('import');
+    } else {
+      showView('fleet');
+      await Promise.all([loadPhones(), loadDiscovered(), refreshCharts()]);
+    }
+    document.body.dataset.loaded = 'true';
+  } catch (err) {
+    notice(`Cannot load: ${err.message}`, true);
+    document.body.dataset.loaded = 'error';
+  }
+}
+
+setupFleet();
+setupPhone();
+window.addEventListener('hashchange', route);
+document.getElementById('stale-after').addEventListener('change', refreshCharts);
+route();

@@ -100,6 +100,19 @@ const char *polycom_admin_resource_pattern(const polycom_admin_resource *route);
 int polycom_admin_refuse(apr_pool_t *pool, const char *method,
                          const char *path, polycom_admin_response *out);
 
+/**
+ * Whether a request may change anything, by where a browser says it comes
+ * from: NULL when it may, else why not (answer 403). GET and HEAD always
+ * may; a request with neither @a origin (Origin) nor @a fetch_site
+ * (Sec-Fetch-Site), as curl sends, may; a browser's must come from
+ * @a self_origin ("http://host:port" as this server is reached) and carry
+ * @a requested_with (X-Requested-With). Arguments absent are NULL.
+ */
+const char *polycom_admin_csrf_refusal(const char *method, const char *origin,
+                                       const char *fetch_site,
+                                       const char *requested_with,
+                                       const char *self_origin);
+
 /** Validate a phone document as PUT phones/{mac} does, without a
  *  database: 0 when valid, else -1 with @a error (for tests and fuzzing). */
 int polycom_admin_validate_phone(apr_pool_t *pool, const char *mac,

@@ -262,6 +262,14 @@ void polycom_admin_diff_lists(apr_pool_t *pool, const admin_settings *now,
                               const apr_array_header_t *before,
                               json_t *doc);
 
+/* ---- Aggregates for the console (admin_stats.c) ---------------------- */
+
+void polycom_admin_stats(const polycom_admin_request *in,
+                         polycom_admin_response *out, const admin_path *path);
+/* POST phones/{mac}/secrets: the stored secrets, the reveal audited. */
+void polycom_admin_secrets(const polycom_admin_request *in,
+                           polycom_admin_response *out, const admin_path *path);
+
 /* ---- Phones (admin_phones.c), used by the import --------------------- */
 
 int polycom_admin_phone_from_json(apr_pool_t *pool, json_t *object,

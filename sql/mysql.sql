@@ -51,7 +51,9 @@ CREATE TABLE IF NOT EXISTS checkins (
     stage       VARCHAR(512) NOT NULL DEFAULT '',
     user_agent  TEXT NOT NULL DEFAULT '',
     -- a phone's history; SQLite goes without it (see sql/sqlite.sql)
-    KEY checkins_mac_time (mac, time_us)
+    KEY checkins_mac_time (mac, time_us),
+    -- the console's check-ins per hour (GET stats)
+    KEY checkins_time (time_us)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- What each MAC did last, written with its check-in (see sql/sqlite.sql).
@@ -120,7 +122,9 @@ CREATE TABLE IF NOT EXISTS audit (
     admin    VARCHAR(255) NOT NULL DEFAULT '',
     action   VARCHAR(64) NOT NULL,
     target   VARCHAR(255) NOT NULL DEFAULT '',
-    detail   MEDIUMTEXT NOT NULL DEFAULT ''
+    detail   MEDIUMTEXT NOT NULL DEFAULT '',
+    -- the fleet view's filter=outdated (see sql/sqlite.sql)
+    KEY audit_target (target, time_us)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE IF NOT EXISTS reprovision (

@@ -40,6 +40,10 @@ CREATE TABLE IF NOT EXISTS checkins (
     stage       TEXT NOT NULL DEFAULT '',
     user_agent  TEXT NOT NULL DEFAULT ''
 );
+-- The console's pictures (GET stats): check-ins per hour over a week. New
+-- rows go at the index's end, so a check-in pays little for it, unlike an
+-- index on mac (see last_seen below).
+CREATE INDEX IF NOT EXISTS checkins_time ON checkins (time_us);
 -- A phone's history (GET /admin/checkins?mac=). SQLite goes without it
 -- (see sql/sqlite.sql); a server keeps it in its own memory.
 CREATE INDEX IF NOT EXISTS checkins_mac_time ON checkins (mac, time_us);
@@ -113,6 +117,9 @@ CREATE TABLE IF NOT EXISTS audit (
     target   TEXT NOT NULL DEFAULT '',
     detail   TEXT NOT NULL DEFAULT ''
 );
+-- The fleet view's "settings changed since the last fetch" (GET
+-- phones?filter=outdated): the newest changes to a phone, site or model.
+CREATE INDEX IF NOT EXISTS audit_target ON audit (target, time_us);
 
 CREATE TABLE IF NOT EXISTS reprovision (
     id             BIGSERIAL PRIMARY KEY,

@@ -55,6 +55,10 @@ CREATE TABLE IF NOT EXISTS checkins (
     stage       TEXT NOT NULL DEFAULT '',
     user_agent  TEXT NOT NULL DEFAULT ''
 );
+-- The console's pictures (GET stats): check-ins per hour over a week. New
+-- rows go at the index's end, so a check-in pays little for it, unlike an
+-- index on mac (see last_seen below).
+CREATE INDEX IF NOT EXISTS checkins_time ON checkins (time_us);
 
 -- What each MAC did last, written with its check-in in one transaction:
 -- its newest check-in (by time, the later-written on a tie) and its newest
@@ -147,6 +151,9 @@ CREATE TABLE IF NOT EXISTS audit (
     target   TEXT NOT NULL DEFAULT '',
     detail   TEXT NOT NULL DEFAULT ''
 );
+-- The fleet view's "settings changed since the last fetch" (GET
+-- phones?filter=outdated): the newest changes to a phone, site or model.
+CREATE INDEX IF NOT EXISTS audit_target ON audit (target, time_us);
 
 -- Reprovisioning: move phones to another provisioning server. A target
 -- applies to one phone, a site, or the whole fleet (the most specific

@@ -79,6 +79,7 @@ const char *polycom_admin_title(int status)
 {
     switch (status) {
     case 400: return "Bad Request";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
@@ -250,6 +251,38 @@ json_t *polycom_admin_parse_strings(const polycom_admin_request *in,
 }
 
 /* ------------------------------------------------------------------ */
+/* Cross-site requests                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Browsers replay an admin's Basic credentials to this origin whatever
+ * page asks, so a page elsewhere could make the admin's browser write.
+ * Browsers say where a request comes from (Origin, Sec-Fetch-Site);
+ * scripts such as curl say neither and keep working unchanged. A browser
+ * must also send X-Requested-With, which another origin cannot add
+ * without a CORS preflight that this server never grants. */
+const char *polycom_admin_csrf_refusal(const char *method, const char *origin,
+                                       const char *fetch_site,
+                                       const char *requested_with,
+                                       const char *self_origin)
+{
+    if (!strcmp(method, "GET") || !strcmp(method, "HEAD")
+        || !strcmp(method, "OPTIONS")) {
+        return NULL;
+    }
+    if (origin && (!self_origin || strcasecmp(origin, self_origin))) {
+        return "a request from another origin may not change anything";
+    }
+    if (fetch_site && strcmp(fetch_site, "same-origin")
+        && strcmp(fetch_site, "none")) {
+        return "a request from another site may not change anything";
+    }
+    if ((origin || fetch_site) && (!requested_with || !*requested_with)) {
+        return "a browser must send X-Requested-With to change anything";
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
 /* Writes                                                              */
 /* ------------------------------------------------------------------ */
 
@@ -355,10 +388,14 @@ static const polycom_admin_resource admin_routes[] = {
       polycom_admin_reprovision_done },
     { "phones/{mac}/resync",         "GET, HEAD, POST",
       polycom_admin_resync },
+    { "phones/{mac}/secrets",        "POST",
+      polycom_admin_secrets },
     { "phones/{mac}/credentials",    "GET, HEAD, POST",
       polycom_admin_credentials },
     { "phones/{mac}/credentials/{username}", "DELETE",
       polycom_admin_credential_delete },
+    { "stats",                       "GET, HEAD",
+      polycom_admin_stats },
     { "discovered",                  "GET, HEAD",
       polycom_admin_discovered },
     { "import",                      "POST",

@@ -174,13 +174,46 @@ static int admin_import_write(const polycom_admin_request *in, void *data,
     return 0;
 }
 
+/* POST import?dry_run=1: what the import would do, row by row, once every
+ * row is valid (an invalid one is answered as the import itself would);
+ * nothing is written. */
+static void admin_import_preview(const polycom_admin_request *in,
+                                 polycom_admin_response *out,
+                                 const admin_import_change *c)
+{
+    json_t *rows = json_array();
+    int created = 0, replaced = 0;
+    size_t i;
+
+    for (i = 0; i < c->count; i++) {
+        apr_array_header_t *found;
+
+        if (polycom_store_select(in->db, POLYCOM_SQL_PHONE_GET, &found,
+                                 c->phones[i].mac, NULL) < 0) {
+            json_decref(rows);
+            polycom_admin_db_failed(in, out);
+            return;
+        }
+        created += !found->nelts;
+        replaced += found->nelts > 0;
+        json_array_append_new(rows, json_pack(
+            "{s:I, s:s, s:s, s:s, s:s}", "row", (json_int_t)i + 1,
+            "mac", c->phones[i].mac,
+            "action", found->nelts ? "replace" : "create",
+            "model", c->phones[i].model, "site", c->phones[i].site));
+    }
+    polycom_admin_answer(in, out, 200, json_pack(
+        "{s:b, s:o, s:i, s:i}", "dry_run", 1, "rows", rows,
+        "created", created, "replaced", replaced));
+}
+
 void polycom_admin_import(const polycom_admin_request *in,
                           polycom_admin_response *out, const admin_path *path)
 {
     json_t *array, *value, *errors;
     admin_import_change c;
     apr_hash_t *seen = apr_hash_make(in->pool);
-    const char *error = NULL;
+    const char *error = NULL, *dry_run;
     int conflict = 0;
     size_t i;
 
@@ -235,6 +268,11 @@ void polycom_admin_import(const polycom_admin_request *in,
 
         polycom_admin_reply(in->pool, out, conflict ? 409 : 400,
                             "application/problem+json", problem);
+        return;
+    }
+    dry_run = apr_table_get(in->args, "dry_run");
+    if (dry_run && !strcmp(dry_run, "1")) {
+        admin_import_preview(in, out, &c);
         return;
     }
     if (polycom_admin_change(in, out, admin_import_write, &c) < 0) {

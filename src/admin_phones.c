@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "polycom_admin_private.h"
@@ -86,6 +87,47 @@ static json_t *admin_phone_json(const polycom_admin_request *in,
     return phone;
 }
 
+/* The orders of the fleet view: sort=<key> or sort=-<key> (descending). */
+static const char *const admin_sort_keys[] = {
+    "mac", "label", "site", "model", "firmware", "seen", NULL
+};
+
+/* The filters of the fleet view, as the counts name them. */
+static const char *const admin_filters[] = {
+    "stale", "never", "disabled", "outdated", "delivered", "confirmed", NULL
+};
+
+/* @a q as a LIKE pattern: lower case, its own '%', '_' and '!' escaped
+ * with '!', inside '%...%'. */
+static const char *admin_like_pattern(apr_pool_t *pool, const char *q)
+{
+    char *pattern = apr_palloc(pool, 2 * strlen(q) + 3), *p = pattern;
+
+    *p++ = '%';
+    for (; *q; q++) {
+        if (*q == '%' || *q == '_' || *q == '!') {
+            *p++ = '!';
+        }
+        *p++ = (char)apr_tolower(*q);
+    }
+    *p++ = '%';
+    *p = '\0';
+    return pattern;
+}
+
+static int admin_in_list(const char *const *list, const char *word)
+{
+    for (; *list; list++) {
+        if (!strcmp(*list, word)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* GET phones: a page of the fleet, found by q=, kept by site=, model=,
+ * stale= and filter=, in the order of sort=, with how many phones the
+ * search finds and how many each filter would keep (counts). */
 void polycom_admin_phone_list(const polycom_admin_request *in,
                               polycom_admin_response *out,
                               const admin_path *path)
@@ -93,14 +135,20 @@ void polycom_admin_phone_list(const polycom_admin_request *in,
     const char *site = apr_table_get(in->args, "site");
     const char *model = apr_table_get(in->args, "model");
     const char *stale = apr_table_get(in->args, "stale");
-    /* Without a stale filter every phone has "no check-in since the end
-     * of time", so one statement serves both. */
-    const char *limit, *offset, *cutoff = "9223372036854775807";
+    const char *stale_after = apr_table_get(in->args, "stale_after");
+    const char *q = apr_table_get(in->args, "q");
+    const char *filter = apr_table_get(in->args, "filter");
+    const char *sort = apr_table_get(in->args, "sort");
+    /* Without stale= every phone has "no check-in since the end of time",
+     * so one statement serves both. */
+    const char *limit, *offset, *cutoff = "9223372036854775807", *like;
+    const char *stale_cutoff, *label, *key;
     apr_array_header_t *rows, *count;
+    const polycom_row *counts;
     admin_error err;
-    apr_time_t seconds;
-    json_t *list, *result;
-    int i;
+    apr_time_t seconds, window = apr_time_from_sec(86400);
+    json_t *list, *result, *by_filter;
+    int i, descending;
 
     if (polycom_admin_page(in, &limit, &offset, &err) < 0) {
         polycom_admin_problem(in->pool, out, err.status, err.detail);
@@ -114,24 +162,71 @@ void polycom_admin_phone_list(const polycom_admin_request *in,
         }
         cutoff = apr_psprintf(in->pool, "%" APR_TIME_T_FMT, in->now - seconds);
     }
+    if (stale_after && (!apr_isdigit(*stale_after)
+                        || polycom_admin_parse_time(stale_after, &window) < 0
+                        || window <= 0 || strchr(stale_after, 'T'))) {
+        polycom_admin_problem(in->pool, out, 400, "stale_after must be a "
+                              "number of seconds");
+        return;
+    }
+    stale_cutoff = apr_psprintf(in->pool, "%" APR_TIME_T_FMT,
+                                in->now - window);
+    filter = filter ? filter : "";
+    if (*filter && !admin_in_list(admin_filters, filter)) {
+        polycom_admin_problem(in->pool, out, 400, "filter must be one of "
+                              "stale, never, disabled, outdated, delivered, "
+                              "confirmed");
+        return;
+    }
+    sort = sort && *sort ? sort : "mac";
+    descending = *sort == '-';
+    key = sort + descending;
+    if (!admin_in_list(admin_sort_keys, key)) {
+        polycom_admin_problem(in->pool, out, 400, "sort must be mac, label, "
+                              "site, model, firmware or seen, with '-' "
+                              "before it for the other way");
+        return;
+    }
+    if (q && strlen(q) > ADMIN_LABEL_MAX) {
+        polycom_admin_problem(in->pool, out, 400, "q is at most 256 bytes");
+        return;
+    }
+    q = q ? q : "";
+    like = admin_like_pattern(in->pool, q);
     site = site ? site : "";
     model = model ? polycom_admin_model_token(in->pool, model) : "";
-    if (polycom_store_select(in->db, POLYCOM_SQL_PHONE_LIST, &rows, site,
-                             site, model, model, cutoff, limit, offset,
+    label = apr_pstrcat(in->pool, POLYCOM_SQL_PHONE_LIST, "_", key,
+                        descending ? "_desc" : "_asc", NULL);
+    if (polycom_store_select(in->db, label, &rows, site, site, model, model,
+                             cutoff, q, like, like, like, like, like, like,
+                             filter, filter, stale_cutoff, filter, filter,
+                             filter, filter, filter, limit, offset,
                              NULL) < 0
         || polycom_store_select(in->db, POLYCOM_SQL_PHONE_COUNT, &count,
-                                site, site, model, model, cutoff,
-                                NULL) < 0) {
+                                stale_cutoff, site, site, model, model,
+                                cutoff, q, like, like, like, like, like,
+                                like, NULL) < 0) {
         polycom_admin_db_failed(in, out);
         return;
     }
+    counts = APR_ARRAY_IDX(count, 0, const polycom_row *);
+    by_filter = json_object();
+    for (i = 0; admin_filters[i]; i++) {
+        json_object_set_new(by_filter, admin_filters[i], json_integer(
+            apr_atoi64(polycom_row_get(counts, admin_filters[i]))));
+    }
+    json_object_set_new(by_filter, "all", json_integer(
+        apr_atoi64(polycom_row_get(counts, "total"))));
     list = json_array();
-    result = polycom_admin_own(in->pool, json_pack("{s:o, s:I, s:I, s:I}",
+    result = polycom_admin_own(in->pool, json_pack(
+        "{s:o, s:I, s:I, s:I, s:o, s:s, s:s, s:I}",
         "phones", list,
-        "total", (json_int_t)apr_atoi64(polycom_rows_first(count,
-                                                           "total")),
+        "total", (json_int_t)apr_atoi64(polycom_row_get(
+                     counts, *filter ? filter : "total")),
         "limit", (json_int_t)apr_atoi64(limit),
-        "offset", (json_int_t)apr_atoi64(offset)));
+        "offset", (json_int_t)apr_atoi64(offset),
+        "counts", by_filter, "sort", sort, "filter", filter,
+        "stale_after", (json_int_t)apr_time_sec(window)));
     for (i = 0; i < rows->nelts; i++) {
         json_t *phone = admin_phone_json(in, APR_ARRAY_IDX(
                                              rows, i, const polycom_row *));
@@ -538,3 +633,60 @@ int polycom_admin_validate_phone(apr_pool_t *pool, const char *mac,
     return 0;
 }
 
+
+/* POST phones/{mac}/secrets: the phone's own stored secrets in clear, for
+ * an admin who asks to see them. Every other read masks them; this one is
+ * written to the audit log (which names the secrets, never their values),
+ * in the same transaction as the read. */
+typedef struct {
+    const char *mac;
+    json_t *secrets;
+} admin_reveal;
+
+static int admin_reveal_read(const polycom_admin_request *in, void *data,
+                             admin_audit_row *audit, admin_error *err)
+{
+    admin_reveal *c = data;
+    apr_array_header_t *rows, *params;
+    json_t *names;
+    int i;
+
+    if (polycom_store_select(in->db, POLYCOM_SQL_PHONE_GET, &rows, c->mac,
+                             NULL) < 0
+        || polycom_admin_scope_params(in, "phone", c->mac, &params) < 0) {
+        return -1;
+    }
+    if (!rows->nelts) {
+        err->status = 404;
+        err->detail = "no such phone";
+        return -2;
+    }
+    names = polycom_admin_own(in->pool, json_array());
+    for (i = 0; i < params->nelts; i++) {
+        const polycom_param *p = &APR_ARRAY_IDX(params, i, polycom_param);
+
+        if (polycom_param_is_secret(p->name)) {
+            json_object_set_new(c->secrets, p->name, json_string(p->value));
+            json_array_append_new(names, json_string(p->name));
+        }
+    }
+    audit->action = "secret.reveal";
+    audit->target = c->mac;
+    audit->detail = polycom_admin_own(in->pool, json_pack("{s:O}", "names",
+                                                          names));
+    return 0;
+}
+
+void polycom_admin_secrets(const polycom_admin_request *in,
+                           polycom_admin_response *out, const admin_path *path)
+{
+    admin_reveal c;
+
+    c.mac = path->mac;
+    c.secrets = polycom_admin_own(in->pool, json_object());
+    if (polycom_admin_change(in, out, admin_reveal_read, &c) < 0) {
+        return;
+    }
+    polycom_admin_answer(in, out, 200, json_pack("{s:s, s:O}", "mac", c.mac,
+                                                 "secrets", c.secrets));
+}

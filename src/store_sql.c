@@ -184,16 +184,124 @@ static const polycom_statement store_statements[] = {
                       " seen_file seen_status seen_model seen_firmware" \
                       " sip_address"
 #define PHONE_SEEN    " FROM phones p LEFT JOIN last_seen c ON c.mac = p.mac"
-#define PHONE_FILTER  " WHERE (%s = '' OR p.site = %s)" \
-                      " AND (%s = '' OR p.model = %s)" \
-                      " AND NOT EXISTS (SELECT 1 FROM last_seen s" \
-                      "   WHERE s.mac = p.mac AND s.time_us >= " NUM ")"
-    { POLYCOM_SQL_PHONE_LIST,
-      "SELECT " PHONE_COLUMNS PHONE_SEEN PHONE_FILTER
-      " ORDER BY p.mac LIMIT " NUM
-      " OFFSET " NUM, NULL, PHONE_NAMES },
+/* The fleet view (GET phones): the arguments, all bound, '' when unused,
+ * are site x2, model x2, the cut-off of stale= (phones with no check-in
+ * since), then the search: q and its LIKE pattern x6 (lower case, '!' the
+ * escape). MAC, label, site, model, firmware and IP are each searched;
+ * lower() on both sides because LIKE's case differs between the three
+ * databases. */
+#define PHONE_WHERE \
+      " WHERE (%s = '' OR p.site = %s)" \
+      " AND (%s = '' OR p.model = %s)" \
+      " AND (c.mac IS NULL OR c.time_us < " NUM ")" \
+      " AND (%s = '' OR p.mac LIKE %s ESCAPE '!'" \
+      "   OR lower(p.label) LIKE %s ESCAPE '!'" \
+      "   OR lower(p.site) LIKE %s ESCAPE '!'" \
+      "   OR lower(p.model) LIKE %s ESCAPE '!'" \
+      "   OR lower(c.firmware) LIKE %s ESCAPE '!'" \
+      "   OR c.ip LIKE %s ESCAPE '!')"
+/* Settings changed since the phone's last good fetch of them: an audit
+ * row of a change to the phone, its site's, its model's or the global
+ * layer after that fetch (index audit_target). An import's audit row
+ * names no phone, so what an import changed is not seen here. */
+#define PHONE_OUTDATED(site_target, model_target) \
+      "c.settings_us > 0 AND EXISTS (SELECT 1 FROM audit a" \
+      " WHERE a.target IN (p.mac, " site_target ", " model_target \
+      ", 'global') AND a.time_us > c.settings_us" \
+      " AND a.action IN ('phone.create', 'phone.replace'," \
+      " 'params.replace', 'params.delete'))"
+#define PHONE_OUTDATED_STD \
+      PHONE_OUTDATED("'site/' || p.site", "'model/' || p.model")
+#define PHONE_OUTDATED_MY \
+      PHONE_OUTDATED("CONCAT('site/', p.site)", "CONCAT('model/', p.model)")
+#define PHONE_MOVE(state) \
+      "EXISTS (SELECT 1 FROM reprovision_state r WHERE r.mac = p.mac" \
+      " AND r.state = '" state "')"
+/* One filter: filter x7 with the stale cut-off after the first. */
+#define PHONE_FILTER(outdated) \
+      " AND (%s = '' OR (%s = 'stale' AND c.time_us < " NUM ")" \
+      "   OR (%s = 'never' AND c.mac IS NULL)" \
+      "   OR (%s = 'disabled' AND p.enabled = 0)" \
+      "   OR (%s = 'outdated' AND " outdated ")" \
+      "   OR (%s = 'delivered' AND " PHONE_MOVE("delivered") ")" \
+      "   OR (%s = 'confirmed' AND " PHONE_MOVE("confirmed") "))"
+#define PHONE_PAGE(label, order) \
+    { label, \
+      "SELECT " PHONE_COLUMNS PHONE_SEEN PHONE_WHERE \
+      PHONE_FILTER(PHONE_OUTDATED_STD) " ORDER BY " order \
+      " LIMIT " NUM " OFFSET " NUM, \
+      "SELECT " PHONE_COLUMNS PHONE_SEEN PHONE_WHERE \
+      PHONE_FILTER(PHONE_OUTDATED_MY) " ORDER BY " order \
+      " LIMIT " NUM " OFFSET " NUM, PHONE_NAMES }
+    /* One statement per order, each prepared once; the MAC breaks ties
+     * so that pages never overlap. */
+    PHONE_PAGE(POLYCOM_SQL_PHONE_LIST "_mac_asc", "p.mac"),
+    PHONE_PAGE(POLYCOM_SQL_PHONE_LIST "_mac_desc", "p.mac DESC"),
+    PHONE_PAGE(POLYCOM_SQL_PHONE_LIST "_label_asc", "p.label, p.mac"),
+    PHONE_PAGE(POLYCOM_SQL_PHONE_LIST "_label_desc",
+               "p.label DESC, p.mac DESC"),
+    PHONE_PAGE(POLYCOM_SQL_PHONE_LIST "_site_asc", "p.site, p.mac"),
+    PHONE_PAGE(POLYCOM_SQL_PHONE_LIST "_site_desc", "p.site DESC, p.mac DESC"),
+    PHONE_PAGE(POLYCOM_SQL_PHONE_LIST "_model_asc", "p.model, p.mac"),
+    PHONE_PAGE(POLYCOM_SQL_PHONE_LIST "_model_desc",
+               "p.model DESC, p.mac DESC"),
+    PHONE_PAGE(POLYCOM_SQL_PHONE_LIST "_firmware_asc",
+               "coalesce(c.firmware, ''), p.mac"),
+    PHONE_PAGE(POLYCOM_SQL_PHONE_LIST "_firmware_desc",
+               "coalesce(c.firmware, '') DESC, p.mac DESC"),
+    PHONE_PAGE(POLYCOM_SQL_PHONE_LIST "_seen_asc",
+               "coalesce(c.time_us, 0), p.mac"),
+    PHONE_PAGE(POLYCOM_SQL_PHONE_LIST "_seen_desc",
+               "coalesce(c.time_us, 0) DESC, p.mac DESC"),
+    /* How many phones the search finds, and how many of them each filter
+     * keeps: the stale cut-off, then the arguments of PHONE_WHERE. */
+#define PHONE_COUNT_OF(condition, name) \
+      " coalesce(sum(CASE WHEN " condition " THEN 1 ELSE 0 END), 0) AS " name
+#define PHONE_COUNTS(outdated) \
+      "SELECT count(*) AS total," \
+      PHONE_COUNT_OF("c.time_us < " NUM, "stale") "," \
+      PHONE_COUNT_OF("c.mac IS NULL", "never") "," \
+      PHONE_COUNT_OF("p.enabled = 0", "disabled") "," \
+      PHONE_COUNT_OF(outdated, "outdated") "," \
+      PHONE_COUNT_OF(PHONE_MOVE("delivered"), "delivered") "," \
+      PHONE_COUNT_OF(PHONE_MOVE("confirmed"), "confirmed") \
+      PHONE_SEEN PHONE_WHERE
     { POLYCOM_SQL_PHONE_COUNT,
-      "SELECT count(*) AS total FROM phones p" PHONE_FILTER, NULL, "total" },
+      PHONE_COUNTS(PHONE_OUTDATED_STD), PHONE_COUNTS(PHONE_OUTDATED_MY),
+      "total stale never disabled outdated delivered confirmed" },
+    /* The console's pictures (GET stats): each one pass over phones and
+     * last_seen (one row per phone), or the index checkins_time. */
+    { POLYCOM_SQL_STATS_FIRMWARE,
+      "SELECT p.model, coalesce(c.firmware, '') AS firmware,"
+      " count(*) AS phones" PHONE_SEEN
+      " GROUP BY p.model, coalesce(c.firmware, '')"
+      " ORDER BY p.model, coalesce(c.firmware, '')", NULL,
+      "model firmware phones" },
+    /* The cut-offs: an hour ago, stale_after ago and a week ago. */
+    { POLYCOM_SQL_STATS_SEEN,
+      "SELECT count(*) AS total,"
+      PHONE_COUNT_OF("c.time_us >= " NUM, "hour") ","
+      PHONE_COUNT_OF("c.time_us >= " NUM, "fresh") ","
+      PHONE_COUNT_OF("c.time_us >= " NUM, "week") ","
+      PHONE_COUNT_OF("c.mac IS NULL", "never") ","
+      PHONE_COUNT_OF("p.enabled = 0", "disabled")
+      PHONE_SEEN, NULL, "total hour fresh week never disabled" },
+    /* Check-ins per hour since the cut-off, counted in checkins_time:
+     * the cost grows with the week's check-ins (about 1 s for 5 million
+     * on SQLite), which an hourly rollup written with the check-ins
+     * would avoid. Ids in time order would be cheaper but are not: a
+     * history imported or written late has new ids for old times. */
+    { POLYCOM_SQL_STATS_CHECKINS,
+      "SELECT time_us / 3600000000 AS hour, count(*) AS checkins"
+      " FROM checkins WHERE time_us >= " NUM
+      " GROUP BY time_us / 3600000000 ORDER BY 1",
+      "SELECT time_us DIV 3600000000 AS hour, count(*) AS checkins"
+      " FROM checkins WHERE time_us >= " NUM
+      " GROUP BY time_us DIV 3600000000 ORDER BY 1", "hour checkins" },
+    { POLYCOM_SQL_STATS_DISCOVERED,
+      "SELECT model, count(*) AS macs FROM discovered"
+      " WHERE mac NOT IN (SELECT mac FROM phones)"
+      " GROUP BY model ORDER BY model", NULL, "model macs" },
     { POLYCOM_SQL_PHONE_GET,
       "SELECT " PHONE_COLUMNS PHONE_SEEN " WHERE p.mac = %s", NULL,
       PHONE_NAMES },

@@ -25,6 +25,8 @@ fi
 sqlite3 "$RUNDIR/polycom.db" ".read $top/sql/sqlite.sql" >/dev/null
 if [ "$new_db" = 1 ]; then
     sqlite3 "$RUNDIR/polycom.db" ".read $top/sql/demo.sql"
+    # A few hundred more phones, so the console's pictures mean something.
+    sqlite3 "$RUNDIR/polycom.db" ".read $top/sql/demo-fleet.sql"
     echo "run: demo database created at $RUNDIR/polycom.db"
 fi
 mkdir -p "$RUNDIR/htdocs/admin"

@@ -34,10 +34,11 @@ try {
   let checkins = 0;
   const fresh = rows.find((r) => !r.stale);
   if (fresh) {
-    await page.click(`#phones tr[data-mac="${fresh.mac}"]`);
+    await page.click(`#phones tr[data-mac="${fresh.mac}"] a`);
     await page.waitForFunction(
       () => document.getElementById('preview').textContent.length > 0,
       null, { timeout: 15000 });
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 15000 });
     preview = await page.textContent('#preview');
     checkins = await page.$$eval('#checkins tbody tr', (trs) => trs.length);
   }

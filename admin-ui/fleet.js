@@ -1,0 +1,322 @@
+// mod_polycom console: the fleet view. Search, filters, order and paging
+// are the server's (GET phones), so a page costs the same at any fleet
+// size; the selection and bulk actions work on a page or on the whole view.
+'use strict';
+
+const FILTERS = [
+  ['', 'All', 'all'],
+  ['stale', 'Stale', 'stale'],
+  ['never', 'Never seen', 'never'],
+  ['disabled', 'Disabled', 'disabled'],
+  ['outdated', 'Settings changed', 'outdated'],
+  ['delivered', 'Move delivered', 'delivered'],
+  ['confirmed', 'Move confirmed', 'confirmed'],
+];
+
+const fleet = {
+  view: { q: '', filter: '', sort: 'mac', offset: 0, limit: 50 },
+  page: null,
+  selected: new Set(),
+  wholeView: false,     // "select all phones of this view"
+};
+
+// The arguments of GET phones. encodeURIComponent, not URLSearchParams:
+// httpd reads "+" in a query as a plus, not as a space.
+function viewQuery(view, extra = {}) {
+  const v = { ...view, ...extra,
+              stale_after: document.getElementById('stale-after').value };
+  return ['q', 'filter', 'sort', 'offset', 'limit', 'stale_after']
+    .map((key) => `${key}=${encodeURIComponent(v[key])}`).join('&');
+}
+
+function configState(phone) {
+  if (!phone.enabled) {
+    return ['disabled', 'muted'];
+  }
+  if (phone.up_to_date === true) {
+    return ['up to date', 'ok'];
+  }
+  if (phone.up_to_date === false) {
+    return ['changed since last fetch', 'outdated'];
+  }
+  return ['never fetched', ''];
+}
+
+function renderFilters(counts) {
+  const box = document.getElementById('filters');
+  box.replaceChildren();
+  for (const [value, label, key] of FILTERS) {
+    const pressed = fleet.view.filter === value;
+    box.append(el('button', {
+      type: 'button', 'aria-pressed': String(pressed),
+      dataset: { filter: value, count: counts[key] },
+      onclick: () => {
+        fleet.view.filter = value;
+        fleet.view.offset = 0;
+        go();
+      },
+    }, `${label} `, el('span', { class: 'count' }, counts[key])));
+  }
+}
+
+function renderSelection() {
+  const n = fleet.wholeView ? fleet.page.total : fleet.selected.size;
+  document.getElementById('selection').textContent = n
+    ? `${n} phone${n === 1 ? '' : 's'} selected${fleet.wholeView ? ' (the whole view)' : ''}`
+    : 'No phone selected';
+  for (const b of document.querySelectorAll('[data-bulk]')) {
+    b.disabled = !n;
+  }
+}
+
+function renderPhones(list) {
+  const body = document.querySelector('#phones tbody');
+  body.replaceChildren();
+  const staleUs = Number(document.getElementById('stale-after').value) * 1e6;
+  for (const phone of list.phones) {
+    const last = phone.last_checkin;
+    const row = el('tr', { dataset: { mac: phone.mac } });
+    const box = el('input', { type: 'checkbox',
+                              'aria-label': `Select ${phone.mac}` });
+    box.checked = fleet.wholeView || fleet.selected.has(phone.mac);
+    box.addEventListener('change', () => {
+      fleet.wholeView = false;
+      if (box.checked) {
+        fleet.selected.add(phone.mac);
+      } else {
+        fleet.selected.delete(phone.mac);
+      }
+      renderSelection();
+    });
+    cell(row, box);
+    cell(row, el('a', { href: `#/phone/${phone.mac}` }, phone.mac), 'mac');
+    cell(row, phone.label);
+    cell(row, phone.site);
+    cell(row, phone.model);
+    cell(row, last ? last.firmware : '');
+    cell(row, last ? last.ip : '');
+    const seen = cell(row, last ? ago(last.time) : 'never', 'seen');
+    if (last) {
+      seen.title = last.time;
+    }
+    const [text, className] = configState(phone);
+    cell(row, text, className);
+    if (!last) {
+      row.classList.add('never');
+    } else if (Date.now() * 1000 - last.time_us > staleUs) {
+      row.classList.add('stale');
+    }
+    if (!phone.enabled) {
+      row.classList.add('disabled');
+    }
+    body.appendChild(row);
+  }
+  for (const th of document.querySelectorAll('#phones th[data-sort]')) {
+    const key = th.dataset.sort;
+    const state = fleet.view.sort === key ? 'ascending'
+      : fleet.view.sort === `-${key}` ? 'descending' : 'none';
+    th.setAttribute('aria-sort', state);
+  }
+  const from = list.total ? list.offset + 1 : 0;
+  const to = list.offset + list.phones.length;
+  document.getElementById('range').textContent =
+    `${from}–${to} of ${list.total}`;
+  document.getElementById('prev').disabled = list.offset === 0;
+  document.getElementById('next').disabled = to >= list.total;
+  document.getElementById('select-page').checked = false;
+}
+
+async function loadPhones() {
+  const started = performance.now();
+  const list = await api(`phones?${viewQuery(fleet.view)}`);
+  const fetched = performance.now();
+  fleet.page = list;
+  renderFilters(list.counts);
+  renderPhones(list);
+  renderSelection();
+  const shown = performance.now();
+  document.body.dataset.pageMs = (shown - started).toFixed(1);
+  document.body.dataset.fetchMs = (fetched - started).toFixed(1);
+  document.getElementById('summary').textContent =
+    `${list.counts.all} phones, ${list.counts.stale} stale, ` +
+    `${list.counts.never} never seen`;
+}
+
+async function loadDiscovered() {
+  const list = await api('discovered?limit=100');
+  const body = document.querySelector('#discovered tbody');
+  body.replaceChildren();
+  for (const d of list.discovered) {
+    const row = el('tr', { dataset: { mac: d.mac } });
+    cell(row, d.mac, 'mac');
+    cell(row, d.model);
+    cell(row, d.firmware);
+    cell(row, d.ip);
+    cell(row, ago(d.last_seen));
+    cell(row, d.requests);
+    cell(row, el('button', { type: 'button', class: 'adopt',
+                             'aria-label': `Adopt ${d.mac}`,
+                             onclick: () => adopt(d) }, 'Adopt'));
+    body.appendChild(row);
+  }
+}
+
+// Adopt a discovered MAC: a site and a model, one PUT.
+function adopt(d) {
+  const dialog = document.getElementById('adopt');
+  document.getElementById('adopt-mac').textContent = d.mac;
+  document.getElementById('adopt-model').value = d.model || '';
+  document.getElementById('adopt-site').value = '';
+  document.getElementById('adopt-label').value = '';
+  for (const id of ['e-adopt', 'e-adopt-site', 'e-adopt-model']) {
+    document.getElementById(id).textContent = '';
+  }
+  const ok = document.getElementById('adopt-ok');
+  ok.onclick = async (event) => {
+    event.preventDefault();
+    try {
+      await api(`phones/${d.mac}`, { method: 'PUT', body: {
+        model: document.getElementById('adopt-model').value,
+        site: document.getElementById('adopt-site').value,
+        label: document.getElementById('adopt-label').value,
+      } });
+      dialog.close('ok');
+      notice(`Adopted ${d.mac}`);
+      await Promise.all([loadPhones(), loadDiscovered(), refreshCharts()]);
+    } catch (err) {
+      showFieldError('e-adopt-', err.message, ['site', 'model'], 'e-adopt');
+    }
+  };
+  dialog.showModal();
+  document.getElementById('adopt-site').focus();
+}
+
+// The MACs a bulk action touches: the selection, or every phone of the
+// view (read page by page, 1,000 at a time).
+async function bulkTargets() {
+  if (!fleet.wholeView) {
+    return [...fleet.selected];
+  }
+  const macs = [];
+  for (let offset = 0; offset < fleet.page.total; offset += 1000) {
+    const page = await api(`phones?${viewQuery(fleet.view, { offset, limit: 1000 })}`);
+    macs.push(...page.phones.map((p) => p.mac));
+    if (!page.phones.length) {
+      break;
+    }
+  }
+  return macs;
+}
+
+const BULK = {
+  resync: { verb: 'Resync', run: (macs) => api('resync', {
+    method: 'POST', body: { macs } }) },
+  enable: { verb: 'Enable', each: (p) => ({ ...p, enabled: true }) },
+  disable: { verb: 'Disable', each: (p) => ({ ...p, enabled: false }) },
+  site: { verb: 'Move to site', each: (p) => ({
+    ...p, site: document.getElementById('bulk-site').value }) },
+  move: { verb: 'Move to another server', single: (mac) => api(
+    `phones/${mac}/reprovision`, { method: 'POST', body: {
+      server: document.getElementById('bulk-server').value } }) },
+};
+
+async function bulk(action) {
+  const spec = BULK[action];
+  const n = fleet.wholeView ? fleet.page.total : fleet.selected.size;
+  const extra = action === 'site'
+    ? ` "${document.getElementById('bulk-site').value}"`
+    : action === 'move' ? ` ${document.getElementById('bulk-server').value}` : '';
+  if (!await confirmAction(`${spec.verb}${extra}: this touches ${n} phone${n === 1 ? '' : 's'}.`)) {
+    return;
+  }
+  const macs = await bulkTargets();
+  let done = 0;
+  const failed = [];
+  if (spec.run) {
+    for (let i = 0; i < macs.length; i += 1000) {
+      const answer = await spec.run(macs.slice(i, i + 1000));
+      done += answer.queued.length;
+      failed.push(...answer.skipped.map((s) => `${s.mac}: ${s.error}`));
+    }
+  } else {
+    for (const mac of macs) {
+      try {
+        if (spec.single) {
+          await spec.single(mac);
+        } else {
+          const phone = await api(`phones/${mac}`);
+          await api(`phones/${mac}`, { method: 'PUT', body: spec.each(phone) });
+        }
+        done += 1;
+      } catch (err) {
+        failed.push(`${mac}: ${err.message}`);
+      }
+    }
+  }
+  notice(`${spec.verb}: ${done} of ${macs.length} phones done` +
+         (failed.length ? `; refused: ${failed.slice(0, 5).join('; ')}` : ''),
+         failed.length > 0);
+  document.body.dataset.bulkDone = String(done);
+  fleet.selected.clear();
+  fleet.wholeView = false;
+  await loadPhones();
+}
+
+function setupFleet() {
+  document.getElementById('search').addEventListener('submit', (event) => {
+    event.preventDefault();
+    let q = document.getElementById('q').value.trim();
+    // A MAC as printed on a label (00:04:f2:... or 00-04-f2-...).
+    if (/^([0-9a-f]{2}[:-]){1,5}[0-9a-f]{0,2}$/i.test(q)) {
+      q = q.replace(/[:-]/g, '');
+    }
+    fleet.view.q = q;
+    fleet.view.limit = Number(document.getElementById('page-size').value);
+    fleet.view.offset = 0;
+    go();
+  });
+  document.getElementById('stale-after').addEventListener('change', () => go());
+  document.getElementById('prev').addEventListener('click', () => {
+    fleet.view.offset = Math.max(0, fleet.view.offset - fleet.view.limit);
+    go();
+  });
+  document.getElementById('next').addEventListener('click', () => {
+    fleet.view.offset += fleet.view.limit;
+    go();
+  });
+  for (const th of document.querySelectorAll('#phones th[data-sort]')) {
+    const key = th.dataset.sort;
+    const button = el('button', { type: 'button', class: 'sort' }, th.textContent);
+    button.addEventListener('click', () => {
+      fleet.view.sort = fleet.view.sort === key ? `-${key}` : key;
+      fleet.view.offset = 0;
+      go();
+    });
+    th.replaceChildren(button);
+  }
+  document.getElementById('select-page').addEventListener('change', (event) => {
+    fleet.wholeView = false;
+    for (const p of fleet.page.phones) {
+      if (event.target.checked) {
+        fleet.selected.add(p.mac);
+      } else {
+        fleet.selected.delete(p.mac);
+      }
+    }
+    for (const box of document.querySelectorAll('#phones tbody input')) {
+      box.checked = event.target.checked;
+    }
+    renderSelection();
+  });
+  document.getElementById('select-filter').addEventListener('click', () => {
+    fleet.wholeView = true;
+    for (const box of document.querySelectorAll('#phones tbody input')) {
+      box.checked = true;
+    }
+    renderSelection();
+  });
+  for (const b of document.querySelectorAll('[data-bulk]')) {
+    b.addEventListener('click', () => bulk(b.dataset.bulk).catch((err) =>
+      notice(err.message, true)));
+  }
+}
