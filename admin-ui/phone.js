@@ -228,9 +228,13 @@ async function loadUploads(mac) {
   }
 }
 
-// GET phones/{mac}/explain comes with the config-history work (issue 18):
-// where the server has it, each setting is shown with its layer and what
-// it overrides; elsewhere the section stays hidden.
+// GET phones/{mac}/explain: each setting the phone would get now, with the
+// layer it comes from, what it overrides, and the phone's own override files
+// that set it too (they win on the phone, after the server's files).
+function layerName(o) {
+  return o.key ? `${o.layer} ${o.key}` : o.layer;
+}
+
 async function loadExplain(mac) {
   const section = document.getElementById('explain');
   section.hidden = true;
@@ -246,10 +250,17 @@ async function loadExplain(mac) {
     const row = el('tr');
     cell(row, p.name);
     cell(row, p.value);
-    cell(row, p.layer || p.scope || '');
-    cell(row, (p.overrides || []).map((o) => `${o.layer || o.scope}: ${o.value}`).join('; '));
+    cell(row, layerName(p));
+    cell(row, (p.overrides || []).map((o) => `${layerName(o)}: ${o.value}`).join('; '));
+    cell(row, (p.shadowed_by || []).map((o) => `${o.file}: ${o.value}`).join('; '));
+    if ((p.shadowed_by || []).length) {
+      row.classList.add('shadowed');
+    }
     body.append(row);
   }
+  document.getElementById('explain-state').textContent = explain.up_to_date
+    ? 'The phone has fetched these settings.'
+    : 'The phone has not fetched these settings yet (its last fetch differs).';
   section.hidden = false;
 }
 
