@@ -265,6 +265,14 @@ for my $driver (sort grep { $server{$_} } keys %server) {
        "$driver: the version is recorded");
     is($query->('SELECT mac, time_us, settings_etag FROM last_seen'),
        "0004f2000001|1000|e1\n", "$driver: last_seen is filled from the history");
+    # The console's indexes (checkins by time, audit by target) are there
+    # after the migration too: the fleet view and its pictures need them.
+    my $indexes = $driver eq 'pgsql'
+        ? "SELECT indexname FROM pg_indexes WHERE indexname IN ('checkins_time', 'audit_target') ORDER BY indexname"
+        : "SELECT DISTINCT index_name FROM information_schema.statistics WHERE table_schema = '$name'"
+          . " AND index_name IN ('checkins_time', 'audit_target') ORDER BY index_name";
+    is($query->($indexes), "audit_target\ncheckins_time\n",
+       "$driver: the console's indexes are added to the old tables");
     ($code, $out) = tool(@tool);
     like($out, qr/up to date/, "$driver: a second run has nothing to do");
     system(@admin, "DROP DATABASE $name");
