@@ -7,7 +7,8 @@ WARN     = -Wall -Wextra -Wno-unused-parameter -Werror
 # Evaluated when a recipe runs, after `deps` has installed pkg-config & co.
 XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0)
 XML_LIBS   = $(shell pkg-config --libs libxml-2.0) \
-             $(shell pkg-config --libs jansson) -lcsv
+             $(shell pkg-config --libs jansson) -lcsv \
+             $(shell pkg-config --libs openssl)
 APR_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes) \
              $(shell apu-1-config --includes)
 APR_LIBS   = $(shell apr-1-config --link-ld --libs) \
@@ -25,6 +26,7 @@ PURE_SRC += src/param.c src/digest.c src/guard.c src/outage.c src/device.c \
             src/shmcache.c src/reach.c
 PURE_SRC += src/layers.c src/flat.c src/admin_explain.c src/admin_diff.c \
             src/admin_history.c src/admin_dryrun.c
+PURE_SRC += src/devicecert.c
 HEADERS  = $(wildcard include/*.h)
 MODULE   = .libs/mod_polycom.so
 # Every t/unit/test_*.c is a unit test: built here, run by t/unit.t.

@@ -9,28 +9,120 @@
 
 #include "http_request.h"
 #include "http_core.h"
+#include "http_main.h"
 #include "mod_auth.h"
 #include "mod_ssl.h"
 
+#include "apr_optional_hooks.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
 #include "mod_polycom_private.h"
+
+/* mod_ssl's optional hook init_server (modules/ssl/mod_ssl_openssl.h,
+ * which Debian's apache2-dev does not install): each virtual host's
+ * SSL_CTX, once mod_ssl has set it up. */
+typedef int polycom_ssl_init_server_fn(server_rec *s, apr_pool_t *p,
+                                       int is_proxy, SSL_CTX *ctx);
+
+/* Intermediate certificates a client may send with its own. */
+#define POLYCOM_CHAIN_MAX 8
+
+typedef APR_OPTIONAL_FN_TYPE(ssl_var_lookup) polycom_ssl_lookup;
+
+/* The PEM of the client's certificate; the intermediates it sent go to
+ * @a chain. */
+static const char *polycom_client_pem(request_rec *r,
+                                      polycom_ssl_lookup *lookup,
+                                      apr_array_header_t *chain)
+{
+    int i;
+
+    for (i = 0; i < POLYCOM_CHAIN_MAX; i++) {
+        const char *pem = lookup(r->pool, r->server, r->connection, r,
+                                 apr_psprintf(r->pool,
+                                              "SSL_CLIENT_CERT_CHAIN_%d", i));
+
+        if (!pem || !*pem) {
+            break;
+        }
+        APR_ARRAY_PUSH(chain, const char *) = pem;
+    }
+    return lookup(r->pool, r->server, r->connection, r, "SSL_CLIENT_CERT");
+}
+
+/* Whether the client's certificate and the intermediates it sent are all
+ * within their dates. mod_ssl checks that too, except on a virtual host
+ * where PolycomDeviceCA turned its time checks off (see
+ * polycom_devca_init_server); checking here as well keeps every location
+ * of such a host safe, pinned or not. */
+static int polycom_cert_dates_ok(const char *leaf,
+                                 const apr_array_header_t *chain,
+                                 const char **why)
+{
+    int i;
+
+    if (polycom_cert_current(leaf, why) != 1) {
+        return 0;
+    }
+    for (i = 0; i < chain->nelts; i++) {
+        if (polycom_cert_current(APR_ARRAY_IDX(chain, i, const char *),
+                                 why) != 1) {
+            *why = apr_pstrcat(chain->pool, "a certificate of its chain: ",
+                               *why, NULL);
+            return 0;
+        }
+    }
+    return 1;
+}
 
 /* The MAC in a verified client certificate's subject CN (Polycom's factory
  * certificates name the phone: "0004f2e62aa4" or "00:04:f2:e6:2a:a4"),
- * or NULL. */
+ * or NULL. With PolycomDeviceCA, a certificate that chains to a pinned
+ * device CA names its phone whatever its dates; any other must be one
+ * mod_ssl verified, and within its dates. */
 static const char *polycom_cert_mac(request_rec *r)
 {
-    APR_OPTIONAL_FN_TYPE(ssl_var_lookup) *lookup =
-        APR_RETRIEVE_OPTIONAL_FN(ssl_var_lookup);
-    const char *verify, *cn;
+    const polycom_dir_conf *conf = ap_get_module_config(r->per_dir_config,
+                                                        &polycom_module);
+    polycom_ssl_lookup *lookup = APR_RETRIEVE_OPTIONAL_FN(ssl_var_lookup);
+    const polycom_device_ca *pinned = conf ? polycom_conf_device_ca(conf)
+                                           : NULL;
+    const char *verify, *cn, *leaf, *why = NULL, *pinned_why = "";
+    apr_array_header_t *chain;
     char *mac;
     int i = 0;
 
     if (!lookup) {
         return NULL;
     }
+    chain = apr_array_make(r->pool, 4, sizeof(const char *));
+    leaf = polycom_client_pem(r, lookup, chain);
+    if (!leaf || !*leaf) {
+        return NULL;
+    }
+    mac = apr_palloc(r->pool, 13);
+    if (pinned
+        && polycom_device_ca_verify(pinned, r->pool, leaf,
+                                    (const char *const *)chain->elts,
+                                    chain->nelts, mac, &pinned_why) == 0) {
+        return mac;
+    }
     verify = lookup(r->pool, r->server, r->connection, r,
                     "SSL_CLIENT_VERIFY");
     if (!verify || strcmp(verify, "SUCCESS")) {
+        return NULL;
+    }
+    if (!polycom_cert_dates_ok(leaf, chain, &why)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PCLOGNO(00160)
+                      "client certificate %s refused: %s%s%s%s%s",
+                      lookup(r->pool, r->server, r->connection, r,
+                             "SSL_CLIENT_S_DN"), why,
+                      pinned ? "; PolycomDeviceCA " : "",
+                      pinned ? polycom_device_ca_file(pinned) : "",
+                      pinned ? " does not accept it: " : "",
+                      pinned ? pinned_why : "");
         return NULL;
     }
     /* One phone per certificate: a subject with a second CN could name
@@ -45,7 +137,6 @@ static const char *polycom_cert_mac(request_rec *r)
         return NULL;
     }
     cn = lookup(r->pool, r->server, r->connection, r, "SSL_CLIENT_S_DN_CN");
-    mac = apr_palloc(r->pool, 13);
     for (; cn && *cn && i < 13; cn++) {
         if (*cn == ':' || *cn == '-') {
             continue;
@@ -223,8 +314,43 @@ void polycom_authz_check_open(apr_pool_t *ptemp, server_rec *s)
     }
 }
 
+/* On a virtual host where a location says PolycomDeviceCA (or the main
+ * server does, whose locations every host inherits), the handshake must
+ * let an expired factory certificate through: mod_ssl's verify callback
+ * refuses an expired certificate under any SSLVerifyClient, so that
+ * host's verification stops checking dates. Require polycom-phone makes
+ * up for it (polycom_cert_mac): past its dates, only a certificate from a
+ * pinned device CA is accepted. */
+static int polycom_devca_init_server(server_rec *s, apr_pool_t *p,
+                                     int is_proxy, SSL_CTX *ctx)
+{
+    const polycom_server_conf *sconf =
+        ap_get_module_config(s->module_config, &polycom_module);
+    const polycom_server_conf *main_conf = ap_server_conf
+        ? ap_get_module_config(ap_server_conf->module_config, &polycom_module)
+        : NULL;
+
+    if (is_proxy || !ctx
+        || !((sconf && sconf->device_ca_used)
+             || (main_conf && main_conf->device_ca_used))) {
+        return OK;
+    }
+    X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx),
+                                X509_V_FLAG_NO_CHECK_TIME);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, PCLOGNO(00161)
+                 "PolycomDeviceCA: TLS client certificates on %s:%u are "
+                 "verified without their dates; Require polycom-phone "
+                 "checks them", s->server_hostname ? s->server_hostname : "*",
+                 (unsigned)s->port);
+    return OK;
+}
+
 void polycom_authz_register(apr_pool_t *p)
 {
+    polycom_ssl_init_server_fn *init_server = polycom_devca_init_server;
+
+    apr_optional_hook_add("init_server", (void (*)(void))init_server, NULL,
+                          NULL, APR_HOOK_MIDDLE);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "polycom-phone",
                               AUTHZ_PROVIDER_VERSION,
                               &polycom_authz_provider,

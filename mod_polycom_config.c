@@ -125,6 +125,7 @@ void *polycom_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     conf->admin_base = add->admin != -1 ? add->admin_base : base->admin_base;
     conf->preview_base = add->preview_base ? add->preview_base
                                            : base->preview_base;
+    conf->device_ca = add->device_ca ? add->device_ca : base->device_ca;
     conf->resync_rate = add->resync_rate != -1 ? add->resync_rate
                                                : base->resync_rate;
     conf->resync_per_network = add->resync_per_network != -1
@@ -215,6 +216,12 @@ polycom_guard_settings polycom_conf_guard(const polycom_dir_conf *conf)
     guard.cooldown = apr_time_from_sec(unset ? POLYCOM_GUARD_COOLDOWN
                                              : conf->guard_cooldown);
     return guard;
+}
+
+const polycom_device_ca *polycom_conf_device_ca(const polycom_dir_conf *conf)
+{
+    return conf->device_ca == POLYCOM_DEVICE_CA_NONE ? NULL
+                                                     : conf->device_ca;
 }
 
 const char *polycom_conf_preview_base(const polycom_dir_conf *conf)

@@ -207,6 +207,35 @@ static const char *polycom_set_admin(cmd_parms *cmd, void *dconf, int on)
     return on ? polycom_prepare_statements(cmd) : NULL;
 }
 
+/* PolycomDeviceCA file|none: read here, so that a missing or empty file
+ * stops the configuration instead of refusing every phone later. */
+static const char *polycom_set_device_ca(cmd_parms *cmd, void *dconf,
+                                         const char *file)
+{
+    polycom_dir_conf *conf = dconf;
+    polycom_server_conf *sconf;
+    const char *err = polycom_check_context(cmd), *path;
+
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(file, "none")) {
+        conf->device_ca = POLYCOM_DEVICE_CA_NONE;
+        return NULL;
+    }
+    path = ap_server_root_relative(cmd->pool, file);
+    if (!path) {
+        return apr_psprintf(cmd->pool, "PolycomDeviceCA: bad path %s", file);
+    }
+    conf->device_ca = polycom_device_ca_load(cmd->pool, path, &err);
+    if (!conf->device_ca) {
+        return apr_psprintf(cmd->pool, "PolycomDeviceCA: %s", err);
+    }
+    sconf = ap_get_module_config(cmd->server->module_config, &polycom_module);
+    sconf->device_ca_used = 1;
+    return NULL;
+}
+
 static const char *polycom_set_preview_base(cmd_parms *cmd, void *dconf,
                                             const char *path)
 {
@@ -650,6 +679,12 @@ const command_rec polycom_cmds[] = {
                  "?with_credentials=1 put the fleet target's user and "
                  "password into 000000000000-device.cfg, which every phone "
                  "may read (default Off)"),
+    AP_INIT_TAKE1("PolycomDeviceCA", polycom_set_device_ca, NULL,
+                  ACCESS_CONF, "PEM file of the Polycom device CAs whose "
+                  "factory certificates Require polycom-phone accepts, "
+                  "expired or not; on its virtual host, mod_ssl's TLS "
+                  "verification no longer checks dates; "
+                  "none: mod_ssl's verification alone (default)"),
     AP_INIT_TAKE1("PolycomAdminPreview", polycom_set_preview_base, NULL,
                   ACCESS_CONF, "URL path of the provisioning location the "
                   "admin API previews files from (default /prov)"),

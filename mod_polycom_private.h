@@ -17,6 +17,7 @@
 
 #include "polycom_metrics.h"
 #include "polycom_name.h"
+#include "polycom_devicecert.h"
 #include "polycom_render.h"
 #include "polycom_resync.h"
 #include "polycom_store.h"
@@ -26,6 +27,9 @@
  * Each call site has its own number; numbers are never reused
  * (t/logtags.t checks it). */
 #define PCLOGNO(n) "PC" #n ": "
+
+/* PolycomDeviceCA none: set, to stop an outer location's pinning. */
+#define POLYCOM_DEVICE_CA_NONE ((const polycom_device_ca *)"none")
 
 extern module AP_MODULE_DECLARE_DATA polycom_module;
 
@@ -60,6 +64,7 @@ typedef struct {
     int guard_limit;                     /* -1: unset (30); 0: off       */
     int guard_window;                    /* seconds (60)                 */
     int guard_cooldown;                  /* seconds (300)                */
+    const polycom_device_ca *device_ca;  /* NULL: unset (none)           */
     int phone_auth;                      /* this very section says       */
                                          /* Require polycom-phone (never */
                                          /* merged: read at start-up)    */
@@ -76,6 +81,8 @@ typedef struct {
     const char *registrar_params;
     const char *registrar_query;
     int schema_warned;     /* this process said the schema is another's */
+    int device_ca_used;    /* a location here says PolycomDeviceCA: the */
+                           /* host's TLS verification skips dates       */
 } polycom_server_conf;
 
 /* PolycomEnumerationGuard as it applies (limit 0: off). */
@@ -150,6 +157,7 @@ void *polycom_create_server_conf(apr_pool_t *p, server_rec *s);
 void polycom_conf_reset(void);
 /* Each accessor applies the default of a value left unset. */
 int polycom_conf_provisioning(const polycom_dir_conf *conf);
+const polycom_device_ca *polycom_conf_device_ca(const polycom_dir_conf *conf);
 int polycom_conf_checkins(const polycom_dir_conf *conf);
 const char *polycom_conf_app_file_path(const polycom_dir_conf *conf);
 int polycom_conf_uploads(const polycom_dir_conf *conf);

@@ -9,7 +9,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 PACKAGES="apache2 apache2-dev apache2-utils libaprutil1-dbd-sqlite3 sqlite3
-libaprutil1-dbd-pgsql libaprutil1-dbd-mysql libxml2-dev libjansson-dev libcsv-dev pkg-config gcc make
+libaprutil1-dbd-pgsql libaprutil1-dbd-mysql libxml2-dev libjansson-dev libcsv-dev libssl-dev pkg-config gcc make
 libsqlite3-dev"
 if [ "${1:-}" = test ]; then
     PACKAGES="$PACKAGES libapache2-mod-perl2 libxml-libxml-perl libxml2-utils openssl curl
