@@ -13,7 +13,7 @@ use lib 't/lib';
 use PolycomTest;
 use PolycomAdmin;
 
-plan tests => 24;
+plan tests => 27;
 
 my $hostport = Apache::TestRequest::hostport();
 my $vvx = MAC_VVX;
@@ -66,6 +66,19 @@ unlike($res->content, qr/demo-secret/, 'no secret');
 ok(scalar(grep { /PC00025:/ } t_finish_error_log_watch()), 'logged (PC00025)');
 is(as('spip-a', 'spip-prov-pass', PUT => "/secure/$vvx-phone.cfg", '<PHONE_CONFIG/>')->code,
    403, "PUT with another phone's credentials: 403");
+# Other spellings of the same file (the handler serves upper-case MACs and
+# files under a sub-folder as the phone's own): Require polycom-phone binds
+# the MAC the handler serves, so another phone's credentials get none.
+for my $path ("/secure/" . uc($vvx) . "-settings.cfg", "/secure/sub/$vvx-settings.cfg") {
+    $res = as('spip-a', 'spip-prov-pass', GET => $path);
+    ok($res->code == 403 && $res->content !~ /demo-secret/,
+       "another phone's credentials, $path: 403 without a secret")
+        or diag($res->code);
+}
+$res = as($vvx, 'vvx-prov-pass-1', GET => "/secure/" . uc($vvx) . "-settings.cfg");
+ok($res->code == 200 && $res->content =~ /demo-secret-1002/,
+   'its own credentials, the MAC in capitals: its own settings')
+    or diag($res->code);
 my $code = as($vvx, 'vvx-prov-pass-1', PUT => "/secure/$vvx-phone.cfg", '<PHONE_CONFIG/>')->code;
 ok($code == 201 || $code == 204, "PUT with its own: $code");
 is(as($vvx, 'wrong-password', GET => "/secure/$vvx.cfg")->code, 401, 'wrong password: 401');
