@@ -53,10 +53,10 @@ static const char *polycom_client_pem(request_rec *r,
 }
 
 /* Whether the client's certificate and the intermediates it sent are all
- * within their dates. mod_ssl checks that too, except on a virtual host
- * where PolycomDeviceCA turned its time checks off (see
- * polycom_devca_init_server); checking here as well keeps every location
- * of such a host safe, pinned or not. */
+ * within their dates. mod_ssl checks that, except on a virtual host where
+ * PolycomDeviceCA turned its time checks off (polycom_devca_init_server):
+ * there, and only there, every location of the host checks it here,
+ * pinned or not. */
 static int polycom_cert_dates_ok(const char *leaf,
                                  const apr_array_header_t *chain,
                                  const char **why)
@@ -75,6 +75,23 @@ static int polycom_cert_dates_ok(const char *leaf,
         }
     }
     return 1;
+}
+
+/* Whether mod_ssl verifies client certificates on @a s without their
+ * dates: where a location of that host, or of the main server, says
+ * PolycomDeviceCA (polycom_devca_init_server). Elsewhere mod_ssl has
+ * checked the dates of the whole chain once per handshake, and a request
+ * need not parse the certificates again. */
+static int polycom_devca_dates_off(const server_rec *s)
+{
+    const polycom_server_conf *sconf =
+        ap_get_module_config(s->module_config, &polycom_module);
+    const polycom_server_conf *main_conf = ap_server_conf
+        ? ap_get_module_config(ap_server_conf->module_config, &polycom_module)
+        : NULL;
+
+    return (sconf && sconf->device_ca_used)
+           || (main_conf && main_conf->device_ca_used);
 }
 
 /* The MAC in a verified client certificate's subject CN (Polycom's factory
@@ -114,7 +131,8 @@ static const char *polycom_cert_mac(request_rec *r)
     if (!verify || strcmp(verify, "SUCCESS")) {
         return NULL;
     }
-    if (!polycom_cert_dates_ok(leaf, chain, &why)) {
+    if (polycom_devca_dates_off(r->server)
+        && !polycom_cert_dates_ok(leaf, chain, &why)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PCLOGNO(00160)
                       "client certificate %s refused: %s%s%s%s%s",
                       lookup(r->pool, r->server, r->connection, r,
@@ -324,15 +342,7 @@ void polycom_authz_check_open(apr_pool_t *ptemp, server_rec *s)
 static int polycom_devca_init_server(server_rec *s, apr_pool_t *p,
                                      int is_proxy, SSL_CTX *ctx)
 {
-    const polycom_server_conf *sconf =
-        ap_get_module_config(s->module_config, &polycom_module);
-    const polycom_server_conf *main_conf = ap_server_conf
-        ? ap_get_module_config(ap_server_conf->module_config, &polycom_module)
-        : NULL;
-
-    if (is_proxy || !ctx
-        || !((sconf && sconf->device_ca_used)
-             || (main_conf && main_conf->device_ca_used))) {
+    if (is_proxy || !ctx || !polycom_devca_dates_off(s)) {
         return OK;
     }
     X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx),
