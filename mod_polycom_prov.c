@@ -310,7 +310,7 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
     polycom_db db;
     polycom_phone *phone = NULL;
     polycom_reprovision_target target;
-    apr_array_header_t *params;
+    apr_array_header_t *params, *served = NULL;
     const char *error = NULL;
     apr_time_t start = apr_time_now();
     apr_int64_t revision = -1;
@@ -426,11 +426,8 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
                           phone ? phone->mac : "unknown phones", held,
                           req->file);
         }
-        status = polycom_render_config(r->pool,
-                                       polycom_device_settings(r->pool,
-                                                               params,
-                                                               moving),
-                                       body, len, &error);
+        served = polycom_device_settings(r->pool, params, moving);
+        status = polycom_render_config(r->pool, served, body, len, &error);
     }
     if (status != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00005)
@@ -443,11 +440,10 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
      * goes with the check-in, which the writer keeps once per ETag (GET
      * /admin/phones/{mac}/diff), the first time this child makes them.
      * Hits need none: the render that filled the cache sent it. */
-    if (req->name.kind == POLYCOM_FILE_SETTINGS && phone && prov_snapshots
+    if (req->name.kind == POLYCOM_FILE_SETTINGS && served && phone
+        && prov_snapshots
         && polycom_snapshot_filter_add(prov_snapshots, req->etag)) {
-        req->snapshot = polycom_flat_snapshot(r->pool,
-                                              polycom_device_settings(
-                                                  r->pool, params, moving));
+        req->snapshot = polycom_flat_snapshot(r->pool, served);
     }
     if (cacheable) {
         polycom_metrics_cache(polycom_metrics_get(), 0);
