@@ -24,6 +24,8 @@
 #define ST_LOG_PRUNE      "mod_polycom_log_prune"
 #define ST_USAGE          "mod_polycom_usage"
 #define ST_PRUNE_CHECKINS "mod_polycom_prune_checkins"
+#define ST_CHECKIN_HOUR   "mod_polycom_checkin_hour"
+#define ST_PRUNE_CHECKIN_HOURS "mod_polycom_prune_checkin_hours"
 #define ST_PRUNE_LOGS     "mod_polycom_prune_logs"
 #define ST_REPROV_DELIVER "mod_polycom_reprov_deliver"
 #define ST_REVISION       "mod_polycom_revision"

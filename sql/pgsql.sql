@@ -48,6 +48,20 @@ CREATE INDEX IF NOT EXISTS checkins_time ON checkins (time_us);
 -- (see sql/sqlite.sql); a server keeps it in its own memory.
 CREATE INDEX IF NOT EXISTS checkins_mac_time ON checkins (mac, time_us);
 
+-- The console's check-in pictures (GET stats): check-ins per hour (hour =
+-- time_us / 3600000000), counted by the check-in writer in the transaction
+-- that stores them, so a week's picture reads 168 rows, not every
+-- check-in. Filled from the history when the table is new (empty): an
+-- existing database's check-ins are counted once, by this statement.
+CREATE TABLE IF NOT EXISTS checkin_hours (
+    hour  BIGINT PRIMARY KEY,
+    n     BIGINT NOT NULL
+);
+INSERT INTO checkin_hours (hour, n)
+    SELECT time_us / 3600000000, count(*) FROM checkins
+    WHERE NOT EXISTS (SELECT 1 FROM checkin_hours)
+    GROUP BY time_us / 3600000000;
+
 -- What each MAC did last, written with its check-in (see sql/sqlite.sql).
 CREATE TABLE IF NOT EXISTS last_seen (
     mac            TEXT PRIMARY KEY,

@@ -2,7 +2,8 @@
  * which firmware each model runs, how recently the fleet checked in,
  * check-ins per hour over the last week, and the discovered MACs. Each is
  * one statement over phones and last_seen (one row per phone) or over the
- * index checkins_time, so it stays cheap on a large fleet. */
+ * hourly counts the check-in writer keeps (checkin_hours), so it stays
+ * cheap on a large fleet and a long history. */
 
 #include <string.h>
 
@@ -97,8 +98,7 @@ void polycom_admin_stats(const polycom_admin_request *in,
                                          - apr_time_from_sec(7 * 86400)),
                                 NULL) < 0
         || polycom_store_select(in->db, POLYCOM_SQL_STATS_CHECKINS,
-                                &checkins, admin_us(in->pool, first
-                                                    * STATS_HOUR_US),
+                                &checkins, admin_us(in->pool, first),
                                 NULL) < 0
         || polycom_store_select(in->db, POLYCOM_SQL_STATS_DISCOVERED,
                                 &discovered, NULL) < 0) {

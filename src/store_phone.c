@@ -354,6 +354,48 @@ static int store_seen(polycom_db *db, const polycom_checkin *const *list,
     return 0;
 }
 
+static int store_hour_order(const void *a, const void *b)
+{
+    apr_int64_t x = *(const apr_int64_t *)a, y = *(const apr_int64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Add a batch to the hourly counts (checkin_hours): one statement per
+ * hour its check-ins were made in, a late one's too, in hour order, before
+ * last_seen's rows: every check-in transaction takes the rows it shares
+ * with others in the same order, so none waits for another in a circle. */
+static int store_hours(polycom_db *db, const polycom_checkin *const *list,
+                       int count)
+{
+    apr_dbd_prepared_t *stmt = polycom_store_prepared(db, ST_CHECKIN_HOUR);
+    apr_int64_t *hours;
+    int i, j;
+
+    if (!stmt) {
+        return -1;
+    }
+    hours = apr_palloc(db->pool, sizeof(*hours) * (count ? count : 1));
+    for (i = 0; i < count; i++) {
+        hours[i] = list[i]->time / APR_INT64_C(3600000000);
+    }
+    qsort(hours, count, sizeof(*hours), store_hour_order);
+    for (i = 0; i < count; i = j) {
+        int rv, nrows = 0;
+
+        for (j = i; j < count && hours[j] == hours[i]; j++) {
+        }
+        rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, &nrows, stmt,
+                             apr_psprintf(db->pool, "%" APR_INT64_T_FMT,
+                                          hours[i]),
+                             apr_itoa(db->pool, j - i), NULL);
+        if (rv) {
+            return polycom_store_failed(db, ST_CHECKIN_HOUR, rv);
+        }
+    }
+    return 0;
+}
+
 static int store_checkins_once(polycom_db *db,
                                const polycom_checkin *const *list, int count)
 {
@@ -377,6 +419,9 @@ static int store_checkins_once(polycom_db *db,
     }
     for (i = 0; i < count && !failed; i++) {
         failed = store_checkin_rows(db, list[i], moves) < 0;
+    }
+    if (!failed) {
+        failed = store_hours(db, list, count) < 0;
     }
     if (!failed) {
         failed = store_seen(db, list, count) < 0;
@@ -654,6 +699,13 @@ static int store_prune(polycom_db *db, const char *label, apr_time_t before,
 int polycom_store_prune_checkins(polycom_db *db, apr_time_t before,
                                  int *deleted)
 {
+    int hours;
+
+    /* The hourly counts go with the check-ins (an hour once it is wholly
+     * past the cut-off): one small range of a primary key each round. */
+    if (store_prune(db, ST_PRUNE_CHECKIN_HOURS, before, &hours) < 0) {
+        return -1;
+    }
     return store_prune(db, ST_PRUNE_CHECKINS, before, deleted);
 }
 

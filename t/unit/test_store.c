@@ -106,6 +106,52 @@ static void test_last_seen(polycom_db *db)
                "and counts as a good fetch");
 }
 
+#define HOUR_US APR_INT64_C(3600000000)
+#define HOURS_EXACT \
+    "SELECT count(*) FROM (SELECT time_us / 3600000000 AS hour," \
+    " count(*) AS n FROM checkins GROUP BY 1) c" \
+    " FULL JOIN checkin_hours h ON h.hour = c.hour" \
+    " WHERE h.n IS NOT c.n"
+
+/* The hourly counts the console draws (checkin_hours) are written with
+ * the check-ins: a late check-in counts in its own hour, and retention
+ * takes an hour's count with the hour. */
+static void test_checkin_hours(polycom_db *db)
+{
+    /* A thousand hours ago: no other test writes check-ins near then. */
+    apr_time_t now = (apr_time_now() / HOUR_US - 1000) * HOUR_US + 60;
+    polycom_checkin a = seen_checkin(now, "192.0.2.6", SETTINGS, 200, "\"h\"");
+    polycom_checkin b = seen_checkin(now + 1, "192.0.2.6", SETTINGS, 304,
+                                     "\"h\"");
+    polycom_checkin late = seen_checkin(now - 50 * HOUR_US, "192.0.2.6",
+                                        SETTINGS, 200, "\"h\"");
+    const polycom_checkin *batch[3] = { &a, &late, &b };
+    const char *hour = apr_psprintf(pool, "%" APR_INT64_T_FMT, now / HOUR_US);
+    const char *late_hour = apr_psprintf(pool, "%" APR_INT64_T_FMT,
+                                         now / HOUR_US - 50);
+    int deleted = 0;
+
+    a.mac = b.mac = late.mac = "0004f2000002";
+    tap_ok(polycom_store_checkins(db, batch, 3) == 0,
+           "a batch with a late check-in 50 hours old is written");
+    tap_is_str(first_value(apr_pstrcat(pool, "SELECT n FROM checkin_hours"
+                                       " WHERE hour = ", hour, NULL)), "2",
+               "the hour counts its two check-ins");
+    tap_is_str(first_value(apr_pstrcat(pool, "SELECT n FROM checkin_hours"
+                                       " WHERE hour = ", late_hour, NULL)),
+               "1", "the late one counts in its own hour");
+    tap_is_str(first_value(HOURS_EXACT), "0",
+               "every hour's count is the history's count");
+    tap_ok(polycom_store_prune_checkins(db, now - 10 * HOUR_US, &deleted)
+           == 0, "retention prunes the check-ins older than 10 hours");
+    tap_is_str(first_value(apr_pstrcat(pool, "SELECT count(*) FROM"
+                                       " checkin_hours WHERE hour = ",
+                                       late_hour, NULL)), "0",
+               "and the late check-in's hour with them");
+    tap_is_str(first_value(HOURS_EXACT), "0",
+               "the counts still match the history");
+}
+
 /* sql/sqlite.sql run again over the database by the sqlite3 CLI, with
  * this connection opened anew: apr_dbd_sqlite3 prepares with SQLite's
  * legacy interface, so the first statement after another process changed
@@ -275,8 +321,15 @@ int main(void)
                "and its MAC in last_seen");
 
     test_column_names(path);
+    test_checkin_hours(&db);
     test_last_seen(&db);
     test_schema_upgrade(path);
+    tap_ok(apply_schema(path) == 0
+           && first_value("DELETE FROM checkin_hours") == NULL
+           && apply_schema(path) == 0,
+           "the schema is applied again over an emptied checkin_hours");
+    tap_is_str(first_value(HOURS_EXACT), "0",
+               "and fills it from the history, hour by hour");
 
     apr_dbd_close(driver, handle);
     apr_file_remove(apr_pstrcat(pool, path, "-wal", NULL), pool);
