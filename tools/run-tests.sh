@@ -50,6 +50,18 @@ run_suite() {
         echo "run-tests: $backend: a child crashed (core in t/logs)" >&2
         status=1
     fi
+    if [ "$status" != 0 ]; then
+        # CI keeps only the end of what a run prints: repeat why here, the
+        # failed tests' own words and what the server logged at warn or
+        # above, so a failure on another machine can be read after the fact.
+        echo "=== why $backend failed ==="
+        grep -E '^#   (Failed test|at |  *got:|  *expected:|  *doesn)' "$log" \
+            | head -40
+        grep -hE '\[(polycom|dbd|core):(warn|error|crit|alert|emerg)\]' \
+            t/logs/error_log 2>/dev/null \
+            | grep -v 'AH00629\|AH00633\|PC00029\|PC00110\|PC00151' \
+            | tail -30
+    fi
     counts=$(grep '^Files=' "$log" | sed 's/,  *[0-9]* wallclock.*//')
     summary="$summary
 $backend: $counts, $(( $(date +%s) - start )) s, $( [ "$status" = 0 ] && echo PASS || echo FAIL)"
