@@ -104,8 +104,11 @@ like($data->{last_checkin}{time} // '', qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, '
 # A change made with SQL shows in the next GET and the next phone fetch.
 db_exec("INSERT INTO params VALUES ('phone', '$mac', 'up.screenSaver.enabled', '1')");
 ($res, $data) = call(GET => "phones/$mac");
-is($data->{params}{'up.screenSaver.enabled'}, '1', 'SQL change visible in the API');
-ok(defined $data->{up_to_date} && !$data->{up_to_date}, 'and up_to_date went false');
+is($data->{params}{'up.screenSaver.enabled'}, '1', 'SQL change visible in the API')
+    or diag($res->code . ' ' . $res->content);
+ok(defined $data->{up_to_date} && !$data->{up_to_date}, 'and up_to_date went false')
+    or diag(explain($data->{last_checkin}), 'revision now: ',
+            db_value('SELECT value FROM revision WHERE id = 1'));
 $cfg = parse_xml(GET("/prov/$mac-settings.cfg", 'User-Agent' => UA_VVX)->content);
 is($cfg && config_attrs($cfg)->{'up.screenSaver.enabled'}, '1',
    'SQL change served to the phone');
