@@ -156,8 +156,10 @@ purged() {  # dpkg forgets a purged package, or lists it as not-installed
     return 1
 }
 enabled() { [ -L "/etc/apache2/mods-enabled/$1.load" ]; }
-wait_checkins() {   # the check-in writer commits every 50 ms
-    for _ in $(seq 40); do [ "$(sq 'SELECT count(*) FROM checkins')" -ge "$1" ] && return 0; sleep 0.1; done
+# The check-in writer commits every 50 ms; up to 20 s on a machine busy
+# with other builds (4 s was once not enough under load).
+wait_checkins() {
+    for _ in $(seq 200); do [ "$(sq 'SELECT count(*) FROM checkins')" -ge "$1" ] && return 0; sleep 0.1; done
     return 1
 }
 
