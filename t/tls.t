@@ -10,7 +10,7 @@ use lib 't/lib';
 use PolycomTest;
 use PolycomAdmin;
 
-plan tests => 19;
+plan tests => 20;
 
 my $ssl = Apache::Test::vars('ssl_dir');
 Apache::TestRequest::module('polycom_tls');
@@ -46,6 +46,10 @@ is(curl('/tls/' . MAC_SPIP . '-settings.cfg', @as_two), '401',
 api(POST => "phones/$vvx/credentials", json => { username => 'vvx-tls', password => 'vvx-tls-pass' });
 is(curl("/tls/$vvx-settings.cfg", '-u vvx-tls:vvx-tls-pass'), '200', 'Basic over HTTPS: 200');
 is(curl("/tls/$vvx-settings.cfg", '-u vvx-tls:wrong-pass'), '401', 'with a wrong password: 401');
+# Taken away again: the other files of the suite count the VVX's credentials.
+my ($gone) = api(DELETE => "phones/$vvx/credentials/vvx-tls");
+is($gone->code . ' ' . curl("/tls/$vvx-settings.cfg", '-u vvx-tls:vvx-tls-pass'), '204 401',
+   'a credential deleted over the API opens nothing any more');
 
 # PolycomDeviceCA: older phones' factory certificates, expired, from a
 # pinned device CA. mod_ssl trusts the test CA and the device CA and, on
