@@ -45,6 +45,8 @@ ok() {
 not_ok() {
     failed=$((failed + 1))
     echo "not ok $((passed + failed)) - $1"
+    # What Apache said last: the reason, where it can be read afterwards.
+    tail -5 /var/log/apache2/error.log 2>/dev/null | sed 's/^/#   /'
 }
 check() {   # check <name> <command...>: passes when the command succeeds
     local name=$1
