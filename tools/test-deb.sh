@@ -295,7 +295,11 @@ is "the phone gets its settings with its credential: 200" \
    "$(get /prov/0004f2000009-settings.cfg --digest -u 0004f2000009:phone-pass-0009)" 200
 check "with its secret" grep -q 'Sip-Secret-0009' "$tmp/body"
 is "and not without: 401" "$(get /prov/0004f2000009-settings.cfg)" 401
-check "its check-in is recorded" wait_checkins 4
+if wait_checkins 4; then ok "its check-in is recorded"; else
+    not_ok "its check-in is recorded"
+    echo "#   check-ins: $(sq 'SELECT count(*) FROM checkins' 2>&1)"
+    ls -l "$(dirname $db)" | sed 's/^/#   /'
+fi
 is "in last_seen too" "$(sq "SELECT file FROM last_seen WHERE mac = '0004f2000009'")" \
    "0004f2000009-settings.cfg"
 
