@@ -94,6 +94,25 @@ static apr_status_t siptls_wait(polycom_siptls *tls, int want,
            : rc == 0 ? APR_TIMEUP : APR_FROM_OS_ERROR(errno);
 }
 
+/* The subject as RFC 2253 writes it (special and control characters
+ * escaped: it goes into the job's reason and the log). */
+static const char *siptls_subject(apr_pool_t *pool, X509 *cert)
+{
+    BIO *out = BIO_new(BIO_s_mem());
+    const char *text = "no certificate";
+    char *data;
+    long len;
+
+    if (out && cert
+        && X509_NAME_print_ex(out, X509_get_subject_name(cert), 0,
+                              XN_FLAG_RFC2253) >= 0
+        && (len = BIO_get_mem_data(out, &data)) > 0) {
+        text = apr_pstrmemdup(pool, data, (apr_size_t)len);
+    }
+    BIO_free(out);
+    return text;
+}
+
 static int siptls_is_ip(const char *host)
 {
     unsigned char addr[16];
@@ -174,10 +193,14 @@ int polycom_siptls_connect(apr_pool_t *pool, apr_socket_t *sock,
     peer = SSL_get1_peer_certificate(tls->ssl);
     named = peer && (ip ? X509_check_ip_asc(peer, host, 0)
                         : X509_check_host(peer, host, 0, 0, NULL)) == 1;
+    if (!named) {
+        *error = apr_psprintf(pool, "the certificate %s presented (%s) does "
+                              "not name %s in its subjectAltName%s", host,
+                              siptls_subject(pool, peer), host,
+                              ip ? "" : " or CN");
+    }
     X509_free(peer);
     if (!named) {
-        *error = apr_psprintf(pool, "the certificate of %s does not "
-                              "name %s (subjectAltName or CN)", host, host);
         return -1;
     }
     *out = tls;
