@@ -6,7 +6,9 @@
  *        or IP address the NOTIFY was sent to, and reads and writes with a
  *        deadline (pure C: OpenSSL and APR only).
  *
- * There is no unverified mode: without a CA file nothing is sent.
+ * There is no unverified mode: without a CA file nothing is sent. A peer
+ * that closes mid-write raises SIGPIPE: the caller ignores it (httpd's
+ * children do).
  */
 #ifndef POLYCOM_SIPTLS_H
 #define POLYCOM_SIPTLS_H

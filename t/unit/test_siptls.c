@@ -4,6 +4,7 @@
  * 127.0.0.1 and localhost (reached by its IP, then by its name), one from
  * another CA, and one from the CA for another host. Keys and certificates
  * are made here (EC: quick). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,10 @@ static void serve(int listener, const made_cert *certs, int n)
 {
     int i;
 
+    /* A client that refuses our certificate closes at once: the session
+     * ticket written after the handshake must not end this server (httpd
+     * ignores SIGPIPE too). */
+    signal(SIGPIPE, SIG_IGN);
     for (i = 0; i < n; i++) {
         SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
         int fd = accept(listener, NULL, NULL);
@@ -132,6 +137,7 @@ int main(void)
     int listener, port;
     pid_t child;
 
+    signal(SIGPIPE, SIG_IGN);
     apr_initialize();
     apr_pool_create(&pool, NULL);
 
@@ -223,10 +229,12 @@ int main(void)
                                   "127.0.0.1"), "%s", error);
     apr_socket_close(sock);
 
+    error = NULL;
     sock = connect_to(pool, port);
     tap_is_int(polycom_siptls_connect(pool, sock, ca_file, "localhost",
                                       apr_time_from_sec(5), &tls, &error), 0,
-               "a host name: checked against the certificate's DNS names");
+               "a host name: checked against the certificate's DNS names "
+               "(%s)", error ? error : "");
     polycom_siptls_close(tls);
     apr_socket_close(sock);
 
