@@ -12,6 +12,7 @@
 
 #include "mod_polycom_private.h"
 #include "polycom_sip.h"
+#include "polycom_siptls.h"
 #include "polycom_shmcache.h"
 #include "polycom_upload.h"
 
@@ -513,7 +514,7 @@ static const char *polycom_set_sip_t1(cmd_parms *cmd, void *dconf,
     return polycom_parse_count(cmd, arg, 1, 100000, &sconf->sip_t1_ms);
 }
 
-/* PolycomResyncProxy <host>[:<port>] [udp|tcp] [<domain>]: server config
+/* PolycomResyncProxy <host>[:<port>] [udp|tcp|tls] [<domain>]: server config
  * only. The NOTIFY of a phone without a sip_address goes to this proxy
  * (the site's registrar) with the line's AOR as its Request-URI, and the
  * proxy follows the registration. */
@@ -536,20 +537,37 @@ static const char *polycom_set_resync_proxy(cmd_parms *cmd, void *dconf,
     }
     if (t < 0) {
         return apr_psprintf(cmd->pool, "PolycomResyncProxy: transport "
-                            "\"%s\" is not udp or tcp", transport);
-    }
-    if (t == POLYCOM_SIP_TLS) {
-        return "PolycomResyncProxy: tls is not supported yet; use udp or tcp "
-               "to the proxy (it keeps the phone's own TLS connection)";
+                            "\"%s\" is not udp, tcp or tls", transport);
     }
     if (domain && (!*domain || strpbrk(domain, " \t\"<>@;:\\/"))) {
         return apr_psprintf(cmd->pool, "PolycomResyncProxy: \"%s\" is not "
                             "a SIP domain", domain);
     }
     route->proxy_host = host;
-    route->proxy_port = port ? port : 5060;
+    route->proxy_port = port ? port : t == POLYCOM_SIP_TLS ? 5061 : 5060;
     route->proxy_transport = t;
     route->domain = domain;
+    return NULL;
+}
+
+/* PolycomResyncTLSCA <file>: server config only. Read here, so that a
+ * missing file or one without a PEM certificate stops the configuration
+ * instead of failing every TLS resync later. */
+static const char *polycom_set_resync_tls_ca(cmd_parms *cmd, void *dconf,
+                                             const char *file)
+{
+    polycom_server_conf *sconf =
+        ap_get_module_config(cmd->server->module_config, &polycom_module);
+    const char *path = ap_server_root_relative(cmd->pool, file), *err;
+
+    if (!path) {
+        return apr_psprintf(cmd->pool, "PolycomResyncTLSCA: bad path %s",
+                            file);
+    }
+    if (polycom_siptls_ca_check(cmd->pool, path, &err) < 0) {
+        return apr_psprintf(cmd->pool, "PolycomResyncTLSCA: %s", err);
+    }
+    sconf->resync_tls_ca = path;
     return NULL;
 }
 
@@ -702,9 +720,13 @@ const command_rec polycom_cmds[] = {
                   RSRC_CONF, "RFC 3261 T1 in milliseconds for "
                   "NOTIFY retransmissions (default 500; timeout 64*T1)"),
     AP_INIT_TAKE123("PolycomResyncProxy", polycom_set_resync_proxy, NULL,
-                    RSRC_CONF, "<host>[:<port>] [udp|tcp] [<domain>]: send "
-                    "the NOTIFY of a phone without a sip_address through "
-                    "this SIP proxy to its line's AOR"),
+                    RSRC_CONF, "<host>[:<port>] [udp|tcp|tls] [<domain>]: "
+                    "send the NOTIFY of a phone without a sip_address "
+                    "through this SIP proxy to its line's AOR"),
+    AP_INIT_TAKE1("PolycomResyncTLSCA", polycom_set_resync_tls_ca, NULL,
+                  RSRC_CONF, "<file>: the CA certificates (PEM) a SIP peer's "
+                  "certificate must chain to for a NOTIFY over TLS (none: "
+                  "nothing is sent over TLS)"),
     AP_INIT_TAKE3("PolycomResyncRegistrar", polycom_set_resync_registrar,
                   NULL, RSRC_CONF, "<driver> <params> <query>: read where a "
                   "phone is registered from the registrar's own table (the "

@@ -80,6 +80,8 @@ typedef struct {
     const char *registrar_driver;
     const char *registrar_params;
     const char *registrar_query;
+    const char *resync_tls_ca;           /* PolycomResyncTLSCA; NULL: no */
+                                         /* NOTIFY goes over TLS         */
     int schema_warned;     /* this process said the schema is another's */
     int device_ca_used;    /* a location here says PolycomDeviceCA: the */
                            /* host's TLS verification skips dates       */

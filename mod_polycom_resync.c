@@ -191,6 +191,7 @@ static apr_status_t polycom_resync_tick(int state, void *data,
             apr_pool_destroy(work);
             break;
         }
+        job.target.tls_ca = sconf->resync_tls_ca;
         job.target.t1 = t1;
         job.target.t2 = t1 * 8 > apr_time_from_sec(4) ? t1 * 8
                                                       : apr_time_from_sec(4);
@@ -200,6 +201,11 @@ static apr_status_t polycom_resync_tick(int state, void *data,
             outcome.reason = why;
         }
         else if (polycom_notify_send(work, &job.target, &outcome) < 0) {
+            /* Nothing sent: no connection, or a TLS peer not verified. An
+             * admin's matter (an address, a CA), so the log says it too. */
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PCLOGNO(00173)
+                         "resync of %s not sent: %s", job.mac,
+                         outcome.reason);
             outcome.status = 0;
         }
         if ((dbd = polycom_worker_db(work, s, &db)) != NULL) {

@@ -1,10 +1,10 @@
 /**
  * @file polycom_notify.h
  * @brief Send one SIP NOTIFY check-sync as a non-INVITE client transaction
- *        over UDP (RFC 3261 17.1.2: timers E and F) or TCP (one
+ *        over UDP (RFC 3261 17.1.2: timers E and F), TCP or TLS (one
  *        transmission, timer F), to the phone or to a proxy that routes it,
  *        answering one digest challenge with the phone's line credentials
- *        (pure C: APR only).
+ *        on the same connection (pure C: APR, and OpenSSL for TLS).
  */
 #ifndef POLYCOM_NOTIFY_H
 #define POLYCOM_NOTIFY_H
@@ -15,7 +15,9 @@
 typedef struct {
     const char *host;           /* where it goes: the phone, or a proxy */
     int port;
-    int transport;              /* POLYCOM_SIP_UDP or POLYCOM_SIP_TCP */
+    int transport;              /* POLYCOM_SIP_UDP, _TCP or _TLS */
+    const char *tls_ca;         /* TLS: CA file the peer's certificate must
+                                 * chain to; NULL: nothing is sent */
     const char *request_uri;    /* NULL: sip:user@host:port */
     const char *user;           /* user part of that URI, or "" */
     const char *auth_user;      /* line credentials for a challenge, or NULL */

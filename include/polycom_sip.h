@@ -83,8 +83,8 @@ const char *polycom_sip_digest(apr_pool_t *pool,
 typedef struct {
     const char *uri;            /* sip:1042@192.0.2.7:5062;transport=tcp */
     const char *host;           /* without brackets */
-    int port;                   /* 5060 (5061 for sips:) when absent */
-    int transport;              /* from ;transport=, sips: is TLS */
+    int port;                   /* 5060 (5061 over TLS) when absent */
+    int transport;              /* from ;transport=; sips: is TLS */
 } polycom_sip_contact;
 
 /**

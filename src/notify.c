@@ -1,4 +1,4 @@
-/* One NOTIFY check-sync transaction over UDP or TCP. */
+/* One NOTIFY check-sync transaction over UDP, TCP or TLS. */
 
 #include <string.h>
 
@@ -8,6 +8,7 @@
 
 #include "polycom_notify.h"
 #include "polycom_sip.h"
+#include "polycom_siptls.h"
 
 #define NOTIFY_BUF 4096
 
@@ -113,10 +114,39 @@ static char *notify_header_end(char *buf, apr_size_t have)
     return NULL;
 }
 
-/* Over TCP the transport is reliable: one transmission, then wait for
- * the final response until timer F (RFC 3261 17.1.2.2), reading whole
+/* A connected stream: TCP, or TLS over it. */
+typedef struct {
+    apr_socket_t *sock;
+    polycom_siptls *tls;        /* NULL over plain TCP */
+} notify_stream;
+
+static apr_status_t notify_stream_send(notify_stream *s, const char *text,
+                                       apr_interval_time_t timeout)
+{
+    apr_size_t len = strlen(text);
+
+    if (s->tls) {
+        return polycom_siptls_send(s->tls, text, len, timeout);
+    }
+    apr_socket_timeout_set(s->sock, timeout);
+    return apr_socket_send(s->sock, text, &len);
+}
+
+static apr_status_t notify_stream_recv(notify_stream *s, char *buf,
+                                       apr_size_t *len,
+                                       apr_interval_time_t timeout)
+{
+    if (s->tls) {
+        return polycom_siptls_recv(s->tls, buf, len, timeout);
+    }
+    apr_socket_timeout_set(s->sock, timeout);
+    return apr_socket_recv(s->sock, buf, len);
+}
+
+/* Over TCP and TLS the transport is reliable: one transmission, then wait
+ * for the final response until timer F (RFC 3261 17.1.2.2), reading whole
  * messages from the stream (a header block and its Content-Length). */
-static int notify_transaction_tcp(apr_pool_t *pool, apr_socket_t *sock,
+static int notify_transaction_tcp(apr_pool_t *pool, notify_stream *stream,
                                   const polycom_notify_target *t,
                                   const char *text, const char *call_id,
                                   unsigned int cseq,
@@ -125,12 +155,11 @@ static int notify_transaction_tcp(apr_pool_t *pool, apr_socket_t *sock,
 {
     apr_time_t deadline = apr_time_now() + 64 * t->t1;
     char *buf = apr_palloc(pool, NOTIFY_BUF);
-    apr_size_t have = 0, len = strlen(text);
+    apr_size_t have = 0, len;
     apr_status_t rv;
 
     out->transmissions++;
-    apr_socket_timeout_set(sock, 64 * t->t1);
-    if (apr_socket_send(sock, text, &len) != APR_SUCCESS) {
+    if (notify_stream_send(stream, text, 64 * t->t1) != APR_SUCCESS) {
         return 1;
     }
     for (;;) {
@@ -169,9 +198,8 @@ static int notify_transaction_tcp(apr_pool_t *pool, apr_socket_t *sock,
         if (left <= 0 || have >= NOTIFY_BUF - 1) {
             return 1;                           /* timer F */
         }
-        apr_socket_timeout_set(sock, left);
         len = NOTIFY_BUF - 1 - have;
-        rv = apr_socket_recv(sock, buf + have, &len);
+        rv = notify_stream_recv(stream, buf + have, &len, left);
         if (rv != APR_SUCCESS && !len) {
             return 1;                           /* closed, or timer F */
         }
@@ -180,17 +208,17 @@ static int notify_transaction_tcp(apr_pool_t *pool, apr_socket_t *sock,
     }
 }
 
-static int notify_exchange(apr_pool_t *pool, apr_socket_t *sock,
+static int notify_exchange(apr_pool_t *pool, notify_stream *stream,
                            const polycom_notify_target *t, const char *text,
                            const char *call_id, unsigned int cseq,
                            polycom_sip_response *resp,
                            polycom_notify_outcome *out)
 {
-    return t->transport == POLYCOM_SIP_TCP
-           ? notify_transaction_tcp(pool, sock, t, text, call_id, cseq, resp,
-                                    out)
-           : notify_transaction(pool, sock, t, text, call_id, cseq, resp,
-                                out);
+    return t->transport == POLYCOM_SIP_UDP
+           ? notify_transaction(pool, stream->sock, t, text, call_id, cseq,
+                                resp, out)
+           : notify_transaction_tcp(pool, stream, t, text, call_id, cseq,
+                                    resp, out);
 }
 
 int polycom_notify_send(apr_pool_t *pool, const polycom_notify_target *t,
@@ -198,6 +226,8 @@ int polycom_notify_send(apr_pool_t *pool, const polycom_notify_target *t,
 {
     apr_sockaddr_t *peer, *local;
     apr_socket_t *sock;
+    notify_stream stream = { NULL, NULL };
+    const char *tls_error = NULL;
     polycom_sip_notify n;
     polycom_sip_response resp;
     char *local_ip;
@@ -205,21 +235,26 @@ int polycom_notify_send(apr_pool_t *pool, const polycom_notify_target *t,
     int timed_out;
 
     memset(out, 0, sizeof(*out));
+    if (t->transport == POLYCOM_SIP_TLS && !t->tls_ca) {
+        /* Never unverified: a NOTIFY (with a digest answer) to whoever
+         * holds the address is what TLS is there to prevent. */
+        out->reason = apr_psprintf(pool, "not sent to %s:%d over TLS: no CA "
+                                   "to verify its certificate (set "
+                                   "PolycomResyncTLSCA)", t->host, t->port);
+        return -1;
+    }
     rv = apr_sockaddr_info_get(&peer, t->host, APR_UNSPEC,
                                (apr_port_t)t->port, 0, pool);
-    if (rv == APR_SUCCESS && t->transport == POLYCOM_SIP_TCP) {
+    if (rv == APR_SUCCESS && t->transport != POLYCOM_SIP_UDP) {
         rv = apr_socket_create(&sock, peer->family, SOCK_STREAM,
                                APR_PROTO_TCP, pool);
         if (rv == APR_SUCCESS) {
             apr_socket_timeout_set(sock, 64 * t->t1);
         }
     }
-    else if (rv == APR_SUCCESS && t->transport == POLYCOM_SIP_UDP) {
+    else if (rv == APR_SUCCESS) {
         rv = apr_socket_create(&sock, peer->family, SOCK_DGRAM,
                                APR_PROTO_UDP, pool);
-    }
-    else if (rv == APR_SUCCESS) {
-        rv = APR_ENOTIMPL;      /* TLS: not built in (docs/directives.md) */
     }
     if (rv == APR_SUCCESS) {
         /* A connected UDP socket: the kernel picks our address for this
@@ -229,6 +264,13 @@ int polycom_notify_send(apr_pool_t *pool, const polycom_notify_target *t,
     if (rv == APR_SUCCESS) {
         rv = apr_socket_addr_get(&local, APR_LOCAL, sock);
     }
+    if (rv == APR_SUCCESS && t->transport == POLYCOM_SIP_TLS
+        && polycom_siptls_connect(pool, sock, t->tls_ca, t->host,
+                                  64 * t->t1, &stream.tls,
+                                  &tls_error) < 0) {
+        apr_socket_close(sock);
+        rv = APR_EGENERAL;
+    }
     if (rv != APR_SUCCESS) {
         char msg[120];
 
@@ -236,11 +278,11 @@ int polycom_notify_send(apr_pool_t *pool, const polycom_notify_target *t,
         out->reason = apr_psprintf(pool, "cannot reach %s:%d over %s: %s",
                                    t->host, t->port,
                                    polycom_sip_transport_name(t->transport),
-                                   rv == APR_ENOTIMPL ? "transport not "
-                                   "supported"
+                                   tls_error ? tls_error
                                    : apr_strerror(rv, msg, sizeof(msg)));
         return -1;
     }
+    stream.sock = sock;
     apr_sockaddr_ip_get(&local_ip, local);
 
     memset(&n, 0, sizeof(n));
@@ -260,7 +302,7 @@ int polycom_notify_send(apr_pool_t *pool, const polycom_notify_target *t,
     n.cseq = 1;
     n.reboot = t->reboot;
 
-    timed_out = notify_exchange(pool, sock, t,
+    timed_out = notify_exchange(pool, &stream, t,
                                 polycom_sip_notify_build(pool, &n),
                                 n.call_id, n.cseq, &resp, out);
     if (!timed_out && (resp.status == 401 || resp.status == 407)
@@ -282,11 +324,12 @@ int polycom_notify_send(apr_pool_t *pool, const polycom_notify_target *t,
                                                  n.request_uri,
                                                  notify_random_hex(pool, 8),
                                                  1);
-            timed_out = notify_exchange(pool, sock, t,
+            timed_out = notify_exchange(pool, &stream, t,
                                         polycom_sip_notify_build(pool, &n),
                                         n.call_id, n.cseq, &resp, out);
         }
     }
+    polycom_siptls_close(stream.tls);
     apr_socket_close(sock);
     if (timed_out) {
         out->status = 408;

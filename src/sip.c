@@ -390,7 +390,7 @@ int polycom_sip_contact_parse(apr_pool_t *pool, const char *text,
         out->host = apr_pstrmemdup(pool, hostpart, len);
         end = hostpart + len;
     }
-    out->port = tls ? 5061 : 5060;
+    out->port = 0;
     if (*end == ':') {
         char *stop;
         apr_int64_t port = apr_strtoi64(end + 1, &stop, 10);
@@ -410,6 +410,9 @@ int polycom_sip_contact_parse(apr_pool_t *pool, const char *text,
                                      : POLYCOM_SIP_UDP;
     if (out->transport < 0) {
         return -1;
+    }
+    if (!out->port) {           /* the transport's own (RFC 3263 4.2) */
+        out->port = out->transport == POLYCOM_SIP_TLS ? 5061 : 5060;
     }
     if (*end && *end != ';' && *end != '?' && *end != '>') {
         return -1;

@@ -9,6 +9,7 @@ my $so = Apache::Test::vars('top_dir') . '/.libs/mod_polycom.so';
 my $httpd = Apache::Test::vars('httpd');
 my $mods = '/usr/lib/apache2/modules';
 my $logs = Apache::Test::vars('t_logs');
+my $ssl = Apache::Test::vars('ssl_dir');
 my $mpm = "ServerName localhost\nErrorLog $logs/configtest_log\n"
         . "LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so\n";
 my $base = $mpm . "LoadModule dbd_module $mods/mod_dbd.so\n";
@@ -73,9 +74,16 @@ my @cases = (
     ["PolycomResyncProxy sip.example.com:5070 tcp example.com\n",
      qr/Syntax OK/, 'a registrar proxy over TCP with a domain'],
     ["PolycomResyncProxy sip.example.com sctp\n",
-     qr/PolycomResyncProxy: transport "sctp" is not udp or tcp/, 'proxy transport checked'],
-    ["PolycomResyncProxy sip.example.com tls\n",
-     qr/PolycomResyncProxy: tls is not supported yet/, 'TLS to the proxy refused plainly'],
+     qr/PolycomResyncProxy: transport "sctp" is not udp, tcp or tls/, 'proxy transport checked'],
+    ["PolycomResyncProxy sip.example.com tls\nPolycomResyncTLSCA $ssl/ca.crt\n",
+     qr/Syntax OK/, 'a registrar proxy over TLS with its CA'],
+    ["PolycomResyncTLSCA $ssl/no-such-ca.crt\n",
+     qr/PolycomResyncTLSCA: cannot read \S*no-such-ca\.crt/, 'TLS CA: a missing file refused'],
+    ["PolycomResyncTLSCA $ssl/ca.key\n",
+     qr/PolycomResyncTLSCA: \S*ca\.key holds no PEM certificate/,
+     'TLS CA: a file without a certificate refused'],
+    ["<Location /p>\nPolycomResyncTLSCA $ssl/ca.crt\n</Location>",
+     qr/PolycomResyncTLSCA not allowed in <Location> context/, 'TLS CA: server config only'],
     ["PolycomResyncProxy sip.example.com:99999\n",
      qr/PolycomResyncProxy: "sip.example.com:99999" is not host or host:port/, 'proxy port checked'],
     ["<Location /p>\nPolycomResyncProxy 127.0.0.1\n</Location>",

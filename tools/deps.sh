@@ -14,7 +14,7 @@ libsqlite3-dev"
 if [ "${1:-}" = test ]; then
     PACKAGES="$PACKAGES libapache2-mod-perl2 libxml-libxml-perl libxml2-utils openssl curl
 chromium nodejs postgresql mariadb-server libdbd-mariadb-perl kamailio
-kamailio-sqlite-modules"
+kamailio-sqlite-modules kamailio-tls-modules libio-socket-ssl-perl"
 fi
 
 if [ "${1:-}" = bench ]; then
@@ -29,7 +29,7 @@ fi
 if [ "${1:-}" = asan ]; then
     PACKAGES="$PACKAGES libapache2-mod-perl2 libxml-libxml-perl libxml2-utils
 openssl curl chromium nodejs postgresql mariadb-server libdbd-mariadb-perl
-kamailio kamailio-sqlite-modules"
+kamailio kamailio-sqlite-modules kamailio-tls-modules libio-socket-ssl-perl"
 fi
 
 missing=""

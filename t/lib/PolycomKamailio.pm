@@ -33,6 +33,23 @@ sub start {
     $cfg =~ s/\@PORT\@/$a{port}/g;
     $cfg =~ s/\@ADDR\@/127.0.0.1/g;
     $cfg =~ s/\@DB\@/$a{db}/g;
+    my @define;
+    if ($a{tls_port}) {
+        # TLS on its own port, presenting $a{cert} (with $a{key}); it asks
+        # no certificate of its clients.
+        my $tls = "$dir/kamailio-tls.cfg";
+        open my $t, '>', $tls or die "$!\n";
+        print $t "[server:default]\nmethod = TLSv1.2+\n"
+            . "verify_certificate = no\nrequire_certificate = no\n"
+            . "private_key = $a{key}\ncertificate = $a{cert}\n\n"
+            . "[client:default]\nmethod = TLSv1.2+\n"
+            . "verify_certificate = no\nrequire_certificate = no\n";
+        close $t;
+        $cfg =~ s/\@TLS_PORT\@/$a{tls_port}/g;
+        $cfg =~ s/\@TLS_CFG\@/$tls/g;
+        @define = ('-A', 'WITH_TLS');
+        $self->{tls_port} = $a{tls_port};
+    }
     $self->{cfg} = "$dir/kamailio.cfg";
     open my $out, '>', $self->{cfg} or die "$!\n";
     print $out $cfg;
@@ -42,19 +59,21 @@ sub start {
     if (!$pid) {
         open STDOUT, '>', $self->{log};
         open STDERR, '>&', \*STDOUT;
-        exec $bin, '-DD', '-E', '-f', $self->{cfg}, '-w', $dir,
-             '-Y', $dir, '-m', '32', '-M', '8';
+        exec $bin, '-DD', '-E', @define, '-f', $self->{cfg}, '-w', $dir,
+             '-Y', $dir, '-m', '64', '-M', '8';
         exit 127;
     }
     $self->{pid} = $pid;
-    # Ready when it answers on its TCP port.
+    # Ready when it answers on its TCP port (and its TLS port).
     my $until = time + 10;
     while (time < $until) {
         die "kamailio exited at start: see $self->{log}\n"
             if waitpid($pid, WNOHANG) == $pid;
         my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$a{port}",
                                       Proto => 'tcp');
-        return $self if $s;
+        my $t = !$a{tls_port} || IO::Socket::INET->new(
+            PeerAddr => "127.0.0.1:$a{tls_port}", Proto => 'tcp');
+        return $self if $s && $t;
         sleep 0.1;
     }
     $self->stop;

@@ -152,6 +152,37 @@ static void test_registrar_route(polycom_db *db, apr_time_t now)
                       "sip:1004@10.0.0.4:5062;transport=tcp"),
            "to the NAT binding it registered from, over TCP, Request-URI "
            "the Contact");
+    job.target.tls_ca = "/etc/ssl/sip-ca.pem";
+    tap_is_int(polycom_resync_route_job(pool, &job, &route, 1,
+                                        "<sip:1004@10.0.0.4:5061;"
+                                        "transport=TLS>;expires=60",
+                                        "sip:198.51.100.9:40002;"
+                                        "transport=tls", &why), 0,
+               "a registration over TLS");
+    tap_ok(!strcmp(job.target.host, "198.51.100.9")
+           && job.target.port == 40002
+           && job.target.transport == POLYCOM_SIP_TLS
+           && !strcmp(job.target.tls_ca, "/etc/ssl/sip-ca.pem"),
+           "goes over TLS to where it registered from, verified against "
+           "the CA");
+    tap_is_int(polycom_resync_route_job(pool, &job, &route, 1,
+                                        "sips:1004@phone4.example", "", &why),
+               0, "a sips: Contact");
+    tap_ok(!strcmp(job.target.host, "phone4.example")
+           && job.target.port == 5061
+           && job.target.transport == POLYCOM_SIP_TLS,
+           "over TLS to its host, port 5061");
+    route.proxy_host = "sip.example.net";
+    route.proxy_port = 5061;
+    route.proxy_transport = POLYCOM_SIP_TLS;
+    job.target.host = "";
+    tap_is_int(polycom_resync_route_job(pool, &job, &route, 1,
+                                        "sip:1004@10.0.0.4:5062", "", &why),
+               0, "a proxy over TLS");
+    tap_ok(!strcmp(job.target.host, "sip.example.net")
+           && job.target.transport == POLYCOM_SIP_TLS
+           && strstr(job.route, "sip.example.net:5061/TLS"),
+           "to the proxy's name over TLS, and the job says so");
     sql("DELETE FROM resync_queue");
 }
 

@@ -147,6 +147,20 @@ static void test_contact(void)
                                          &c), 0, "sips and IPv6");
     tap_ok(!strcmp(c.host, "2001:db8::7") && c.port == 5061
            && c.transport == POLYCOM_SIP_TLS, "TLS on 5061");
+    tap_is_int(polycom_sip_contact_parse(pool, "<sip:1042@192.0.2.7:5063;"
+                                         "transport=TLS;ob>", &c), 0,
+               "transport=TLS (any case) in a sip: URI");
+    tap_ok(!strcmp(c.host, "192.0.2.7") && c.port == 5063
+           && c.transport == POLYCOM_SIP_TLS, "TLS, on its own port");
+    tap_is_int(polycom_sip_contact_parse(pool, "sip:1042@192.0.2.7;"
+                                         "transport=tls", &c), 0,
+               "transport=tls without a port");
+    tap_ok(c.port == 5061 && c.transport == POLYCOM_SIP_TLS,
+           "TLS on TLS's default port, 5061 (RFC 3263 4.2)");
+    tap_is_int(polycom_sip_contact_parse(pool, "sips:1042@192.0.2.7;"
+                                         "transport=tcp", &c), 0,
+               "sips: with transport=tcp");
+    tap_ok(c.transport == POLYCOM_SIP_TLS, "sips: is TLS whatever it says");
     tap_is_int(polycom_sip_contact_parse(pool, "198.51.100.9:40001", &c), 0,
                "host:port (a received column)");
     tap_ok(c.port == 40001 && !strcmp(c.uri, "sip:198.51.100.9:40001"),
