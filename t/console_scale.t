@@ -39,7 +39,7 @@ my $started = Time::HiRes::time();
 # ---- the database: n runs 0 .. count - 1 in each backend's own way ----
 sub numbers {
     my ($count) = @_;
-    return $backend eq 'pgsql' ? "(SELECT generate_series(0, $count - 1) AS i) n"
+    return $backend eq 'pgsql' ? "(SELECT generate_series(0::bigint, $count - 1) AS i) n"
          : $backend eq 'mysql' ? "(SELECT seq AS i FROM seq_0_to_" . ($count - 1) . ") n"
          : "(WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r WHERE i < $count - 1)"
            . " SELECT i FROM r) n";
@@ -138,11 +138,10 @@ ok(!scans($plan{page}, 'last_seen') && !scans($plan{page}, 'c'),
    'the fleet page finds each phone\'s last check-in by its key');
 ok(!grep({ scans($plan{counts}, $_) } qw(history h checkins)),
    'the counts read the newest history row of each layer by its index, never every row');
-ok(!scans($plan{hours}, 'checkin_hours') || $backend ne 'pgsql',
-   'the check-ins per hour are read from the rollup by its key')
-    or diag($plan{hours});
-ok(!grep({ scans($plan{firmware}, $_) } qw(checkins history c)),
-   'firmware by model: one pass over the phones, each one\'s last check-in by its key');
+ok($plan{hours} =~ /checkin_hours/ && $plan{hours} !~ /\bcheckins\b/,
+   'the check-ins per hour are read from the rollup (at most an hour a row), not the check-ins');
+ok($plan{firmware} !~ /\b(checkins|history)\b/,
+   'firmware by model: one pass over the phones and their last check-ins, not the history');
 
 # ---- the browser ----
 my $out = `node $top/t/browser/scale.mjs '$api' admin admin-secret '$logs' 2>&1`;
