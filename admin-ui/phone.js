@@ -387,6 +387,7 @@ async function openLayer(event) {
   const key = document.getElementById('layer-key').value.trim();
   layerPath = scope === 'global' ? 'params/global' : `params/${scope}/${encodeURIComponent(key)}`;
   document.getElementById('e-layer').textContent = '';
+  notice('');
   try {
     const layer = await api(layerPath);
     document.getElementById('layer-title').textContent =
