@@ -310,8 +310,9 @@ int polycom_admin_change(const polycom_admin_request *in,
         rv = change(in, data, &audit, &err);
     }
     if (rv == 0 && audit.action
-        && polycom_admin_audit(in, audit.action, audit.target ? audit.target : "",
-                       audit.detail) < 0) {
+        && polycom_admin_audit(in, audit.action,
+                               audit.target ? audit.target : "",
+                               audit.detail) < 0) {
         rv = -1;
     }
     if (rv == 0

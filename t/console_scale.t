@@ -54,11 +54,11 @@ my $hex = sub {
 my $cat = $backend eq 'mysql' ? sub { 'CONCAT(' . join(', ', @_) . ')' }
                               : sub { join ' || ', @_ };
 my $div = $backend eq 'mysql' ? 'DIV' : '/';
-my $mac = $cat->("'0004f2e'", $hex->('i'));
+my $mac = $cat->("'0004f29'", $hex->('i'));
 my $model = "CASE " . $mod->('i', 3) . " WHEN 0 THEN 'VVX411' WHEN 1 THEN 'VVX601' ELSE 'Trio8800' END";
 
-db_exec("DELETE FROM phones WHERE mac LIKE '0004f2e%'");
-db_exec("DELETE FROM last_seen WHERE mac LIKE '0004f2e%'");
+db_exec("DELETE FROM phones WHERE mac LIKE '0004f29%'");
+db_exec("DELETE FROM last_seen WHERE mac LIKE '0004f29%'");
 # Forty sites, three models, five firmware versions; every 97th phone
 # disabled, every 11th never seen, the others seen within the last two days.
 my $insert_phones = 'INSERT INTO phones (mac, model, site, label, enabled, created_us, sip_address)'
@@ -86,19 +86,21 @@ db_exec('INSERT INTO last_seen (mac, time_us, ip, file, status, model, firmware,
         . ", 'x', 200, $model, " . $cat->("'6.4.'", $mod->('i', 5)) . ", '', $seen"
         . ' FROM ' . numbers($phones) . ' WHERE ' . $mod->('i', 11) . ' <> 0');
 db_exec('INSERT INTO checkins (time_us, mac, ip, method, file, status)'
-        . " SELECT $now - i * $step, " . $cat->("'0004f2e'", $hex->($mod->('i', $phones)))
+        . " SELECT $now - i * $step, " . $cat->("'0004f29'", $hex->($mod->('i', $phones)))
         . ", '10.0.0.1', 'GET', 'x.cfg', 200 FROM " . numbers($checkins));
 # The hourly rollup the pictures read, as the schema fills it: anew, from
 # the history.
 db_exec('DELETE FROM checkin_hours');
 db_exec("INSERT INTO checkin_hours (hour, n) SELECT time_us $div 3600000000, count(*)"
         . " FROM checkins GROUP BY time_us $div 3600000000");
-# Statistics, as autovacuum (PostgreSQL) or ANALYZE (SQLite's planner
-# without them guesses) would have them on a database of that size.
-db_exec($backend eq 'mysql' ? 'ANALYZE TABLE phones, last_seen, checkins, history'
-                            : 'ANALYZE');
+# Statistics, as autovacuum would have them on a database of that size.
+# Not for SQLite: its ANALYZE changes the schema (sqlite_stat1), which
+# fails the statements the server's connections have prepared once each;
+# its plans here are the same without it.
+db_exec('ANALYZE TABLE phones, last_seen, checkins, history') if $backend eq 'mysql';
+db_exec('ANALYZE') if $backend eq 'pgsql';
 my $built = Time::HiRes::time() - $started;
-is(db_value("SELECT count(*) AS n FROM phones WHERE mac LIKE '0004f2e%'"), $phones,
+is(db_value("SELECT count(*) AS n FROM phones WHERE mac LIKE '0004f29%'"), $phones,
    '100,000 phones');
 is(db_value("SELECT count(*) AS n FROM checkins WHERE id > $kept_max"), $checkins,
    '5,000,000 check-ins');
@@ -178,7 +180,7 @@ my @charts = sort { $a <=> $b } map { $_->{chartsAt} } @loads;
 my ($median_table, $median_charts) = ($table[1] // 1e9, $charts[1] // 1e9);
 diag(sprintf '%s: median of three: first page %.0f ms, pictures %.0f ms (target: 300 ms)',
      $backend, $median_table, $median_charts);
-is($loads[0]{total}, $phones + db_value("SELECT count(*) AS n FROM phones WHERE mac NOT LIKE '0004f2e%'"),
+is($loads[0]{total}, $phones + db_value("SELECT count(*) AS n FROM phones WHERE mac NOT LIKE '0004f29%'"),
    'the first page counts the whole fleet');
 # The issue's target is 300 ms on a quiet machine (the report gives the
 # figure). This test runs on a 2-core CI machine that builds and tests
@@ -207,10 +209,10 @@ else {
 db_exec('DELETE FROM checkin_hours');
 db_exec("INSERT INTO checkin_hours (hour, n) SELECT time_us $div 3600000000, count(*)"
         . " FROM checkins GROUP BY time_us $div 3600000000");
-db_exec("DELETE FROM last_seen WHERE mac LIKE '0004f2e%'");
+db_exec("DELETE FROM last_seen WHERE mac LIKE '0004f29%'");
 db_exec(($backend eq 'pgsql' ? 'SET session_replication_role = replica; ' : '')
-        . "DELETE FROM phones WHERE mac LIKE '0004f2e%'"
+        . "DELETE FROM phones WHERE mac LIKE '0004f29%'"
         . ($backend eq 'pgsql' ? '; UPDATE revision SET value = value + 1 WHERE id = 1' : ''));
 db_exec("DELETE FROM history WHERE id > $kept_history AND scope = 'phone'"
-        . " AND scope_key LIKE '0004f2e%'");
+        . " AND scope_key LIKE '0004f29%'");
 diag(sprintf '%s: cleaned up in %.1f s', $backend, Time::HiRes::time() - $cleanup);
