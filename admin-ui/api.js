@@ -135,3 +135,33 @@ function showFieldError(prefix, detail, fields, fallback) {
     input.focus();
   }
 }
+
+// A parameter's validation message ("\"x y\" is not a valid parameter
+// name", "the value of x must be ...", "x is given twice") beside that
+// parameter's row of @a container, its input marked invalid: true when
+// the message names a parameter there.
+function showParamError(container, detail) {
+  for (const old of container.querySelectorAll('.param .error')) {
+    old.remove();
+  }
+  for (const input of container.querySelectorAll('.param input')) {
+    input.removeAttribute('aria-invalid');
+    input.removeAttribute('aria-describedby');
+  }
+  const rows = [...container.querySelectorAll('.param')];
+  const row = rows.find((r) => {
+    const name = r.querySelector('.p-name').value.trim();
+    return name && (detail.startsWith(`"${name}" `) || detail.startsWith(`${name} `)
+                    || detail.startsWith(`the value of ${name} `));
+  });
+  if (!row) {
+    return false;
+  }
+  const id = `${container.id}-error`;
+  const input = row.querySelector(detail.startsWith('"') ? '.p-name' : '.p-value');
+  row.append(el('span', { class: 'error', id, role: 'alert' }, detail));
+  input.setAttribute('aria-invalid', 'true');
+  input.setAttribute('aria-describedby', id);
+  input.focus();
+  return true;
+}

@@ -307,6 +307,10 @@ async function savePhone(event) {
     document.body.dataset.saved = doc.mac;
   } catch (err) {
     showFieldError('e-', err.message, PHONE_FIELDS, 'e-form');
+    if (showParamError(document.getElementById('phone-params'), err.message)) {
+      document.getElementById('e-params').textContent = '';
+      document.getElementById('e-form').textContent = '';
+    }
   }
 }
 
@@ -383,6 +387,7 @@ async function openLayer(event) {
   const key = document.getElementById('layer-key').value.trim();
   layerPath = scope === 'global' ? 'params/global' : `params/${scope}/${encodeURIComponent(key)}`;
   document.getElementById('e-layer').textContent = '';
+  notice('');
   try {
     const layer = await api(layerPath);
     document.getElementById('layer-title').textContent =
@@ -399,10 +404,12 @@ async function saveLayer(event) {
   try {
     await api(layerPath, { method: 'PUT',
                            body: paramsFrom(document.getElementById('layer-params')) });
+    showParamError(document.getElementById('layer-params'), '');
     notice(`Saved ${layerPath}`);
     document.body.dataset.saved = layerPath;
   } catch (err) {
-    document.getElementById('e-layer').textContent = err.message;
+    const shown = showParamError(document.getElementById('layer-params'), err.message);
+    document.getElementById('e-layer').textContent = shown ? '' : err.message;
   }
 }
 

@@ -178,6 +178,12 @@ void polycom_admin_dry_run_answer(const polycom_admin_request *in,
                                   const admin_dry_run *dr,
                                   const admin_audit_row *audit);
 
+/* One more audit row inside a change's transaction, for a write that
+ * names each thing it changed (a bulk action: a row per phone); the
+ * change's own row (admin_audit_row) is still written after it. */
+int polycom_admin_audit(const polycom_admin_request *in, const char *action,
+                        const char *target, json_t *detail);
+
 /* A DELETE made by @a change, which sets *@a deleted: 204, or 404 with
  * @a missing when there was nothing to delete. */
 void polycom_admin_delete(const polycom_admin_request *in,
@@ -270,7 +276,27 @@ void polycom_admin_stats(const polycom_admin_request *in,
 void polycom_admin_secrets(const polycom_admin_request *in,
                            polycom_admin_response *out, const admin_path *path);
 
-/* ---- Phones (admin_phones.c), used by the import --------------------- */
+/* ---- Phones (admin_phones.c), used by the import and bulk actions ---- */
+
+/* The search and filter of the fleet view (GET phones), as bound. */
+typedef struct {
+    const char *site, *model;        /* '' when unused */
+    const char *cutoff;              /* stale=: no check-in since */
+    const char *q, *like;            /* the search and its LIKE pattern */
+    const char *filter;              /* one of the filters, or '' */
+    const char *stale_cutoff;        /* stale_after= ago */
+    apr_time_t window;               /* stale_after */
+} admin_view;
+
+/* The view of @a args (q, filter, site, model, stale, stale_after): 0, or
+ * -1 with @a err. */
+int polycom_admin_view_parse(const polycom_admin_request *in,
+                             apr_table_t *args, admin_view *v,
+                             admin_error *err);
+/* Every phone of the view, by MAC: mac model site label enabled
+ * sip_address. */
+int polycom_admin_view_phones(const polycom_admin_request *in,
+                              const admin_view *v, apr_array_header_t **rows);
 
 int polycom_admin_phone_from_json(apr_pool_t *pool, json_t *object,
                                   const char *mac, admin_phone *phone,
@@ -281,7 +307,37 @@ int polycom_admin_phone_write(const polycom_admin_request *in,
                               admin_phone *phone, int *created,
                               admin_error *err);
 
+/* ---- Reprovisioning targets (admin_reprovision.c) --------------------- */
+
+/* A target as a request sets it, and where. */
+typedef struct {
+    const char *scope;               /* phone, site or fleet */
+    const char *key;                 /* the MAC, the site or "" */
+    const char *server;
+    const char *type;
+    const char *boot;
+    const char *user;
+    const char *password;
+    const char *deadline;            /* microseconds, or "" */
+    int deleted;
+} admin_target;
+
+/* The target of @a body, checked (user, password and deadline default to
+ * what @a t holds): 0, or -1 with @a err. */
+int polycom_admin_target_from_json(apr_pool_t *pool, json_t *body,
+                                   admin_target *t, admin_error *err);
+/* @a t replaces the target at its scope, in the caller's transaction;
+ * @a prune: drop the states of replaced targets now. */
+int polycom_admin_target_store(const polycom_admin_request *in,
+                               const admin_target *t, int prune);
+/* The audit's detail of @a t (its password masked), owned by @a pool. */
+json_t *polycom_admin_target_audit(apr_pool_t *pool, const admin_target *t);
+
 /* ---- The handlers of the route table (admin.c) ----------------------- */
+
+/* admin_bulk.c: POST phones/bulk */
+void polycom_admin_bulk(const polycom_admin_request *in,
+                        polycom_admin_response *out, const admin_path *path);
 
 /* admin_phones.c */
 void polycom_admin_phone_list(const polycom_admin_request *in,

@@ -137,7 +137,7 @@ CREATE TABLE IF NOT EXISTS audit (
     action   VARCHAR(64) NOT NULL,
     target   VARCHAR(255) NOT NULL DEFAULT '',
     detail   MEDIUMTEXT NOT NULL DEFAULT '',
-    -- the fleet view's filter=outdated (see sql/sqlite.sql)
+    -- a phone's, a site's or a model's audit rows (see sql/sqlite.sql)
     KEY audit_target (target, time_us)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 

@@ -131,8 +131,9 @@ CREATE TABLE IF NOT EXISTS audit (
     target   TEXT NOT NULL DEFAULT '',
     detail   TEXT NOT NULL DEFAULT ''
 );
--- The fleet view's "settings changed since the last fetch" (GET
--- phones?filter=outdated): the newest changes to a phone, site or model.
+-- A phone's, a site's or a model's audit rows, newest last (the fleet
+-- view's filter=outdated reads the history instead, which every write
+-- makes, imports and SQL by hand included).
 CREATE INDEX IF NOT EXISTS audit_target ON audit (target, time_us);
 
 CREATE TABLE IF NOT EXISTS reprovision (

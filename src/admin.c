@@ -180,8 +180,8 @@ int polycom_admin_username_valid(const char *name)
     return i > 0;
 }
 
-static int admin_audit(const polycom_admin_request *in, const char *action,
-                       const char *target, json_t *detail)
+int polycom_admin_audit(const polycom_admin_request *in, const char *action,
+                        const char *target, json_t *detail)
 {
     char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS)
                         : NULL;
@@ -310,8 +310,9 @@ int polycom_admin_change(const polycom_admin_request *in,
         rv = change(in, data, &audit, &err);
     }
     if (rv == 0 && audit.action
-        && admin_audit(in, audit.action, audit.target ? audit.target : "",
-                       audit.detail) < 0) {
+        && polycom_admin_audit(in, audit.action,
+                               audit.target ? audit.target : "",
+                               audit.detail) < 0) {
         rv = -1;
     }
     if (rv == 0
@@ -376,6 +377,9 @@ struct polycom_admin_resource {
 static const polycom_admin_resource admin_routes[] = {
     { "phones",                      "GET, HEAD",
       polycom_admin_phone_list },
+    /* Before phones/{mac}: "bulk" is no MAC. */
+    { "phones/bulk",                 "POST",
+      polycom_admin_bulk },
     { "phones/{mac}",                "GET, HEAD, PUT, DELETE",
       polycom_admin_phone },
     { "phones/{mac}/explain",        "GET, HEAD",
@@ -516,7 +520,8 @@ int polycom_admin_route(const char *method, const char *path,
         if (!admin_route_matches(&admin_routes[i], seg, len, n)) {
             continue;
         }
-        /* Patterns never overlap: the first match is the resource. */
+        /* The first match is the resource: a literal segment comes
+         * before a variable that could match it (phones/bulk). */
         if (allow) {
             *allow = admin_routes[i].allow;
         }

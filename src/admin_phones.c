@@ -125,6 +125,71 @@ static int admin_in_list(const char *const *list, const char *word)
     return 0;
 }
 
+/* The search and filter of the fleet view from @a args (GET phones' query,
+ * or a bulk action's "view"): 0, or -1 with @a err. */
+int polycom_admin_view_parse(const polycom_admin_request *in,
+                             apr_table_t *args, admin_view *v,
+                             admin_error *err)
+{
+    const char *site = apr_table_get(args, "site");
+    const char *model = apr_table_get(args, "model");
+    const char *stale = apr_table_get(args, "stale");
+    const char *stale_after = apr_table_get(args, "stale_after");
+    const char *q = apr_table_get(args, "q");
+    const char *filter = apr_table_get(args, "filter");
+    apr_time_t seconds;
+
+    err->status = 400;
+    /* Without stale= every phone has "no check-in since the end of time",
+     * so one statement serves both. */
+    v->cutoff = "9223372036854775807";
+    v->window = apr_time_from_sec(86400);
+    if (stale) {
+        if (polycom_admin_parse_time(stale, &seconds) < 0) {
+            err->detail = "stale must be a number of seconds";
+            return -1;
+        }
+        v->cutoff = apr_psprintf(in->pool, "%" APR_TIME_T_FMT,
+                                 in->now - seconds);
+    }
+    if (stale_after && (!apr_isdigit(*stale_after)
+                        || polycom_admin_parse_time(stale_after,
+                                                    &v->window) < 0
+                        || v->window <= 0 || strchr(stale_after, 'T'))) {
+        err->detail = "stale_after must be a number of seconds";
+        return -1;
+    }
+    v->stale_cutoff = apr_psprintf(in->pool, "%" APR_TIME_T_FMT,
+                                   in->now - v->window);
+    v->filter = filter ? filter : "";
+    if (*v->filter && !admin_in_list(admin_filters, v->filter)) {
+        err->detail = "filter must be one of stale, never, disabled, "
+                      "outdated, delivered, confirmed";
+        return -1;
+    }
+    if (q && strlen(q) > ADMIN_LABEL_MAX) {
+        err->detail = "q is at most 256 bytes";
+        return -1;
+    }
+    v->q = q ? q : "";
+    v->like = admin_like_pattern(in->pool, v->q);
+    v->site = site ? site : "";
+    v->model = model ? polycom_admin_model_token(in->pool, model) : "";
+    return 0;
+}
+
+int polycom_admin_view_phones(const polycom_admin_request *in,
+                              const admin_view *v, apr_array_header_t **rows)
+{
+    return polycom_store_select(in->db, POLYCOM_SQL_PHONE_VIEW, rows,
+                                v->site, v->site, v->model, v->model,
+                                v->cutoff, v->q, v->like, v->like, v->like,
+                                v->like, v->like, v->like, v->filter,
+                                v->filter, v->stale_cutoff, v->filter,
+                                v->filter, v->filter, v->filter, v->filter,
+                                NULL);
+}
+
 /* GET phones: a page of the fleet, found by q=, kept by site=, model=,
  * stale= and filter=, in the order of sort=, with how many phones the
  * search finds and how many each filter would keep (counts). */
@@ -132,52 +197,21 @@ void polycom_admin_phone_list(const polycom_admin_request *in,
                               polycom_admin_response *out,
                               const admin_path *path)
 {
-    const char *site = apr_table_get(in->args, "site");
-    const char *model = apr_table_get(in->args, "model");
-    const char *stale = apr_table_get(in->args, "stale");
-    const char *stale_after = apr_table_get(in->args, "stale_after");
-    const char *q = apr_table_get(in->args, "q");
-    const char *filter = apr_table_get(in->args, "filter");
     const char *sort = apr_table_get(in->args, "sort");
-    /* Without stale= every phone has "no check-in since the end of time",
-     * so one statement serves both. */
-    const char *limit, *offset, *cutoff = "9223372036854775807", *like;
-    const char *stale_cutoff, *label, *key;
+    const char *limit, *offset, *label, *key, *filter;
     apr_array_header_t *rows, *count;
     const polycom_row *counts;
     admin_error err;
-    apr_time_t seconds, window = apr_time_from_sec(86400);
+    admin_view v;
     json_t *list, *result, *by_filter;
     int i, descending;
 
-    if (polycom_admin_page(in, &limit, &offset, &err) < 0) {
+    if (polycom_admin_page(in, &limit, &offset, &err) < 0
+        || polycom_admin_view_parse(in, in->args, &v, &err) < 0) {
         polycom_admin_problem(in->pool, out, err.status, err.detail);
         return;
     }
-    if (stale) {
-        if (polycom_admin_parse_time(stale, &seconds) < 0) {
-            polycom_admin_problem(in->pool, out, 400, "stale must be a "
-                                  "number of seconds");
-            return;
-        }
-        cutoff = apr_psprintf(in->pool, "%" APR_TIME_T_FMT, in->now - seconds);
-    }
-    if (stale_after && (!apr_isdigit(*stale_after)
-                        || polycom_admin_parse_time(stale_after, &window) < 0
-                        || window <= 0 || strchr(stale_after, 'T'))) {
-        polycom_admin_problem(in->pool, out, 400, "stale_after must be a "
-                              "number of seconds");
-        return;
-    }
-    stale_cutoff = apr_psprintf(in->pool, "%" APR_TIME_T_FMT,
-                                in->now - window);
-    filter = filter ? filter : "";
-    if (*filter && !admin_in_list(admin_filters, filter)) {
-        polycom_admin_problem(in->pool, out, 400, "filter must be one of "
-                              "stale, never, disabled, outdated, delivered, "
-                              "confirmed");
-        return;
-    }
+    filter = v.filter;
     sort = sort && *sort ? sort : "mac";
     descending = *sort == '-';
     key = sort + descending;
@@ -187,25 +221,17 @@ void polycom_admin_phone_list(const polycom_admin_request *in,
                               "before it for the other way");
         return;
     }
-    if (q && strlen(q) > ADMIN_LABEL_MAX) {
-        polycom_admin_problem(in->pool, out, 400, "q is at most 256 bytes");
-        return;
-    }
-    q = q ? q : "";
-    like = admin_like_pattern(in->pool, q);
-    site = site ? site : "";
-    model = model ? polycom_admin_model_token(in->pool, model) : "";
     label = apr_pstrcat(in->pool, POLYCOM_SQL_PHONE_LIST, "_", key,
                         descending ? "_desc" : "_asc", NULL);
-    if (polycom_store_select(in->db, label, &rows, site, site, model, model,
-                             cutoff, q, like, like, like, like, like, like,
-                             filter, filter, stale_cutoff, filter, filter,
-                             filter, filter, filter, limit, offset,
-                             NULL) < 0
+    if (polycom_store_select(in->db, label, &rows, v.site, v.site, v.model,
+                             v.model, v.cutoff, v.q, v.like, v.like, v.like,
+                             v.like, v.like, v.like, filter, filter,
+                             v.stale_cutoff, filter, filter, filter, filter,
+                             filter, limit, offset, NULL) < 0
         || polycom_store_select(in->db, POLYCOM_SQL_PHONE_COUNT, &count,
-                                stale_cutoff, site, site, model, model,
-                                cutoff, q, like, like, like, like, like,
-                                like, NULL) < 0) {
+                                v.stale_cutoff, v.site, v.site, v.model,
+                                v.model, v.cutoff, v.q, v.like, v.like,
+                                v.like, v.like, v.like, v.like, NULL) < 0) {
         polycom_admin_db_failed(in, out);
         return;
     }
@@ -226,7 +252,7 @@ void polycom_admin_phone_list(const polycom_admin_request *in,
         "limit", (json_int_t)apr_atoi64(limit),
         "offset", (json_int_t)apr_atoi64(offset),
         "counts", by_filter, "sort", sort, "filter", filter,
-        "stale_after", (json_int_t)apr_time_sec(window)));
+        "stale_after", (json_int_t)apr_time_sec(v.window)));
     for (i = 0; i < rows->nelts; i++) {
         json_t *phone = admin_phone_json(in, APR_ARRAY_IDX(
                                              rows, i, const polycom_row *));

@@ -13,19 +13,6 @@
 #include "polycom_render.h"
 #include "polycom_reprovision.h"
 
-/* A target as a request sets it, and where. */
-typedef struct {
-    const char *scope;               /* phone, site or fleet */
-    const char *key;                 /* the MAC, the site or "" */
-    const char *server;
-    const char *type;
-    const char *boot;
-    const char *user;
-    const char *password;
-    const char *deadline;            /* microseconds, or "" */
-    int deleted;
-} admin_target;
-
 static const char *admin_type_from_scheme(const char *server)
 {
     static const char *const schemes[] = { "ftp", "tftp", "http", "https",
@@ -42,41 +29,51 @@ static const char *admin_type_from_scheme(const char *server)
     return "HTTP";
 }
 
-/* The target of the body, checked: 0, or -1 with the problem answered. */
-static int admin_target_from_body(const polycom_admin_request *in,
-                                  polycom_admin_response *out,
-                                  admin_target *t)
+/* The target of @a body (a JSON object of strings), checked: 0, or -1
+ * with @a err. A bulk move (admin_bulk.c) checks its "target" so. */
+int polycom_admin_target_from_json(apr_pool_t *pool, json_t *body,
+                                   admin_target *t, admin_error *err)
 {
     static const char *const allowed[] = {
         "server", "type", "boot_server", "user", "password", "deadline", NULL
     };
-    json_t *body, *value;
+    const char *name;
+    json_t *value;
     apr_time_t when;
+    apr_size_t i;
 
-    if (!(body = polycom_admin_parse_strings(in, out, "the target",
-                                             allowed))) {
+    err->status = 400;
+    if (!json_is_object(body)) {
+        err->detail = "the target must be a JSON object";
         return -1;
+    }
+    json_object_foreach(body, name, value) {
+        for (i = 0; allowed[i] && strcmp(name, allowed[i]); i++) {
+        }
+        if (!allowed[i] || !json_is_string(value)) {
+            err->detail = apr_psprintf(pool, "unknown field or not a "
+                                       "string: \"%s\"", name);
+            return -1;
+        }
     }
     t->server = json_string_value(json_object_get(body, "server"));
     if (!polycom_reprovision_server_valid(t->server)) {
-        polycom_admin_problem(in->pool, out, 400, "server is required: a "
-                              "host, host/path or URL of at most 255 "
-                              "characters without spaces or quotes");
+        err->detail = "server is required: a host, host/path or URL of at "
+                      "most 255 characters without spaces or quotes";
         return -1;
     }
     value = json_object_get(body, "type");
     t->type = value ? json_string_value(value)
                     : admin_type_from_scheme(t->server);
     if (polycom_reprovision_server_type(t->type) < 0) {
-        polycom_admin_problem(in->pool, out, 400, "type must be one of FTP, "
-                              "TFTP, HTTP, HTTPS, FTPS");
+        err->detail = "type must be one of FTP, TFTP, HTTP, HTTPS, FTPS";
         return -1;
     }
     value = json_object_get(body, "boot_server");
     t->boot = value ? json_string_value(value) : "Static";
     if (polycom_reprovision_boot_server(t->boot) < 0) {
-        polycom_admin_problem(in->pool, out, 400, "boot_server must be one "
-                              "of Default, Custom, Static, CustomAndDefault");
+        err->detail = "boot_server must be one of Default, Custom, Static, "
+                      "CustomAndDefault";
         return -1;
     }
     if ((value = json_object_get(body, "user"))) {
@@ -88,17 +85,33 @@ static int admin_target_from_body(const polycom_admin_request *in,
     if (strlen(t->user) > 255 || strlen(t->password) > 255
         || !polycom_param_value_valid(t->user)
         || !polycom_param_value_valid(t->password)) {
-        polycom_admin_problem(in->pool, out, 400, "user and password are "
-                              "text of at most 255 bytes");
+        err->detail = "user and password are text of at most 255 bytes";
         return -1;
     }
     if ((value = json_object_get(body, "deadline"))) {
         if (polycom_admin_parse_time(json_string_value(value), &when) < 0) {
-            polycom_admin_problem(in->pool, out, 400, "deadline must be "
-                                  "YYYY-MM-DDTHH:MM:SSZ");
+            err->detail = "deadline must be YYYY-MM-DDTHH:MM:SSZ";
             return -1;
         }
-        t->deadline = apr_psprintf(in->pool, "%" APR_TIME_T_FMT, when);
+        t->deadline = apr_psprintf(pool, "%" APR_TIME_T_FMT, when);
+    }
+    return 0;
+}
+
+/* The target of the request's body: 0, or -1 with the problem answered. */
+static int admin_target_from_body(const polycom_admin_request *in,
+                                  polycom_admin_response *out,
+                                  admin_target *t)
+{
+    json_t *body = polycom_admin_parse_body(in, out);
+    admin_error err;
+
+    if (!body) {
+        return -1;
+    }
+    if (polycom_admin_target_from_json(in->pool, body, t, &err) < 0) {
+        polycom_admin_problem(in->pool, out, err.status, err.detail);
+        return -1;
     }
     return 0;
 }
@@ -110,17 +123,17 @@ static const char *admin_target_name(const polycom_admin_request *in,
                    : t->scope;
 }
 
-/* A new target replaces the old one, and with it every phone's state: a
- * changed move starts again from pending. */
-static int admin_target_set(const polycom_admin_request *in, void *data,
-                            admin_audit_row *audit, admin_error *err)
+/* A new target replaces the old one at its scope, and with it every
+ * phone's state: a changed move starts again from pending. Inside the
+ * caller's transaction; @a prune drops the states of replaced targets (a
+ * bulk move prunes once, after its last phone). */
+int polycom_admin_target_store(const polycom_admin_request *in,
+                               const admin_target *t, int prune)
 {
-    admin_target *t = data;
-
     if (polycom_store_exec(in->db, POLYCOM_SQL_REPROV_DELETE, NULL,
                            t->scope, t->key, NULL) < 0
-        || polycom_store_exec(in->db, POLYCOM_SQL_REPROV_PRUNE, NULL,
-                              NULL) < 0
+        || (prune && polycom_store_exec(in->db, POLYCOM_SQL_REPROV_PRUNE,
+                                        NULL, NULL) < 0)
         || polycom_store_exec(in->db, POLYCOM_SQL_REPROV_INSERT, NULL,
                               t->scope, t->key, t->server,
                               polycom_reprovision_address(in->pool,
@@ -133,13 +146,30 @@ static int admin_target_set(const polycom_admin_request *in, void *data,
                               in->user ? in->user : "", NULL) < 0) {
         return -1;
     }
-    audit->action = "reprovision.set";
-    audit->target = admin_target_name(in, t);
-    audit->detail = polycom_admin_own(in->pool, json_pack(
+    return 0;
+}
+
+/* What the audit says of a target: never its password. */
+json_t *polycom_admin_target_audit(apr_pool_t *pool, const admin_target *t)
+{
+    return polycom_admin_own(pool, json_pack(
         "{s:s, s:s, s:s, s:s, s:s}", "server",
-        polycom_reprovision_server_public(in->pool, t->server), "type", t->type,
+        polycom_reprovision_server_public(pool, t->server), "type", t->type,
         "boot_server", t->boot, "user", t->user,
         "password", *t->password ? POLYCOM_SECRET_MASK : ""));
+}
+
+static int admin_target_set(const polycom_admin_request *in, void *data,
+                            admin_audit_row *audit, admin_error *err)
+{
+    admin_target *t = data;
+
+    if (polycom_admin_target_store(in, t, 1) < 0) {
+        return -1;
+    }
+    audit->action = "reprovision.set";
+    audit->target = admin_target_name(in, t);
+    audit->detail = polycom_admin_target_audit(in->pool, t);
     return 0;
 }
 

@@ -208,39 +208,50 @@ static const polycom_statement store_statements[] = {
       "   OR lower(p.model) LIKE %s ESCAPE '!'" \
       "   OR lower(c.firmware) LIKE %s ESCAPE '!'" \
       "   OR c.ip LIKE %s ESCAPE '!')"
-/* Settings changed since the phone's last good fetch of them: an audit
- * row of a change to the phone, its site's, its model's or the global
- * layer after that fetch (index audit_target). An import's audit row
- * names no phone, so what an import changed is not seen here. */
-#define PHONE_OUTDATED(site_target, model_target) \
-      "c.settings_us > 0 AND EXISTS (SELECT 1 FROM audit a" \
-      " WHERE a.target IN (p.mac, " site_target ", " model_target \
-      ", 'global') AND a.time_us > c.settings_us" \
-      " AND a.action IN ('phone.create', 'phone.replace'," \
-      " 'params.replace', 'params.delete'))"
-#define PHONE_OUTDATED_STD \
-      PHONE_OUTDATED("'site/' || p.site", "'model/' || p.model")
-#define PHONE_OUTDATED_MY \
-      PHONE_OUTDATED("CONCAT('site/', p.site)", "CONCAT('model/', p.model)")
+/* Not up to date (filter=outdated): an enabled phone that has not fetched
+ * its settings since it was created (never, or before created_us), or
+ * whose phone, site, model or global layer changed after its last good
+ * fetch of them. A change is a row of that layer's history, which every
+ * write makes, whatever made it: the API, an import, a bulk action, a
+ * restore, or SQL by hand. Per phone, the newest row of its own layer is
+ * one step back along the index history_layer; the sites' and models'
+ * newest changes are read once, grouped (PHONE_LAYERS: a few rows), and
+ * joined, since a subquery per phone and layer cost PostgreSQL three
+ * times as much at 100,000 phones. The times are the database's (history)
+ * and the web node's (the fetch): they keep the same time (NTP). A change
+ * that leaves the file the same (a label) still counts here; the
+ * per-phone up_to_date compares the ETags themselves. */
+#define PHONE_LAYER_CHANGES(scope, alias, column) \
+      " LEFT JOIN (SELECT scope_key, max(time_us) AS changed FROM history" \
+      " WHERE scope = '" scope "' GROUP BY scope_key) " alias \
+      " ON " alias ".scope_key = " column
+#define PHONE_LAYERS \
+      PHONE_SEEN PHONE_LAYER_CHANGES("site", "hs", "p.site") \
+      PHONE_LAYER_CHANGES("model", "hm", "p.model")
+#define PHONE_OUTDATED \
+      "p.enabled = 1 AND (c.mac IS NULL OR c.settings_us = 0" \
+      " OR c.settings_us < p.created_us" \
+      " OR (SELECT h.time_us FROM history h WHERE h.scope = 'global'" \
+      "  AND h.scope_key = '' ORDER BY h.id DESC LIMIT 1) > c.settings_us" \
+      " OR hs.changed > c.settings_us OR hm.changed > c.settings_us" \
+      " OR (SELECT h.time_us FROM history h WHERE h.scope = 'phone'" \
+      "  AND h.scope_key = p.mac ORDER BY h.id DESC LIMIT 1)" \
+      " > c.settings_us)"
 #define PHONE_MOVE(state) \
       "EXISTS (SELECT 1 FROM reprovision_state r WHERE r.mac = p.mac" \
       " AND r.state = '" state "')"
 /* One filter: filter x7 with the stale cut-off after the first. */
-#define PHONE_FILTER(outdated) \
+#define PHONE_FILTER \
       " AND (%s = '' OR (%s = 'stale' AND c.time_us < " NUM ")" \
       "   OR (%s = 'never' AND c.mac IS NULL)" \
       "   OR (%s = 'disabled' AND p.enabled = 0)" \
-      "   OR (%s = 'outdated' AND " outdated ")" \
+      "   OR (%s = 'outdated' AND " PHONE_OUTDATED ")" \
       "   OR (%s = 'delivered' AND " PHONE_MOVE("delivered") ")" \
       "   OR (%s = 'confirmed' AND " PHONE_MOVE("confirmed") "))"
 #define PHONE_PAGE(label, order) \
     { label, \
-      "SELECT " PHONE_COLUMNS PHONE_SEEN PHONE_WHERE \
-      PHONE_FILTER(PHONE_OUTDATED_STD) " ORDER BY " order \
-      " LIMIT " NUM " OFFSET " NUM, \
-      "SELECT " PHONE_COLUMNS PHONE_SEEN PHONE_WHERE \
-      PHONE_FILTER(PHONE_OUTDATED_MY) " ORDER BY " order \
-      " LIMIT " NUM " OFFSET " NUM, PHONE_NAMES }
+      "SELECT " PHONE_COLUMNS PHONE_LAYERS PHONE_WHERE PHONE_FILTER \
+      " ORDER BY " order " LIMIT " NUM " OFFSET " NUM, NULL, PHONE_NAMES }
     /* One statement per order, each prepared once; the MAC breaks ties
      * so that pages never overlap. */
     PHONE_PAGE(POLYCOM_SQL_PHONE_LIST "_mac_asc", "p.mac"),
@@ -261,21 +272,27 @@ static const polycom_statement store_statements[] = {
                "coalesce(c.time_us, 0), p.mac"),
     PHONE_PAGE(POLYCOM_SQL_PHONE_LIST "_seen_desc",
                "coalesce(c.time_us, 0) DESC, p.mac DESC"),
+    /* Every phone of a view, for a bulk action on it (POST phones/bulk):
+     * the arguments of PHONE_WHERE and PHONE_FILTER. */
+    { POLYCOM_SQL_PHONE_VIEW,
+      "SELECT p.mac, p.model, p.site, p.label, p.enabled, p.sip_address"
+      PHONE_LAYERS PHONE_WHERE PHONE_FILTER " ORDER BY p.mac", NULL,
+      "mac model site label enabled sip_address" },
     /* How many phones the search finds, and how many of them each filter
      * keeps: the stale cut-off, then the arguments of PHONE_WHERE. */
 #define PHONE_COUNT_OF(condition, name) \
       " coalesce(sum(CASE WHEN " condition " THEN 1 ELSE 0 END), 0) AS " name
-#define PHONE_COUNTS(outdated) \
+#define PHONE_COUNTS \
       "SELECT count(*) AS total," \
       PHONE_COUNT_OF("c.time_us < " NUM, "stale") "," \
       PHONE_COUNT_OF("c.mac IS NULL", "never") "," \
       PHONE_COUNT_OF("p.enabled = 0", "disabled") "," \
-      PHONE_COUNT_OF(outdated, "outdated") "," \
+      PHONE_COUNT_OF(PHONE_OUTDATED, "outdated") "," \
       PHONE_COUNT_OF(PHONE_MOVE("delivered"), "delivered") "," \
       PHONE_COUNT_OF(PHONE_MOVE("confirmed"), "confirmed") \
-      PHONE_SEEN PHONE_WHERE
+      PHONE_LAYERS PHONE_WHERE
     { POLYCOM_SQL_PHONE_COUNT,
-      PHONE_COUNTS(PHONE_OUTDATED_STD), PHONE_COUNTS(PHONE_OUTDATED_MY),
+      PHONE_COUNTS, NULL,
       "total stale never disabled outdated delivered confirmed" },
     /* The console's pictures (GET stats): each one pass over phones and
      * last_seen (one row per phone), or the index checkins_time. */

@@ -15,7 +15,7 @@ use LWP::UserAgent;
 use lib 't/lib';
 use PolycomTest;
 
-plan tests => 22;
+plan tests => 24;
 
 my $file = Apache::Test::vars('dbd_auditfail');
 my $mac = '0004f2abc0a1';
@@ -104,6 +104,12 @@ $res = call(POST => "phones/$mac/resync");
 is($res->code, 500, 'resync whose audit row fails: 500');
 is(auditfail_db("SELECT count(*) FROM resync_queue"), '0',
    'and nothing is queued');
+
+# A bulk action writes the phone, then the phone's audit row fails.
+$res = call(POST => 'phones/bulk', { action => 'site', site => 'moved', macs => [$mac] });
+is($res->code, 500, 'bulk change of site whose audit row fails: 500');
+is(auditfail_db("SELECT site FROM phones WHERE mac = '$mac'"), 'hq',
+   'and the phone stays at its site');
 
 is(auditfail_db("SELECT count(*) FROM audit"), '0',
    'and still no audit row: every change failed whole');

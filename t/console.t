@@ -18,7 +18,7 @@ use PolycomTest;
 
 binmode(Test::More->builder->$_, ':encoding(UTF-8)')
     for qw(output failure_output todo_output);
-plan tests => 42;
+plan tests => 71;
 
 my $top = Apache::Test::vars('top_dir');
 my $logs = Apache::Test::vars('t_logs');
@@ -85,9 +85,21 @@ db_exec("INSERT INTO checkin_hours (hour, n) SELECT time_us $div 3600000000, cou
 GET '/prov/0004f2dd0001.cfg', 'User-Agent' => UA_TRIO;
 settle();
 
+# A phone's uploaded log, for its page to show and download.
+my $upload_mac = '0004f2c00002';
+my $log_text = "0102 12:00:00 console test log line\n0102 12:00:01 second line\n";
+my $put = Apache::TestRequest::PUT("/prov/$upload_mac-app.log", content => $log_text,
+                                   'User-Agent' => UA_VVX);
+settle();
+
 my $plan = {
     search => 'desk 11', newMac => '0004f2c99901', discovered => '0004f2dd0001',
     bulkSearch => 'desk 101', bulk => [map { sprintf '0004f2c%05x', $_ } 101, 1011, 1012],
+    # "desk 101" finds Desk 101 and Desk 1010-1019.
+    bulkSite => 'site-moved', bulkSiteCount => 11,
+    moved => [map { sprintf '0004f2c%05x', $_ } 1013, 1014],
+    moveServer => 'https://new.example.com/prov',
+    uploadMac => $upload_mac, uploadFile => "$upload_mac-app.log",
     csv => "mac,model,site,label,user,password,display_name,server\n"
          . "0004f2c99a01,VVX411,hq,Good one,,,,\n"
          . "0004f2c99a02,VVX 411!,hq,Bad model,,,,\n"
@@ -212,6 +224,58 @@ for my $mac (@{ $plan->{bulk} }) {
 }
 is($queued, 3, 'each selected phone has a resync job');
 
+# ---- parameters at every layer ----
+my $layers = $s{layers} // {};
+for my $scope (qw(global site model phone)) {
+    like($layers->{$scope}{error} // '', qr/^"console test $scope" is not a valid parameter name/,
+         "$scope layer: the API's message is shown beside the parameter");
+    is($layers->{$scope}{invalid}, 'true', "$scope layer: and its name is marked invalid");
+}
+ok(!grep({ $layers->{$_}{cleared} } qw(global site model)), 'the messages go once the layer is saved');
+unlike($edit->{secondPreview} // '', qr/console\.test/, 'before: the phone\'s settings have none of them');
+my $next = GET "/prov/$plan->{newMac}-settings.cfg", 'User-Agent' => UA_VVX;
+my $cfg = $next->content;
+ok($cfg =~ /console\.test\.global="global-value"/ && $cfg =~ /console\.test\.site="site-value"/
+   && $cfg =~ /console\.test\.model="model-value"/ && $cfg =~ /console\.test\.phone="phone-value"/,
+   'the next -settings.cfg has the global, site, model and phone parameters') or diag($cfg);
+like($layers->{preview} // '', qr/console\.test\.site="site-value"/, 'and the phone\'s preview shows them');
+
+# ---- bulk change of site, bulk move ----
+my $bsite = $s{bulk_site} // {};
+is($bsite->{selection}, "11 phones selected (the whole view)", 'the whole view is selected');
+is($bsite->{question}, "Change site to $plan->{bulkSite}: this touches 11 phones.",
+   'the confirmation says how many phones the change of site touches');
+is($bsite->{done}, 11, 'the console reports eleven phones changed');
+is(db_value("SELECT count(*) AS n FROM phones WHERE site = '$plan->{bulkSite}'"), 11,
+   'the database has the eleven phones at the new site');
+is(db_value("SELECT count(*) AS n FROM audit WHERE action = 'phone.site'"
+            . " AND detail LIKE '%$plan->{bulkSite}%'"), 11, 'each audited');
+my $bmove = $s{bulk_move} // {};
+is($bmove->{question}, "Move to $plan->{moveServer}: this touches 2 phones.",
+   'the confirmation of a move says how many phones');
+is($bmove->{done}, 2, 'the console reports two phones moved');
+my (undef, $targets) = call(GET => 'reprovision');
+my %moved = map { $_ => 1 } @{ $plan->{moved} };
+is(scalar(grep { $_->{scope} eq 'phone' && $_->{server} eq $plan->{moveServer} && $moved{$_->{key}} }
+          @{ $targets->{targets} // [] }), 2,
+   'each of the two has its move to the new server');
+
+# ---- uploads ----
+is($put->code, 201, 'the phone uploaded its log');
+my $up = $s{uploads} // {};
+is($up->{viewed}, $log_text, 'its page shows the log');
+is($up->{downloaded}, $log_text, 'and downloads it whole');
+is($up->{name}, $plan->{uploadFile}, 'under its own name');
+
+# ---- the keyboard ----
+my $kb = $s{keyboard} // {};
+ok(($kb->{tabs} // 99) < 40 && ($kb->{searchLabel} // '') =~ /^Search/, 'Tab reaches the labelled search box')
+    or diag("tabs $kb->{tabs}");
+like($kb->{range} // '', qr/ of 111$/, 'typing and Enter search the fleet');
+like($kb->{control} // '', qr/^Select 0004f2c/, 'Tab reaches a phone\'s labelled checkbox');
+is($kb->{selection}, '1 phone selected', 'and Space selects the phone');
+isnt($kb->{outline} // 'none', 'none', 'the focused control shows where the focus is');
+
 # ---- import ----
 my $import = $s{import} // {};
 is($import->{outcome}, 'refused', 'the import with one bad row is refused');
@@ -240,6 +304,11 @@ ok($refusals > $refusals_before && ($cross->{formAnswer} // '') =~ /another orig
 
 # The generated fleet goes, so that later tests see the database they expect.
 db_exec("DELETE FROM resync_queue WHERE mac LIKE '0004f2c%'");
+db_exec("DELETE FROM params WHERE name LIKE 'console.test.%'");
+db_exec("DELETE FROM reprovision_state WHERE mac LIKE '0004f2c%'");
+db_exec("DELETE FROM reprovision WHERE scope = 'phone' AND scope_key LIKE '0004f2c%'");
+db_exec("DELETE FROM uploads WHERE mac LIKE '0004f2c%'");
+db_exec("DELETE FROM log_chunks WHERE mac LIKE '0004f2c%'");
 db_exec("DELETE FROM last_seen WHERE mac LIKE '0004f2c%'");
 db_exec("DELETE FROM checkins WHERE mac = '0004f2c00001'");
 db_exec("DELETE FROM params WHERE scope = 'phone' AND scope_key LIKE '0004f2c%'");

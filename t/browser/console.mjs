@@ -184,6 +184,147 @@ try {
              notice: await page.textContent('#notice') };
   });
 
+  // Parameters at every layer: a bad name is refused with the API's
+  // message beside its row, then the fixed one is saved.
+  await step('layers', async () => {
+    const layers = {};
+    for (const [scope, key] of [['global', ''], ['site', 'lab'], ['model', 'VVX411']]) {
+      await page.goto(`${url}#/layers`);
+      await loaded(page);
+      await page.selectOption('#layer-scope', scope);
+      await page.fill('#layer-key', key);
+      await page.click('#layer-pick button[type="submit"]');
+      await page.waitForSelector('#layer-form:not([hidden])');
+      await page.click('.add-param[data-for="layer-params"]');
+      await page.fill('#layer-params .param:last-child .p-name', `console test ${scope}`);
+      await page.fill('#layer-params .param:last-child .p-value', `${scope}-value`);
+      await page.click('#layer-form button[type="submit"]');
+      await page.waitForSelector('#layer-params .param .error');
+      const error = await page.textContent('#layer-params .param:last-child .error');
+      const invalid = await page.getAttribute('#layer-params .param:last-child .p-name', 'aria-invalid');
+      if (scope === 'site') {
+        await shot(page, 'layer-error');
+      }
+      await page.fill('#layer-params .param:last-child .p-name', `console.test.${scope}`);
+      await page.evaluate(() => delete document.body.dataset.saved);
+      await page.click('#layer-form button[type="submit"]');
+      await page.waitForFunction(() => document.body.dataset.saved);
+      layers[scope] = { error, invalid, cleared: await page.$$eval('#layer-params .error', (e) => e.length) };
+    }
+    // The phone's own layer, on its page.
+    await page.goto(`${url}#/phone/${plan.newMac}`);
+    await loaded(page);
+    await page.click('.add-param[data-for="phone-params"]');
+    await page.fill('#phone-params .param:last-child .p-name', 'console test phone');
+    await page.fill('#phone-params .param:last-child .p-value', 'phone-value');
+    await page.click('#save-phone');
+    await page.waitForSelector('#phone-params .param .error');
+    layers.phone = {
+      error: await page.textContent('#phone-params .param:last-child .error'),
+      invalid: await page.getAttribute('#phone-params .param:last-child .p-name', 'aria-invalid'),
+    };
+    await page.fill('#phone-params .param:last-child .p-name', 'console.test.phone');
+    await page.evaluate(() => delete document.body.dataset.saved);
+    await page.click('#save-phone');
+    await page.waitForFunction(() => document.body.dataset.saved);
+    await loaded(page);
+    await page.waitForFunction(() => document.getElementById('preview').textContent.includes('console.test.phone'));
+    layers.preview = await page.textContent('#preview');
+    await shot(page, 'layers');
+    return layers;
+  });
+
+  // Bulk change of site on the whole view, and a move of two phones: the
+  // confirmation says how many phones, from the server's count.
+  await step('bulk_site', async () => {
+    await page.goto(`${url}#/`);
+    await loaded(page);
+    await page.fill('#q', plan.bulkSearch);
+    await page.click('#search button[type="submit"]');
+    await page.waitForFunction((r) => document.body.dataset.loaded === 'true'
+      && document.getElementById('range').textContent.endsWith(r), ` of ${plan.bulkSiteCount}`);
+    await page.click('#select-filter');
+    const selection = await page.textContent('#selection');
+    await page.fill('#bulk-site', plan.bulkSite);
+    await page.evaluate(() => delete document.body.dataset.bulkDone);
+    await page.click('button[data-bulk="site"]');
+    await page.waitForSelector('#confirm[open]');
+    const question = await page.textContent('#confirm-text');
+    await shot(page, 'bulk-site');
+    await page.click('#confirm-ok');
+    await page.waitForFunction(() => document.body.dataset.bulkDone !== undefined);
+    return { selection, question, done: Number(await page.getAttribute('body', 'data-bulk-done')),
+             notice: await page.textContent('#notice') };
+  });
+
+  await step('bulk_move', async () => {
+    await page.goto(`${url}#/`);
+    await loaded(page);
+    await page.fill('#q', plan.bulkSearch);
+    await page.click('#search button[type="submit"]');
+    await page.waitForFunction(() => document.body.dataset.loaded === 'true'
+      && document.querySelectorAll('#phones tbody tr').length > 0);
+    for (const mac of plan.moved) {
+      await page.check(`#phones tr[data-mac="${mac}"] input[type="checkbox"]`);
+    }
+    await page.fill('#bulk-server', plan.moveServer);
+    await page.evaluate(() => delete document.body.dataset.bulkDone);
+    await page.click('button[data-bulk="move"]');
+    await page.waitForSelector('#confirm[open]');
+    const question = await page.textContent('#confirm-text');
+    await shot(page, 'bulk-move');
+    await page.click('#confirm-ok');
+    await page.waitForFunction(() => document.body.dataset.bulkDone !== undefined);
+    return { question, done: Number(await page.getAttribute('body', 'data-bulk-done')) };
+  });
+
+  // A phone's uploaded log: listed on its page, viewed, downloaded.
+  await step('uploads', async () => {
+    await page.goto(`${url}#/phone/${plan.uploadMac}`);
+    await loaded(page);
+    const row = `#uploads tr:has-text("${plan.uploadFile}")`;
+    await page.waitForSelector(row);
+    await page.click(`${row} button`);
+    await page.waitForSelector('#upload-view:not([hidden])');
+    const viewed = await page.textContent('#upload-view');
+    const [download] = await Promise.all([page.waitForEvent('download'),
+                                          page.click(`${row} a`)]);
+    const path = await download.path();
+    const downloaded = readFileSync(path, 'utf8');
+    await shot(page, 'uploads');
+    return { viewed, downloaded, name: download.suggestedFilename() };
+  });
+
+  // The keyboard alone: Tab to the search box, type, Enter; then Tab to a
+  // labelled control (a phone's checkbox) and Space.
+  await step('keyboard', async () => {
+    await page.goto(`${url}#/`);
+    await loaded(page);
+    let tabs = 0;
+    while (tabs < 40 && await page.evaluate(() => document.activeElement.id) !== 'q') {
+      await page.keyboard.press('Tab');
+      tabs += 1;
+    }
+    const searchLabel = await page.evaluate(() => document.activeElement.labels[0].textContent.trim());
+    await page.keyboard.type(plan.search);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.body.dataset.loaded === 'true'
+      && document.getElementById('range').textContent.includes(' of 111'));
+    const range = await page.textContent('#range');
+    let steps = 0;
+    while (steps < 60 && !await page.evaluate(() =>
+      document.activeElement.matches('#phones tbody input[type="checkbox"]'))) {
+      await page.keyboard.press('Tab');
+      steps += 1;
+    }
+    const control = await page.evaluate(() => document.activeElement.getAttribute('aria-label'));
+    await page.keyboard.press('Space');
+    const selection = await page.textContent('#selection');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    await shot(page, 'keyboard');
+    return { tabs, searchLabel, range, steps, control, selection, outline };
+  });
+
   await step('import', async () => {
     await page.goto(`${url}#/import`);
     await loaded(page);

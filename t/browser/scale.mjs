@@ -1,0 +1,47 @@
+// Open the fleet console three times on a large fleet and report, from
+// the start of each navigation, when the first page of the fleet table and
+// the pictures were drawn (the console marks both on <body>), as JSON.
+// Usage: node scale.mjs <url> <user> <password> <logdir>
+import { chromium } from 'playwright-core';
+
+const [url, username, password, logdir] = process.argv.slice(2);
+const out = { errors: [], loads: [] };
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update',
+         '--disable-sync'],
+});
+try {
+  const context = await browser.newContext({
+    httpCredentials: { username, password },
+    viewport: { width: 1280, height: 800 },
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (err) => out.errors.push(String(err)));
+  for (let i = 0; i < 3; i += 1) {
+    // A new navigation each time (not the same document's fragment).
+    await page.goto('about:blank');
+    await page.goto(url);
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 60000 });
+    await page.waitForFunction(() => document.body.dataset.chartsAt
+                                     && document.body.dataset.tableAt);
+    out.loads.push(await page.evaluate(() => ({
+      tableAt: Number(document.body.dataset.tableAt),
+      chartsAt: Number(document.body.dataset.chartsAt),
+      pageMs: Number(document.body.dataset.pageMs),
+      loadedMs: performance.now(),
+      total: Number(document.querySelector('#filters button[data-filter=""]').dataset.count),
+      rows: document.querySelectorAll('#phones tbody tr').length,
+      // Each request: when it started and how long it took.
+      requests: performance.getEntriesByType('resource').map((r) =>
+        `${r.name.replace(/^.*\/admin\//, '')} at ${r.startTime.toFixed(0)} ms: ${r.duration.toFixed(0)} ms`),
+    })));
+  }
+  await page.screenshot({ path: `${logdir}/console-scale.png`, fullPage: false });
+} catch (err) {
+  out.errors.push(String(err && err.stack || err));
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(out));
