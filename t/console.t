@@ -177,7 +177,7 @@ $week += $_->{count} for @{ $bars{'chart-week'} // [] };
 is($week, $expect{week_total}, 'check-ins over 7 days add up to the database\'s');
 my @day = @{ $bars{'chart-day'} // [] };
 is(scalar @day, 24, 'check-ins over 24 hours: one bar an hour');
-is($day[-6]{count}, $expect{five_hours}, 'the hour five hours ago has its check-ins');
+is(($day[-6] // {})->{count}, $expect{five_hours}, 'the hour five hours ago has its check-ins');
 my %disc = map { $_->{label} => $_->{count} } @{ $bars{'chart-discovered'} // [] };
 is($disc{all}, $expect{discovered},
    'discovered MACs: the count the database has');
