@@ -320,6 +320,33 @@ int polycom_store_failed(polycom_db *db, const char *label, int rv)
     return -1;
 }
 
+/* A statement that failed because the connection had lost its prepared
+ * statements (polycom_store_statements_lost), outside a transaction: they
+ * have just been prepared again, and the statement, which never ran, runs
+ * once more with its new handle, so the request that found them lost is
+ * answered instead of refused. Inside a transaction the failure stands:
+ * the transaction is over, and the repair waits for its end. */
+static int store_retry_after_repair(polycom_db *db, const char *label,
+                                    int rv, apr_dbd_prepared_t **stmt)
+{
+    int repaired_before = db->repaired;
+
+    if (db->in_transaction || repaired_before) {
+        return 0;
+    }
+    polycom_store_failed(db, label, rv);
+    if (db->repaired <= 0) {
+        return 0;
+    }
+    *stmt = polycom_store_prepared(db, label);
+    if (!*stmt) {
+        return 0;
+    }
+    db->error = NULL;
+    db->error_code = 0;
+    return 1;
+}
+
 /* Read the whole result. The driver must see every row (or the -1 that
  * ends the set) to release it, so callers consume rows in a loop that never
  * breaks out early. SELECTs ask for a random-access result: the pgsql
@@ -487,6 +514,11 @@ int polycom_store_select(polycom_db *db, const char *label,
     rv = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, stmt,
                          polycom_store_random_access(db), args->nelts,
                          (const char **)args->elts);
+    if (rv && store_retry_after_repair(db, label, rv, &stmt)) {
+        rv = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, stmt,
+                             polycom_store_random_access(db), args->nelts,
+                             (const char **)args->elts);
+    }
     if (rv) {
         return polycom_store_failed(db, label, rv);
     }
@@ -532,6 +564,10 @@ int polycom_store_exec(polycom_db *db, const char *label, int *nrows, ...)
     store_write_begin(db);
     rv = apr_dbd_pquery(db->driver, db->pool, db->handle, &changed, stmt,
                         args->nelts, (const char **)args->elts);
+    if (rv && store_retry_after_repair(db, label, rv, &stmt)) {
+        rv = apr_dbd_pquery(db->driver, db->pool, db->handle, &changed,
+                            stmt, args->nelts, (const char **)args->elts);
+    }
     store_write_end(db);
     if (nrows) {
         *nrows = changed;

@@ -4,8 +4,9 @@
 # prepares with SQLite's legacy interface, so every statement prepared on
 # the pooled connections before the change would fail for good: 500s
 # until httpd restarts. Instead each connection prepares its statements
-# again at its first failure (PC00038; that one request gets 503 with
-# Retry-After), service comes back by itself, and no check-in is lost.
+# again at its first failure (PC00038) and runs the failed statement once
+# more; a request whose statement failed inside a transaction gets 503
+# with Retry-After. Service comes back by itself, and no check-in is lost.
 # The vhost has its own SQLite file in every pass of make test.
 use strict;
 use warnings FATAL => 'all';
