@@ -330,13 +330,23 @@ int polycom_log_transaction(request_rec *r)
     }
     conf = ap_get_module_config(r->per_dir_config, &polycom_module);
     if (req->db_unavailable) {
-        /* Already logged once for the outage; counted as lost. */
+        /* The outage was logged once; each check-in it costs is named, so
+         * that every lost check-in has its line (issue 17). */
         if (polycom_conf_checkins(conf)) {
             polycom_metrics_checkin_failure(polycom_metrics_get());
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PCLOGNO(00213)
+                          "database unavailable, check-in of %s not "
+                          "recorded", r->uri);
         }
         return DECLINED;
     }
-    if (!polycom_conf_checkins(conf) || !polycom_dbd_can_acquire()) {
+    if (!polycom_conf_checkins(conf)) {
+        return DECLINED;
+    }
+    if (!polycom_dbd_can_acquire()) {
+        polycom_metrics_checkin_failure(polycom_metrics_get());
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00214)
+                      "no mod_dbd, check-in of %s not recorded", r->uri);
         return DECLINED;
     }
     polycom_fill_checkin(r, req, &checkin);

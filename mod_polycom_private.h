@@ -235,6 +235,9 @@ int polycom_shared_enabled(void);
 int polycom_shared_get(const char *key, apr_int64_t revision,
                        apr_pool_t *pool, const char **body, apr_size_t *len,
                        const char **etag);
+/** 0 when no revision would find @a key (polycom_shmcache_peek), else 1
+ *  and the newest revision it may be kept at: a hint, without a copy. */
+int polycom_shared_peek(const char *key, apr_int64_t *revision);
 /** 1 when kept; 0 when the body does not fit a slot (or the slot is
  *  being written). */
 int polycom_shared_put(const char *key, apr_int64_t revision,

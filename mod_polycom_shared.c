@@ -91,6 +91,11 @@ int polycom_shared_get(const char *key, apr_int64_t revision,
                                 etag);
 }
 
+int polycom_shared_peek(const char *key, apr_int64_t *revision)
+{
+    return polycom_shmcache_peek(shared_cache, key, revision);
+}
+
 int polycom_shared_put(const char *key, apr_int64_t revision,
                        const char *body, apr_size_t len, const char *etag)
 {

@@ -39,6 +39,14 @@ int polycom_shmcache_get(polycom_shmcache *cache, const char *key,
                          const char **body, apr_size_t *len,
                          const char **etag);
 
+/** 1 when one of @a key's slots holds an entry that may be @a key's (its
+ *  hash matches), with the newest such revision in @a revision; 0 when
+ *  none does, so that no revision would find @a key. A hint without the
+ *  copy or the key's comparison of a get: it may say 1 for another key or
+ *  a slot being rewritten, never 0 for a key whose entry is complete. */
+int polycom_shmcache_peek(polycom_shmcache *cache, const char *key,
+                          apr_int64_t *revision);
+
 /** Keep a body rendered at @a revision; not kept when it does not fit a
  *  slot or another writer holds the slot. Returns 1 when kept. */
 int polycom_shmcache_put(polycom_shmcache *cache, const char *key,

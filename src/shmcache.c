@@ -130,6 +130,32 @@ int polycom_shmcache_get(polycom_shmcache *cache, const char *key,
     return 0;
 }
 
+int polycom_shmcache_peek(polycom_shmcache *cache, const char *key,
+                          apr_int64_t *revision)
+{
+    apr_uint64_t hash = shmcache_hash(key);
+    apr_uint64_t pair = hash % cache->pairs;
+    int i, found = 0;
+
+    /* Neither the sequence number nor the key: a hint, read racily on
+     * purpose (a torn read only sends the caller the longer way). */
+    for (i = 0; i < 2; i++) {
+        shmcache_slot *slot = shmcache_slot_at(cache, pair * 2 + i);
+
+        if (__atomic_load_n(&slot->hash, __ATOMIC_RELAXED) == hash
+            && __atomic_load_n(&slot->used, __ATOMIC_RELAXED)) {
+            apr_int64_t r = __atomic_load_n(&slot->revision,
+                                            __ATOMIC_RELAXED);
+
+            if (!found || r > *revision) {
+                *revision = r;
+            }
+            found = 1;
+        }
+    }
+    return found;
+}
+
 int polycom_shmcache_put(polycom_shmcache *cache, const char *key,
                          apr_int64_t revision, const char *body,
                          apr_size_t len, const char *etag)

@@ -151,6 +151,23 @@ static void test_refusals(void)
     }
     tap_ok(polycom_param_value_valid("tab\there\nnew\rline"),
            "tab, newline and carriage return are text");
+    /* What the read-back parse used to catch is refused by the one
+     * check now (no document is parsed again before it is served). */
+    tap_ok(!polycom_param_value_valid("\xc0\xaf"), "overlong 2-byte form");
+    tap_ok(!polycom_param_value_valid("\xe0\x80\xaf"),
+           "overlong 3-byte form");
+    tap_ok(!polycom_param_value_valid("\xf0\x80\x80\xaf"),
+           "overlong 4-byte form");
+    tap_ok(!polycom_param_value_valid("\xed\xa0\x80"), "a surrogate");
+    tap_ok(!polycom_param_value_valid("\xf4\x90\x80\x80"),
+           "past U+10FFFF");
+    tap_ok(!polycom_param_value_valid("\xef\xbf\xbe"), "U+FFFE");
+    tap_ok(!polycom_param_value_valid("a\x80" "b"), "a stray continuation");
+    tap_ok(!polycom_param_value_valid("\xe2\x82"), "cut short");
+    tap_ok(!polycom_param_value_valid("\x01"), "a control character");
+    tap_ok(polycom_param_value_valid("\xc2\x85 \xe2\x82\xac \xf0\x9f\x93\x9e" " "
+                                     "\xef\xbf\xbd"),
+           "NEL, euro, an emoji and U+FFFD are text");
 }
 
 static void test_master(void)

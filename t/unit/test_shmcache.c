@@ -131,6 +131,16 @@ int main(void)
     tap_ok(has(cache, "/prov/a.cfg", 2, "<a2/>")
            && !has(cache, "/prov/a.cfg", 1, "<a/>"),
            "rendered again at a newer revision: the newer body only");
+    {
+        apr_int64_t kept = -1;
+
+        tap_ok(polycom_shmcache_peek(cache, "/prov/a.cfg", &kept)
+               && kept == 2,
+               "peek: a kept file is found with its newest revision");
+        tap_ok(!polycom_shmcache_peek(cache, "/prov/never.cfg", &kept),
+               "peek: a file never kept is a miss at any revision (the "
+               "cold path skips the revision's own read)");
+    }
 
     memset(big, 'x', sizeof(big));
     tap_ok(!polycom_shmcache_put(cache, "/prov/big.cfg", 2, big, sizeof(big),
