@@ -19,7 +19,12 @@ try {
   const errors = [];
   page.on('pageerror', (err) => errors.push(String(err)));
   await page.goto(url);
-  await page.waitForSelector('body[data-loaded]', { timeout: 15000 });
+  // Until the fleet, the discovered MACs and the pictures are drawn (or
+  // failed): data-loaded is "loading" meanwhile, which a bare
+  // [data-loaded] matched at once, so a slow server (ASan) read an empty
+  // table.
+  await page.waitForSelector('body[data-loaded="true"], body[data-loaded="error"]',
+                             { timeout: 30000 });
   const rows = await page.$$eval('#phones tbody tr', (trs) => trs.map((tr) => ({
     mac: tr.dataset.mac,
     cells: [...tr.children].map((td) => td.textContent),
