@@ -344,9 +344,17 @@ int polycom_log_transaction(request_rec *r)
         return DECLINED;
     }
     if (!polycom_dbd_can_acquire()) {
+        /* Said once per process, not once per request: the metric counts
+         * every check-in lost this way. */
+        static int said = 0;
+
         polycom_metrics_checkin_failure(polycom_metrics_get());
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00214)
-                      "no mod_dbd, check-in of %s not recorded", r->uri);
+        if (!said) {
+            said = 1;
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCLOGNO(00214)
+                          "no mod_dbd: check-ins are not recorded (the "
+                          "first was of %s)", r->uri);
+        }
         return DECLINED;
     }
     polycom_fill_checkin(r, req, &checkin);

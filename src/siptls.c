@@ -113,6 +113,12 @@ static const char *siptls_subject(apr_pool_t *pool, X509 *cert)
     return text;
 }
 
+/* A name is matched against the certificate's DNS names only (RFC 6125):
+ * no partial wildcards such as f*.example.com, and no falling back to the
+ * subject's CN when the certificate has no DNS name. */
+#define SIPTLS_HOST_FLAGS (X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS \
+                           | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT)
+
 static int siptls_is_ip(const char *host)
 {
     unsigned char addr[16];
@@ -192,12 +198,12 @@ int polycom_siptls_connect(apr_pool_t *pool, apr_socket_t *sock,
     /* The chain is trusted; now it must be the host we meant to reach. */
     peer = SSL_get1_peer_certificate(tls->ssl);
     named = peer && (ip ? X509_check_ip_asc(peer, host, 0)
-                        : X509_check_host(peer, host, 0, 0, NULL)) == 1;
+                        : X509_check_host(peer, host, 0, SIPTLS_HOST_FLAGS,
+                                          NULL)) == 1;
     if (!named) {
         *error = apr_psprintf(pool, "the certificate %s presented (%s) does "
-                              "not name %s in its subjectAltName%s", host,
-                              siptls_subject(pool, peer), host,
-                              ip ? "" : " or CN");
+                              "not name %s in its subjectAltName", host,
+                              siptls_subject(pool, peer), host);
     }
     X509_free(peer);
     if (!named) {

@@ -185,9 +185,12 @@ static const char *const store_sqlite_session[] = {
 /* PostgreSQL: no JIT compilation. Its default compiles a statement whose
  * estimated cost passes jit_above_cost, which the console's counts over
  * 100,000 phones do on every page: compiling took longer (120-160 ms of
- * 560) than it saved. (jit exists from PostgreSQL 11 on.) */
+ * 560) than it saved. Set through pg_settings so that a server without
+ * the setting (before PostgreSQL 11) is left as it is instead of refusing
+ * the session. */
 static const char *const store_pgsql_session[] = {
-    "SET jit = off",
+    "SELECT set_config(name, 'off', false) FROM pg_settings"
+    " WHERE name = 'jit'",
 };
 
 int polycom_store_prepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
@@ -342,8 +345,11 @@ static int store_retry_after_repair(polycom_db *db, const char *label,
     if (!*stmt) {
         return 0;
     }
+    /* Answered after all: a later failure of the request is its own (a
+     * 500 and its log line), not "statements lost, come back" (503). */
     db->error = NULL;
     db->error_code = 0;
+    db->repaired = 0;
     return 1;
 }
 

@@ -124,7 +124,7 @@ int main(void)
 {
     apr_pool_t *pool;
     apr_socket_t *sock;
-    made_cert ca, certs[4];
+    made_cert ca, certs[5];
     struct sockaddr_in addr;
     socklen_t alen = sizeof(addr);
     const char *error = NULL, *ca_file;
@@ -146,6 +146,8 @@ int main(void)
     certs[1] = make_cert("proxy", "IP:127.0.0.1", NULL);   /* no known CA */
     certs[2] = make_cert("sip.example.net", "DNS:sip.example.net", &ca);
     certs[3] = certs[0];
+    /* The name only in the subject's CN, no DNS name: no match. */
+    certs[4] = make_cert("localhost", "IP:127.0.0.1", &ca);
 
     /* PolycomResyncTLSCA's check. */
     tap_is_int(polycom_siptls_ca_check(pool, "/nonexistent/ca.pem", &error),
@@ -190,7 +192,7 @@ int main(void)
     port = ntohs(addr.sin_port);
     child = fork();
     if (child == 0) {
-        serve(listener, certs, 4);
+        serve(listener, certs, 5);
     }
     close(listener);
 
@@ -236,6 +238,14 @@ int main(void)
                "a host name: checked against the certificate's DNS names "
                "(%s)", error ? error : "");
     polycom_siptls_close(tls);
+    apr_socket_close(sock);
+
+    error = NULL;
+    sock = connect_to(pool, port);
+    tap_is_int(polycom_siptls_connect(pool, sock, ca_file, "localhost",
+                                      apr_time_from_sec(5), &tls, &error), -1,
+               "a host name found only in the subject's CN: refused");
+    tap_ok(error && strstr(error, "does not name localhost"), "%s", error);
     apr_socket_close(sock);
 
     waitpid(child, NULL, 0);
