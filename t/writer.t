@@ -85,7 +85,7 @@ boot(20);
 is(checkins() - $rows, 20, 'killed outright: no check-in lost');
 
 my $next;
-for (1 .. 50) {
+for (1 .. 150) {            # up to 15 s: slower under ASan
     ($next) = grep { $_ != $writer } (writer_pids())[-1];
     last if $next;
     sleep 0.1;
@@ -162,7 +162,9 @@ ok($meanwhile >= 100 - 3 * 16 - 32 && $meanwhile < 100,
     or diag("$meanwhile of 100 recorded while the writer was stopped");
 kill 'CONT', $node_writer;
 my $recorded;
-for (1 .. 50) {
+# Up to 30 s: under ASan the children's queued batches and the writer's
+# catching up take longer than the 5 s that sufficed otherwise.
+for (1 .. 300) {
     $recorded = checkins() - $rows;
     last if $recorded >= 100;
     sleep 0.1;
