@@ -243,6 +243,14 @@ int polycom_shared_peek(const char *key, apr_int64_t *revision);
 int polycom_shared_put(const char *key, apr_int64_t revision,
                        const char *body, apr_size_t len, const char *etag);
 /** The whole body, or an HTTP status (413 past @a limit, 400 cut short). */
+/* The phone a provisioning request names, if it may be served (known,
+ * enabled, not blocked): OK, or the status to answer (mod_polycom_prov.c). */
+int polycom_find_phone(request_rec *r, polycom_request *req,
+                       polycom_db *db, polycom_phone **phone);
+/* PUT of an upload (mod_polycom_upload.c): checked whole, then stored in
+ * one transaction. */
+int polycom_upload(request_rec *r, const polycom_dir_conf *conf,
+                   polycom_request *req);
 int polycom_read_body(request_rec *r, apr_off_t limit, const char **body,
                       apr_size_t *len);
 
