@@ -26,11 +26,16 @@ run_suite() {
     else
         set --
     fi
+    # -verbose: Apache::Test sends a test's diagnostics (a failed check's
+    # got/expected, the figures a test prints) to the TAP stream, which the
+    # harness shows only in verbose mode. The whole stream is kept in the
+    # log; the terminal gets it without the passing checks' "ok" lines.
     {
-        $PERL t/TEST -apxs "$(command -v "$APXS")" "$@" \
+        $PERL t/TEST -verbose -apxs "$(command -v "$APXS")" "$@" \
             -httpd_conf "$(pwd)/t/setup/base.conf"
         echo $? > "$rc"
-    } 2>&1 | tee "$log"
+    } 2>&1 | tee "$log" \
+        | grep -vE '^[[:space:]]*ok [0-9]|^# Using Apache/Test.pm'
     status=$(cat "$rc")
     if ! grep -q '^Result: PASS' "$log"; then
         echo "run-tests: $backend: the suite did not end with 'Result: PASS'" >&2
@@ -55,8 +60,13 @@ run_suite() {
         # failed tests' own words and what the server logged at warn or
         # above, so a failure on another machine can be read after the fact.
         echo "=== why $backend failed ==="
-        grep -E '^#   (Failed test|at |  *got:|  *expected:|  *doesn)' "$log" \
-            | head -40
+        # Each failed check under its file's name, with the comments that
+        # follow it (got/expected and what the test printed).
+        awk '/^t\/.*\.t \.\./ { file = $1; next }
+             /^not ok/ { if (file != "") print file; file = ""; print;
+                         comments = 1; next }
+             /^#/ { if (comments) print; next }
+             { comments = 0 }' "$log" | head -80
         grep -hE '\[(polycom|dbd|core):(warn|error|crit|alert|emerg)\]' \
             t/logs/error_log 2>/dev/null \
             | grep -v 'AH00629\|AH00633\|PC00029\|PC00110\|PC00151' \
