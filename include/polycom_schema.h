@@ -14,7 +14,7 @@
 #ifndef POLYCOM_SCHEMA_H
 #define POLYCOM_SCHEMA_H
 
-#define POLYCOM_SCHEMA_VERSION 2
+#define POLYCOM_SCHEMA_VERSION 3
 
 /* How the module reads the version of the database it is given: no row
  * (or no table) is version 0, an older schema; a number above

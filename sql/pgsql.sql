@@ -309,11 +309,35 @@ CREATE OR REPLACE TRIGGER history_phones
     AFTER INSERT OR DELETE OR UPDATE OF model, site, label, enabled
     ON phones FOR EACH ROW EXECUTE FUNCTION polycom_history_phones();
 
+-- The newest change of each layer, kept by a trigger on history: see
+-- sql/sqlite.sql. Filled from history when the table is new (empty).
+CREATE TABLE IF NOT EXISTS layer_changes (
+    scope       TEXT NOT NULL,
+    scope_key   TEXT NOT NULL,
+    changed_us  BIGINT NOT NULL,
+    PRIMARY KEY (scope, scope_key)
+);
+INSERT INTO layer_changes (scope, scope_key, changed_us)
+    SELECT scope, scope_key, max(time_us) FROM history
+    WHERE NOT EXISTS (SELECT 1 FROM layer_changes)
+    GROUP BY scope, scope_key;
+CREATE OR REPLACE FUNCTION polycom_layer_changed() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO layer_changes (scope, scope_key, changed_us)
+        VALUES (NEW.scope, NEW.scope_key, NEW.time_us)
+        ON CONFLICT (scope, scope_key) DO UPDATE
+        SET changed_us = GREATEST(layer_changes.changed_us, EXCLUDED.changed_us);
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE OR REPLACE TRIGGER layer_changes_history AFTER INSERT
+    ON history FOR EACH ROW EXECUTE FUNCTION polycom_layer_changed();
+
 -- The version of this schema: see sql/sqlite.sql.
 CREATE TABLE IF NOT EXISTS schema_version (
     id       BIGINT PRIMARY KEY CHECK (id = 1),
     version  BIGINT NOT NULL
 );
-INSERT INTO schema_version (id, version) VALUES (1, 2)
+INSERT INTO schema_version (id, version) VALUES (1, 3)
     ON CONFLICT (id) DO UPDATE
     SET version = GREATEST(schema_version.version, EXCLUDED.version);

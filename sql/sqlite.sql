@@ -348,6 +348,30 @@ CREATE TRIGGER IF NOT EXISTS history_phones_u
         SELECT CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), 'phone', 'phone', new.mac, 'enabled', old.enabled, new.enabled WHERE old.enabled IS NOT new.enabled;
     END;
 
+-- The newest change of each layer (scope 'global' with key '', a site, a
+-- model, or a phone: its row or its parameters), as history records it:
+-- kept by a trigger on history, so every write counts, SQL by hand
+-- included. The fleet view's "not up to date" compares a phone's last
+-- fetch with its own layer's row here (one key look-up per phone, where
+-- the newest history row of each phone cost a subquery per phone) and its
+-- site's, model's and the global row (a few rows, read once). Filled from
+-- history when the table is new (empty).
+CREATE TABLE IF NOT EXISTS layer_changes (
+    scope       TEXT NOT NULL,
+    scope_key   TEXT NOT NULL,
+    changed_us  INTEGER NOT NULL,
+    PRIMARY KEY (scope, scope_key)
+) WITHOUT ROWID;
+INSERT INTO layer_changes (scope, scope_key, changed_us)
+    SELECT scope, scope_key, max(time_us) FROM history
+    WHERE NOT EXISTS (SELECT 1 FROM layer_changes)
+    GROUP BY scope, scope_key;
+CREATE TRIGGER IF NOT EXISTS layer_changes_history AFTER INSERT ON history
+    BEGIN INSERT INTO layer_changes (scope, scope_key, changed_us)
+        VALUES (new.scope, new.scope_key, new.time_us)
+        ON CONFLICT (scope, scope_key) DO UPDATE
+        SET changed_us = max(changed_us, excluded.changed_us); END;
+
 -- The version of this schema (include/polycom_schema.h,
 -- POLYCOM_SCHEMA_VERSION): one row. A database without the table was made
 -- before versions were recorded (version 0). Upgrade an older database with
@@ -357,5 +381,5 @@ CREATE TABLE IF NOT EXISTS schema_version (
     id       INTEGER PRIMARY KEY CHECK (id = 1),
     version  INTEGER NOT NULL
 );
-INSERT INTO schema_version (id, version) VALUES (1, 2)
+INSERT INTO schema_version (id, version) VALUES (1, 3)
     ON CONFLICT (id) DO UPDATE SET version = max(version, excluded.version);
