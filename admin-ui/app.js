@@ -52,7 +52,10 @@ async function route() {
       showView('import');
     } else {
       showView('fleet');
-      await Promise.all([loadPhones(), loadDiscovered(), refreshCharts()]);
+      // The table first; its counts, the pictures and the discovered MACs
+      // once it is drawn.
+      const { counted } = await loadPage();
+      await Promise.all([counted, loadDiscovered(), refreshCharts()]);
     }
     document.body.dataset.loaded = 'true';
   } catch (err) {

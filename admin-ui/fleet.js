@@ -59,13 +59,19 @@ function renderFilters(counts) {
   }
 }
 
+// The whole view's size comes with the counts (null until they arrive).
 function renderSelection() {
   const n = fleet.wholeView ? fleet.page.total : fleet.selected.size;
-  document.getElementById('selection').textContent = n
-    ? `${n} phone${n === 1 ? '' : 's'} selected${fleet.wholeView ? ' (the whole view)' : ''}`
-    : 'No phone selected';
+  let text = 'No phone selected';
+  if (n === null) {
+    text = 'The whole view selected (counting…)';
+  } else if (n) {
+    text = `${n} phone${n === 1 ? '' : 's'} selected` +
+      (fleet.wholeView ? ' (the whole view)' : '');
+  }
+  document.getElementById('selection').textContent = text;
   for (const b of document.querySelectorAll('[data-bulk]')) {
-    b.disabled = !n;
+    b.disabled = n === 0;
   }
 }
 
@@ -117,21 +123,48 @@ function renderPhones(list) {
       : fleet.view.sort === `-${key}` ? 'descending' : 'none';
     th.setAttribute('aria-sort', state);
   }
-  const from = list.total ? list.offset + 1 : 0;
-  const to = list.offset + list.phones.length;
-  document.getElementById('range').textContent =
-    `${from}–${to} of ${list.total}`;
+  renderRange(list);
   document.getElementById('prev').disabled = list.offset === 0;
-  document.getElementById('next').disabled = to >= list.total;
+  document.getElementById('next').disabled = !list.more;
   document.getElementById('select-page').checked = false;
 }
 
-async function loadPhones() {
+// "1–50 of 100000": the total comes with the counts, which may arrive
+// after the page.
+function renderRange(list) {
+  const from = list.phones.length ? list.offset + 1 : 0;
+  const to = list.offset + list.phones.length;
+  document.getElementById('range').textContent =
+    `${from}–${to} of ${list.total === null ? '…' : list.total}`;
+}
+
+function renderCounts(counts) {
+  renderFilters(counts.counts);
+  document.getElementById('summary').textContent =
+    `${counts.counts.all} phones, ${counts.counts.stale} stale, ` +
+    `${counts.counts.never} never seen`;
+}
+
+// The page and its counts are two requests, the page first: the counts
+// pass over every phone the search finds, the page only over its rows, so
+// the table of a large fleet is drawn without waiting for the counts (and
+// without sharing the server's CPUs with them). loadPage draws the page
+// and answers { counted }, the promise of the counts, asked once the page
+// is drawn (in an object: an async function's promise would wait for it). A
+// view changed meanwhile makes the older view's answers go unused.
+async function loadPage() {
   const started = performance.now();
-  const list = await api(`phones?${viewQuery(fleet.view)}`);
+  const load = (fleet.load || 0) + 1;
+  fleet.load = load;
+  const query = viewQuery(fleet.view);
+  const list = await api(`phones?${query}&counts=0`);
+  if (fleet.load !== load) {
+    return { counted: Promise.resolve() };
+  }
   const fetched = performance.now();
+  list.total = fleet.page && fleet.page.query === query ? fleet.page.total : null;
+  list.query = query;
   fleet.page = list;
-  renderFilters(list.counts);
   renderPhones(list);
   renderSelection();
   const shown = performance.now();
@@ -140,9 +173,22 @@ async function loadPhones() {
   document.body.dataset.pageMs = (shown - started).toFixed(1);
   document.body.dataset.tableAt = shown.toFixed(1);
   document.body.dataset.fetchMs = (fetched - started).toFixed(1);
-  document.getElementById('summary').textContent =
-    `${list.counts.all} phones, ${list.counts.stale} stale, ` +
-    `${list.counts.never} never seen`;
+  const counted = api(`phones?${query}&counts=only`).then((counts) => {
+    if (fleet.load !== load) {
+      return;
+    }
+    list.total = counts.total;
+    renderCounts(counts);
+    renderRange(list);
+    renderSelection();
+    document.body.dataset.countsAt = performance.now().toFixed(1);
+  });
+  return { counted };
+}
+
+// The page, then its counts.
+async function loadPhones() {
+  await (await loadPage()).counted;
 }
 
 async function loadDiscovered() {

@@ -192,20 +192,34 @@ int polycom_admin_view_phones(const polycom_admin_request *in,
 
 /* GET phones: a page of the fleet, found by q=, kept by site=, model=,
  * stale= and filter=, in the order of sort=, with how many phones the
- * search finds and how many each filter would keep (counts). */
+ * search finds and how many each filter would keep (counts). The counts
+ * pass over every phone the search finds, the page only over its rows:
+ * counts=0 answers the page alone (total and counts null; "more" says
+ * whether a next page exists) and counts=only the counts alone, so that a
+ * console can draw the page before the counts of a large fleet. */
 void polycom_admin_phone_list(const polycom_admin_request *in,
                               polycom_admin_response *out,
                               const admin_path *path)
 {
     const char *sort = apr_table_get(in->args, "sort");
-    const char *limit, *offset, *label, *key, *filter;
-    apr_array_header_t *rows, *count;
-    const polycom_row *counts;
+    const char *want = apr_table_get(in->args, "counts");
+    const char *limit, *offset, *label, *key, *filter, *one_more;
+    apr_array_header_t *rows = NULL, *count = NULL;
+    const polycom_row *counts = NULL;
     admin_error err;
     admin_view v;
-    json_t *list, *result, *by_filter;
-    int i, descending;
+    json_t *list, *result, *by_filter = json_null(), *total = json_null();
+    int i, descending, with_rows, with_counts, shown;
 
+    want = want ? want : "1";
+    with_rows = strcmp(want, "only") != 0;
+    with_counts = strcmp(want, "0") != 0;
+    if (strcmp(want, "1") && strcmp(want, "0") && strcmp(want, "only")) {
+        polycom_admin_problem(in->pool, out, 400, "counts must be 1 (the "
+                              "page and the counts), 0 (the page alone) or "
+                              "only (the counts alone)");
+        return;
+    }
     if (polycom_admin_page(in, &limit, &offset, &err) < 0
         || polycom_admin_view_parse(in, in->args, &v, &err) < 0) {
         polycom_admin_problem(in->pool, out, err.status, err.detail);
@@ -223,37 +237,51 @@ void polycom_admin_phone_list(const polycom_admin_request *in,
     }
     label = apr_pstrcat(in->pool, POLYCOM_SQL_PHONE_LIST, "_", key,
                         descending ? "_desc" : "_asc", NULL);
-    if (polycom_store_select(in->db, label, &rows, v.site, v.site, v.model,
-                             v.model, v.cutoff, v.q, v.like, v.like, v.like,
-                             v.like, v.like, v.like, filter, filter,
-                             v.stale_cutoff, filter, filter, filter, filter,
-                             filter, limit, offset, NULL) < 0
-        || polycom_store_select(in->db, POLYCOM_SQL_PHONE_COUNT, &count,
-                                v.stale_cutoff, v.site, v.site, v.model,
-                                v.model, v.cutoff, v.q, v.like, v.like,
-                                v.like, v.like, v.like, v.like, NULL) < 0) {
+    /* One row past the page says whether there is a next one. */
+    one_more = apr_psprintf(in->pool, "%" APR_INT64_T_FMT,
+                            apr_atoi64(limit) + 1);
+    if ((with_rows
+         && polycom_store_select(in->db, label, &rows, v.site, v.site,
+                                 v.model, v.model, v.cutoff, v.q, v.like,
+                                 v.like, v.like, v.like, v.like, v.like,
+                                 filter, filter, v.stale_cutoff, filter,
+                                 filter, filter, filter, filter, one_more,
+                                 offset, NULL) < 0)
+        || (with_counts
+            && polycom_store_select(in->db, POLYCOM_SQL_PHONE_COUNT, &count,
+                                    v.stale_cutoff, v.site, v.site, v.model,
+                                    v.model, v.cutoff, v.q, v.like, v.like,
+                                    v.like, v.like, v.like, v.like,
+                                    NULL) < 0)) {
         polycom_admin_db_failed(in, out);
         return;
     }
-    counts = APR_ARRAY_IDX(count, 0, const polycom_row *);
-    by_filter = json_object();
-    for (i = 0; admin_filters[i]; i++) {
-        json_object_set_new(by_filter, admin_filters[i], json_integer(
-            apr_atoi64(polycom_row_get(counts, admin_filters[i]))));
+    if (with_counts) {
+        counts = APR_ARRAY_IDX(count, 0, const polycom_row *);
+        by_filter = json_object();
+        for (i = 0; admin_filters[i]; i++) {
+            json_object_set_new(by_filter, admin_filters[i], json_integer(
+                apr_atoi64(polycom_row_get(counts, admin_filters[i]))));
+        }
+        json_object_set_new(by_filter, "all", json_integer(
+            apr_atoi64(polycom_row_get(counts, "total"))));
+        total = json_integer(apr_atoi64(polycom_row_get(
+            counts, *filter ? filter : "total")));
     }
-    json_object_set_new(by_filter, "all", json_integer(
-        apr_atoi64(polycom_row_get(counts, "total"))));
+    shown = rows ? (int)apr_atoi64(limit) : 0;
+    if (rows && rows->nelts < shown) {
+        shown = rows->nelts;
+    }
     list = json_array();
     result = polycom_admin_own(in->pool, json_pack(
-        "{s:o, s:I, s:I, s:I, s:o, s:s, s:s, s:I}",
-        "phones", list,
-        "total", (json_int_t)apr_atoi64(polycom_row_get(
-                     counts, *filter ? filter : "total")),
+        "{s:o, s:o, s:I, s:I, s:b, s:o, s:s, s:s, s:I}",
+        "phones", list, "total", total,
         "limit", (json_int_t)apr_atoi64(limit),
         "offset", (json_int_t)apr_atoi64(offset),
+        "more", rows && rows->nelts > shown,
         "counts", by_filter, "sort", sort, "filter", filter,
         "stale_after", (json_int_t)apr_time_sec(v.window)));
-    for (i = 0; i < rows->nelts; i++) {
+    for (i = 0; i < shown; i++) {
         json_t *phone = admin_phone_json(in, APR_ARRAY_IDX(
                                              rows, i, const polycom_row *));
 

@@ -16,7 +16,7 @@ use Time::HiRes ();
 use lib 't/lib';
 use PolycomTest;
 
-plan tests => 11;
+plan tests => 12;
 
 my $logs = Apache::Test::vars('t_logs');
 my $top = Apache::Test::vars('top_dir');
@@ -73,6 +73,9 @@ if ($backend eq 'pgsql') {
             . ' INSERT INTO history (time_us, kind, scope, scope_key, name, new_value)'
             . " SELECT $now, 'phone', 'phone', $mac, f, '' FROM " . numbers($phones)
             . " CROSS JOIN (VALUES ('model'), ('site'), ('label'), ('enabled')) v(f);"
+            . ' INSERT INTO layer_changes (scope, scope_key, changed_us)'
+            . " SELECT 'phone', $mac, $now FROM " . numbers($phones)
+            . ' ON CONFLICT (scope, scope_key) DO UPDATE SET changed_us = EXCLUDED.changed_us;'
             . ' UPDATE revision SET value = value + 1 WHERE id = 1');
 }
 else {
@@ -97,7 +100,7 @@ db_exec("INSERT INTO checkin_hours (hour, n) SELECT time_us $div 3600000000, cou
 # Not for SQLite: its ANALYZE changes the schema (sqlite_stat1), which
 # fails the statements the server's connections have prepared once each;
 # its plans here are the same without it.
-db_exec('ANALYZE TABLE phones, last_seen, checkins, history') if $backend eq 'mysql';
+db_exec('ANALYZE TABLE phones, last_seen, checkins, history, layer_changes') if $backend eq 'mysql';
 db_exec('ANALYZE') if $backend eq 'pgsql';
 my $built = Time::HiRes::time() - $started;
 is(db_value("SELECT count(*) AS n FROM phones WHERE mac LIKE '0004f29%'"), $phones,
@@ -110,14 +113,14 @@ diag(sprintf '%s: the bench database made in %.1f s', $backend, $built);
 # The statements of src/store_sql.c as the fleet page and the pictures run
 # them (the fleet page: its page, its counts; the pictures: check-ins per
 # hour), with their arguments.
-my $outdated = "(SELECT h.time_us FROM history h WHERE h.scope = 'global' AND h.scope_key = ''"
-    . ' ORDER BY h.id DESC LIMIT 1) > c.settings_us OR hs.changed > c.settings_us'
-    . " OR hm.changed > c.settings_us OR (SELECT h.time_us FROM history h WHERE h.scope = 'phone'"
-    . ' AND h.scope_key = p.mac ORDER BY h.id DESC LIMIT 1) > c.settings_us';
-my $layers = join ' ', map {
-    "LEFT JOIN (SELECT scope_key, max(time_us) AS changed FROM history WHERE scope = '$_->[0]'"
+my $outdated = "(SELECT g.changed_us FROM layer_changes g WHERE g.scope = 'global' AND g.scope_key = '')"
+    . ' > c.settings_us OR hs.changed > c.settings_us OR hm.changed > c.settings_us'
+    . ' OR hp.changed_us > c.settings_us';
+my $layers = join(' ', map {
+    "LEFT JOIN (SELECT scope_key, max(changed_us) AS changed FROM layer_changes WHERE scope = '$_->[0]'"
     . " GROUP BY scope_key) $_->[1] ON $_->[1].scope_key = $_->[2]"
-} ['site', 'hs', 'p.site'], ['model', 'hm', 'p.model'];
+} ['site', 'hs', 'p.site'], ['model', 'hm', 'p.model'])
+    . " LEFT JOIN layer_changes hp ON hp.scope = 'phone' AND hp.scope_key = p.mac";
 my %sql = (
     page => 'SELECT p.mac, p.model, c.time_us FROM phones p LEFT JOIN last_seen c ON c.mac = p.mac'
             . " WHERE (c.mac IS NULL OR c.time_us < 9223372036854775807) ORDER BY p.mac LIMIT 50 OFFSET 0",
@@ -155,8 +158,8 @@ my %plan = map { $_ => plan_of($sql{$_}) } keys %sql;
 diag("plan of $_:\n$plan{$_}") for sort keys %plan;
 ok(!scans($plan{page}, 'last_seen') && !scans($plan{page}, 'c'),
    'the fleet page finds each phone\'s last check-in by its key');
-ok(!grep({ scans($plan{counts}, $_) } qw(history h checkins)),
-   'the counts read the newest history row of each layer by its index, never every row');
+ok($plan{counts} =~ /layer_changes/ && $plan{counts} !~ /\b(history|checkins)\b/,
+   'the counts read each layer\'s newest change (layer_changes), never the history or the check-ins');
 ok($plan{hours} =~ /checkin_hours/ && $plan{hours} !~ /\bcheckins\b/,
    'the check-ins per hour are read from the rollup (at most an hour a row), not the check-ins');
 ok($plan{firmware} !~ /\b(checkins|history)\b/,
@@ -168,18 +171,21 @@ my $page = eval { $json->decode((grep { /^\{/ } split /\n/, $out)[-1] // '') };
 ok($page && !@{ $page->{errors} }, 'Chromium opened the console without a JavaScript error')
     or diag($out);
 my @loads = @{ $page->{loads} // [] };
-is(scalar(@loads), 3, 'three loads measured');
+is(scalar(@loads), 5, 'five loads measured (after one that warms the browser)');
 for my $i (0 .. $#loads) {
     diag(sprintf '%s, load %d: first page of the fleet table drawn %.0f ms after navigation'
-         . ' (its request and drawing %.0f ms), pictures %.0f ms, whole page %.0f ms',
-         $backend, $i + 1, @{ $loads[$i] }{qw(tableAt pageMs chartsAt loadedMs)});
+         . ' (its request and drawing %.0f ms), the filters\' counts %.0f ms, pictures %.0f ms,'
+         . ' whole page %.0f ms',
+         $backend, $i + 1, @{ $loads[$i] }{qw(tableAt pageMs countsAt chartsAt loadedMs)});
     diag("  $_") for @{ $loads[$i]{requests} // [] };
 }
 my @table = sort { $a <=> $b } map { $_->{tableAt} } @loads;
 my @charts = sort { $a <=> $b } map { $_->{chartsAt} } @loads;
-my ($median_table, $median_charts) = ($table[1] // 1e9, $charts[1] // 1e9);
-diag(sprintf '%s: median of three: first page %.0f ms, pictures %.0f ms (target: 300 ms)',
-     $backend, $median_table, $median_charts);
+my @counts = sort { $a <=> $b } map { $_->{countsAt} } @loads;
+my ($median_table, $median_charts, $median_counts)
+    = ($table[2] // 1e9, $charts[2] // 1e9, $counts[2] // 1e9);
+diag(sprintf '%s: median of five: first page %.0f ms (target: 300 ms), the filters\' counts'
+     . ' %.0f ms, pictures %.0f ms', $backend, $median_table, $median_counts, $median_charts);
 is($loads[0]{total}, $phones + db_value("SELECT count(*) AS n FROM phones WHERE mac NOT LIKE '0004f29%'"),
    'the first page counts the whole fleet');
 # The issue's target is 300 ms on a quiet machine (the report gives the
@@ -190,6 +196,7 @@ is($loads[0]{total}, $phones + db_value("SELECT count(*) AS n FROM phones WHERE 
 # (seconds to tens of seconds at this size), while a busy machine's
 # scheduling does not reach it.
 cmp_ok($median_table, '<', 3000, 'the first page is drawn within 3 s (see the comment)');
+cmp_ok($median_counts, '<', 3000, 'so are the filters\' counts');
 cmp_ok($median_charts, '<', 3000, 'so are the pictures');
 
 # ---- the bench database goes; what was there before stays ----
@@ -213,6 +220,7 @@ db_exec("DELETE FROM last_seen WHERE mac LIKE '0004f29%'");
 db_exec(($backend eq 'pgsql' ? 'SET session_replication_role = replica; ' : '')
         . "DELETE FROM phones WHERE mac LIKE '0004f29%'"
         . ($backend eq 'pgsql' ? '; UPDATE revision SET value = value + 1 WHERE id = 1' : ''));
+db_exec("DELETE FROM layer_changes WHERE scope = 'phone' AND scope_key LIKE '0004f29%'");
 db_exec("DELETE FROM history WHERE id > $kept_history AND scope = 'phone'"
         . " AND scope_key LIKE '0004f29%'");
 diag(sprintf '%s: cleaned up in %.1f s', $backend, Time::HiRes::time() - $cleanup);
