@@ -157,13 +157,17 @@ async function loadPage() {
   const load = (fleet.load || 0) + 1;
   fleet.load = load;
   const query = viewQuery(fleet.view);
+  // The counts depend on the search and the filters, not on the page or
+  // its order: another page of the same view keeps its total meanwhile.
+  const counting = viewQuery(fleet.view, { offset: 0, sort: '', limit: 0 });
   const list = await api(`phones?${query}&counts=0`);
   if (fleet.load !== load) {
     return { counted: Promise.resolve() };
   }
   const fetched = performance.now();
-  list.total = fleet.page && fleet.page.query === query ? fleet.page.total : null;
-  list.query = query;
+  list.total = fleet.page && fleet.page.counting === counting
+    ? fleet.page.total : null;
+  list.counting = counting;
   fleet.page = list;
   renderPhones(list);
   renderSelection();

@@ -263,6 +263,7 @@ int polycom_store_reprovision(polycom_db *db, const char *mac,
 /* Labels of the admin statements (see store.c for their SQL and columns). */
 #define POLYCOM_SQL_PHONE_LIST       "mod_polycom_phone_list"
 #define POLYCOM_SQL_PHONE_COUNT      "mod_polycom_phone_count"
+#define POLYCOM_SQL_PHONE_COUNT_ALL  "mod_polycom_phone_count_all"
 #define POLYCOM_SQL_PHONE_VIEW       "mod_polycom_phone_view"
 #define POLYCOM_SQL_STATS_FIRMWARE   "mod_polycom_stats_firmware"
 #define POLYCOM_SQL_STATS_SEEN       "mod_polycom_stats_seen"

@@ -292,8 +292,16 @@ static const polycom_statement store_statements[] = {
       PHONE_COUNT_OF(PHONE_OUTDATED, "outdated") "," \
       PHONE_COUNT_OF(PHONE_MOVE("delivered"), "delivered") "," \
       PHONE_COUNT_OF(PHONE_MOVE("confirmed"), "confirmed") \
-      PHONE_LAYERS PHONE_WHERE
+      PHONE_LAYERS
     { POLYCOM_SQL_PHONE_COUNT,
+      PHONE_COUNTS PHONE_WHERE, NULL,
+      "total stale never disabled outdated delivered confirmed" },
+    /* The same for the whole fleet (no search, site, model or stale=): the
+     * console's first view. PostgreSQL plans a prepared statement once for
+     * any arguments, and the search's "'' or ..." conditions made it
+     * expect a dozen phones and look up each phone's layer one by one
+     * (0.5 s at 100,000 phones, against 0.15 s hashed). */
+    { POLYCOM_SQL_PHONE_COUNT_ALL,
       PHONE_COUNTS, NULL,
       "total stale never disabled outdated delivered confirmed" },
     /* The console's pictures (GET stats): each one pass over phones and
