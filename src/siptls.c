@@ -32,12 +32,27 @@ static apr_status_t siptls_free(void *data)
     return APR_SUCCESS;
 }
 
+/* OpenSSL's last error in its own words, or @a fallback. */
+static const char *siptls_error(apr_pool_t *pool, const char *fallback)
+{
+    unsigned long e = ERR_get_error();
+    char text[256];
+
+    ERR_clear_error();
+    if (!e) {
+        return fallback;
+    }
+    ERR_error_string_n(e, text, sizeof(text));
+    return apr_pstrdup(pool, text);
+}
+
 int polycom_siptls_ca_check(apr_pool_t *pool, const char *file,
                             const char **error)
 {
     BIO *in = BIO_new_file(file, "r");
+    SSL_CTX *ctx;
     X509 *cert;
-    int count = 0;
+    int count = 0, loaded;
 
     if (!in) {
         ERR_clear_error();
@@ -54,21 +69,19 @@ int polycom_siptls_ca_check(apr_pool_t *pool, const char *file,
         *error = apr_psprintf(pool, "%s holds no PEM certificate", file);
         return -1;
     }
-    return 0;
-}
-
-/* OpenSSL's last error in its own words, or @a fallback. */
-static const char *siptls_error(apr_pool_t *pool, const char *fallback)
-{
-    unsigned long e = ERR_get_error();
-    char text[256];
-
-    ERR_clear_error();
-    if (!e) {
-        return fallback;
+    /* The loop above stops quietly at a block it cannot read; the NOTIFY
+     * loads the file with SSL_CTX_load_verify_locations, which refuses
+     * the whole file then. Ask the same function here, so that a file
+     * accepted at start-up never fails every TLS job later. */
+    ctx = SSL_CTX_new(TLS_client_method());
+    loaded = ctx && SSL_CTX_load_verify_locations(ctx, file, NULL) == 1;
+    SSL_CTX_free(ctx);
+    if (!loaded) {
+        *error = apr_psprintf(pool, "OpenSSL cannot load %s: %s", file,
+                              siptls_error(pool, "no reason given"));
+        return -1;
     }
-    ERR_error_string_n(e, text, sizeof(text));
-    return apr_pstrdup(pool, text);
+    return 0;
 }
 
 /* Wait until the socket can do what OpenSSL asked for (@a want is

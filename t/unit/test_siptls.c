@@ -163,6 +163,19 @@ int main(void)
     fclose(f);
     tap_is_int(polycom_siptls_ca_check(pool, ca_file, &error), 0,
                "a PEM CA certificate passes");
+    /* A good certificate, then a block OpenSSL cannot read: the NOTIFY's
+     * loader would refuse the file, so the directive does. */
+    f = fopen(ca_file, "a");
+    fputs("-----BEGIN CERTIFICATE-----\nMIIBroken!!\n"
+          "-----END CERTIFICATE-----\n", f);
+    fclose(f);
+    tap_is_int(polycom_siptls_ca_check(pool, ca_file, &error), -1,
+               "a CA file with a corrupt block after a good one is refused");
+    tap_ok(error && strstr(error, "OpenSSL cannot load"), "saying so: %s",
+           error);
+    f = fopen(ca_file, "w");
+    PEM_write_X509(f, ca.cert);
+    fclose(f);
 
     /* No CA: nothing is sent, and the reason says what to set. */
     memset(&t, 0, sizeof(t));
