@@ -64,7 +64,7 @@ my @filled = map { settings($_) } @macs[1 .. $#macs];
 $d = delta([counts()], sub { $again = settings($first) });
 is_deeply($d, [0, 1], 'pushed out by the others: rendered anew');
 is($again, $body, 'the same bytes as before');
-$d = delta([counts()], sub { settings($macs[-1]) });
+$d = delta([counts()], sub { my $last = settings($macs[-1]) });
 is_deeply($d, [1, 0], 'a recent one is still there');
 my ($res) = $ua->get("$base/prov/$first.cfg");
 like($res->content, qr/$first-settings\.cfg/, 'masters are served too');
