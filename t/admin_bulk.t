@@ -13,7 +13,7 @@ use LWP::UserAgent;
 use lib 't/lib';
 use PolycomTest;
 
-plan tests => 45;
+plan tests => 56;
 
 my $base = 'http://' . Apache::TestRequest::hostport() . '/admin';
 my $json = JSON::PP->new->canonical->utf8;
@@ -173,6 +173,35 @@ is(outdated(), "$imp[0],$imp[1]", 'an import that changes it after the fetch: no
 GET "/prov/$imp[0]-settings.cfg", 'User-Agent' => UA_VVX;
 ($res) = call(POST => 'phones/bulk', { action => 'disable', macs => [$imp[1]] });
 is(outdated(), '', 'fetched, and the other disabled: none (a disabled phone is served nothing)');
+# Changed with SQL by hand at the phone's own layer, its model's and the
+# global one (each layer's newest change, kept by a trigger on history).
+for my $layer (['phone', $imp[0]], ['model', 'VVX411'], ['global', '']) {
+    my ($scope, $key) = @$layer;
+    select undef, undef, undef, 0.05;
+    db_set_param($scope, $key, 'up.backlight.idleIntensity', '1');
+    is(outdated(), $imp[0], "a change with SQL at the $scope layer after the fetch: not up to date");
+    db_exec("DELETE FROM params WHERE scope = '$scope' AND scope_key = '$key'"
+            . " AND name = 'up.backlight.idleIntensity'");
+    GET "/prov/$imp[0]-settings.cfg", 'User-Agent' => UA_VVX;
+    settle();
+    is(outdated(), '', "fetched again: up to date ($scope)");
+}
+
+# ---- the page and the counts apart (GET phones?counts=) ----
+(undef, $list) = call(GET => 'phones?q=0004f2b101&limit=1&counts=0');
+ok(@{ $list->{phones} } == 1 && $list->{more} && !defined $list->{total}
+   && !defined $list->{counts},
+   'counts=0: the page alone, "more" saying a next page exists');
+(undef, $list) = call(GET => 'phones?q=0004f2b101&limit=1&offset=1&counts=0');
+ok(@{ $list->{phones} } == 1 && !$list->{more}, 'and no more after the last page');
+(undef, $list) = call(GET => 'phones?q=0004f2b101&counts=only');
+ok(!@{ $list->{phones} } && $list->{counts}{all} == 2 && $list->{counts}{disabled} == 1
+   && $list->{total} == 2, 'counts=only: the counts alone');
+(undef, $list) = call(GET => 'phones?counts=only');
+is($list->{counts}{all}, db_value('SELECT count(*) AS n FROM phones'),
+   'the whole fleet\'s counts (a statement of their own) count every phone');
+($res) = call(GET => 'phones?counts=some');
+is($res->code, 400, 'counts= takes 1, 0 or only');
 
 db_exec("DELETE FROM resync_queue WHERE mac LIKE '0004f2b1%'");
 db_exec("DELETE FROM reprovision_state WHERE mac LIKE '0004f2b1%'");
