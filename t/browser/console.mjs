@@ -3,17 +3,12 @@
 // Usage: node console.mjs <url> <user> <password> <logdir> <plan.json>
 // Each step saves <logdir>/console-<step>.png.
 import { readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { adminPage, launchChromium } from './open.mjs';
 
 const [url, username, password, logdir, planFile] = process.argv.slice(2);
 const plan = JSON.parse(readFileSync(planFile, 'utf8'));
 const out = { errors: [], steps: {} };
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update',
-         '--disable-sync'],
-});
+const browser = await launchChromium();
 
 async function loaded(page) {
   await page.waitForSelector('body[data-loaded="true"]', { timeout: 20000 });
@@ -32,12 +27,8 @@ async function step(name, fn) {
 }
 
 try {
-  const context = await browser.newContext({
-    httpCredentials: { username, password },
-    viewport: { width: 1280, height: 800 },
-  });
-  const page = await context.newPage();
-  page.on('pageerror', (err) => out.errors.push(String(err)));
+  const { page } = await adminPage(browser, username, password,
+                                            { width: 1280, height: 800 }, out.errors);
   // Answer each confirmation by what the step wants; record its text.
   let confirmations = [];
 

@@ -1,23 +1,14 @@
 // Open the dashboard in Debian's headless Chromium, as an admin would, and
 // report what the page shows as JSON on stdout. Usage:
 //   node dashboard.mjs <url> <user> <password> <screenshot.png>
-import { chromium } from 'playwright-core';
+import { adminPage, launchChromium } from './open.mjs';
 
 const [url, username, password, screenshot] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update',
-         '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
-  const context = await browser.newContext({
-    httpCredentials: { username, password },
-    viewport: { width: 1280, height: 900 },
-  });
-  const page = await context.newPage();
   const errors = [];
-  page.on('pageerror', (err) => errors.push(String(err)));
+  const { page } = await adminPage(browser, username, password,
+                                            { width: 1280, height: 900 }, errors);
   await page.goto(url);
   // Until the fleet, the discovered MACs and the pictures are drawn (or
   // failed): data-loaded is "loading" meanwhile, which a bare

@@ -2,23 +2,14 @@
 // the start of each navigation, when the first page of the fleet table and
 // the pictures were drawn (the console marks both on <body>), as JSON.
 // Usage: node scale.mjs <url> <user> <password> <logdir>
-import { chromium } from 'playwright-core';
+import { adminPage, launchChromium } from './open.mjs';
 
 const [url, username, password, logdir] = process.argv.slice(2);
 const out = { errors: [], loads: [] };
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update',
-         '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
-  const context = await browser.newContext({
-    httpCredentials: { username, password },
-    viewport: { width: 1280, height: 800 },
-  });
-  const page = await context.newPage();
-  page.on('pageerror', (err) => out.errors.push(String(err)));
+  const { page } = await adminPage(browser, username, password,
+                                            { width: 1280, height: 800 }, out.errors);
   // One load to warm the browser and the server's children (an admin's
   // browser is already running), then five measured.
   for (let i = 0; i < 6; i += 1) {
