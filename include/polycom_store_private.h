@@ -57,6 +57,10 @@
 
 /** The index of @a name among the result columns @a label declares. */
 int polycom_store_column_of(const char *label, const char *name);
+/** The value at @a column (polycom_store_column_of) of a row of that
+ *  statement: for loops over many rows, where a look-up of the name in
+ *  each row costs more than the rest of the row. */
+const char *polycom_row_at(const polycom_row *row, int column);
 /** The prepared statement of @a label on this connection, or NULL (with
  *  db->error set). */
 apr_dbd_prepared_t *polycom_store_prepared(polycom_db *db, const char *label);

@@ -80,6 +80,11 @@ const char *polycom_row_get(const polycom_row *row, const char *column)
     return i < 0 ? NULL : row->values[i];
 }
 
+const char *polycom_row_at(const polycom_row *row, int column)
+{
+    return column < 0 ? NULL : row->values[column];
+}
+
 const char *polycom_rows_first(const apr_array_header_t *rows,
                                const char *column)
 {

@@ -113,6 +113,9 @@ static polycom_phone *store_phone_of(polycom_db *db, const polycom_row *r)
 int polycom_store_phone_at(polycom_db *db, const char *mac, int with_own,
                            polycom_phone_at *at)
 {
+    const char *label = with_own ? ST_PHONE_OWN_AT : ST_PHONE_AT;
+    int name_col = polycom_store_column_of(label, "name");
+    int value_col = polycom_store_column_of(label, "value");
     apr_array_header_t *rows;
     const polycom_row *r;
     int i;
@@ -120,8 +123,7 @@ int polycom_store_phone_at(polycom_db *db, const char *mac, int with_own,
     memset(at, 0, sizeof(*at));
     at->revision = -1;
     at->own = apr_array_make(db->pool, 8, sizeof(polycom_param));
-    if (polycom_store_select(db, with_own ? ST_PHONE_OWN_AT : ST_PHONE_AT,
-                             &rows, mac, NULL) < 0) {
+    if (polycom_store_select(db, label, &rows, mac, NULL) < 0) {
         return -1;
     }
     if (!rows->nelts) {
@@ -133,14 +135,15 @@ int polycom_store_phone_at(polycom_db *db, const char *mac, int with_own,
     at->phone = store_phone_of(db, r);
     for (i = 0; with_own && at->phone && i < rows->nelts; i++) {
         const polycom_row *own = APR_ARRAY_IDX(rows, i, const polycom_row *);
+        const char *name = polycom_row_at(own, name_col);
         polycom_param *p;
 
-        if (!*polycom_row_get(own, "name")) {
+        if (!*name) {
             continue;   /* a phone without parameters of its own */
         }
         p = apr_array_push(at->own);
-        p->name = polycom_row_get(own, "name");
-        p->value = polycom_row_get(own, "value");
+        p->name = name;
+        p->value = polycom_row_at(own, value_col);
     }
     polycom_params_sort(at->own);
     return 0;
