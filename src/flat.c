@@ -125,13 +125,18 @@ const char *polycom_flat_snapshot(apr_pool_t *pool,
     if (!object) {
         return NULL;
     }
+    /* Names and values were checked when they were rendered (strict
+     * UTF-8, polycom_param_value_valid), so jansson's own UTF-8 checks
+     * are skipped; and the keys are dumped in the served order, which is
+     * the same for the same ETag, instead of sorted (the reader,
+     * polycom_flat_from_snapshot, sorts). */
     for (i = 0; i < params->nelts; i++) {
         const polycom_param *p = &APR_ARRAY_IDX(params, i, polycom_param);
 
-        json_object_set_new(object, p->name, json_string(
+        json_object_set_new_nocheck(object, p->name, json_string_nocheck(
             polycom_flat_comparable(pool, p->name, p->value)));
     }
-    text = json_dumps(object, JSON_COMPACT | JSON_SORT_KEYS);
+    text = json_dumps(object, JSON_COMPACT);
     json_decref(object);
     if (text && strlen(text) <= POLYCOM_SNAPSHOT_MAX) {
         out = apr_pstrdup(pool, text);
