@@ -338,21 +338,23 @@ CREATE TRIGGER IF NOT EXISTS history_phones_u AFTER UPDATE ON phones
 DELIMITER ;
 
 -- The newest change of each layer, kept by a trigger on history: see
--- sql/sqlite.sql. Filled from history when the table is new (empty).
+-- sql/sqlite.sql. Filled from history when the table is new (empty), once
+-- the trigger exists.
 CREATE TABLE IF NOT EXISTS layer_changes (
     scope       VARCHAR(16) NOT NULL,
     scope_key   VARCHAR(64) NOT NULL,
     changed_us  BIGINT NOT NULL,
     PRIMARY KEY (scope, scope_key)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-INSERT INTO layer_changes (scope, scope_key, changed_us)
-    SELECT scope, scope_key, max(time_us) FROM history
-    WHERE NOT EXISTS (SELECT 1 FROM layer_changes)
-    GROUP BY scope, scope_key;
 CREATE TRIGGER IF NOT EXISTS layer_changes_history AFTER INSERT ON history
     FOR EACH ROW INSERT INTO layer_changes (scope, scope_key, changed_us)
         VALUES (NEW.scope, NEW.scope_key, NEW.time_us)
         ON DUPLICATE KEY UPDATE changed_us = GREATEST(changed_us, VALUES(changed_us));
+INSERT INTO layer_changes (scope, scope_key, changed_us)
+    SELECT scope, scope_key, max(time_us) FROM history
+    WHERE NOT EXISTS (SELECT 1 FROM layer_changes)
+    GROUP BY scope, scope_key
+    ON DUPLICATE KEY UPDATE changed_us = GREATEST(changed_us, VALUES(changed_us));
 
 -- The version of this schema: see sql/sqlite.sql.
 CREATE TABLE IF NOT EXISTS schema_version (

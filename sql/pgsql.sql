@@ -310,19 +310,21 @@ CREATE OR REPLACE TRIGGER history_phones
     ON phones FOR EACH ROW EXECUTE FUNCTION polycom_history_phones();
 
 -- The newest change of each layer, kept by a trigger on history: see
--- sql/sqlite.sql. Filled from history when the table is new (empty).
+-- sql/sqlite.sql. Filled from history when the table is new (empty), once
+-- the trigger exists.
 CREATE TABLE IF NOT EXISTS layer_changes (
     scope       TEXT NOT NULL,
     scope_key   TEXT NOT NULL,
     changed_us  BIGINT NOT NULL,
     PRIMARY KEY (scope, scope_key)
 );
-INSERT INTO layer_changes (scope, scope_key, changed_us)
-    SELECT scope, scope_key, max(time_us) FROM history
-    WHERE NOT EXISTS (SELECT 1 FROM layer_changes)
-    GROUP BY scope, scope_key;
+-- The revision row is locked first, as every write of the admin API does
+-- (polycom_store_lock_revision): history's trigger runs before revision's
+-- (triggers fire in name order), and taking the layer's row first would
+-- deadlock a change made by hand against an API write to the same layer.
 CREATE OR REPLACE FUNCTION polycom_layer_changed() RETURNS trigger AS $$
 BEGIN
+    PERFORM 1 FROM revision WHERE id = 1 FOR NO KEY UPDATE;
     INSERT INTO layer_changes (scope, scope_key, changed_us)
         VALUES (NEW.scope, NEW.scope_key, NEW.time_us)
         ON CONFLICT (scope, scope_key) DO UPDATE
@@ -332,6 +334,12 @@ END;
 $$ LANGUAGE plpgsql;
 CREATE OR REPLACE TRIGGER layer_changes_history AFTER INSERT
     ON history FOR EACH ROW EXECUTE FUNCTION polycom_layer_changed();
+INSERT INTO layer_changes (scope, scope_key, changed_us)
+    SELECT scope, scope_key, max(time_us) FROM history
+    WHERE NOT EXISTS (SELECT 1 FROM layer_changes)
+    GROUP BY scope, scope_key
+    ON CONFLICT (scope, scope_key) DO UPDATE
+    SET changed_us = GREATEST(layer_changes.changed_us, EXCLUDED.changed_us);
 
 -- The version of this schema: see sql/sqlite.sql.
 CREATE TABLE IF NOT EXISTS schema_version (

@@ -355,22 +355,26 @@ CREATE TRIGGER IF NOT EXISTS history_phones_u
 -- fetch with its own layer's row here (one key look-up per phone, where
 -- the newest history row of each phone cost a subquery per phone) and its
 -- site's, model's and the global row (a few rows, read once). Filled from
--- history when the table is new (empty).
+-- history when the table is new (empty), after its trigger exists, so a
+-- write meanwhile is in one or the other (polycom-dbupgrade fills it again
+-- when it migrates to version 3, whatever it holds).
 CREATE TABLE IF NOT EXISTS layer_changes (
     scope       TEXT NOT NULL,
     scope_key   TEXT NOT NULL,
     changed_us  INTEGER NOT NULL,
     PRIMARY KEY (scope, scope_key)
 ) WITHOUT ROWID;
-INSERT INTO layer_changes (scope, scope_key, changed_us)
-    SELECT scope, scope_key, max(time_us) FROM history
-    WHERE NOT EXISTS (SELECT 1 FROM layer_changes)
-    GROUP BY scope, scope_key;
 CREATE TRIGGER IF NOT EXISTS layer_changes_history AFTER INSERT ON history
     BEGIN INSERT INTO layer_changes (scope, scope_key, changed_us)
         VALUES (new.scope, new.scope_key, new.time_us)
         ON CONFLICT (scope, scope_key) DO UPDATE
         SET changed_us = max(changed_us, excluded.changed_us); END;
+INSERT INTO layer_changes (scope, scope_key, changed_us)
+    SELECT scope, scope_key, max(time_us) FROM history
+    WHERE NOT EXISTS (SELECT 1 FROM layer_changes)
+    GROUP BY scope, scope_key
+    ON CONFLICT (scope, scope_key) DO UPDATE
+    SET changed_us = max(changed_us, excluded.changed_us);
 
 -- The version of this schema (include/polycom_schema.h,
 -- POLYCOM_SCHEMA_VERSION): one row. A database without the table was made

@@ -142,4 +142,41 @@ is(db_value("SELECT count(*) FROM phones WHERE mac = '$mac'"), 1, 'and it is sti
 is($res->code, 204, 'the phone goes');
 db_exec("DELETE FROM params WHERE scope = 'site' AND scope_key = '$site'");
 
+# ---- a change by hand beside an API write to the same layer ----
+# The API locks the revision first, then writes; a change made with SQL
+# by hand fires history's trigger before revision's, and each layer's
+# newest change (layer_changes) is a row both write: on PostgreSQL that
+# row was locked before the revision and the two deadlocked.
+if (backend() eq 'pgsql') {
+    # Each session in a psql of its own, its words kept in a file.
+    my $session = sub {
+        my ($name, $sql) = @_;
+        my $out = Apache::Test::vars('t_logs') . "/lock-$name.txt";
+        my $pid = fork // die "fork: $!";
+        if (!$pid) {
+            open STDOUT, '>', $out or die "$out: $!";
+            open STDERR, '>&', \*STDOUT or die "stderr: $!";
+            exec PolycomTest::psql_cmd('-c', $sql) or die "psql: $!";
+        }
+        return [$pid, $out];
+    };
+    my $api = $session->('api', 'BEGIN; UPDATE revision SET value = value + 1 WHERE id = 1;'
+        . " SELECT pg_sleep(1); INSERT INTO params VALUES ('site', 'lock-hq', 'a.one', '1'); COMMIT;");
+    select undef, undef, undef, 0.3;
+    my $hand = $session->('hand', "INSERT INTO params VALUES ('site', 'lock-hq', 'a.two', '1')");
+    my ($ok, $said) = (0, '');
+    for my $s ($api, $hand) {
+        waitpid $s->[0], 0;
+        $ok++ if $? == 0;
+        if (open my $fh, '<', $s->[1]) {
+            local $/;
+            $said .= <$fh> // '';
+        }
+    }
+    is($ok, 2, 'PostgreSQL: a change by hand and an API write to the same layer both finish')
+        or diag($said);
+    unlike($said, qr/deadlock/, 'neither was ended as a deadlock');
+    db_exec("DELETE FROM params WHERE scope = 'site' AND scope_key = 'lock-hq'");
+}
+
 done_testing();
