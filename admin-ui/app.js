@@ -26,12 +26,17 @@ async function refreshCharts() {
 // Re-read the fleet with the current search, filter, order and page.
 async function go() {
   document.body.dataset.loaded = 'loading';
+  const load = fleet.load;
   try {
-    await loadPhones();
-    document.body.dataset.loaded = 'true';
+    if (await loadPhones()) {
+      document.body.dataset.loaded = 'true';
+    }
   } catch (err) {
-    notice(`Cannot load the fleet: ${err.message}`, true);
-    document.body.dataset.loaded = 'error';
+    // A failure of a load that a newer one overtook is not this view's.
+    if (fleet.load === load + 1) {
+      notice(`Cannot load the fleet: ${err.message}`, true);
+      document.body.dataset.loaded = 'error';
+    }
   }
 }
 
@@ -54,8 +59,11 @@ async function route() {
       showView('fleet');
       // The table first; its counts, the pictures and the discovered MACs
       // once it is drawn.
-      const { counted } = await loadPage();
+      const { counted, current } = await loadPage();
       await Promise.all([counted, loadDiscovered(), refreshCharts()]);
+      if (!current()) {
+        return;     // a newer load of the fleet says when it is loaded
+      }
     }
     document.body.dataset.loaded = 'true';
   } catch (err) {

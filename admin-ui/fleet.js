@@ -149,9 +149,11 @@ function renderCounts(counts) {
 // pass over every phone the search finds, the page only over its rows, so
 // the table of a large fleet is drawn without waiting for the counts (and
 // without sharing the server's CPUs with them). loadPage draws the page
-// and answers { counted }, the promise of the counts, asked once the page
-// is drawn (in an object: an async function's promise would wait for it). A
-// view changed meanwhile makes the older view's answers go unused.
+// and answers { counted, current }: the promise of the counts, asked once
+// the page is drawn (in an object: an async function's promise would wait
+// for it), and whether this load is still the newest. A view changed
+// meanwhile makes the older view's answers go unused, and its callers
+// leave the page's state (loaded, or an error) to the newer load.
 async function loadPage() {
   const started = performance.now();
   const load = (fleet.load || 0) + 1;
@@ -161,8 +163,9 @@ async function loadPage() {
   // its order: another page of the same view keeps its total meanwhile.
   const counting = viewQuery(fleet.view, { offset: 0, sort: '', limit: 0 });
   const list = await api(`phones?${query}&counts=0`);
-  if (fleet.load !== load) {
-    return { counted: Promise.resolve() };
+  const current = () => fleet.load === load;
+  if (!current()) {
+    return { counted: Promise.resolve(), current };
   }
   const fetched = performance.now();
   list.total = fleet.page && fleet.page.counting === counting
@@ -178,7 +181,7 @@ async function loadPage() {
   document.body.dataset.tableAt = shown.toFixed(1);
   document.body.dataset.fetchMs = (fetched - started).toFixed(1);
   const counted = api(`phones?${query}&counts=only`).then((counts) => {
-    if (fleet.load !== load) {
+    if (!current()) {
       return;
     }
     list.total = counts.total;
@@ -186,13 +189,20 @@ async function loadPage() {
     renderRange(list);
     renderSelection();
     document.body.dataset.countsAt = performance.now().toFixed(1);
+  }, (err) => {
+    if (current()) {
+      throw err;
+    }
   });
-  return { counted };
+  return { counted, current };
 }
 
-// The page, then its counts.
+// The page, then its counts: true when this load is still the newest (a
+// newer one, started meanwhile, says when the page is loaded).
 async function loadPhones() {
-  await (await loadPage()).counted;
+  const { counted, current } = await loadPage();
+  await counted;
+  return current();
 }
 
 async function loadDiscovered() {
