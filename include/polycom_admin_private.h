@@ -286,6 +286,7 @@ typedef struct {
     const char *filter;              /* one of the filters, or '' */
     const char *stale_cutoff;        /* stale_after= ago */
     apr_time_t window;               /* stale_after */
+    int narrowed;                    /* q, site, model or stale= given */
 } admin_view;
 
 /* The view of @a args (q, filter, site, model, stale, stale_after): 0, or

@@ -175,6 +175,7 @@ int polycom_admin_view_parse(const polycom_admin_request *in,
     v->like = admin_like_pattern(in->pool, v->q);
     v->site = site ? site : "";
     v->model = model ? polycom_admin_model_token(in->pool, model) : "";
+    v->narrowed = *v->q || *v->site || *v->model || stale != NULL;
     return 0;
 }
 
@@ -209,7 +210,7 @@ void polycom_admin_phone_list(const polycom_admin_request *in,
     admin_error err;
     admin_view v;
     json_t *list, *result, *by_filter = json_null(), *total = json_null();
-    int i, descending, with_rows, with_counts, shown, whole_fleet;
+    int i, descending, with_rows, with_counts, shown;
 
     want = want ? want : "1";
     with_rows = strcmp(want, "only") != 0;
@@ -237,8 +238,6 @@ void polycom_admin_phone_list(const polycom_admin_request *in,
     }
     label = apr_pstrcat(in->pool, POLYCOM_SQL_PHONE_LIST, "_", key,
                         descending ? "_desc" : "_asc", NULL);
-    whole_fleet = !*v.site && !*v.model && !*v.q && !apr_table_get(in->args,
-                                                                    "stale");
     /* One row past the page says whether there is a next one. */
     one_more = apr_psprintf(in->pool, "%" APR_INT64_T_FMT,
                             apr_atoi64(limit) + 1);
@@ -249,10 +248,10 @@ void polycom_admin_phone_list(const polycom_admin_request *in,
                                  filter, filter, v.stale_cutoff, filter,
                                  filter, filter, filter, filter, one_more,
                                  offset, NULL) < 0)
-        || (with_counts && whole_fleet
+        || (with_counts && !v.narrowed
             && polycom_store_select(in->db, POLYCOM_SQL_PHONE_COUNT_ALL,
                                     &count, v.stale_cutoff, NULL) < 0)
-        || (with_counts && !whole_fleet
+        || (with_counts && v.narrowed
             && polycom_store_select(in->db, POLYCOM_SQL_PHONE_COUNT, &count,
                                     v.stale_cutoff, v.site, v.site, v.model,
                                     v.model, v.cutoff, v.q, v.like, v.like,
