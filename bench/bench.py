@@ -77,13 +77,25 @@ BOOT = [
 BOOT_WRK = ';'.join('%s %s' % (m, p) for m, p, _ in BOOT if m != 'HEAD')
 
 # name, static steps, module steps (for request.lua), MAC prefix, 404s
-# expected, checked against the targets
+# expected, checked against the targets.
+#
+# The first target is the fleet right after a change (an admin edits a
+# global setting: every file the module has rendered is out of date): every
+# phone's next poll, its master then its settings, each phone once, walked
+# over the whole fleet (request.lua's BENCH_ORDER=walk), the module's cache
+# made cold by a change before each of its runs. The others are the fleet
+# in between changes, each request for a phone drawn at random, measured
+# after every phone has asked once since the last change (as a polling
+# fleet has, minutes after a change): the steady state.
+COLD = 'first poll after a change'
 TARGETS = [
+    (COLD, 'GET {p}/%s.cfg;GET {p}/%s-settings.cfg', None, OUI, False, True),
     ('master <mac>.cfg', 'GET {p}/%s.cfg', None, OUI, False, True),
     ('settings <mac>-settings.cfg', 'GET {p}/%s-settings.cfg', None, OUI,
      False, True),
     ('boot sequence (11 requests)', BOOT_WRK, None, OUI, False, True),
 ]
+SETTINGS = TARGETS[2]
 if EXTRA:
     TARGETS += [
         ('settings, check-ins off', 'GET {p}/%s-settings.cfg',
@@ -303,8 +315,9 @@ class Client:
         return status, data
 
 
-async def fetch_all(paths, connections=16):
-    """{path: body} of GETs, over a few kept-alive connections."""
+async def fetch_all(paths, connections=16, keep=True):
+    """{path: body} of GETs, over a few kept-alive connections (keep=False:
+    the statuses are checked, the bodies dropped)."""
     out = {}
     queue = list(paths)
 
@@ -315,7 +328,8 @@ async def fetch_all(paths, connections=16):
             status, body = await client.request('GET', path)
             if status != 200:
                 raise SystemExit('bench: GET %s: %d' % (path, status))
-            out[path] = body
+            if keep:
+                out[path] = body
         await client.close()
     await asyncio.gather(*(worker() for _ in range(connections)))
     return out
@@ -403,9 +417,12 @@ def write_static(directory, phones):
 
 
 def run_wrk(directory, target, module, phones, close):
+    walk = target[0] == COLD
     env = dict(os.environ, BENCH_FLEET=str(phones), BENCH_OUI=target[3],
                BENCH_SAMPLE=str(SAMPLE), BENCH_STEPS=steps(target, module),
-               BENCH_CLOSE='1' if close else '0')
+               BENCH_CLOSE='1' if close else '0', BENCH_THREADS='2',
+               BENCH_ORDER='walk' if walk else 'random',
+               BENCH_WALK_START=str(random.randrange(phones)))
     pids = httpd_pids(directory)
     before = cpu_seconds(pids)
     out = subprocess.run(
@@ -419,7 +436,33 @@ def run_wrk(directory, target, module, phones, close):
     return {'rps': requests / (duration_us / 1e6), 'p50': int(line[3]),
             'p99': int(line[4]),
             'errors': (0 if target[4] else int(line[5])) + int(line[6]),
-            'cpu_us': cpu * 1e6 / max(requests, 1), 'requests': requests}
+            'cpu_us': cpu * 1e6 / max(requests, 1), 'requests': requests,
+            # requests for a phone the walk had already asked (a fleet
+            # smaller than a run): those were not the first after a change
+            'repeated': int(line[7]) * len(target[1].split(';'))
+                        / max(requests, 1) if walk else 0.0}
+
+
+def change(db):
+    """What an admin's change to a global setting does to the module's
+    caches (the revision moves; every rendered file is out of date), made
+    with SQL as an admin may: the value written is the one it had."""
+    sh('sqlite3', '-cmd', '.timeout 10000', db,
+       "UPDATE params SET value = value WHERE scope = 'global' "
+       "AND name = 'prov.polling.enabled'")
+
+
+def ask_every_phone(phones):
+    """Every phone's master and settings once, as a polling fleet asks in
+    the minutes after a change: the steady state the other targets are
+    measured in. Returns the seconds it took."""
+    t0 = time.time()
+    for start in range(0, phones, 20000):
+        asyncio.run(fetch_all(
+            ['/prov/%s%s' % (mac(i), suffix)
+             for i in range(start, min(phones, start + 20000))
+             for suffix in ('.cfg', '-settings.cfg')], 32, keep=False))
+    return time.time() - t0
 
 
 def memory_check(directory, phones, requests):
@@ -433,7 +476,7 @@ def memory_check(directory, phones, requests):
     samples = [child_rss(httpd_pids(directory))]
     made = 0
     while made < requests:
-        made += run_wrk(directory, TARGETS[1], True, phones,
+        made += run_wrk(directory, SETTINGS, True, phones,
                         False)['requests']
         samples.append(child_rss(httpd_pids(directory)))
     writer = writer_pid(directory)
@@ -569,10 +612,19 @@ def bench_fleet(phones):
     result = {}
     for close in (False, True):
         runs = {(t[0], module): [] for t in TARGETS for module in (0, 1)}
+        # Who goes first alternates from round to round, so a drift of the
+        # machine's speed favours neither.
         for round_ in range(ROUNDS):
-            for target in TARGETS:
-                # Who goes first alternates from round to round, so a
-                # drift of the machine's speed favours neither.
+            for module in ((0, 1) if round_ % 2 == 0 else (1, 0)):
+                if module:
+                    change(db)
+                runs[(COLD, module)].append(run_wrk(
+                    directory, TARGETS[0], module, phones, close))
+        took = ask_every_phone(phones)
+        print('\nevery phone asked for its master and settings once (%.0f s):'
+              ' the steady state of the targets below the first' % took)
+        for round_ in range(ROUNDS):
+            for target in TARGETS[1:]:
                 for module in ((0, 1) if round_ % 2 == 0 else (1, 0)):
                     runs[(target[0], module)].append(run_wrk(
                         directory, target, module, phones, close))
@@ -623,6 +675,7 @@ def summarise(runs):
         s['ratio'] = sum(m['rps'] / f['rps']
                          for m, f in zip(module, static)) / len(module)
         s['p99_ratio'] = s['module']['p99'] / max(s['static']['p99'], 1)
+        s['repeated'] = max(r['repeated'] for r in module)
         out[target[0]] = s
     return out
 
@@ -644,6 +697,11 @@ def print_fleet(summary, close):
                  s['module']['p99'] / 1000, s['static']['p99'] / 1000,
                  s['p99_ratio'], '%d/%d' % (s['module']['errors'],
                                             s['static']['errors'])))
+    if summary[COLD]['repeated']:
+        print('(%s: %.0f %% of the module\'s requests asked a phone the walk '
+              'had asked already in that run: the fleet is smaller than a '
+              'run, so those were no longer first polls)'
+              % (COLD, 100 * summary[COLD]['repeated']))
 
 
 def print_growth(results):
@@ -688,7 +746,11 @@ def print_targets(results):
     checked = [t[0] for t in TARGETS if t[5]]
     tally = [0, 0]
 
-    def cell(value, ok, form='%.2f'):
+    def cell(value, ok, form='%.2f', summary=None):
+        if summary is not None and summary['repeated'] > 0.1:
+            # a walk over a fleet smaller than a run: mostly repeats, so
+            # not the figure of a first poll; shown, not judged
+            return '%-20s' % ((form % value) + ' (repeats)')
         tally[0 if ok else 1] += 1
         return '%-20s' % ((form % value) + (' met' if ok else ' NOT MET'))
 
@@ -703,13 +765,15 @@ def print_targets(results):
         print('%-32s' % ('  ' + name) + ''.join(cell(
             results[n][close][name]['ratio'],
             results[n][close][name]['ratio'] >= (0.8 if n >= 1000000
-                                                 else 0.9))
+                                                 else 0.9),
+            summary=results[n][close][name])
             for close, n in columns))
     print('p99 <= 1.5x the static file\'s')
     for name in checked:
         print('%-32s' % ('  ' + name) + ''.join(cell(
             results[n][close][name]['p99_ratio'],
-            results[n][close][name]['p99_ratio'] <= 1.5, '%.2fx')
+            results[n][close][name]['p99_ratio'] <= 1.5, '%.2fx',
+            results[n][close][name])
             for close, n in columns))
     print('no errors (module)')
     for name in checked:
@@ -732,7 +796,9 @@ def print_targets(results):
                 static = b['static']['cpu'] / a['static']['cpu']
                 text = '%s %.2fx (%.2fx)' % (
                     'keep-alive' if not close else 'new conn.', growth, static)
-                if goal:
+                if a['repeated'] > 0.1 or b['repeated'] > 0.1:
+                    text += ' (repeats)'
+                elif goal:
                     tally[0 if growth <= 1.3 else 1] += 1
                     text += ' met' if growth <= 1.3 else ' NOT MET'
                 row += '%-34s' % text

@@ -13,11 +13,18 @@
 --                  a single file, several for a boot sequence (a thread asks
 --                  for its phone's files in order, then draws the next phone)
 --   BENCH_CLOSE    1: a new connection for each request
+--   BENCH_ORDER    "walk": every phone once, in an order spread over the
+--                  fleet (the first poll of every phone after a change),
+--                  the threads taking turns along one walk from a random
+--                  start; a run longer than the walk asks phones again,
+--                  and the thread counts those repeats (bench.py reports
+--                  them). Default: each phone drawn at random.
 -- wrk cannot read the answer to a HEAD (it waits for a body), so sequences
 -- given to wrk have none; bench.py's boot storm sends it.
 local fleet = tonumber(os.getenv("BENCH_FLEET"))
 local oui = os.getenv("BENCH_OUI") or "0004f2"
 local sample = tonumber(os.getenv("BENCH_SAMPLE") or "0")
+local walk = os.getenv("BENCH_ORDER") == "walk"
 local steps = {}
 for entry in string.gmatch(os.getenv("BENCH_STEPS"), "[^;]+") do
     local method, path = string.match(entry, "^%s*(%u+)%s+(%S+)%s*$")
@@ -38,14 +45,32 @@ end
 
 local step = 1
 local mac
+local walked = 0
+repeats = 0
 function init(args)
     math.randomseed(os.time() * 1000 + (thread_id or 0) * 7919
                     + tonumber(tostring({}):sub(8), 16) % 997)
 end
 
+-- The walk: phone (start + k * stride) mod fleet for k = 0, 1, ...; a
+-- stride prime to the fleet's size visits every phone once before any
+-- phone twice, and a large one spreads neighbours in the walk over the
+-- whole fleet (and so over the database's pages). Thread t of T takes
+-- k = t - 1, t - 1 + T, ...; the start comes from the environment so that
+-- both threads walk the same permutation.
+local stride = 1000003
+while fleet % stride == 0 do stride = stride + 2 end
+local start = tonumber(os.getenv("BENCH_WALK_START") or "0")
+local threads_total = tonumber(os.getenv("BENCH_THREADS") or "2")
+
 local function draw()
     local n
-    if sample > 0 and sample < fleet then
+    if walk then
+        local k = (thread_id - 1) + walked * threads_total
+        walked = walked + 1
+        if k >= fleet then repeats = repeats + 1 end
+        n = (start + k * stride) % fleet
+    elseif sample > 0 and sample < fleet then
         n = math.floor((math.random(sample) - 1) * fleet / sample)
     else
         n = math.random(fleet) - 1
@@ -81,10 +106,15 @@ done = function(summary, latency, requests)
         bad = 0
         for _, thread in ipairs(threads) do bad = bad + thread:get("unexpected") end
     end
-    io.write(string.format("RESULT %d %d %.0f %.0f %d %d\n",
+    local repeated = 0
+    for _, thread in ipairs(threads) do
+        repeated = repeated + thread:get("repeats")
+    end
+    io.write(string.format("RESULT %d %d %.0f %.0f %d %d %d\n",
         summary.requests, summary.duration,
         latency:percentile(50), latency:percentile(99),
         bad,
         summary.errors.connect + summary.errors.read
-        + summary.errors.write + summary.errors.timeout))
+        + summary.errors.write + summary.errors.timeout,
+        repeated))
 end
