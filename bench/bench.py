@@ -433,9 +433,18 @@ def run_wrk(directory, target, module, phones, close):
     cpu = cpu_seconds(httpd_pids(directory)) - before
     line = [l for l in out.splitlines() if l.startswith('RESULT')][0].split()
     requests, duration_us = int(line[1]), int(line[2])
+    # wrk's own words for errors (socket errors by kind, non-2xx counts):
+    # a count alone does not say whether the server refused, stalled past
+    # wrk's 2 s timeout or answered wrong
+    said = [l.strip() for l in out.splitlines()
+            if l.strip().startswith(('Socket errors', 'Non-2xx'))]
+    errors = (0 if target[4] else int(line[5])) + int(line[6])
+    if said and errors:
+        print('  %s, %s: %s' % (target[0], 'module' if module else 'static',
+                                '; '.join(said)))
     return {'rps': requests / (duration_us / 1e6), 'p50': int(line[3]),
             'p99': int(line[4]),
-            'errors': (0 if target[4] else int(line[5])) + int(line[6]),
+            'errors': errors,
             'cpu_us': cpu * 1e6 / max(requests, 1), 'requests': requests,
             # requests for a phone the walk had already asked (a fleet
             # smaller than a run): those were not the first after a change
