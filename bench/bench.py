@@ -160,7 +160,8 @@ def phone_values(i):
 
 def shared_cache(phones):
     """PolycomSharedCache sized for the whole fleet: two files a phone in
-    1 KB slots, at most half of the slots used (two slots per key)."""
+    1 KB slots, at most half of the slots used (about 1 % of the files
+    then find no slot: docs/directives.md)."""
     if os.environ.get('BENCH_SHARED_CACHE', '1') == '0':
         return 'PolycomSharedCache Off'
     megabytes = max(64, min(4095, phones * 4 // 1024))
