@@ -104,6 +104,68 @@ static void test_config(void)
     xmlFreeDoc(doc);
 }
 
+/* The exact bytes, as libxml2's text writer wrote them before rendering
+ * moved to libxml2's buffer: phones and whoever diffs served files see
+ * the layout (declaration, two spaces a level, empty elements closed
+ * with "/>") and the escaping (& < > " and tab, LF, CR as references,
+ * non-ASCII as it is), so neither may change under them. */
+static void test_bytes(void)
+{
+    static const char *const pairs[] = {
+        "reg.1.address", "1002",
+        "reg.1.label", "Zo\xc3\xab & \"Sales\" <Desk>\n\r\t'",
+        "tcpIpApp.sntp.address", "pool.ntp.org",
+        "x.custom", "",
+        NULL
+    };
+    static const char config[] =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+        "<polycomConfig x.custom=\"\">\n"
+        "  <reg reg.1.address=\"1002\" reg.1.label=\"Zo\xc3\xab &amp; "
+        "&quot;Sales&quot; &lt;Desk&gt;&#10;&#13;&#9;'\"/>\n"
+        "  <tcpIpApp>\n"
+        "    <tcpIpApp.sntp tcpIpApp.sntp.address=\"pool.ntp.org\"/>\n"
+        "  </tcpIpApp>\n"
+        "</polycomConfig>\n";
+    static const char master[] =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+        "<APPLICATION APP_FILE_PATH=\"sip.ld\" CONFIG_FILES=\"[PHONE_MAC_"
+        "ADDRESS]-settings.cfg\" MISC_FILES=\"\" LOG_FILE_DIRECTORY=\"\" "
+        "OVERRIDES_DIRECTORY=\"\" CONTACTS_DIRECTORY=\"\" "
+        "LICENSE_DIRECTORY=\"\" USER_PROFILES_DIRECTORY=\"\" "
+        "CALL_LISTS_DIRECTORY=\"\">\n"
+        "  <APPLICATION_SPIP330 APP_FILE_PATH_SPIP330=\"sip &amp; "
+        "&lt;330&gt;.ld\"/>\n"
+        "</APPLICATION>\n";
+    apr_array_header_t *files = apr_array_make(pool, 1, sizeof(char *));
+    apr_array_header_t *models = apr_array_make(pool, 1,
+                                                sizeof(polycom_model_firmware));
+    polycom_model_firmware *mf = apr_array_push(models);
+    polycom_master_spec spec;
+    const char *body = NULL, *error = NULL;
+    apr_size_t len = 0;
+
+    tap_is_int(polycom_render_config(pool, params_of(pairs), &body, &len,
+                                     &error), 0, "config renders");
+    tap_is_int((int)len, (int)sizeof(config) - 1,
+               "the config is as long as the writer's was");
+    tap_is_str(body, config, "the config is byte for byte the writer's");
+    memset(&spec, 0, sizeof(spec));
+    APR_ARRAY_PUSH(files, const char *) = "[PHONE_MAC_ADDRESS]-settings.cfg";
+    mf->model = "SPIP330";
+    mf->path = "sip & <330>.ld";
+    spec.app_file_path = "sip.ld";
+    spec.config_files = files;
+    spec.model_firmware = models;
+    body = NULL;
+    len = 0;
+    tap_is_int(polycom_render_master(pool, &spec, &body, &len, &error), 0,
+               "master renders");
+    tap_is_int((int)len, (int)sizeof(master) - 1,
+               "the master is as long as the writer's was");
+    tap_is_str(body, master, "the master is byte for byte the writer's");
+}
+
 static void test_refusals(void)
 {
     static const char *const bad_name[] = { "reg.1 address", "x", NULL };
@@ -342,6 +404,7 @@ int main(void)
     apr_pool_create(&pool, NULL);
     xmlInitParser();
     test_config();
+    test_bytes();
     test_refusals();
     test_master();
     test_master_static_files();
