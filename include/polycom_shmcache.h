@@ -48,7 +48,8 @@ int polycom_shmcache_peek(polycom_shmcache *cache, const char *key,
                           apr_int64_t *revision);
 
 /** Keep a body rendered at @a revision; not kept when it does not fit a
- *  slot or another writer holds the slot. Returns 1 when kept. */
+ *  slot, another writer holds the slot, or the slot holds @a key rendered
+ *  at a newer revision. Returns 1 when kept. */
 int polycom_shmcache_put(polycom_shmcache *cache, const char *key,
                          apr_int64_t revision, const char *body,
                          apr_size_t len, const char *etag);

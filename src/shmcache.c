@@ -243,6 +243,15 @@ int polycom_shmcache_put(polycom_shmcache *cache, const char *key,
                                         __ATOMIC_RELAXED)) {
         return 0;       /* another writer has it: theirs is as good */
     }
+    /* A render that took longer than a change must not replace what was
+     * rendered after that change: the phones would get this file rendered
+     * again at every ask until the next render of the newer revision.
+     * Looked at once the slot is ours, as another writer may have moved
+     * it on since the choice above. The contents stay as they were. */
+    if (slot->hash == hash && slot->used && slot->revision > revision) {
+        __atomic_store_n(&slot->seq, seq + 2, __ATOMIC_RELEASE);
+        return 0;
+    }
     __atomic_thread_fence(__ATOMIC_RELEASE);
     slot->hash = hash;
     slot->revision = revision;

@@ -131,6 +131,11 @@ int main(void)
     tap_ok(has(cache, "/prov/a.cfg", 2, "<a2/>")
            && !has(cache, "/prov/a.cfg", 1, "<a/>"),
            "rendered again at a newer revision: the newer body only");
+    tap_ok(!polycom_shmcache_put(cache, "/prov/a.cfg", 1, "<a1/>", 5,
+                                 "\"e1\"")
+           && has(cache, "/prov/a.cfg", 2, "<a2/>"),
+           "a slow render at an older revision does not replace the newer "
+           "body");
     {
         apr_int64_t kept = -1;
 
