@@ -18,8 +18,9 @@ Environment:
   BENCH_STORM_CONNECTIONS  phones of the storm talking at once (256)
   BENCH_MEMORY   requests of the memory check on each fleet (1000000; 0: none)
   BENCH_SAMPLE   0: requests drawn from the whole fleet; N: from a sample of
-                 N phones spread over it (labelled as a sample: a per-child
-                 cache holds a sample more easily than a fleet)
+                 N phones spread over it, the cold walk's too (labelled as a
+                 sample: a per-child cache holds a sample more easily than a
+                 fleet)
   BENCH_EXTRA    1: also a config without check-ins, a 404 for an unknown
                  MAC and a PUT of a log (each against its static counterpart)
   BENCH_PORT     (8090)
@@ -654,7 +655,7 @@ def bench_fleet(phones):
                     runs[(target[0], module)].append(run_wrk(
                         directory, target, module, phones, close))
         result[close] = summarise(runs)
-        print_fleet(result[close], close)
+        print_fleet(result[close], close, phones)
     if MEMORY:
         result['memory'] = memory_check(directory, phones, MEMORY)
     if STORM and phones >= 10 * STORM:
@@ -709,7 +710,7 @@ def model_name(close):
     return 'new connection per request' if close else 'keep-alive'
 
 
-def print_fleet(summary, close):
+def print_fleet(summary, close, phones):
     print('\n%s' % model_name(close))
     print('%-30s %9s %9s %6s %11s %11s %8s %8s %6s %7s' % (
         'target', 'req/s', 'static', 'ratio', 'cpu us/req', 'static',
@@ -724,9 +725,10 @@ def print_fleet(summary, close):
                                             s['static']['errors'])))
     if summary[COLD]['repeated']:
         print('(%s: %.0f %% of the module\'s requests asked a phone the walk '
-              'had asked already in that run: the fleet is smaller than a '
+              'had asked already in that run: the %s is smaller than a '
               'run, so those were no longer first polls)'
-              % (COLD, 100 * summary[COLD]['repeated']))
+              % (COLD, 100 * summary[COLD]['repeated'],
+                 'sample' if SAMPLE and SAMPLE < phones else 'fleet'))
 
 
 def print_growth(results):

@@ -6,8 +6,8 @@
 --                  by 0 .. BENCH_FLEET - 1 in six hex digits
 --   BENCH_OUI      (0004f2)
 --   BENCH_SAMPLE   0: the whole fleet; N: only N phones spread evenly over
---                  it (a sample, which a per-child cache holds more easily:
---                  bench.py labels its results so)
+--                  it, drawn or walked (a sample, which a per-child cache
+--                  holds more easily: bench.py labels its results so)
 --   BENCH_STEPS    what one phone asks for, "METHOD path" entries separated
 --                  by ";", %s in a path standing for its MAC: one entry for
 --                  a single file, several for a boot sequence (a thread asks
@@ -58,8 +58,11 @@ end
 -- whole fleet (and so over the database's pages). Thread t of T takes
 -- k = t - 1, t - 1 + T, ...; the start comes from the environment so that
 -- both threads walk the same permutation.
+-- With a sample the walk goes over the sample's phones only, so that a
+-- figure labelled "sample" is one.
+local walked_size = (sample > 0 and sample < fleet) and sample or fleet
 local stride = 1000003
-while fleet % stride == 0 do stride = stride + 2 end
+while walked_size % stride == 0 do stride = stride + 2 end
 local start = tonumber(os.getenv("BENCH_WALK_START") or "0")
 local threads_total = tonumber(os.getenv("BENCH_THREADS") or "2")
 
@@ -68,8 +71,11 @@ local function draw()
     if walk then
         local k = (thread_id - 1) + walked * threads_total
         walked = walked + 1
-        if k >= fleet then repeats = repeats + 1 end
-        n = (start + k * stride) % fleet
+        if k >= walked_size then repeats = repeats + 1 end
+        n = (start + k * stride) % walked_size
+        if walked_size < fleet then
+            n = math.floor(n * fleet / walked_size)
+        end
     elseif sample > 0 and sample < fleet then
         n = math.floor((math.random(sample) - 1) * fleet / sample)
     else
