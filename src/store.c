@@ -374,7 +374,17 @@ const char *polycom_store_entry(polycom_db *db, apr_dbd_row_t *row, int col)
 {
     const char *v = apr_dbd_get_entry(db->driver, row, col);
 
-    return v ? apr_pstrdup(db->pool, v) : "";
+    /* apr_dbd_sqlite3 copies every value of a result into db->pool as it
+     * runs the statement, so a value lives as long as a copy would: used
+     * as it is, where a copy cost a request's cold path one per column of
+     * every row. The pgsql driver frees its result once the last row has
+     * been read, and the mysql driver reuses its buffers for the next row:
+     * theirs are copied. */
+    if (!v) {
+        return "";
+    }
+    return db->dialect == POLYCOM_DIALECT_SQLITE ? v
+                                                 : apr_pstrdup(db->pool, v);
 }
 
 /* SQLite has one writer at a time, and apr_dbd_sqlite3 runs every call of

@@ -85,7 +85,7 @@ int polycom_store_layers(polycom_db *db, const polycom_phone *phone,
         if (!name || (!phone && polycom_param_is_secret(name))) {
             continue;
         }
-        polycom_layers_add(layers, apr_pstrdup(db->pool, name),
+        polycom_layers_add(layers, polycom_store_entry(db, row, name_col),
                            polycom_store_entry(db, row, value_col),
                            polycom_store_entry(db, row, scope_col),
                            polycom_store_entry(db, row, key_col));
