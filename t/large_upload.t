@@ -20,6 +20,9 @@ my %bodies = (
     'app.log'       => join('', map { sprintf "0101000000|sip  |3|00|line %07d\n", $_ }
                                     1 .. 40000),
 );
+# Nothing uploaded before: the log holds this body alone, not appended to
+# what another file of the run sent.
+clear_uploads($mac);
 for my $file (sort keys %bodies) {
     my $body = $bodies{$file};
     cmp_ok(length $body, '>', 1024 * 1024, "$file: a body over 1 MB");

@@ -46,6 +46,9 @@ is($res->code, 200, 'firmware image served from disk');
 is($res->content, "FIRMWARE-IMAGE-BYTES\n", 'with its bytes');
 
 # Per-phone files with no content yet: 404, and the phone carries on.
+# (Nothing uploaded for it or site-wide, whatever other files stored.)
+clear_uploads($vvx);
+clear_uploads('000000000000');
 for my $suffix ('-phone.cfg', '-web.cfg', '-directory.xml', '-calls.xml',
                 '-license.cfg') {
     is(GET("/prov/$vvx$suffix")->code, 404, "$suffix: 404 while empty");

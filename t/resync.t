@@ -6,45 +6,20 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 use Digest::MD5 qw(md5_hex);
-use IO::Socket::INET;
-use IO::Select;
 use JSON::PP ();
 use Time::HiRes qw(time sleep);
 use lib 't/lib';
 use PolycomTest;
 use PolycomAdmin;
+use PolycomSipUA qw(sip_header);
 
 plan tests => 41;
 
-sub listener {
-    my ($addr) = @_;
-    my $sock = IO::Socket::INET->new(Proto => 'udp', LocalAddr => $addr,
-                                     LocalPort => 0);
-    return $sock || die "udp $addr: $!";
-}
-# The next datagram within $timeout seconds: (text, peer) or ().
-sub receive {
-    my ($sock, $timeout) = @_;
-    return () unless IO::Select->new($sock)->can_read($timeout);
-    my $peer = $sock->recv(my $buf, 65535);
-    return ($buf, $peer);
-}
-sub header {
-    my ($msg, $name) = @_;
-    return $msg =~ /^\Q$name\E:\s*(.*?)\r$/mi ? $1 : undef;
-}
-sub reply {
-    my ($sock, $peer, $req, $status, @extra) = @_;
-    my $text = "SIP/2.0 $status\r\n"
-        . join('', map { "$_: " . header($req, $_) . "\r\n" } qw(Via From To Call-ID CSeq))
-        . join('', map { "$_\r\n" } @extra) . "Content-Length: 0\r\n\r\n";
-    $sock->send($text, 0, $peer);
-}
 sub make_phone {
-    my ($mac, $sock, %line) = @_;
+    my ($mac, $phone, %line) = @_;
     my ($res) = api(PUT => "phones/$mac", json => {
         model => 'VVX411', site => 'lab',
-        sip_address => $sock->sockhost . ':' . $sock->sockport,
+        sip_address => $phone->address,
         lines => [{ user => '1042', password => 'line-secret', %line }] });
     return $res->code;
 }
@@ -59,60 +34,82 @@ sub job {
     }
 }
 
+my $phone = PolycomSipUA->listener(addr => '127.0.0.1');
+
+# The worker sends one NOTIFY at a time, in one child: jobs earlier files
+# left to phones that no longer answer go first, and after a burst of load
+# (the console's browser) the child that runs it may be on its way out for
+# seconds before another takes over. The checks below time the worker, so
+# they start once it has answered a phone of this file: a warm-up phone of
+# its own site, answered whenever its NOTIFY comes (up to 90 s), then gone.
+my $warmup = '0004f2d000ff';
+api(PUT => "phones/$warmup", json => {
+    model => 'VVX411', site => 'lab-warmup', sip_address => $phone->address,
+    lines => [{ user => '1042', password => 'line-secret' }] });
+api(POST => "phones/$warmup/resync");
+my $warm_until = time + 90;
+while (time < $warm_until) {
+    my ($m) = $phone->receive(1) or next;
+    $phone->reply($m, '200 OK');
+    last;
+}
+job($warmup, 10);
+api(DELETE => "phones/$warmup");
+1 while $phone->receive(0.2);       # retransmissions of the warm-up's
+
 # 1. The phone answers 200.
-my $sock = listener('127.0.0.1');
 my $mac = '0004f2d00001';
-is(make_phone($mac, $sock), 201, 'a phone with a SIP address');
+is(make_phone($mac, $phone), 201, 'a phone with a SIP address');
 my ($res, $data) = api(POST => "phones/$mac/resync");
 is($res->code, 202, 'resync queued: 202');
 is($data->{queued}[0]{mac}, $mac, 'for that phone');
-my ($msg, $peer) = receive($sock, 5);
+my $msg = $phone->receive(5);
 ok($msg, 'the NOTIFY arrived') or diag('nothing within 5 s');
 $msg //= '';
-my $target = $sock->sockhost . ':' . $sock->sockport;
+my $target = $phone->address;
 like($msg, qr{^NOTIFY sip:1042\@\Q$target\E SIP/2\.0\r\n}, 'request line to the line user');
-like(header($msg, 'Via') // '', qr{^SIP/2\.0/UDP [\d.]+:\d+;branch=z9hG4bK\w+}, 'Via with a branch');
-like(header($msg, 'From') // '', qr{^<sip:[^>]+>;tag=\w+$}, 'From with a tag');
-is(header($msg, 'To'), "<sip:1042\@$target>", 'To');
-like(header($msg, 'Call-ID') // '', qr/^\w+\@[\d.]+$/, 'Call-ID');
-is(header($msg, 'CSeq'), '1 NOTIFY', 'CSeq');
-is(header($msg, 'Max-Forwards'), '70', 'Max-Forwards');
-like(header($msg, 'Contact') // '', qr{^<sip:[^>]+>$}, 'Contact');
-is(header($msg, 'Event'), 'check-sync', 'Event: check-sync');
-is(header($msg, 'Content-Length'), '0', 'empty body');
-reply($sock, $peer, $msg, '200 OK') if $peer;
+like(sip_header($msg, 'Via') // '', qr{^SIP/2\.0/UDP [\d.]+:\d+;branch=z9hG4bK\w+}, 'Via with a branch');
+like(sip_header($msg, 'From') // '', qr{^<sip:[^>]+>;tag=\w+$}, 'From with a tag');
+is(sip_header($msg, 'To'), "<sip:1042\@$target>", 'To');
+like(sip_header($msg, 'Call-ID') // '', qr/^\w+\@[\d.]+$/, 'Call-ID');
+is(sip_header($msg, 'CSeq'), '1 NOTIFY', 'CSeq');
+is(sip_header($msg, 'Max-Forwards'), '70', 'Max-Forwards');
+like(sip_header($msg, 'Contact') // '', qr{^<sip:[^>]+>$}, 'Contact');
+is(sip_header($msg, 'Event'), 'check-sync', 'Event: check-sync');
+is(sip_header($msg, 'Content-Length'), '0', 'empty body');
+$phone->reply($msg, '200 OK') if $msg;
 my $j = job($mac);
 is_deeply([@$j{qw(state status transmissions)}], ['done', 200, 1],
           'recorded: done, 200, one transmission');
 
 # 2. Reboot asks for it in the Event.
 api(POST => "phones/$mac/resync", json => { reboot => JSON::PP::true });
-($msg, $peer) = receive($sock, 5);
-is(header($msg // '', 'Event'), 'check-sync;reboot=true', 'reboot: check-sync;reboot=true');
-reply($sock, $peer, $msg, '200 OK') if $peer;
+$msg = $phone->receive(5);
+is(sip_header($msg // '', 'Event'), 'check-sync;reboot=true', 'reboot: check-sync;reboot=true');
+$phone->reply($msg, '200 OK') if $msg;
 job($mac);
 
 # 3. The phone challenges: the worker answers with the line's digest.
 api(POST => "phones/$mac/resync");
-($msg, $peer) = receive($sock, 5);
+$msg = $phone->receive(5);
 ok($msg, 'NOTIFY before the challenge');
-reply($sock, $peer, $msg, '401 Unauthorized',
-      'WWW-Authenticate: Digest realm="PolycomSPIP", nonce="n0nce42", qop="auth"') if $peer;
+$phone->reply($msg, '401 Unauthorized',
+              'WWW-Authenticate: Digest realm="PolycomSPIP", nonce="n0nce42", qop="auth"') if $msg;
 # Retransmissions of the first NOTIFY (T1 is 50 ms here) may still be on
 # their way: the answer to the challenge is the next CSeq.
 my $again = '';
 my $until = time + 5;
 while (time < $until) {
-    my ($m) = receive($sock, $until - time) or last;
-    next if (header($m, 'CSeq') // '') eq '1 NOTIFY';
+    my ($m) = $phone->receive($until - time) or last;
+    next if (sip_header($m, 'CSeq') // '') eq '1 NOTIFY';
     $again = $m;
     last;
 }
-my $auth = header($again, 'Authorization') // '';
+my $auth = sip_header($again, 'Authorization') // '';
 my %p = $auth =~ /(\w+)="?([^",]*)"?/g;
-is(header($again, 'CSeq'), '2 NOTIFY', 'a new transaction: CSeq 2');
-is(header($again, 'Call-ID'), header($msg, 'Call-ID'), 'same Call-ID');
-isnt(header($again, 'Via'), header($msg, 'Via'), 'new branch');
+is(sip_header($again, 'CSeq'), '2 NOTIFY', 'a new transaction: CSeq 2');
+is(sip_header($again, 'Call-ID'), sip_header($msg, 'Call-ID'), 'same Call-ID');
+isnt(sip_header($again, 'Via'), sip_header($msg, 'Via'), 'new branch');
 is_deeply([@p{qw(username realm nonce qop nc)}],
           ['1042', 'PolycomSPIP', 'n0nce42', 'auth', '00000001'], 'digest fields');
 my $ha1 = md5_hex("1042:PolycomSPIP:line-secret");
@@ -120,7 +117,7 @@ my $ha2 = md5_hex("NOTIFY:$p{uri}");
 is($p{response}, md5_hex("$ha1:n0nce42:$p{nc}:$p{cnonce}:auth:$ha2"),
    'the digest response is right for the line password');
 unlike($again, qr/line-secret/, 'the password itself is never sent');
-reply($sock, $peer, $again, '200 OK');
+$phone->reply($again, '200 OK');
 $j = job($mac);
 is_deeply([@$j{qw(state status challenged)}], ['done', 200, JSON::PP::true],
           'recorded: done after the challenge');
@@ -130,7 +127,7 @@ api(POST => "phones/$mac/resync");
 my @arrivals;
 my $start = time;
 while (time - $start < 4.5) {
-    my ($m) = receive($sock, 0.5) or next;
+    my ($m) = $phone->receive(0.5) or next;
     push @arrivals, time - $start;
 }
 ok(@arrivals >= 5, scalar(@arrivals) . ' transmissions while silent (T1 = 50 ms)');
@@ -144,11 +141,11 @@ is($j->{transmissions}, scalar @arrivals, 'every transmission counted');
 
 # 5. Pacing: six phones, three per network; 120 per minute per network
 #    means 0.5 s apart within a network, 600 per minute 0.1 s overall.
-my @socks = (listener('127.0.0.1'), listener('127.0.1.1'));
+my @phones = map { PolycomSipUA->listener(addr => $_) } '127.0.0.1', '127.0.1.1';
 my @macs;
 for my $i (0 .. 5) {
     my $m = sprintf('0004f2d001%02d', $i);
-    make_phone($m, $socks[$i % 2]);
+    make_phone($m, $phones[$i % 2]);
     push @macs, $m;
 }
 ($res, $data) = api(POST => 'resync', json => { macs => \@macs });
@@ -173,11 +170,11 @@ $start = time;
 # slow, not a lost NOTIFY; the pacing checks below still hold it to its
 # slots.
 while (time - $start < 15 && keys(%seen) < 6) {
-    for my $s (@socks) {
-        my ($m, $pr) = receive($s, 0.05) or next;
+    for my $s (@phones) {
+        my ($m) = $s->receive(0.05) or next;
         my ($user_mac) = grep { !$seen{$_} } @macs;   # any: we time arrivals
-        $seen{ header($m, 'Call-ID') } = [time - $start, $s->sockhost];
-        reply($s, $pr, $m, '200 OK');
+        $seen{ sip_header($m, 'Call-ID') } = [time - $start, $s->sock->sockhost];
+        $s->reply($m, '200 OK');
     }
 }
 is(scalar keys %seen, 6, 'every phone got its NOTIFY');

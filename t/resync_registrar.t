@@ -11,14 +11,13 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 use Digest::MD5 qw(md5_hex);
-use IO::Select;
-use IO::Socket::INET;
 use JSON::PP ();
 use Time::HiRes qw(time sleep);
 use lib 't/lib';
 use PolycomTest;
 use PolycomAdmin;
 use PolycomKamailio;
+use PolycomSipUA qw(sip_header);
 
 plan tests => 34;
 
@@ -35,83 +34,6 @@ my $drained = time + 90;
 sleep 0.5 while time < $drained && PolycomTest::db_value(
     "SELECT count(*) AS n FROM resync_queue WHERE state IN ('queued', 'sending')");
 
-# ---- a phone's SIP side: REGISTER, then answer what arrives -------------
-my $n = 0;
-sub sip_header {
-    my ($msg, $name) = @_;
-    return $msg =~ /^\Q$name\E:\s*(.*?)\r$/mi ? $1 : undef;
-}
-sub new_ua {
-    my ($user, $proto) = @_;
-    my $sock = $proto eq 'tcp'
-        ? IO::Socket::INET->new(PeerAddr => "127.0.0.1:$kport", Proto => 'tcp')
-        : IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                Proto => 'udp');
-    die "ua: $!" unless $sock;
-    return { user => $user, proto => $proto, sock => $sock, buf => '' };
-}
-sub ua_send {
-    my ($ua, $text) = @_;
-    if ($ua->{proto} eq 'tcp') {
-        $ua->{sock}->syswrite($text);
-    }
-    else {
-        my $to = $ua->{peer} // Socket::pack_sockaddr_in($kport, Socket::inet_aton('127.0.0.1'));
-        $ua->{sock}->send($text, 0, $to);
-    }
-}
-# The next message within $timeout seconds, or undef.
-sub ua_receive {
-    my ($ua, $timeout) = @_;
-    my $until = time + $timeout;
-    while (1) {
-        if ($ua->{proto} eq 'tcp' && $ua->{buf} =~ s/\A(.*?\r\n\r\n)//s) {
-            return $1;
-        }
-        my $left = $until - time;
-        return undef if $left <= 0;
-        next unless IO::Select->new($ua->{sock})->can_read($left);
-        if ($ua->{proto} eq 'tcp') {
-            sysread($ua->{sock}, my $chunk, 65535) or return undef;
-            $ua->{buf} .= $chunk;
-        }
-        else {
-            $ua->{peer} = $ua->{sock}->recv(my $buf, 65535);
-            return $buf;
-        }
-    }
-}
-# Contact: the port a phone would be guessed at (5060), not the one it
-# really sends from: only the registrar's binding reaches it.
-sub ua_register {
-    my ($ua) = @_;
-    my $local = $ua->{sock}->sockport;
-    my $t = $ua->{proto} eq 'tcp' ? ';transport=tcp' : '';
-    $n++;
-    ua_send($ua, "REGISTER sip:127.0.0.1:$kport SIP/2.0\r\n"
-        . 'Via: SIP/2.0/' . uc($ua->{proto}) . " 127.0.0.1:$local;branch=z9hG4bKreg$n;rport\r\n"
-        . "Max-Forwards: 70\r\n"
-        . "From: <sip:$ua->{user}\@127.0.0.1>;tag=r$n\r\n"
-        . "To: <sip:$ua->{user}\@127.0.0.1>\r\n"
-        . "Call-ID: reg$n-$ua->{user}\@127.0.0.1\r\n"
-        . "CSeq: 1 REGISTER\r\n"
-        . "Contact: <sip:$ua->{user}\@127.0.0.1:5060$t>\r\n"
-        . "Expires: 600\r\n"
-        . "Content-Length: 0\r\n\r\n");
-    my $answer = ua_receive($ua, 5) // '';
-    return $answer =~ m{^SIP/2\.0 (\d+)} ? $1 : 0;
-}
-# Answer a request as a phone does: every Via back, our tag on To.
-sub ua_reply {
-    my ($ua, $req, $status, @extra) = @_;
-    my @via = $req =~ /^(Via:.*?)\r$/mgi;
-    my $text = "SIP/2.0 $status\r\n" . join('', map { "$_\r\n" } @via)
-        . join('', map { "$_: " . sip_header($req, $_) . "\r\n" } qw(From))
-        . 'To: ' . sip_header($req, 'To') . ";tag=ua$ua->{user}\r\n"
-        . join('', map { "$_: " . sip_header($req, $_) . "\r\n" } qw(Call-ID CSeq))
-        . join('', map { "$_\r\n" } @extra) . "Content-Length: 0\r\n\r\n";
-    ua_send($ua, $text);
-}
 sub job {
     my ($mac, $wait) = @_;
     my $until = time + ($wait // 15);
@@ -135,23 +57,23 @@ my $mac = '0004f2d10001';
 is(make_phone($mac, '2001'), 201, 'a phone with line 2001, no sip_address');
 is(GET("/prov/$mac.cfg")->code, 200,
    'it checks in: a direct NOTIFY would go to 127.0.0.1:5060');
-my $udp = new_ua('2001', 'udp');
-is(ua_register($udp), 200, 'it registers to Kamailio from port ' . $udp->{sock}->sockport);
+my $udp = PolycomSipUA->new(registrar => "127.0.0.1:$kport", user => '2001', proto => 'udp');
+is($udp->register, 200, 'it registers to Kamailio from port ' . $udp->sock->sockport);
 my $received = `sqlite3 '$kdb' "SELECT received FROM location WHERE username = '2001'"`;
 chomp $received;
-like($received, qr/:\Q@{[ $udp->{sock}->sockport ]}\E\b/,
+like($received, qr/:\Q@{[ $udp->sock->sockport ]}\E\b/,
      "Kamailio's location table holds the NAT binding ($received)");
 
 my ($res, $data) = api(POST => "phones/$mac/resync");
 is($res->code, 202, 'resync queued');
-my $msg = ua_receive($udp, 10) // '';
+my $msg = $udp->receive(10) // '';
 like($msg, qr{^NOTIFY sip:2001\@127\.0\.0\.1:5060 SIP/2\.0\r\n},
      'the NOTIFY arrived at the port it registered from, through Kamailio');
 is(sip_header($msg, 'Event'), 'check-sync', 'Event: check-sync');
 my @via = $msg =~ /^Via:\s*(.*?)\r$/mgi;
 like($via[0] // '', qr{^SIP/2\.0/UDP 127\.0\.0\.1:\Q$kport\E}, 'relayed by Kamailio (its Via on top)');
 like($via[1] // '', qr{^SIP/2\.0/TCP }, 'sent by the module to the proxy over TCP (the second Via)');
-ua_reply($udp, $msg, '200 OK') if $msg;
+$udp->reply($msg, '200 OK') if $msg;
 my $j = job($mac);
 is_deeply([@$j{qw(state status)}], ['done', 200], 'the phone\'s 200 is the job\'s: done, 200');
 like($j->{reason}, qr/through the proxy 127\.0\.0\.1:\Q$kport\E\/TCP to sip:2001\@127\.0\.0\.1/,
@@ -159,11 +81,11 @@ like($j->{reason}, qr/through the proxy 127\.0\.0\.1:\Q$kport\E\/TCP to sip:2001
 
 # ---- 2. The phone challenges: the digest answer goes the same way -----
 api(POST => "phones/$mac/resync");
-$msg = ua_receive($udp, 10) // '';
+$msg = $udp->receive(10) // '';
 ok($msg, 'NOTIFY before the challenge');
-ua_reply($udp, $msg, '401 Unauthorized',
-         'WWW-Authenticate: Digest realm="PolycomSPIP", nonce="kam42", qop="auth"') if $msg;
-my $again = ua_receive($udp, 10) // '';
+$udp->reply($msg, '401 Unauthorized',
+            'WWW-Authenticate: Digest realm="PolycomSPIP", nonce="kam42", qop="auth"') if $msg;
+my $again = $udp->receive(10) // '';
 my %p = (sip_header($again, 'Authorization') // '') =~ /(\w+)="?([^",]*)"?/g;
 is(sip_header($again, 'CSeq'), '2 NOTIFY', 'the answer to the challenge arrived through Kamailio');
 my $ha1 = md5_hex('2001:PolycomSPIP:pw-2001');
@@ -171,7 +93,7 @@ my $ha2 = md5_hex("NOTIFY:" . ($p{uri} // ''));
 is($p{response} // '', md5_hex("$ha1:kam42:" . ($p{nc} // '') . ':' . ($p{cnonce} // '') . ":auth:$ha2"),
    'with the right digest for the line password');
 is($p{uri}, 'sip:2001@127.0.0.1', 'for the AOR it was sent to');
-ua_reply($udp, $again, '200 OK') if $again;
+$udp->reply($again, '200 OK') if $again;
 $j = job($mac);
 is_deeply([@$j{qw(state status challenged)}], ['done', 200, JSON::PP::true],
           'recorded: done after the challenge');
@@ -179,15 +101,15 @@ is_deeply([@$j{qw(state status challenged)}], ['done', 200, JSON::PP::true],
 # ---- 3. A phone registered over TCP: Kamailio uses its connection -----
 my $tmac = '0004f2d10003';
 make_phone($tmac, '2003');
-my $tcp = new_ua('2003', 'tcp');
-is(ua_register($tcp), 200, 'a phone registers over TCP');
+my $tcp = PolycomSipUA->new(registrar => "127.0.0.1:$kport", user => '2003', proto => 'tcp');
+is($tcp->register, 200, 'a phone registers over TCP');
 api(POST => "phones/$tmac/resync");
-$msg = ua_receive($tcp, 10) // '';
+$msg = $tcp->receive(10) // '';
 like($msg, qr{^NOTIFY sip:2003\@127\.0\.0\.1:5060;transport=tcp SIP/2\.0\r\n},
      'the NOTIFY arrived over the TCP connection it registered on');
 like((($msg =~ /^Via:\s*(.*?)\r$/mi)[0]) // '', qr{^SIP/2\.0/TCP 127\.0\.0\.1:\Q$kport\E},
      'relayed over TCP');
-ua_reply($tcp, $msg, '200 OK') if $msg;
+$tcp->reply($msg, '200 OK') if $msg;
 $j = job($tmac);
 is_deeply([@$j{qw(state status)}], ['done', 200], 'recorded: done, 200');
 
@@ -213,8 +135,8 @@ like($data->{skipped}[0]{error}, qr/no line/, "with the reason: $data->{skipped}
 ($res, $data) = api(GET => "phones/$bare/resync");
 is($data->{resyncs}[0]{state}, 'failed', 'its resyncs show a failed job');
 like($data->{resyncs}[0]{reason} // '', qr/no line/, 'saying why');
-$msg = ua_receive($udp, 10) // '';
-ua_reply($udp, $msg, '200 OK') if $msg;
+$msg = $udp->receive(10) // '';
+$udp->reply($msg, '200 OK') if $msg;
 is(job($mac)->{state}, 'done', 'and the registered phone got its NOTIFY');
 
 my $kpid = $kamailio->{pid};

@@ -14,14 +14,13 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 use Digest::MD5 qw(md5_hex);
-use IO::Select;
-use IO::Socket::SSL;
 use JSON::PP ();
 use Time::HiRes qw(time sleep);
 use lib 't/lib';
 use PolycomTest;
 use PolycomAdmin;
 use PolycomKamailio;
+use PolycomSipUA qw(sip_header);
 
 plan tests => 31;
 
@@ -84,73 +83,14 @@ sleep 0.5 while time < $drained && PolycomTest::db_value(
     "SELECT count(*) AS n FROM resync_queue WHERE state IN ('queued', 'sending')");
 
 # ---- a phone's SIP side over TLS ---------------------------------------
-my $n = 0;
-sub sip_header {
-    my ($msg, $name) = @_;
-    return $msg =~ /^\Q$name\E:\s*(.*?)\r$/mi ? $1 : undef;
-}
 # The phone verifies the registrar with the test CA unless told not to
 # (a phone that trusts whatever answers, for the Kamailios below whose
 # certificate the module refuses).
 sub new_ua {
     my ($user, $verify) = @_;
-    my $sock = IO::Socket::SSL->new(
-        PeerAddr => "127.0.0.1:$tport",
-        $verify ? (SSL_ca_file => "$ssl/ca.crt", SSL_verifycn_name => '127.0.0.1',
-                   SSL_verifycn_scheme => 'sip')
-                : (SSL_verify_mode => SSL_VERIFY_NONE))
-        or die "ua: $SSL_ERROR";
-    return { user => $user, sock => $sock, buf => '' };
-}
-sub ua_send {
-    my ($ua, $text) = @_;
-    $ua->{sock}->syswrite($text);
-}
-# The next message within $timeout seconds, or undef.
-sub ua_receive {
-    my ($ua, $timeout) = @_;
-    my $until = time + $timeout;
-    while (1) {
-        return $1 if $ua->{buf} =~ s/\A(.*?\r\n\r\n)//s;
-        my $left = $until - time;
-        return undef if $left <= 0;
-        # Whole TLS records may already sit in the socket's buffer.
-        next unless $ua->{sock}->pending
-            || IO::Select->new($ua->{sock})->can_read($left);
-        my $got = sysread($ua->{sock}, my $chunk, 65535);
-        next if !defined $got && $SSL_ERROR == SSL_WANT_READ;
-        return undef unless $got;
-        $ua->{buf} .= $chunk;
-    }
-}
-# Contact: where the phone would listen for TLS (5061); it is reached only
-# over the connection it registered on.
-sub ua_register {
-    my ($ua) = @_;
-    my $local = $ua->{sock}->sockport;
-    $n++;
-    ua_send($ua, "REGISTER sip:127.0.0.1:$tport SIP/2.0\r\n"
-        . "Via: SIP/2.0/TLS 127.0.0.1:$local;branch=z9hG4bKtls$n;rport\r\n"
-        . "Max-Forwards: 70\r\n"
-        . "From: <sip:$ua->{user}\@127.0.0.1>;tag=t$n\r\n"
-        . "To: <sip:$ua->{user}\@127.0.0.1>\r\n"
-        . "Call-ID: tls$n-$ua->{user}\@127.0.0.1\r\n"
-        . "CSeq: 1 REGISTER\r\n"
-        . "Contact: <sip:$ua->{user}\@127.0.0.1:5061;transport=tls>\r\n"
-        . "Expires: 600\r\n"
-        . "Content-Length: 0\r\n\r\n");
-    my $answer = ua_receive($ua, 5) // '';
-    return $answer =~ m{^SIP/2\.0 (\d+)} ? $1 : 0;
-}
-sub ua_reply {
-    my ($ua, $req, $status, @extra) = @_;
-    my @via = $req =~ /^(Via:.*?)\r$/mgi;
-    my $text = "SIP/2.0 $status\r\n" . join('', map { "$_\r\n" } @via)
-        . 'From: ' . sip_header($req, 'From') . "\r\n"
-        . 'To: ' . sip_header($req, 'To') . ";tag=ua$ua->{user}\r\n"
-        . join('', map { "$_: " . sip_header($req, $_) . "\r\n" } qw(Call-ID CSeq))
-        . join('', map { "$_\r\n" } @extra) . "Content-Length: 0\r\n\r\n";
-    ua_send($ua, $text);
+    return PolycomSipUA->new(registrar => "127.0.0.1:$tport", user => $user,
+                             proto => 'tls',
+                             $verify ? (ca_file => "$ssl/ca.crt") : ());
 }
 sub job {
     my ($mac, $wait) = @_;
@@ -174,14 +114,14 @@ sub make_phone {
 my $mac = '0004f2d10006';
 is(make_phone($mac, '2006'), 201, 'a phone with line 2006, no sip_address');
 my $ua = new_ua('2006', 1);
-is(ua_register($ua), 200, 'it registers to Kamailio over TLS');
+is($ua->register, 200, 'it registers to Kamailio over TLS');
 my $contact = `sqlite3 '$kdb' "SELECT contact FROM location WHERE username = '2006'"`;
 chomp $contact;
 like($contact, qr/transport=tls/, "Kamailio's location holds a TLS contact ($contact)");
 
 my ($res) = api(POST => "phones/$mac/resync");
 is($res->code, 202, 'resync queued');
-my $msg = ua_receive($ua, 10) // '';
+my $msg = $ua->receive(10) // '';
 like($msg, qr{^NOTIFY sip:2006\@127\.0\.0\.1:5061;transport=tls SIP/2\.0\r\n},
      'the NOTIFY arrived over the TLS connection the phone registered on');
 is(sip_header($msg, 'Event'), 'check-sync', 'Event: check-sync');
@@ -189,7 +129,7 @@ my @via = $msg =~ /^Via:\s*(.*?)\r$/mgi;
 like($via[0] // '', qr{^SIP/2\.0/TLS 127\.0\.0\.1:\Q$tport\E}, 'relayed by Kamailio over TLS');
 like($via[1] // '', qr{^SIP/2\.0/TLS 127\.0\.0\.1:(\d+)}, 'sent by the module to the proxy over TLS');
 like(sip_header($msg, 'Contact') // '', qr/;transport=tls>/, 'its Contact says TLS');
-ua_reply($ua, $msg, '200 OK') if $msg;
+$ua->reply($msg, '200 OK') if $msg;
 my $j = job($mac);
 is_deeply([@$j{qw(state status)}], ['done', 200], "the phone's 200 is the job's: done, 200");
 like($j->{reason}, qr{through the proxy 127\.0\.0\.1:\Q$tport\E/TLS to sip:2006\@127\.0\.0\.1},
@@ -197,11 +137,11 @@ like($j->{reason}, qr{through the proxy 127\.0\.0\.1:\Q$tport\E/TLS to sip:2006\
 
 # ---- 2. A digest challenge: answered on the same TLS connection --------
 api(POST => "phones/$mac/resync");
-$msg = ua_receive($ua, 10) // '';
+$msg = $ua->receive(10) // '';
 ok($msg, 'NOTIFY before the challenge');
-ua_reply($ua, $msg, '401 Unauthorized',
-         'WWW-Authenticate: Digest realm="PolycomSPIP", nonce="tls42", qop="auth"') if $msg;
-my $again = ua_receive($ua, 10) // '';
+$ua->reply($msg, '401 Unauthorized',
+           'WWW-Authenticate: Digest realm="PolycomSPIP", nonce="tls42", qop="auth"') if $msg;
+my $again = $ua->receive(10) // '';
 is(sip_header($again, 'CSeq'), '2 NOTIFY', 'the answer to the challenge arrived over TLS');
 # The module's Via (under Kamailio's) names its end of the connection.
 my ($first_port) = ((($msg =~ /^Via:\s*(.*?)\r$/mgi)[1]) // '') =~ /:(\d+)/;
@@ -213,7 +153,7 @@ my $ha1 = md5_hex('2006:PolycomSPIP:pw-2006');
 my $ha2 = md5_hex('NOTIFY:' . ($p{uri} // ''));
 is($p{response} // '', md5_hex("$ha1:tls42:" . ($p{nc} // '') . ':' . ($p{cnonce} // '') . ":auth:$ha2"),
    'with the right digest for the line password');
-ua_reply($ua, $again, '200 OK') if $again;
+$ua->reply($again, '200 OK') if $again;
 $j = job($mac);
 is_deeply([@$j{qw(state status challenged)}], ['done', 200, JSON::PP::true],
           'recorded: done after the challenge');
@@ -227,7 +167,7 @@ sub tagged_lines {
 $kamailio->stop;
 $kamailio = kamailio('rogue');          # self-signed, from no known CA
 my $rogue_ua = new_ua('2006', 0);
-is(ua_register($rogue_ua), 200, 'Kamailio with a self-signed certificate; the phone registers to it');
+is($rogue_ua->register, 200, 'Kamailio with a self-signed certificate; the phone registers to it');
 my $log_from = scalar(my @l = error_log_lines());
 api(POST => "phones/$mac/resync");
 $j = job($mac);
@@ -235,7 +175,7 @@ is($j->{state}, 'failed', 'a certificate from another CA: the job fails');
 like($j->{reason}, qr/certificate of 127\.0\.0\.1 is not trusted by \S+ca\.crt \(PolycomResyncTLSCA\): self[- ]signed certificate/,
      "naming the certificate's problem: $j->{reason}");
 is($j->{transmissions}, 0, 'nothing was sent');
-ok(!ua_receive($rogue_ua, 1), 'no NOTIFY reached the phone');
+ok(!$rogue_ua->receive(1), 'no NOTIFY reached the phone');
 my @tagged = tagged_lines($mac, $log_from);
 is(scalar @tagged, 1, 'one log line says so (PC00173)');
 like($tagged[0] // '', qr/not trusted/, 'with the reason');
@@ -244,14 +184,14 @@ like($tagged[0] // '', qr/not trusted/, 'with the reason');
 $kamailio->stop;
 $kamailio = kamailio('sip-elsewhere');  # the test CA's, for sip.example.net
 my $other_ua = new_ua('2006', 0);
-is(ua_register($other_ua), 200, 'Kamailio with the CA\'s certificate for sip.example.net');
+is($other_ua->register, 200, 'Kamailio with the CA\'s certificate for sip.example.net');
 $log_from = scalar(@l = error_log_lines());
 api(POST => "phones/$mac/resync");
 $j = job($mac);
 is($j->{state}, 'failed', 'a certificate naming another host: the job fails');
 like($j->{reason}, qr/the certificate 127\.0\.0\.1 presented \(CN=sip\.example\.net\) does not name 127\.0\.0\.1/,
      "saying so: $j->{reason}");
-ok(!ua_receive($other_ua, 1), 'no NOTIFY reached the phone');
+ok(!$other_ua->receive(1), 'no NOTIFY reached the phone');
 is(scalar(tagged_lines($mac, $log_from)), 1, 'one log line (PC00173)');
 
 my $kpid = $kamailio->{pid};

@@ -36,6 +36,12 @@ sub raw_request {
     return $answer // '';
 }
 
+# The phone starts with nothing uploaded (another file of the run may have
+# left it some): the first PUT of each file creates it, and its log holds
+# only what this file sends.
+clear_uploads($mac);
+my $checkins_before = last_checkin_id();
+
 my %bodies = (
     '-phone.cfg' => qq{<?xml version="1.0"?>\n<PHONE_CONFIG><OVERRIDES up.backlight.idleIntensity="2" reg.1.label="Ann &amp; Bob"/></PHONE_CONFIG>\n},
     '-web.cfg' => qq{<PHONE_CONFIG><OVERRIDES lcl.ml.lang="Deutsch_Deutschland"/></PHONE_CONFIG>},
@@ -56,7 +62,8 @@ for my $suffix (sort keys %bodies) {
 }
 
 my $row = db_rows("SELECT * FROM checkins WHERE method = 'PUT'"
-                  . " AND file = '$mac-calls.xml' ORDER BY id LIMIT 1")->[0] || {};
+                  . " AND file = '$mac-calls.xml' AND id > $checkins_before"
+                  . " ORDER BY id LIMIT 1")->[0] || {};
 is_deeply([@$row{qw(status bytes model)}],
           [201, length $bodies{'-calls.xml'}, 'VVX411'],
           'every upload is a check-in: status, bytes received, model');
@@ -151,6 +158,7 @@ ok($final eq $versions[0] || $final eq $versions[1],
    'after concurrent PUTs the stored file is one of the bodies, whole');
 
 # The site-wide default directory, once an admin has stored one.
+db_exec("DELETE FROM uploads WHERE mac = '000000000000'");
 is(GET('/prov/000000000000-directory.xml')->code, 404, 'no default directory yet');
 db_exec("INSERT INTO uploads (mac, kind, content, size, time_us) VALUES"
         . " ('000000000000', 'directory', '<directory/>', 12, 0)");
@@ -177,3 +185,6 @@ is(GET("/prov/$mac-phone.cfg")->content, $bodies{'-phone.cfg'},
 is(GET("/prov/$mac-directory.xml")->content,
    $bodies{'-directory.xml'} . "<!-- version 2 -->\n", 'directory too');
 is(GET($log)->content, "line one\nline two\n", 'and the log');
+
+# Leave the phone with nothing uploaded, as the other files expect it.
+clear_uploads($mac);

@@ -11,6 +11,7 @@ use Encode ();
 use Exporter 'import';
 
 our @EXPORT = qw(db_exec db_rows db_value db_set_param effective_params
+                 clear_uploads last_checkin_id
                  with_device_flags config_attrs
                  parse_xml demo_secrets shared_dir backend settle
                  UA_VVX UA_SPIP UA_TRIO MAC_SPIP MAC_VVX MAC_TRIO);
@@ -97,6 +98,22 @@ sub db_set_param {
             . " AND name = '$name'");
     db_exec("INSERT INTO params (scope, scope_key, name, value)"
             . " VALUES ('$scope', '$key', '$name', '$quoted')");
+}
+
+# Take away what phone @a mac uploaded (files and logs), so that a test
+# which stores or expects none starts from a phone that has none, whatever
+# file of the run stored some before it.
+sub clear_uploads {
+    my ($mac) = @_;
+    db_exec("DELETE FROM uploads WHERE mac = '$mac'");
+    db_exec("DELETE FROM log_chunks WHERE mac = '$mac'");
+}
+
+# The id of the newest check-in so far (0 when there is none): a test
+# that counts the check-ins its own requests made counts those above it,
+# not the ones earlier files of the run left.
+sub last_checkin_id {
+    return db_value('SELECT coalesce(max(id), 0) AS n FROM checkins');
 }
 
 # Check-ins are written after the response has gone to the phone, so a
