@@ -274,7 +274,8 @@ void polycom_start_worker(apr_pool_t *pconf, server_rec *s)
     if (!get_instance || !register_callback) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PCLOGNO(00018)
                      "mod_watchdog is not loaded: queued resyncs will not "
-                     "be sent by this server");
+                     "be sent, nor old check-ins and logs pruned, by this "
+                     "server");
         return;
     }
     rv = get_instance(&watchdog, POLYCOM_WATCHDOG_NAME, 0, 1, pconf);
