@@ -393,8 +393,9 @@ int polycom_conf_writer_enabled(void)
 
 /* The server-wide values start again from their defaults with each
  * reading of the configuration (pre_config). */
-/* PolycomCheckinRetention, in days (0: keep forever). */
-static int polycom_checkin_days = POLYCOM_DEFAULT_CHECKIN_DAYS;
+/* PolycomCheckinRetention, in seconds (0: keep forever). */
+static apr_int64_t polycom_checkin_seconds =
+    (apr_int64_t)POLYCOM_DEFAULT_CHECKIN_DAYS * 86400;
 /* The longest age in days any PolycomLogRetention of the configuration
  * allows: -1 when none names days (the default applies), 0 when one keeps
  * logs forever. The scheduled prune removes only what every location
@@ -408,14 +409,14 @@ void polycom_conf_reset(void)
     polycom_shared_cache_slot = POLYCOM_DEFAULT_SHARED_SLOT;
     polycom_writer_enabled = 1;
     polycom_checkin_queue = POLYCOM_DEFAULT_CHECKIN_QUEUE;
-    polycom_checkin_days = POLYCOM_DEFAULT_CHECKIN_DAYS;
+    polycom_checkin_seconds = (apr_int64_t)POLYCOM_DEFAULT_CHECKIN_DAYS
+                              * 86400;
     polycom_log_days_longest = -1;
 }
 
 apr_interval_time_t polycom_conf_checkin_retention(void)
 {
-    return apr_time_from_sec((apr_interval_time_t)polycom_checkin_days
-                             * 86400);
+    return apr_time_from_sec(polycom_checkin_seconds);
 }
 
 apr_interval_time_t polycom_conf_log_age(void)
@@ -426,25 +427,39 @@ apr_interval_time_t polycom_conf_log_age(void)
     return apr_time_from_sec((apr_interval_time_t)days * 86400);
 }
 
-/* PolycomCheckinRetention <days>: the main server's, as the worker that
- * prunes serves the main server's database. */
+/* PolycomCheckinRetention Off|<age>: the main server's, as the worker that
+ * prunes serves the main server's database. A bare number is days, as it
+ * always was; d, h and m name the unit. 0 and Off keep everything. */
 static const char *polycom_set_checkin_retention(cmd_parms *cmd,
                                                  void *dconf,
                                                  const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_int64_t n, unit = 86400;
     char *end;
-    long n;
 
     if (err) {
         return err;
     }
-    n = strtol(arg, &end, 10);
-    if (end == arg || *end || n < 0 || n > POLYCOM_DAYS_MAX) {
-        return "PolycomCheckinRetention: days must be a whole number from "
-               "0 (keep forever) to 3650";
+    if (!strcasecmp(arg, "Off")) {
+        polycom_checkin_seconds = 0;
+        return NULL;
     }
-    polycom_checkin_days = (int)n;
+    errno = 0;
+    n = apr_strtoi64(arg, &end, 10);
+    if (end != arg && *end && !end[1]) {
+        unit = *end == 'd' ? 86400 : *end == 'h' ? 3600
+             : *end == 'm' ? 60 : 0;
+        end += unit != 0;
+    }
+    if (!apr_isdigit(*arg) || *end || errno || !unit
+        || n > (apr_int64_t)POLYCOM_DAYS_MAX * 86400 / unit) {
+        return apr_psprintf(cmd->pool, "PolycomCheckinRetention: \"%s\" is "
+                            "not Off or an age of at most 3650 days: days "
+                            "(90 or 90d), hours (12h) or minutes (30m)",
+                            arg);
+    }
+    polycom_checkin_seconds = n * unit;
     return NULL;
 }
 
@@ -755,9 +770,9 @@ const command_rec polycom_cmds[] = {
                   "in all; an upload past it is refused with 507 "
                   "(default 4M)"),
     AP_INIT_TAKE1("PolycomCheckinRetention", polycom_set_checkin_retention,
-                  NULL, RSRC_CONF, "days of check-in history to keep; "
-                  "older rows are pruned in the background (default 90; "
-                  "0 keeps them forever)"),
+                  NULL, RSRC_CONF, "check-in history to keep (days, or "
+                  "12h, 30m); older rows are pruned in the background "
+                  "(default 90 days; Off or 0 keeps them forever)"),
     AP_INIT_TAKE1("PolycomCacheSize", polycom_set_cache_size, NULL, RSRC_CONF,
                   "bytes of rendered masters and settings each child keeps "
                   "while the database does not change (default 32M; Off)"),

@@ -22,8 +22,21 @@
 #define POLYCOM_PRUNE_BACKLOG         apr_time_from_sec(1)
 #define POLYCOM_PRUNE_IDLE            apr_time_from_sec(10)
 
+/* A database that stays down would fail every round: its error is told
+ * once a minute (with how many rounds failed since), and what rounds
+ * deleted once an hour at info, so neither fills the log. */
+#define POLYCOM_PRUNE_ERROR_EVERY     apr_time_from_sec(60)
+#define POLYCOM_PRUNE_SUMMARY_EVERY   apr_time_from_sec(3600)
+
 /* When the next retention round is due (this watchdog thread only). */
 static apr_time_t polycom_prune_due = 0;
+/* The rate limits' state (this watchdog thread only). */
+static apr_time_t polycom_prune_error_due = 0;
+static int polycom_prune_failures = 0;
+static apr_time_t polycom_prune_summary_due = 0;
+static apr_int64_t polycom_pruned_checkins = 0;
+static apr_int64_t polycom_pruned_logs = 0;
+static apr_int64_t polycom_pruned_snapshots = 0;
 
 /* Set when this child starts to exit: the worker then stops taking jobs. */
 static volatile int polycom_child_exiting = 0;
@@ -73,11 +86,16 @@ static void polycom_prune_round(server_rec *s, apr_pool_t *pool)
                                                  &logs) < 0)
                  || polycom_store_prune_snapshots(&db, now - snapshot_age,
                                                   &snapshots) < 0;
-        if (failed) {
+        polycom_prune_failures += failed;
+        if (failed && now >= polycom_prune_error_due) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCLOGNO(00123)
                          "retention: cannot prune old check-ins, logs or "
-                         "snapshots: %s", db.error ? db.error
-                                                   : "database error");
+                         "snapshots: %s (%d failed rounds in the last "
+                         "minute at most; told once a minute)",
+                         db.error ? db.error : "database error",
+                         polycom_prune_failures);
+            polycom_prune_error_due = now + POLYCOM_PRUNE_ERROR_EVERY;
+            polycom_prune_failures = 0;
         }
         polycom_dbd_close(s, dbd);
     }
@@ -86,6 +104,23 @@ static void polycom_prune_round(server_rec *s, apr_pool_t *pool)
                      "retention: pruned %d check-ins, %d log chunks and %d "
                      "snapshots", checkins, logs, snapshots);
         polycom_prune_due = now + POLYCOM_PRUNE_BACKLOG;
+        polycom_pruned_checkins += checkins;
+        polycom_pruned_logs += logs;
+        polycom_pruned_snapshots += snapshots;
+    }
+    if (now >= polycom_prune_summary_due) {
+        if (polycom_pruned_checkins || polycom_pruned_logs
+            || polycom_pruned_snapshots) {
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, PCLOGNO(00240)
+                         "retention: pruned %" APR_INT64_T_FMT " check-ins, %"
+                         APR_INT64_T_FMT " log chunks and %" APR_INT64_T_FMT
+                         " snapshots in the last hour",
+                         polycom_pruned_checkins, polycom_pruned_logs,
+                         polycom_pruned_snapshots);
+        }
+        polycom_pruned_checkins = polycom_pruned_logs = 0;
+        polycom_pruned_snapshots = 0;
+        polycom_prune_summary_due = now + POLYCOM_PRUNE_SUMMARY_EVERY;
     }
     apr_pool_destroy(work);
 }
@@ -239,7 +274,8 @@ void polycom_start_worker(apr_pool_t *pconf, server_rec *s)
     if (!get_instance || !register_callback) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PCLOGNO(00018)
                      "mod_watchdog is not loaded: queued resyncs will not "
-                     "be sent by this server");
+                     "be sent, nor old check-ins and logs pruned, by this "
+                     "server");
         return;
     }
     rv = get_instance(&watchdog, POLYCOM_WATCHDOG_NAME, 0, 1, pconf);

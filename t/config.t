@@ -64,6 +64,17 @@ my @cases = (
      qr/PolycomCheckinQueue: "lots" is not a whole number/, 'check-in queue not a number'],
     ["<VirtualHost *:80>\nPolycomCheckinQueue 64\n</VirtualHost>",
      qr/cannot occur within <VirtualHost> section/, 'check-in queue: main server only'],
+    ["PolycomCheckinRetention 400d\nPolycomCheckinRetention 12h\n"
+     . "PolycomCheckinRetention 30m\nPolycomCheckinRetention 90\n"
+     . "PolycomCheckinRetention Off\n",
+     qr/Syntax OK/, 'check-in retention: days, hours, minutes, plain days, Off'],
+    (map { ["PolycomCheckinRetention $_\n",
+            qr/PolycomCheckinRetention: "\Q$_\E" is not Off or an age of at most 3650 days/,
+            "check-in retention refuses $_"] }
+         '-5', 'lots', '5w', '10dd', '3651', '87601h',
+         '99999999999999999999'),
+    ["<VirtualHost *:80>\nPolycomCheckinRetention 30\n</VirtualHost>",
+     qr/cannot occur within <VirtualHost> section/, 'check-in retention: main server only'],
     ["<Location /p>\nPolycomSipTimerT1 100\n</Location>",
      qr/PolycomSipTimerT1 not allowed in <Location> context/,
      'SIP T1 is per server (the resync worker is): refused in <Location>'],

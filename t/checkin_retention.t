@@ -1,0 +1,90 @@
+# PolycomCheckinRetention on a long history: check-ins past the retention
+# (the default 90 days here) go in bounded rounds of 10,000 rows until none
+# is left, newer ones stay, and what a phone was last seen as (last_seen),
+# the console's recent hourly counts and new check-ins are untouched.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest qw(GET);
+use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
+use Time::HiRes qw(sleep time);
+use lib 't/lib';
+use PolycomTest;
+
+plan tests => 8;
+
+my @macs = ('0004f2eeee21', '0004f2eeee22');
+my $day = 86400 * 1_000_000;
+my $now = int(time() * 1_000_000);
+my $old = $now - 200 * $day;            # past the 90 days
+my $kept = $now - 60 * $day;            # within them
+my $n_old = 12_000;                     # more than one round's 10,000
+my $n_kept = 20;
+
+# Negative ids: below every other row, where the oldest of a real history
+# would be (a round takes the oldest rows by id).
+my ($first, $last_old) = (-50_000, -50_000 + $n_old - 1);
+my $range = "id BETWEEN $first AND " . ($last_old + $n_kept);
+db_exec("DELETE FROM checkins WHERE $range");
+db_exec("DELETE FROM last_seen WHERE mac IN ('$macs[0]', '$macs[1]')");
+
+t_start_error_log_watch();
+for (my $id = $first; $id <= $last_old + $n_kept; $id += 1000) {
+    my @values;
+    for my $i ($id .. $id + 999) {
+        last if $i > $last_old + $n_kept;
+        my $t = ($i <= $last_old ? $old : $kept) + ($i - $first);
+        my $mac = $macs[$i % 2];
+        push @values, "($i, $t, '$mac', '$mac.cfg', 200)";
+    }
+    db_exec("INSERT INTO checkins (id, time_us, mac, file, status) VALUES "
+            . join(', ', @values));
+}
+for my $mac (@macs) {
+    db_exec("INSERT INTO last_seen (mac, time_us, ip, file, status)"
+            . " VALUES ('$mac', $old, '192.0.2.7', '$mac.cfg', 200)");
+}
+my $hours_sql = "SELECT coalesce(sum(n), 0) AS n FROM checkin_hours"
+              . " WHERE hour >= " . int(($now - 80 * $day) / 3_600_000_000);
+my $hours = db_value($hours_sql);
+
+# The worker looks every 10 s while there is nothing to prune, then every
+# second while rounds find old rows.
+my $deadline = time() + 40;
+my $left;
+do {
+    sleep 0.5;
+    $left = db_value("SELECT count(*) AS n FROM checkins"
+                     . " WHERE id BETWEEN $first AND $last_old");
+} while ($left && time() < $deadline);
+
+is($left, 0, "all $n_old check-ins past the retention are pruned");
+is(db_value("SELECT count(*) AS n FROM checkins WHERE id > $last_old"
+            . " AND $range"), $n_kept,
+   'check-ins within the retention stay');
+my @rounds = map { /pruned (\d+) check-ins/ ? $1 : () }
+             grep { /PC00122:/ } t_finish_error_log_watch();
+ok((grep { $_ == 10_000 } @rounds) && !(grep { $_ > 10_000 } @rounds),
+   "rounds are bounded at 10,000 rows (@rounds)");
+is(db_value("SELECT count(*) AS n FROM last_seen WHERE time_us = $old"
+            . " AND mac IN ('$macs[0]', '$macs[1]')"), 2,
+   'last_seen keeps when the phones were last seen, 200 days ago');
+is(db_value($hours_sql), $hours, 'the recent hourly counts are unchanged');
+
+# A request still records its check-in.
+my $start = int(time() * 1_000_000);
+my $res = GET('/prov/' . MAC_TRIO . '.cfg', 'User-Agent' => UA_TRIO);
+is($res->code, 200, 'a phone is served');
+my $recorded = 0;
+for (1 .. 50) {
+    $recorded = db_value("SELECT count(*) AS n FROM checkins WHERE mac = '"
+                         . MAC_TRIO . "' AND time_us >= $start");
+    last if $recorded;
+    sleep 0.1;
+}
+ok($recorded, 'and its check-in is recorded');
+is(db_value("SELECT time_us FROM last_seen WHERE mac = '" . MAC_TRIO . "'")
+   >= $start ? 1 : 0, 1, 'and its last_seen moves on');
+
+db_exec("DELETE FROM checkins WHERE $range");
+db_exec("DELETE FROM last_seen WHERE mac IN ('$macs[0]', '$macs[1]')");
