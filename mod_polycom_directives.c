@@ -429,7 +429,9 @@ apr_interval_time_t polycom_conf_log_age(void)
 
 /* PolycomCheckinRetention Off|<age>: the main server's, as the worker that
  * prunes serves the main server's database. A bare number is days, as it
- * always was; d, h and m name the unit. 0 and Off keep everything. */
+ * always was; d and h name the unit. No "m": read as months by some and
+ * minutes by others, it would delete a history by mistake. 0 and Off keep
+ * everything. */
 static const char *polycom_set_checkin_retention(cmd_parms *cmd,
                                                  void *dconf,
                                                  const char *arg)
@@ -448,15 +450,14 @@ static const char *polycom_set_checkin_retention(cmd_parms *cmd,
     errno = 0;
     n = apr_strtoi64(arg, &end, 10);
     if (end != arg && *end && !end[1]) {
-        unit = *end == 'd' ? 86400 : *end == 'h' ? 3600
-             : *end == 'm' ? 60 : 0;
+        unit = *end == 'd' ? 86400 : *end == 'h' ? 3600 : 0;
         end += unit != 0;
     }
     if (!apr_isdigit(*arg) || *end || errno || !unit
         || n > (apr_int64_t)POLYCOM_DAYS_MAX * 86400 / unit) {
         return apr_psprintf(cmd->pool, "PolycomCheckinRetention: \"%s\" is "
                             "not Off or an age of at most 3650 days: days "
-                            "(90 or 90d), hours (12h) or minutes (30m)",
+                            "(90 or 90d) or hours (12h)",
                             arg);
     }
     polycom_checkin_seconds = n * unit;
@@ -771,7 +772,7 @@ const command_rec polycom_cmds[] = {
                   "(default 4M)"),
     AP_INIT_TAKE1("PolycomCheckinRetention", polycom_set_checkin_retention,
                   NULL, RSRC_CONF, "check-in history to keep (days, or "
-                  "12h, 30m); older rows are pruned in the background "
+                  "12h); older rows are pruned in the background "
                   "(default 90 days; Off or 0 keeps them forever)"),
     AP_INIT_TAKE1("PolycomCacheSize", polycom_set_cache_size, NULL, RSRC_CONF,
                   "bytes of rendered masters and settings each child keeps "

@@ -65,13 +65,12 @@ my @cases = (
     ["<VirtualHost *:80>\nPolycomCheckinQueue 64\n</VirtualHost>",
      qr/cannot occur within <VirtualHost> section/, 'check-in queue: main server only'],
     ["PolycomCheckinRetention 400d\nPolycomCheckinRetention 12h\n"
-     . "PolycomCheckinRetention 30m\nPolycomCheckinRetention 90\n"
-     . "PolycomCheckinRetention Off\n",
-     qr/Syntax OK/, 'check-in retention: days, hours, minutes, plain days, Off'],
+     . "PolycomCheckinRetention 90\nPolycomCheckinRetention Off\n",
+     qr/Syntax OK/, 'check-in retention: days, hours, plain days, Off'],
     (map { ["PolycomCheckinRetention $_\n",
             qr/PolycomCheckinRetention: "\Q$_\E" is not Off or an age of at most 3650 days/,
             "check-in retention refuses $_"] }
-         '-5', 'lots', '5w', '10dd', '3651', '87601h',
+         '-5', 'lots', '5w', '3m', '10dd', '3651', '87601h',
          '99999999999999999999'),
     ["<VirtualHost *:80>\nPolycomCheckinRetention 30\n</VirtualHost>",
      qr/cannot occur within <VirtualHost> section/, 'check-in retention: main server only'],
