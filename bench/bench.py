@@ -607,8 +607,14 @@ def boot_storm(db, phones):
             'last_config': max(configured) if configured else float('nan')}
 
 
+def sampled(phones):
+    """Whether requests come from BENCH_SAMPLE's phones rather than from the
+    whole fleet (a sample at least as large as the fleet is the fleet)."""
+    return bool(SAMPLE) and SAMPLE < phones
+
+
 def draw_label(phones):
-    if SAMPLE and SAMPLE < phones:
+    if sampled(phones):
         return 'SAMPLE: drawn from %d phones spread over the fleet, not ' \
                'from the whole fleet' % SAMPLE
     return 'drawn uniformly from all %d phones' % phones
@@ -728,7 +734,7 @@ def print_fleet(summary, close, phones):
               'had asked already in that run: the %s is smaller than a '
               'run, so those were no longer first polls)'
               % (COLD, 100 * summary[COLD]['repeated'],
-                 'sample' if SAMPLE and SAMPLE < phones else 'fleet'))
+                 'sample' if sampled(phones) else 'fleet'))
 
 
 def print_growth(results):
