@@ -683,21 +683,20 @@ int polycom_store_usage(polycom_db *db, const char *mac, const char *kind,
 
 /* One round of a retention prune, outside any transaction: each round
  * commits on its own, so a long backlog never holds a lock for long. */
-/* Through polycom_store_exec, so that the prune takes its turn among the
- * process's SQLite writers: run beside a transaction of another thread of
- * its child (a batch of check-ins that child writes itself, an upload),
- * it waited for that transaction inside apr_dbd_sqlite3's mutex, which the
- * transaction needed for its next statement. Both stood still until the
- * busy timeout, and so did every request of that child: 5 s, once, in
- * make bench's master runs (32 timeouts), caught by timing SQLite's
- * statements. */
 static int store_prune(polycom_db *db, const char *label, apr_time_t before,
                        int *deleted)
 {
+    apr_dbd_prepared_t *stmt = polycom_store_prepared(db, label);
+    int rv;
+
     *deleted = 0;
-    return polycom_store_exec(db, label, deleted,
-                              apr_psprintf(db->pool, "%" APR_TIME_T_FMT,
-                                           before), NULL);
+    if (!stmt) {
+        return -1;
+    }
+    rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, deleted, stmt,
+                         apr_psprintf(db->pool, "%" APR_TIME_T_FMT, before),
+                         NULL);
+    return rv ? polycom_store_failed(db, label, rv) : 0;
 }
 
 int polycom_store_prune_checkins(polycom_db *db, apr_time_t before,
