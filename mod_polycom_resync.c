@@ -66,7 +66,7 @@ static void polycom_prune_round(server_rec *s, apr_pool_t *pool)
         && checkin_age < POLYCOM_SNAPSHOT_AGE ? checkin_age
                                               : POLYCOM_SNAPSHOT_AGE;
     apr_time_t now = apr_time_now();
-    int checkins = 0, logs = 0, snapshots = 0, failed = 0;
+    int checkins = 0, logs = 0, snapshots = 0, failed = 0, rv = 0;
     apr_pool_t *work;
     ap_dbd_t *dbd;
     polycom_db db;
@@ -78,14 +78,18 @@ static void polycom_prune_round(server_rec *s, apr_pool_t *pool)
     apr_pool_create(&work, pool);
     apr_pool_tag(work, "polycom_prune");
     if ((dbd = polycom_worker_db(work, s, &db)) != NULL) {
-        failed = (checkin_age
-                  && polycom_store_prune_checkins(&db, now - checkin_age,
-                                                  &checkins) < 0)
-                 || (log_age
-                     && polycom_store_prune_logs(&db, now - log_age,
-                                                 &logs) < 0)
-                 || polycom_store_prune_snapshots(&db, now - snapshot_age,
-                                                  &snapshots) < 0;
+        if (checkin_age) {
+            rv = polycom_store_prune_checkins(&db, now - checkin_age,
+                                              &checkins);
+        }
+        if (!rv && log_age) {
+            rv = polycom_store_prune_logs(&db, now - log_age, &logs);
+        }
+        if (!rv) {
+            rv = polycom_store_prune_snapshots(&db, now - snapshot_age,
+                                               &snapshots);
+        }
+        failed = rv < 0;
         polycom_prune_failures += failed;
         if (failed && now >= polycom_prune_error_due) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCLOGNO(00123)
@@ -107,6 +111,11 @@ static void polycom_prune_round(server_rec *s, apr_pool_t *pool)
         polycom_pruned_checkins += checkins;
         polycom_pruned_logs += logs;
         polycom_pruned_snapshots += snapshots;
+    }
+    if (rv > 0) {
+        /* Another thread of this child was writing to SQLite: the round
+         * stopped rather than wait, and goes on at the next tick. */
+        polycom_prune_due = now;
     }
     if (now >= polycom_prune_summary_due) {
         if (polycom_pruned_checkins || polycom_pruned_logs

@@ -211,7 +211,9 @@ int polycom_store_usage(polycom_db *db, const char *mac, const char *kind,
 
 /** One bounded round of retention (at most 10,000 rows, each round its
  *  own commit): check-ins older than @a before; *deleted says how many
- *  went (0: nothing old is left at the head of the history). */
+ *  went (0: nothing old is left at the head of the history). These three
+ *  return 1, having pruned nothing, when another thread of the process is
+ *  writing to SQLite (polycom_store_exec_unless_busy): try again soon. */
 int polycom_store_prune_checkins(polycom_db *db, apr_time_t before,
                                  int *deleted);
 
@@ -337,6 +339,15 @@ int polycom_store_select(polycom_db *db, const char *label,
 
 /** Run a statement; *nrows (may be NULL) gets the rows it changed. */
 int polycom_store_exec(polycom_db *db, const char *label, int *nrows, ...);
+
+/** polycom_store_exec for housekeeping that can wait for its next round:
+ *  on SQLite, when another thread of this process is writing (its turn
+ *  taken, a transaction open), returns 1 at once and runs nothing. It
+ *  never waits for that thread inside apr_dbd_sqlite3's process-wide mutex,
+ *  which would stall every thread of the process, nor makes its caller
+ *  wait behind it. */
+int polycom_store_exec_unless_busy(polycom_db *db, const char *label,
+                                   int *nrows, ...);
 
 /** One transaction on db; every polycom_store_* call in between joins it.
  *  polycom_store_finish commits, or rolls back when @a failed is set or a

@@ -419,6 +419,19 @@ static void store_write_begin(polycom_db *db)
 #endif
 }
 
+/* store_write_begin for work that can wait for its next round: 0 with
+ * the turn taken (or none needed), 1 when another thread has it. */
+static int store_write_try(polycom_db *db)
+{
+#if APR_HAS_THREADS
+    if (store_serialised(db) && !db->in_transaction) {
+        return apr_thread_mutex_trylock(store_write_lock) == APR_SUCCESS
+               ? 0 : 1;
+    }
+#endif
+    return 0;
+}
+
 static void store_write_end(polycom_db *db)
 {
 #if APR_HAS_THREADS
@@ -569,20 +582,27 @@ int polycom_store_select(polycom_db *db, const char *label,
     return 0;
 }
 
-int polycom_store_exec(polycom_db *db, const char *label, int *nrows, ...)
+/* Run a prepared write with the turn taken (store_write_begin, or
+ * store_write_try when @a wait is 0: then 1 when it was not free). */
+static int store_exec_args(polycom_db *db, const char *label, int *nrows,
+                           int wait, va_list ap)
 {
     apr_dbd_prepared_t *stmt = polycom_store_prepared(db, label);
     apr_array_header_t *args;
-    va_list ap;
     int rv, changed = 0;
 
     if (!stmt) {
         return -1;
     }
-    va_start(ap, nrows);
     args = store_args(db->pool, ap);
-    va_end(ap);
-    store_write_begin(db);
+    if (!wait) {
+        if (store_write_try(db)) {
+            return 1;
+        }
+    }
+    else {
+        store_write_begin(db);
+    }
     rv = apr_dbd_pquery(db->driver, db->pool, db->handle, &changed, stmt,
                         args->nelts, (const char **)args->elts);
     if (rv && store_retry_after_repair(db, label, rv, &stmt)) {
@@ -594,6 +614,29 @@ int polycom_store_exec(polycom_db *db, const char *label, int *nrows, ...)
         *nrows = changed;
     }
     return rv ? polycom_store_failed(db, label, rv) : 0;
+}
+
+int polycom_store_exec(polycom_db *db, const char *label, int *nrows, ...)
+{
+    va_list ap;
+    int rv;
+
+    va_start(ap, nrows);
+    rv = store_exec_args(db, label, nrows, 1, ap);
+    va_end(ap);
+    return rv;
+}
+
+int polycom_store_exec_unless_busy(polycom_db *db, const char *label,
+                                   int *nrows, ...)
+{
+    va_list ap;
+    int rv;
+
+    va_start(ap, nrows);
+    rv = store_exec_args(db, label, nrows, 0, ap);
+    va_end(ap);
+    return rv;
 }
 
 

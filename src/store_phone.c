@@ -682,34 +682,36 @@ int polycom_store_usage(polycom_db *db, const char *mac, const char *kind,
 }
 
 /* One round of a retention prune, outside any transaction: each round
- * commits on its own, so a long backlog never holds a lock for long. */
+ * commits on its own, so a long backlog never holds a lock for long. It
+ * runs only when no other thread of the process is writing to SQLite, and
+ * else returns 1 at once: beside a transaction of another thread of its
+ * child (a batch of check-ins that child writes itself, an upload), it
+ * waited for that transaction inside apr_dbd_sqlite3's process-wide mutex,
+ * which the transaction needed for its next statement. Both stood still
+ * until the busy timeout, and so did every request of that child: 5 s in
+ * make bench's master runs (a timeout on each of wrk's connections),
+ * caught by timing SQLite's statements. Waiting for the turn instead would
+ * hold up the resync worker, which runs the prune between its jobs. */
 static int store_prune(polycom_db *db, const char *label, apr_time_t before,
                        int *deleted)
 {
-    apr_dbd_prepared_t *stmt = polycom_store_prepared(db, label);
-    int rv;
-
     *deleted = 0;
-    if (!stmt) {
-        return -1;
-    }
-    rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, deleted, stmt,
-                         apr_psprintf(db->pool, "%" APR_TIME_T_FMT, before),
-                         NULL);
-    return rv ? polycom_store_failed(db, label, rv) : 0;
+    return polycom_store_exec_unless_busy(db, label, deleted,
+                                          apr_psprintf(db->pool, "%"
+                                                       APR_TIME_T_FMT,
+                                                       before), NULL);
 }
 
 int polycom_store_prune_checkins(polycom_db *db, apr_time_t before,
                                  int *deleted)
 {
-    int hours;
+    int hours, rv;
 
     /* The hourly counts go with the check-ins (an hour once it is wholly
      * past the cut-off): one small range of a primary key each round. */
-    if (store_prune(db, ST_PRUNE_CHECKIN_HOURS, before, &hours) < 0) {
-        return -1;
-    }
-    return store_prune(db, ST_PRUNE_CHECKINS, before, deleted);
+    *deleted = 0;
+    rv = store_prune(db, ST_PRUNE_CHECKIN_HOURS, before, &hours);
+    return rv ? rv : store_prune(db, ST_PRUNE_CHECKINS, before, deleted);
 }
 
 int polycom_store_prune_logs(polycom_db *db, apr_time_t before, int *deleted)
