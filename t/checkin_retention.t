@@ -1,7 +1,9 @@
 # PolycomCheckinRetention on a long history: check-ins past the retention
 # (the default 90 days here) go in bounded rounds of 10,000 rows until none
 # is left, newer ones stay, and what a phone was last seen as (last_seen),
-# the console's recent hourly counts and new check-ins are untouched.
+# the console's recent hourly counts and new check-ins are untouched. The
+# snapshots of what phones were served go with them, except the one a
+# phone's last fetch names (the console's diff of that phone needs it).
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
@@ -11,7 +13,7 @@ use Time::HiRes qw(sleep time);
 use lib 't/lib';
 use PolycomTest;
 
-plan tests => 8;
+plan tests => 11;
 
 my @macs = ('0004f2eeee21', '0004f2eeee22');
 my $day = 86400 * 1_000_000;
@@ -27,6 +29,12 @@ my ($first, $last_old) = (-50_000, -50_000 + $n_old - 1);
 my $range = "id BETWEEN $first AND " . ($last_old + $n_kept);
 db_exec("DELETE FROM checkins WHERE $range");
 db_exec("DELETE FROM last_seen WHERE mac IN ('$macs[0]', '$macs[1]')");
+my @snaps = ('"ret-old-unnamed"', '"ret-old-named"', '"ret-new-unnamed"');
+my $snap_list = join ', ', map { "'$_'" } @snaps;
+db_exec("DELETE FROM snapshots WHERE etag IN ($snap_list)");
+db_exec("INSERT INTO snapshots (etag, created_us, params) VALUES"
+        . " ('$snaps[0]', $old, '{}'), ('$snaps[1]', $old, '{}'),"
+        . " ('$snaps[2]', $kept, '{}')");
 
 t_start_error_log_watch();
 for (my $id = $first; $id <= $last_old + $n_kept; $id += 1000) {
@@ -41,8 +49,11 @@ for (my $id = $first; $id <= $last_old + $n_kept; $id += 1000) {
             . join(', ', @values));
 }
 for my $mac (@macs) {
-    db_exec("INSERT INTO last_seen (mac, time_us, ip, file, status)"
-            . " VALUES ('$mac', $old, '192.0.2.7', '$mac.cfg', 200)");
+    # The first phone's last fetch of its settings got $snaps[1].
+    my $etag = $mac eq $macs[0] ? $snaps[1] : '';
+    db_exec("INSERT INTO last_seen (mac, time_us, ip, file, status,"
+            . " settings_etag, settings_us) VALUES ('$mac', $old,"
+            . " '192.0.2.7', '$mac.cfg', 200, '$etag', $old)");
 }
 my $hours_sql = "SELECT coalesce(sum(n), 0) AS n FROM checkin_hours"
               . " WHERE hour >= " . int(($now - 80 * $day) / 3_600_000_000);
@@ -71,6 +82,15 @@ is(db_value("SELECT count(*) AS n FROM last_seen WHERE time_us = $old"
    'last_seen keeps when the phones were last seen, 200 days ago');
 is(db_value($hours_sql), $hours, 'the recent hourly counts are unchanged');
 
+my $snap_left = sub {
+    db_value("SELECT count(*) AS n FROM snapshots WHERE etag = '$_[0]'");
+};
+is($snap_left->($snaps[0]), 0,
+   'a snapshot past the retention that no last fetch names is pruned');
+is($snap_left->($snaps[1]), 1,
+   'one a phone last fetched stays, however old');
+is($snap_left->($snaps[2]), 1, 'a snapshot within the retention stays');
+
 # A request still records its check-in.
 my $start = int(time() * 1_000_000);
 my $res = GET('/prov/' . MAC_TRIO . '.cfg', 'User-Agent' => UA_TRIO);
@@ -88,3 +108,4 @@ is(db_value("SELECT time_us FROM last_seen WHERE mac = '" . MAC_TRIO . "'")
 
 db_exec("DELETE FROM checkins WHERE $range");
 db_exec("DELETE FROM last_seen WHERE mac IN ('$macs[0]', '$macs[1]')");
+db_exec("DELETE FROM snapshots WHERE etag IN ($snap_list)");
