@@ -269,10 +269,10 @@ void polycom_authz_check_open(apr_pool_t *ptemp, server_rec *s);
  *  queue, the writer's loop); the rest goes back to the system. APR's
  *  allocator maps its blocks itself and unmaps what it does not keep, and
  *  each munmap makes the kernel interrupt the other CPUs to flush their
- *  TLBs (costly on a virtual machine). With 256 KiB kept, a loop's batches (a few
- *  hundred rows each, with their settings snapshots on a cold walk) were
- *  unmapped every 20 ms: 13 % of the writer's CPU time (perf, make bench's
- *  100,000 phones, settings). At 4 MiB a steady load maps nothing: the
+ *  TLBs (costly on a virtual machine). With 256 KiB kept, a loop's
+ *  batches (a few hundred rows each, with their settings snapshots on a
+ *  cold walk) were unmapped every 20 ms: 13 % of the writer's CPU time
+ *  (perf, make bench's 100,000 phones, settings). At 4 MiB a steady load maps nothing: the
  *  writer's CPU per request fell from 23-32 to 18-20 µs, and the whole
  *  node's from 102-128 to 80-101 µs; a burst larger than that is still
  *  given back. */
