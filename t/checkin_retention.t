@@ -32,6 +32,16 @@ db_exec("DELETE FROM last_seen WHERE mac IN ('$macs[0]', '$macs[1]')");
 my @snaps = ('"ret-old-unnamed"', '"ret-old-named"', '"ret-new-unnamed"');
 my $snap_list = join ', ', map { "'$_'" } @snaps;
 db_exec("DELETE FROM snapshots WHERE etag IN ($snap_list)");
+# The phones' last fetches first: the worker may prune between any two of
+# these statements, and an old snapshot that no last fetch names yet is
+# rightly pruned.
+for my $mac (@macs) {
+    # The first phone's last fetch of its settings got $snaps[1].
+    my $etag = $mac eq $macs[0] ? $snaps[1] : '';
+    db_exec("INSERT INTO last_seen (mac, time_us, ip, file, status,"
+            . " settings_etag, settings_us) VALUES ('$mac', $old,"
+            . " '192.0.2.7', '$mac.cfg', 200, '$etag', $old)");
+}
 db_exec("INSERT INTO snapshots (etag, created_us, params) VALUES"
         . " ('$snaps[0]', $old, '{}'), ('$snaps[1]', $old, '{}'),"
         . " ('$snaps[2]', $kept, '{}')");
@@ -47,13 +57,6 @@ for (my $id = $first; $id <= $last_old + $n_kept; $id += 1000) {
     }
     db_exec("INSERT INTO checkins (id, time_us, mac, file, status) VALUES "
             . join(', ', @values));
-}
-for my $mac (@macs) {
-    # The first phone's last fetch of its settings got $snaps[1].
-    my $etag = $mac eq $macs[0] ? $snaps[1] : '';
-    db_exec("INSERT INTO last_seen (mac, time_us, ip, file, status,"
-            . " settings_etag, settings_us) VALUES ('$mac', $old,"
-            . " '192.0.2.7', '$mac.cfg', 200, '$etag', $old)");
 }
 my $hours_sql = "SELECT coalesce(sum(n), 0) AS n FROM checkin_hours"
               . " WHERE hour >= " . int(($now - 80 * $day) / 3_600_000_000);
