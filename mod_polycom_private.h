@@ -294,10 +294,17 @@ void polycom_writer_start(apr_pool_t *pconf, server_rec *s, int wanted);
 /** From a child's batch thread: 0 when the writer took the batch. */
 int polycom_writer_send(server_rec *s, const polycom_checkin *const *list,
                         int count, apr_pool_t *pool);
+/** In a child: 1 when this generation's check-in writer runs the
+ *  retention (it was started, and this child last reached it). */
+int polycom_writer_prunes(void);
 
 /* ---- mod_polycom_resync.c: the resync worker ------------------------- */
 
 void polycom_start_worker(apr_pool_t *pconf, server_rec *s);
 void polycom_resync_child_init(apr_pool_t *pchild);
+/** A round of the retention (PolycomCheckinRetention, PolycomLogRetention,
+ *  the snapshots) for @a s's database when one is due, else nothing: in
+ *  the check-in writer, or in the resync worker when there is none. */
+void polycom_retention_round(server_rec *s, apr_pool_t *pool);
 
 #endif /* MOD_POLYCOM_PRIVATE_H */

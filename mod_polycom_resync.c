@@ -1,7 +1,9 @@
 /* mod_polycom: the resync worker. A singleton watchdog callback in one
  * child sends the queued SIP NOTIFYs one by one, paced as the database
- * says, and prunes the check-in history and the phones' logs past their
- * retention. Runs in the watchdog thread of one child.
+ * says. The retention (check-ins, the phones' logs and the snapshots past
+ * their age) runs in the node's check-in writer process, or here when
+ * there is none. Runs in the watchdog thread of one child, and the
+ * retention also in the writer's one thread.
  */
 
 #include "apr_strings.h"
@@ -28,9 +30,10 @@
 #define POLYCOM_PRUNE_ERROR_EVERY     apr_time_from_sec(60)
 #define POLYCOM_PRUNE_SUMMARY_EVERY   apr_time_from_sec(3600)
 
-/* When the next retention round is due (this watchdog thread only). */
+/* When the next retention round is due (one thread per process: the
+ * writer's, or the watchdog's). */
 static apr_time_t polycom_prune_due = 0;
-/* The rate limits' state (this watchdog thread only). */
+/* The rate limits' state (the same thread only). */
 static apr_time_t polycom_prune_error_due = 0;
 static int polycom_prune_failures = 0;
 static apr_time_t polycom_prune_summary_due = 0;
@@ -54,9 +57,16 @@ void polycom_resync_child_init(apr_pool_t *pchild)
 }
 
 /* One round of PolycomCheckinRetention and of PolycomLogRetention's days,
- * never from a request: a request must not pay for the history's size. */
-static void polycom_prune_round(server_rec *s, apr_pool_t *pool)
+ * never from a request: a request must not pay for the history's size.
+ * Where there is a check-in writer it runs the rounds: apr_dbd_sqlite3
+ * runs every statement of a process behind one mutex, so a round in a
+ * child (a DELETE of 10,000 rows, or of old snapshots) held up every
+ * request of that child for as long; the writer's batches wait instead,
+ * which the children's queues absorb. */
+void polycom_retention_round(server_rec *s, apr_pool_t *pool)
 {
+    const polycom_server_conf *sconf = ap_get_module_config(s->module_config,
+                                                            &polycom_module);
     apr_interval_time_t checkin_age = polycom_conf_checkin_retention();
     apr_interval_time_t log_age = polycom_conf_log_age();
     /* Snapshots of what phones were served go with the check-ins that
@@ -71,7 +81,7 @@ static void polycom_prune_round(server_rec *s, apr_pool_t *pool)
     ap_dbd_t *dbd;
     polycom_db db;
 
-    if (now < polycom_prune_due) {
+    if (now < polycom_prune_due || !sconf->statements_prepared) {
         return;
     }
     polycom_prune_due = now + POLYCOM_PRUNE_IDLE;
@@ -200,8 +210,8 @@ static apr_status_t polycom_resync_tick(int state, void *data,
     if (state != AP_WATCHDOG_STATE_RUNNING) {
         return APR_SUCCESS;
     }
-    if (!polycom_child_exiting) {
-        polycom_prune_round(s, pool);
+    if (!polycom_child_exiting && !polycom_writer_prunes()) {
+        polycom_retention_round(s, pool);
     }
     /* The registrar's connection lives for this round only: a round is
      * short, and nothing is held while the worker sleeps. */
@@ -283,8 +293,8 @@ void polycom_start_worker(apr_pool_t *pconf, server_rec *s)
     if (!get_instance || !register_callback) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PCLOGNO(00018)
                      "mod_watchdog is not loaded: queued resyncs will not "
-                     "be sent, nor old check-ins and logs pruned, by this "
-                     "server");
+                     "be sent by this server, nor old check-ins and logs "
+                     "pruned unless its check-in writer runs");
         return;
     }
     rv = get_instance(&watchdog, POLYCOM_WATCHDOG_NAME, 0, 1, pconf);

@@ -182,6 +182,15 @@ int polycom_writer_send(server_rec *s,
     return memcmp(reply, POLYCOM_WIRE_OK, POLYCOM_WIRE_REPLY) ? -1 : 0;
 }
 
+/* The writer runs the retention while this child reaches it. A child that
+ * found it gone prunes in its resync worker meanwhile (both at once only
+ * repeat a DELETE that finds nothing); one that never sent a batch since
+ * the writer went does not know, and leaves the rounds to it. */
+int polycom_writer_prunes(void)
+{
+    return polycom_writer_path && !polycom_writer_unreachable;
+}
+
 /* The writer's side of one child's connection. */
 typedef struct {
     apr_pool_t *pool;
@@ -394,6 +403,9 @@ static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
             polycom_writer_checkpoint(iteration);
             last_checkpoint = apr_time_now();
         }
+        /* It returns at once unless a round is due (every ten seconds,
+         * every second while a backlog lasts). */
+        polycom_retention_round(s, iteration);
         rv = apr_pollset_poll(pollset, POLYCOM_WRITER_CHECKPOINT, &n, &ready);
         if (APR_STATUS_IS_EINTR(rv) || APR_STATUS_IS_TIMEUP(rv)) {
             continue;

@@ -230,6 +230,10 @@ CREATE TABLE IF NOT EXISTS snapshots (
     created_us  BIGINT NOT NULL,
     params      TEXT NOT NULL
 );
+-- The retention looks for snapshots past their age by this index, so a
+-- round that finds none reads no row (without it, every row of snapshots
+-- and last_seen, every ten seconds: 97 ms at 100,000 phones).
+CREATE INDEX IF NOT EXISTS snapshots_created ON snapshots (created_us);
 
 -- Every change to the layers (params) and the phones, made by the admin
 -- API or by hand with SQL alike (triggers): one row per parameter or phone

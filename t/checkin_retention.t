@@ -4,6 +4,8 @@
 # the console's recent hourly counts and new check-ins are untouched. The
 # snapshots of what phones were served go with them, except the one a
 # phone's last fetch names (the console's diff of that phone needs it).
+# The rounds run in the check-in writer process, not in a child serving
+# phones; with PolycomCheckinWriter Off, in a child's resync worker.
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
@@ -12,8 +14,9 @@ use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use Time::HiRes qw(sleep time);
 use lib 't/lib';
 use PolycomTest;
+use PolycomNode;
 
-plan tests => 11;
+plan tests => 15;
 
 my @macs = ('0004f2eeee21', '0004f2eeee22');
 my $day = 86400 * 1_000_000;
@@ -76,14 +79,26 @@ is($left, 0, "all $n_old check-ins past the retention are pruned");
 is(db_value("SELECT count(*) AS n FROM checkins WHERE id > $last_old"
             . " AND $range"), $n_kept,
    'check-ins within the retention stay');
-my @rounds = map { /pruned (\d+) check-ins/ ? $1 : () }
-             grep { /PC00122:/ } t_finish_error_log_watch();
+my @round_lines = grep { /PC00122:/ } t_finish_error_log_watch();
+my @rounds = map { /pruned (\d+) check-ins/ ? $1 : () } @round_lines;
 ok((grep { $_ == 10_000 } @rounds) && !(grep { $_ > 10_000 } @rounds),
    "rounds are bounded at 10,000 rows (@rounds)");
 is(db_value("SELECT count(*) AS n FROM last_seen WHERE time_us = $old"
             . " AND mac IN ('$macs[0]', '$macs[1]')"), 2,
    'last_seen keeps when the phones were last seen, 200 days ago');
 is(db_value($hours_sql), $hours, 'the recent hourly counts are unchanged');
+
+# Which process ran the rounds: the newest writer the log names.
+my $vars = Apache::Test::config()->{vars};
+my $writer = do {
+    open my $log, '<', "$vars->{t_logs}/error_log";
+    (map { /PC00037: check-in writer started \(pid (\d+)\)/ ? $1 : () }
+     <$log>)[-1];
+};
+my @round_pids = map { /\[pid (\d+)/ ? $1 : () } @round_lines;
+ok($writer && @round_pids && !(grep { $_ != $writer } @round_pids),
+   'the rounds ran in the check-in writer, not in a child serving phones')
+    or diag("writer $writer; rounds in pids @round_pids");
 
 my $snap_left = sub {
     db_value("SELECT count(*) AS n FROM snapshots WHERE etag = '$_[0]'");
@@ -112,3 +127,35 @@ is(db_value("SELECT time_us FROM last_seen WHERE mac = '" . MAC_TRIO . "'")
 db_exec("DELETE FROM checkins WHERE $range");
 db_exec("DELETE FROM last_seen WHERE mac IN ('$macs[0]', '$macs[1]')");
 db_exec("DELETE FROM snapshots WHERE etag IN ($snap_list)");
+
+# PolycomCheckinWriter Off: a second node on the same database, whose
+# retention (30 days) is shorter than this server's (90), prunes check-ins
+# 60 days old in its resync worker; this server's writer leaves them.
+my $node_log = "$vars->{t_logs}/node2_error_log";
+my $log_from = -s $node_log // 0;       # the log lives on across starts
+my ($off_first, $off_last) = (-70_000, -70_000 + 99);
+my $sixty = $now - 60 * $day;
+db_exec("DELETE FROM checkins WHERE id BETWEEN $off_first AND $off_last");
+db_exec("INSERT INTO checkins (id, time_us, mac, file, status) VALUES "
+        . join(', ', map { "($_, " . ($sixty + $_ - $off_first)
+                           . ", '$macs[0]', '$macs[0].cfg', 200)" }
+                     $off_first .. $off_last));
+my $node = PolycomNode->new;
+$node->start(extra => "PolycomCheckinWriter Off\n"
+                      . "PolycomCheckinRetention 30\n");
+$deadline = time() + 40;
+do {
+    sleep 0.5;
+    $left = db_value("SELECT count(*) AS n FROM checkins"
+                     . " WHERE id BETWEEN $off_first AND $off_last");
+} while ($left && time() < $deadline);
+$node->stop;
+is($left, 0, 'writer off: a child prunes the check-ins past its retention');
+open my $nl, '<', $node_log;
+seek $nl, $log_from, 0;
+my @node_lines = <$nl>;
+ok(!(grep { /PC00037:/ } @node_lines),
+   'writer off: there was no writer to run the rounds');
+ok((grep { /PC00122: retention: pruned 100 check-ins/ } @node_lines),
+   'writer off: its child\'s round says what it pruned, tagged');
+db_exec("DELETE FROM checkins WHERE id BETWEEN $off_first AND $off_last");
