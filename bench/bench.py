@@ -188,8 +188,14 @@ def write_conf(directory, mpm, phones):
     return conf
 
 
+# BENCH_HTTPD=tools/asan-httpd.sh runs a module built with
+# SANITIZE=address,undefined under the sanitizers' runtimes (reports in
+# /tmp/asan.* and /tmp/ubsan.*): races that a test's load never meets.
+HTTPD = os.path.abspath(os.environ.get('BENCH_HTTPD', '/usr/sbin/apache2'))
+
+
 def httpd(conf, action):
-    sh('/usr/sbin/apache2', '-f', conf, '-k', action)
+    sh(HTTPD, '-f', conf, '-k', action)
 
 
 def wait_port(up=True):
@@ -230,15 +236,28 @@ def writer_pid(directory):
 
 def cpu_seconds(pids):
     """User and system time of httpd's processes (the check-in writer is
-    one of them)."""
+    one of them), and of those that exited: the parent (pids[0]) reaps
+    them, and their time moves into its children's time (cutime, cstime).
+    Without it a child that exits during a run takes its time with it,
+    and a run's figure can even come out below zero."""
     total = 0
     for pid in pids:
         try:
             stat = open('/proc/%d/stat' % pid).read().split()
             total += int(stat[13]) + int(stat[14])
+            if pid == pids[0]:
+                total += int(stat[15]) + int(stat[16])
         except OSError:
             pass
     return total / os.sysconf('SC_CLK_TCK')
+
+
+def crashes(directory):
+    """httpd's lines about a process that ended by a signal (a crash: the
+    bench never signals a child itself)."""
+    return [line.rstrip() for line in
+            open(os.path.join(directory, 'error_log'), errors='replace')
+            if 'AH00052' in line or 'exit signal' in line]
 
 
 def child_rss(pids):
@@ -623,7 +642,7 @@ def draw_label(phones):
 def bench_fleet(phones):
     directory = '/tmp/mod_polycom-bench-%d' % phones
     shutil.rmtree(directory, ignore_errors=True)
-    for sub in ('static', 'prov'):
+    for sub in ('static', 'prov', 'cores'):
         os.makedirs(os.path.join(directory, sub))
     t0 = time.time()
     db = seed(directory, phones)
@@ -679,12 +698,27 @@ def bench_fleet(phones):
                  storm['rows'], storm['requests'],
                  'none lost' if storm['rows'] == storm['requests']
                  else 'LOST %d' % (storm['requests'] - storm['rows'])))
+    result['crashes'] = crashes(directory)
+    print('children that crashed: %d%s' % (
+        len(result['crashes']),
+        ''.join('\n  ' + line for line in result['crashes'][:10])))
     wal = db + '-wal'
     print('SQLite WAL file: %.1f MB (its high-water mark: the check-in '
           'writer checkpoints it four times a second)'
           % (os.path.getsize(wal) / 1e6 if os.path.exists(wal) else 0))
     httpd(conf, 'stop')
     wait_port(up=False)
+    cores = os.path.join(directory, 'cores')
+    if os.listdir(cores):
+        kept = '/tmp/mod_polycom-bench-cores-%d-%d' % (phones, time.time())
+        shutil.copytree(cores, kept)
+        shutil.copy(os.path.join(directory, 'error_log'), kept)
+        print('the crashed children\'s cores (with the error log), for gdb '
+              'and %s: %s' % (os.path.join(TOP, '.libs', 'mod_polycom.so'),
+                             kept))
+    elif result['crashes']:
+        print('no core was written: see /proc/sys/kernel/core_pattern (%s)'
+              % open('/proc/sys/kernel/core_pattern').read().strip())
     if not os.environ.get('BENCH_KEEP'):
         shutil.rmtree(directory, ignore_errors=True)
     return result
@@ -837,6 +871,10 @@ def print_targets(results):
                 row += '%-34s' % text
             print(row)
     for n in fleets:
+        ok = not results[n]['crashes']
+        tally[0 if ok else 1] += 1
+        print('no child crashed, %d phones: %d %s' % (
+            n, len(results[n]['crashes']), 'met' if ok else 'NOT MET'))
         if 'memory' in results[n]:
             ok = results[n]['memory'] < 5
             tally[0 if ok else 1] += 1
@@ -861,6 +899,12 @@ def print_targets(results):
 
 
 def main():
+    # A crashed child's core is kept (CoreDumpDirectory in httpd.conf.in).
+    try:
+        core = resource.getrlimit(resource.RLIMIT_CORE)
+        resource.setrlimit(resource.RLIMIT_CORE, (core[1], core[1]))
+    except (ValueError, OSError):
+        pass
     if not shutil.which('wrk'):
         raise SystemExit('bench: wrk is missing (tools/deps.sh bench)')
     if any(n > 0xffffff for n in FLEETS):
