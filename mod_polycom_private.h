@@ -302,6 +302,9 @@ int polycom_writer_prunes(void);
 
 void polycom_start_worker(apr_pool_t *pconf, server_rec *s);
 void polycom_resync_child_init(apr_pool_t *pchild);
+
+/* ---- mod_polycom_retention.c: old rows pruned -------------------------- */
+
 /** A round of the retention (PolycomCheckinRetention, PolycomLogRetention,
  *  the snapshots) for @a s's database when one is due, else nothing: in
  *  the check-in writer, or in the resync worker when there is none. */

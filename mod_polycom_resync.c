@@ -1,9 +1,8 @@
 /* mod_polycom: the resync worker. A singleton watchdog callback in one
  * child sends the queued SIP NOTIFYs one by one, paced as the database
- * says. The retention (check-ins, the phones' logs and the snapshots past
- * their age) runs in the node's check-in writer process, or here when
- * there is none. Runs in the watchdog thread of one child, and the
- * retention also in the writer's one thread.
+ * says, and runs the retention's rounds (mod_polycom_retention.c) when
+ * the node has no check-in writer to run them. Runs in the watchdog
+ * thread of one child.
  */
 
 #include "apr_strings.h"
@@ -12,34 +11,9 @@
 
 #include "mod_polycom_private.h"
 #include "polycom_registrar.h"
-#include "polycom_flat.h"
 
 #define POLYCOM_WATCHDOG_NAME         "mod_polycom_resync"
 #define POLYCOM_WATCHDOG_INTERVAL     apr_time_from_msec(200)
-
-/* Retention: a round prunes at most 10,000 rows of a table (its own
- * commit); while rounds find old rows they follow each other a second
- * apart (a backlog goes at 10,000 rows a second, and the check-in writer
- * gets the database in between), else the next look is in ten seconds. */
-#define POLYCOM_PRUNE_BACKLOG         apr_time_from_sec(1)
-#define POLYCOM_PRUNE_IDLE            apr_time_from_sec(10)
-
-/* A database that stays down would fail every round: its error is told
- * once a minute (with how many rounds failed since), and what rounds
- * deleted once an hour at info, so neither fills the log. */
-#define POLYCOM_PRUNE_ERROR_EVERY     apr_time_from_sec(60)
-#define POLYCOM_PRUNE_SUMMARY_EVERY   apr_time_from_sec(3600)
-
-/* When the next retention round is due (one thread per process: the
- * writer's, or the watchdog's). */
-static apr_time_t polycom_prune_due = 0;
-/* The rate limits' state (the same thread only). */
-static apr_time_t polycom_prune_error_due = 0;
-static int polycom_prune_failures = 0;
-static apr_time_t polycom_prune_summary_due = 0;
-static apr_int64_t polycom_pruned_checkins = 0;
-static apr_int64_t polycom_pruned_logs = 0;
-static apr_int64_t polycom_pruned_snapshots = 0;
 
 /* Set when this child starts to exit: the worker then stops taking jobs. */
 static volatile int polycom_child_exiting = 0;
@@ -54,94 +28,6 @@ void polycom_resync_child_init(apr_pool_t *pchild)
 {
     apr_pool_cleanup_register(pchild, NULL, polycom_child_exit,
                               apr_pool_cleanup_null);
-}
-
-/* One round of PolycomCheckinRetention and of PolycomLogRetention's days,
- * never from a request: a request must not pay for the history's size.
- * Where there is a check-in writer it runs the rounds: apr_dbd_sqlite3
- * runs every statement of a process behind one mutex, so a round in a
- * child (a DELETE of 10,000 rows, or of old snapshots) held up every
- * request of that child for as long; the writer's batches wait instead,
- * which the children's queues absorb. */
-void polycom_retention_round(server_rec *s, apr_pool_t *pool)
-{
-    const polycom_server_conf *sconf = ap_get_module_config(s->module_config,
-                                                            &polycom_module);
-    apr_interval_time_t checkin_age = polycom_conf_checkin_retention();
-    apr_interval_time_t log_age = polycom_conf_log_age();
-    /* Snapshots of what phones were served go with the check-ins that
-     * name them, and never live longer than POLYCOM_SNAPSHOT_AGE: only
-     * those of each phone's last fetch are kept past it. */
-    apr_interval_time_t snapshot_age = checkin_age
-        && checkin_age < POLYCOM_SNAPSHOT_AGE ? checkin_age
-                                              : POLYCOM_SNAPSHOT_AGE;
-    apr_time_t now = apr_time_now();
-    int checkins = 0, logs = 0, snapshots = 0, failed = 0, rv = 0;
-    apr_pool_t *work;
-    ap_dbd_t *dbd;
-    polycom_db db;
-
-    if (now < polycom_prune_due || !sconf->statements_prepared) {
-        return;
-    }
-    polycom_prune_due = now + POLYCOM_PRUNE_IDLE;
-    apr_pool_create(&work, pool);
-    apr_pool_tag(work, "polycom_prune");
-    if ((dbd = polycom_worker_db(work, s, &db)) != NULL) {
-        if (checkin_age) {
-            rv = polycom_store_prune_checkins(&db, now - checkin_age,
-                                              &checkins);
-        }
-        if (!rv && log_age) {
-            rv = polycom_store_prune_logs(&db, now - log_age, &logs);
-        }
-        if (!rv) {
-            rv = polycom_store_prune_snapshots(&db, now - snapshot_age,
-                                               &snapshots);
-        }
-        failed = rv < 0;
-        polycom_prune_failures += failed;
-        if (failed && now >= polycom_prune_error_due) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCLOGNO(00123)
-                         "retention: cannot prune old check-ins, logs or "
-                         "snapshots: %s (%d failed rounds in the last "
-                         "minute at most; told once a minute)",
-                         db.error ? db.error : "database error",
-                         polycom_prune_failures);
-            polycom_prune_error_due = now + POLYCOM_PRUNE_ERROR_EVERY;
-            polycom_prune_failures = 0;
-        }
-        polycom_dbd_close(s, dbd);
-    }
-    if (checkins || logs || snapshots) {
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, PCLOGNO(00122)
-                     "retention: pruned %d check-ins, %d log chunks and %d "
-                     "snapshots", checkins, logs, snapshots);
-        polycom_prune_due = now + POLYCOM_PRUNE_BACKLOG;
-        polycom_pruned_checkins += checkins;
-        polycom_pruned_logs += logs;
-        polycom_pruned_snapshots += snapshots;
-    }
-    if (rv > 0) {
-        /* Another thread of this child was writing to SQLite: the round
-         * stopped rather than wait, and goes on at the next tick. */
-        polycom_prune_due = now;
-    }
-    if (now >= polycom_prune_summary_due) {
-        if (polycom_pruned_checkins || polycom_pruned_logs
-            || polycom_pruned_snapshots) {
-            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, PCLOGNO(00240)
-                         "retention: pruned %" APR_INT64_T_FMT " check-ins, %"
-                         APR_INT64_T_FMT " log chunks and %" APR_INT64_T_FMT
-                         " snapshots in the last hour",
-                         polycom_pruned_checkins, polycom_pruned_logs,
-                         polycom_pruned_snapshots);
-        }
-        polycom_pruned_checkins = polycom_pruned_logs = 0;
-        polycom_pruned_snapshots = 0;
-        polycom_prune_summary_due = now + POLYCOM_PRUNE_SUMMARY_EVERY;
-    }
-    apr_pool_destroy(work);
 }
 
 /* Where a claimed job goes: asks the registrar's registration table when

@@ -61,6 +61,8 @@ static polycom_child_init_fn *polycom_dbd_child_init = NULL;
 static apr_pool_t *polycom_writer_conn_pool = NULL;
 static apr_socket_t *polycom_writer_conn = NULL;
 static apr_time_t polycom_writer_retry_at = 0;
+/* Written by the batch thread, read by the resync worker's thread
+ * (polycom_writer_prunes): atomic loads and stores. */
 static int polycom_writer_unreachable = 0;
 
 /* Servers are named on the wire by their place in the list, which the
@@ -118,8 +120,8 @@ static void polycom_writer_disconnect(server_rec *s, apr_status_t rv,
     polycom_writer_conn_pool = NULL;
     polycom_writer_conn = NULL;
     polycom_writer_retry_at = apr_time_now() + POLYCOM_WRITER_RETRY;
-    if (!polycom_writer_unreachable) {
-        polycom_writer_unreachable = 1;
+    if (!__atomic_load_n(&polycom_writer_unreachable, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&polycom_writer_unreachable, 1, __ATOMIC_RELAXED);
         ap_log_error(APLOG_MARK, APLOG_NOTICE, rv, s, PCLOGNO(00032)
                      "check-in writer %s (%s): this child writes its "
                      "check-ins itself until it is back", what,
@@ -174,8 +176,8 @@ int polycom_writer_send(server_rec *s,
         polycom_writer_disconnect(s, rv, "did not answer");
         return -1;
     }
-    if (polycom_writer_unreachable) {
-        polycom_writer_unreachable = 0;
+    if (__atomic_load_n(&polycom_writer_unreachable, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&polycom_writer_unreachable, 0, __ATOMIC_RELAXED);
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, PCLOGNO(00033)
                      "check-in writer reachable again");
     }
@@ -188,7 +190,8 @@ int polycom_writer_send(server_rec *s,
  * the writer went does not know, and leaves the rounds to it. */
 int polycom_writer_prunes(void)
 {
-    return polycom_writer_path && !polycom_writer_unreachable;
+    return polycom_writer_path
+           && !__atomic_load_n(&polycom_writer_unreachable, __ATOMIC_RELAXED);
 }
 
 /* The writer's side of one child's connection. */

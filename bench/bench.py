@@ -257,7 +257,7 @@ def crashes(directory):
     bench never signals a child itself)."""
     return [line.rstrip() for line in
             open(os.path.join(directory, 'error_log'), errors='replace')
-            if 'AH00052' in line or 'exit signal' in line]
+            if 'exit signal' in line]
 
 
 def child_rss(pids):
