@@ -632,6 +632,16 @@ def sampled(phones):
     return bool(SAMPLE) and SAMPLE < phones
 
 
+def sample_heading(fleets, uniform):
+    """A heading's words for how the fleets' requests were drawn: a sample
+    only where it is smaller than the fleet (sampled())."""
+    small = [n for n in fleets if sampled(n)]
+    if not small:
+        return uniform
+    return 'SAMPLE of %d phones at %s phones: not a fleet\'s figures there' \
+        % (SAMPLE, ', '.join('%d' % n for n in small))
+
+
 def draw_label(phones):
     if sampled(phones):
         return 'SAMPLE: drawn from %d phones spread over the fleet, not ' \
@@ -776,9 +786,9 @@ def print_growth(results):
     request grew from the smallest fleet to each larger one."""
     fleets = sorted(results)
     print('\n== by fleet size: req/s module/static and their ratio; httpd '
-          'CPU us per request module/static; p99 module/static ms; %s ==' % (
-              'SAMPLE of %d phones' % SAMPLE if SAMPLE else
-              'requests drawn uniformly from the whole fleet'))
+          'CPU us per request module/static; p99 module/static ms; %s ==' %
+          sample_heading(fleets,
+                         'requests drawn uniformly from the whole fleet'))
     for close in (False, True):
         print('\n%-30s' % model_name(close) + ''.join(
             '%18s' % ('%d phones' % n) for n in fleets))
@@ -822,9 +832,8 @@ def print_targets(results):
         return '%-20s' % ((form % value) + (' met' if ok else ' NOT MET'))
 
     columns = [(close, n) for close in (False, True) for n in fleets]
-    print('\n== targets (%s) ==' % (
-        'SAMPLE of %d phones: not a fleet\'s figures' % SAMPLE if SAMPLE
-        else 'requests uniform over the whole fleet'))
+    print('\n== targets (%s) ==' % sample_heading(
+        fleets, 'requests uniform over the whole fleet'))
     print('%-32s' % '' + ''.join('%-20s' % ('%s %d' % (
         'keep-alive' if not close else 'new conn.', n)) for close, n in columns))
     print('req/s ratio to static >= 0.9 (>= 0.8 at 1,000,000 phones)')
