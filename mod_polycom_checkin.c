@@ -94,34 +94,70 @@ static int polycom_batch_push(server_rec *s, const polycom_checkin *c)
     return 0;
 }
 
-/* Commit check-ins of one server in one transaction, in this process;
- * *error says why not. The check-in writer asks for its session (no
- * automatic WAL checkpoints) on each connection it uses. */
+/* The check-in writer asks for its session (no automatic WAL
+ * checkpoints) on each connection it uses. */
 #define POLYCOM_WRITER_SESSION "mod_polycom: writer session"
 
+static ap_dbd_t *polycom_checkin_db(server_rec *s, int writer_session,
+                                    apr_pool_t *pool, polycom_db *db)
+{
+    ap_dbd_t *dbd = polycom_dbd_open(pool, s);
+
+    if (!dbd) {
+        return NULL;
+    }
+    polycom_db_bind(db, dbd, s, pool);
+    if (writer_session
+        && !apr_hash_get(db->prepared, POLYCOM_WRITER_SESSION,
+                         APR_HASH_KEY_STRING)
+        && polycom_store_writer_session(db) == 0) {
+        apr_hash_set(db->prepared, POLYCOM_WRITER_SESSION,
+                     APR_HASH_KEY_STRING, db->prepared);
+    }
+    return dbd;
+}
+
+/* Commit check-ins of one server in one transaction, in this process;
+ * *error says why not. The writer brings last_seen up to date apart
+ * (polycom_seen_flush); a child does it in the same transaction. */
 int polycom_checkins_commit(server_rec *s, apr_array_header_t *list,
                             int writer_session, apr_pool_t *pool,
                             const char **error)
 {
-    ap_dbd_t *dbd = polycom_dbd_open(pool, s);
     polycom_db db;
+    ap_dbd_t *dbd = polycom_checkin_db(s, writer_session, pool, &db);
     int rv;
 
     if (!dbd) {
         *error = "database unavailable";
         return -1;
     }
-    polycom_db_bind(&db, dbd, s, pool);
-    if (writer_session
-        && !apr_hash_get(db.prepared, POLYCOM_WRITER_SESSION,
-                         APR_HASH_KEY_STRING)
-        && polycom_store_writer_session(&db) == 0) {
-        apr_hash_set(db.prepared, POLYCOM_WRITER_SESSION,
-                     APR_HASH_KEY_STRING, db.prepared);
-    }
     rv = polycom_store_checkins(&db,
                                 (const polycom_checkin *const *)list->elts,
-                                list->nelts);
+                                list->nelts, !writer_session);
+    *error = db.error ? db.error : "unknown database error";
+    polycom_dbd_close(s, dbd);
+    return rv;
+}
+
+int polycom_seen_flush(server_rec *s, polycom_seen_mark *mark, int *macs,
+                       apr_pool_t *pool, const char **error)
+{
+    polycom_db db;
+    ap_dbd_t *dbd = polycom_checkin_db(s, 1, pool, &db);
+    int rv = 0;
+
+    *macs = 0;
+    if (!dbd) {
+        *error = "database unavailable";
+        return -1;
+    }
+    if (mark->id < 0) {
+        rv = polycom_store_seen_replay_from(&db, POLYCOM_SEEN_REPLAY, mark);
+    }
+    if (rv == 0) {
+        rv = polycom_store_seen_flush(&db, mark, macs);
+    }
     *error = db.error ? db.error : "unknown database error";
     polycom_dbd_close(s, dbd);
     return rv;

@@ -285,6 +285,16 @@ void polycom_batch_start(apr_pool_t *pchild, server_rec *s);
 int polycom_checkins_commit(server_rec *s, apr_array_header_t *list,
                             int writer_session, apr_pool_t *pool,
                             const char **error);
+/** How far back a starting check-in writer goes over the check-ins for
+ *  last_seen: one that stopped left at most about a second of them out
+ *  (POLYCOM_WRITER_SEEN_EVERY), or longer while its flushes failed. */
+#define POLYCOM_SEEN_REPLAY apr_time_from_sec(30)
+/** The check-in writer's: last_seen brought up to date with the check-ins
+ *  after @a mark (id -1: not known yet, so those of the last
+ *  POLYCOM_SEEN_REPLAY), which moves on. Returns as
+ *  polycom_store_seen_flush() does; *error says why not. */
+int polycom_seen_flush(server_rec *s, polycom_seen_mark *mark, int *macs,
+                       apr_pool_t *pool, const char **error);
 
 /* ---- mod_polycom_writer.c: the node's check-in writer ---------------- */
 

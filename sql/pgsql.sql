@@ -62,7 +62,8 @@ INSERT INTO checkin_hours (hour, n)
     WHERE NOT EXISTS (SELECT 1 FROM checkin_hours)
     GROUP BY time_us / 3600000000;
 
--- What each MAC did last, written with its check-in (see sql/sqlite.sql).
+-- What each MAC did last, brought up to date from its check-ins (see
+-- sql/sqlite.sql).
 CREATE TABLE IF NOT EXISTS last_seen (
     mac            TEXT PRIMARY KEY,
     time_us        BIGINT NOT NULL,

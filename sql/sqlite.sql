@@ -74,7 +74,7 @@ INSERT INTO checkin_hours (hour, n)
     WHERE NOT EXISTS (SELECT 1 FROM checkin_hours)
     GROUP BY time_us / 3600000000;
 
--- What each MAC did last, written with its check-in in one transaction:
+-- What each MAC did last, brought up to date from its check-ins (below):
 -- its newest check-in (by time, the later-written on a tie) and its newest
 -- good fetch of <mac>-settings.cfg (whether it has the settings it would
 -- get now). One row per MAC, so these stay one lookup at any history size.
@@ -88,6 +88,12 @@ INSERT INTO checkin_hours (hour, n)
 -- a large fleet, add the index back, at that price per check-in:
 --   CREATE INDEX checkins_by_mac ON checkins (mac, time_us);
 -- (by another name than the old checkins_mac_time, which this file drops).
+-- The check-in writer brings last_seen up to date apart from the
+-- check-ins, in one statement over all of them since its last (50 ms after
+-- its last batch, or once a second under load: a statement per MAC in each
+-- batch was 42 % of its work), so a row may be up to about a second behind
+-- checkins; rows added to checkins by hand are taken in too. A child that
+-- writes check-ins itself (no writer) writes last_seen with them.
 CREATE TABLE IF NOT EXISTS last_seen (
     mac            TEXT PRIMARY KEY,
     time_us        INTEGER NOT NULL,

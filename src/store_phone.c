@@ -265,9 +265,6 @@ static int store_checkin_rows(polycom_db *db, const polycom_checkin *c,
     return 0;
 }
 
-/* The database ended the transaction to break a deadlock, or gave up
- * waiting for a lock: running it again is the cure (MySQL's error numbers;
- * the pgsql driver does not tell one failure from another). */
 /* Worth another try: a MySQL deadlock or lock wait, or statements that
  * were just prepared again after the server had forgotten them. */
 static int store_retryable(const polycom_db *db, int repaired_before)
@@ -281,7 +278,7 @@ static int store_retryable(const polycom_db *db, int repaired_before)
 
 int polycom_store_checkin(polycom_db *db, const polycom_checkin *c)
 {
-    return polycom_store_checkins(db, &c, 1);
+    return polycom_store_checkins(db, &c, 1, 1);
 }
 
 /* A check-in of a batch, and its place in the batch. */
@@ -400,7 +397,8 @@ static int store_hours(polycom_db *db, const polycom_checkin *const *list,
 }
 
 static int store_checkins_once(polycom_db *db,
-                               const polycom_checkin *const *list, int count)
+                               const polycom_checkin *const *list, int count,
+                               int seen)
 {
     apr_dbd_transaction_t *txn = NULL;
     apr_array_header_t *rows;
@@ -426,7 +424,7 @@ static int store_checkins_once(polycom_db *db,
     if (!failed) {
         failed = store_hours(db, list, count) < 0;
     }
-    if (!failed) {
+    if (!failed && seen) {
         failed = store_seen(db, list, count) < 0;
     }
     if (failed) {
@@ -437,14 +435,90 @@ static int store_checkins_once(polycom_db *db,
 }
 
 int polycom_store_checkins(polycom_db *db, const polycom_checkin *const *list,
-                           int count)
+                           int count, int seen)
 {
     int tries = 0, rv, repaired;
 
     do {
         db->error_code = 0;
         repaired = db->repaired > 0;
-        rv = store_checkins_once(db, list, count);
+        rv = store_checkins_once(db, list, count, seen);
+    } while (rv < 0 && store_retryable(db, repaired)
+             && ++tries < STORE_DEADLOCK_TRIES);
+    return rv;
+}
+
+int polycom_store_seen_replay_from(polycom_db *db,
+                                   apr_interval_time_t window,
+                                   polycom_seen_mark *mark)
+{
+    apr_array_header_t *rows;
+
+    if (polycom_store_select(db, ST_SEEN_REPLAY, &rows,
+                             apr_psprintf(db->pool, "%" APR_TIME_T_FMT,
+                                          window), NULL) < 0) {
+        return -1;
+    }
+    mark->id = apr_atoi64(polycom_rows_first(rows, "replay_after"));
+    mark->time_us = -1;
+    return 0;
+}
+
+static int store_seen_flush_once(polycom_db *db, polycom_seen_mark *mark,
+                                 int *macs)
+{
+    apr_dbd_prepared_t *stmt = polycom_store_prepared(db, ST_SEEN_FLUSH);
+    apr_array_header_t *rows;
+    apr_int64_t after = mark->id, last, last_us, upto;
+    const char *from, *to;
+    int rv;
+
+    *macs = 0;
+    if (!stmt || polycom_store_select(db, ST_CHECKIN_LAST, &rows,
+                                      apr_psprintf(db->pool, "%"
+                                                   APR_INT64_T_FMT, after),
+                                      NULL) < 0) {
+        return -1;
+    }
+    last = apr_atoi64(polycom_rows_first(rows, "last_id"));
+    last_us = apr_atoi64(polycom_rows_first(rows, "last_us"));
+    if (last < after
+        || (mark->time_us != -1
+            && apr_atoi64(polycom_rows_first(rows, "mark_us"))
+               != mark->time_us)) {
+        /* The check-in gone over last is gone or another: the history
+         * was emptied or cut from the top, or a database restored, and
+         * SQLite gives the ids out again. From the first. */
+        after = 0;
+    }
+    if (last == after) {
+        mark->id = last;
+        mark->time_us = last_us;
+        return 0;
+    }
+    upto = last - after > POLYCOM_SEEN_FLUSH_IDS
+           ? after + POLYCOM_SEEN_FLUSH_IDS : last;
+    from = apr_psprintf(db->pool, "%" APR_INT64_T_FMT, after);
+    to = apr_psprintf(db->pool, "%" APR_INT64_T_FMT, upto);
+    rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, macs, stmt,
+                         from, to, from, to, NULL);
+    if (rv) {
+        return polycom_store_failed(db, ST_SEEN_FLUSH, rv);
+    }
+    mark->id = upto;
+    mark->time_us = upto == last ? last_us : -1;
+    return upto < last;
+}
+
+int polycom_store_seen_flush(polycom_db *db, polycom_seen_mark *mark,
+                             int *macs)
+{
+    int tries = 0, rv, repaired;
+
+    do {
+        db->error_code = 0;
+        repaired = db->repaired > 0;
+        rv = store_seen_flush_once(db, mark, macs);
     } while (rv < 0 && store_retryable(db, repaired)
              && ++tries < STORE_DEADLOCK_TRIES);
     return rv;

@@ -84,18 +84,18 @@ static void test_last_seen(polycom_db *db)
     const polycom_checkin *older[1] = { &b };
     const polycom_checkin *not_modified[1] = { &e };
 
-    tap_ok(polycom_store_checkins(db, newer_first, 2) == 0,
+    tap_ok(polycom_store_checkins(db, newer_first, 2, 1) == 0,
            "a batch with a phone's check-ins out of order is written");
     tap_is_str(first_value(SEEN_ROW),
                "192.0.2.2 2000 " SETTINGS " 200 \"e2\" 2000",
                "last_seen holds the newer one, and its settings ETag");
-    tap_ok(polycom_store_checkins(db, tie, 2) == 0,
+    tap_ok(polycom_store_checkins(db, tie, 2, 1) == 0,
            "a batch of two check-ins at the same time is written");
     tap_is_str(first_value(SEEN_ROW),
                "192.0.2.4 3000 " SETTINGS " 404 \"e2\" 2000",
                "of two at the same time the later written wins, and a "
                "failed fetch leaves the settings ETag alone");
-    tap_ok(polycom_store_checkins(db, older, 1) == 0,
+    tap_ok(polycom_store_checkins(db, older, 1, 1) == 0,
            "an older check-in arriving late is written");
     tap_is_str(first_value(SEEN_ROW),
                "192.0.2.4 3000 " SETTINGS " 404 \"e2\" 2000",
@@ -103,11 +103,135 @@ static void test_last_seen(polycom_db *db)
     tap_is_str(first_value("SELECT count(*) FROM checkins"
                            " WHERE mac = '0004f2000001'"), "5",
                "while every check-in is in the history");
-    tap_ok(polycom_store_checkins(db, not_modified, 1) == 0,
+    tap_ok(polycom_store_checkins(db, not_modified, 1, 1) == 0,
            "a 304 of the settings is written");
     tap_is_str(first_value(SEEN_ROW),
                "192.0.2.5 4000 " SETTINGS " 304 \"e4\" 4000",
                "and counts as a good fetch");
+}
+
+#define SEEN_ROW3 "SELECT ip || ' ' || time_us || ' ' || file || ' ' ||" \
+                  " status || ' ' || settings_etag || ' ' || settings_us" \
+                  " FROM last_seen WHERE mac = '0004f2000003'"
+
+static apr_int64_t last_checkin_id(void)
+{
+    return apr_atoi64(first_value("SELECT coalesce(max(id), 0)"
+                                  " FROM checkins"));
+}
+
+/* What the check-in writer does: batches written without last_seen, then
+ * one statement over the check-ins since (polycom_store_seen_flush). It
+ * must leave what the batches themselves left (test_last_seen). */
+static void test_seen_flush(polycom_db *db)
+{
+    polycom_checkin a = seen_checkin(2000, "192.0.2.2", SETTINGS, 200, "\"e2\"");
+    polycom_checkin b = seen_checkin(1000, "192.0.2.1", SETTINGS, 200, "\"e1\"");
+    polycom_checkin c = seen_checkin(3000, "192.0.2.3", "0004f2000003.cfg",
+                                     200, "\"m\"");
+    polycom_checkin d = seen_checkin(3000, "192.0.2.4", SETTINGS, 404, "");
+    polycom_checkin e = seen_checkin(4000, "192.0.2.5", SETTINGS, 304, "\"e4\"");
+    polycom_checkin f = seen_checkin(5000, "192.0.2.6", "000000000000.cfg",
+                                     200, "\"d\"");
+    const polycom_checkin *newer_first[2] = { &a, &b };
+    const polycom_checkin *tie[2] = { &c, &d };
+    const polycom_checkin *older[1] = { &b };
+    const polycom_checkin *later[2] = { &e, &f };
+    apr_time_t newest = apr_time_now() + APR_INT64_C(3600000000);
+    polycom_checkin old = seen_checkin(newest - apr_time_from_sec(60),
+                                       "192.0.2.7", SETTINGS, 200, "\"o\"");
+    polycom_checkin recent = seen_checkin(newest - apr_time_from_sec(10),
+                                          "192.0.2.8", SETTINGS, 200, "\"r\"");
+    polycom_checkin now = seen_checkin(newest, "192.0.2.9", SETTINGS, 200,
+                                       "\"n\"");
+    polycom_checkin again = seen_checkin(newest + 1, "192.0.2.10",
+                                         "0004f2000005.cfg", 200, "\"a\"");
+    const polycom_checkin *stopped[3] = { &old, &recent, &now };
+    const polycom_checkin *reused[1] = { &again };
+    polycom_seen_mark mark, before;
+    apr_int64_t old_id;
+    int macs = -1;
+
+    mark.id = last_checkin_id();
+    mark.time_us = -1;
+    a.mac = b.mac = c.mac = d.mac = e.mac = f.mac = "0004f2000003";
+    a.file = b.file = d.file = e.file = "0004f2000003-settings.cfg";
+    tap_ok(polycom_store_checkins(db, newer_first, 2, 0) == 0
+           && polycom_store_checkins(db, older, 1, 0) == 0,
+           "the writer's batches are written without last_seen");
+    tap_is_str(first_value("SELECT count(*) FROM last_seen"
+                           " WHERE mac = '0004f2000003'"), "0",
+               "which they leave alone");
+    tap_is_int(polycom_store_seen_flush(db, &mark, &macs), 0,
+               "one statement brings last_seen up to date");
+    tap_ok(mark.id == last_checkin_id() && macs == 1,
+           "with every check-in since, one MAC's row");
+    tap_is_str(first_value(SEEN_ROW3),
+               "192.0.2.2 2000 0004f2000003-settings.cfg 200 \"e2\" 2000",
+               "the newest of them, and the settings ETag of the newest "
+               "good fetch");
+    tap_ok(polycom_store_checkins(db, tie, 2, 0) == 0
+           && polycom_store_seen_flush(db, &mark, &macs) == 0,
+           "two check-ins at the same time go over");
+    tap_is_str(first_value(SEEN_ROW3),
+               "192.0.2.4 3000 0004f2000003-settings.cfg 404 \"e2\" 2000",
+               "the later written wins, and a failed fetch leaves the "
+               "settings ETag alone");
+    tap_ok(polycom_store_checkins(db, older, 1, 0) == 0
+           && polycom_store_seen_flush(db, &mark, &macs) == 0,
+           "an older check-in arriving late goes over");
+    tap_is_str(first_value(SEEN_ROW3),
+               "192.0.2.4 3000 0004f2000003-settings.cfg 404 \"e2\" 2000",
+               "and changes nothing");
+    tap_ok(polycom_store_checkins(db, later, 2, 0) == 0
+           && polycom_store_seen_flush(db, &mark, &macs) == 0,
+           "a 304 of the settings, then a fetch of the default file, go "
+           "over");
+    tap_is_str(first_value(SEEN_ROW3),
+               "192.0.2.5 4000 0004f2000003-settings.cfg 304 \"e4\" 4000",
+               "the 304 counts as a good fetch; the default file, which "
+               "does not name the MAC, is not where the phone was seen");
+    before = mark;
+    tap_ok(polycom_store_seen_flush(db, &mark, &macs) == 0
+           && mark.id == before.id && macs == 0,
+           "with nothing new, nothing is written");
+    before = mark;
+    mark.id += 50;
+    mark.time_us = -1;
+    tap_ok(polycom_store_seen_flush(db, &mark, &macs) == 0
+           && mark.id == before.id && macs > 1,
+           "past the newest id (a history emptied), it goes over the "
+           "check-ins from the first");
+
+    /* A writer that stopped before its flush: the next one starts from
+     * the check-ins within a window of the newest. */
+    old.mac = recent.mac = now.mac = "0004f2000004";
+    old.file = recent.file = now.file = "0004f2000004-settings.cfg";
+    old_id = last_checkin_id() + 1;
+    tap_ok(polycom_store_checkins(db, stopped, 3, 0) == 0,
+           "three check-ins 60 s, 10 s and 0 s before the newest are "
+           "written without last_seen");
+    tap_ok(polycom_store_seen_replay_from(db, apr_time_from_sec(30), &mark)
+           == 0 && mark.id == old_id,
+           "a writer starting goes over those of the last 30 s (after the "
+           "one 60 s old)");
+    tap_is_int(polycom_store_seen_flush(db, &mark, &macs), 0,
+               "and brings last_seen up to date from there");
+    tap_is_str(first_value("SELECT ip || ' ' || settings_etag FROM last_seen"
+                           " WHERE mac = '0004f2000004'"),
+               "192.0.2.9 \"n\"", "with the newest of them");
+
+    /* SQLite gives the id of the newest row out again once it is gone. */
+    again.mac = "0004f2000005";
+    tap_ok(first_value(apr_psprintf(pool, "DELETE FROM checkins WHERE id = %"
+                                    APR_INT64_T_FMT, mark.id)) == NULL
+           && polycom_store_checkins(db, reused, 1, 0) == 0
+           && last_checkin_id() == mark.id,
+           "the newest check-in deleted, the next one gets its id");
+    tap_ok(polycom_store_seen_flush(db, &mark, &macs) == 0
+           && first_value("SELECT ip FROM last_seen"
+                          " WHERE mac = '0004f2000005'") != NULL,
+           "and is not taken for the one gone over: it is in last_seen");
 }
 
 #define HOUR_US APR_INT64_C(3600000000)
@@ -136,7 +260,7 @@ static void test_checkin_hours(polycom_db *db)
     int deleted = 0;
 
     a.mac = b.mac = late.mac = "0004f2000002";
-    tap_ok(polycom_store_checkins(db, batch, 3) == 0,
+    tap_ok(polycom_store_checkins(db, batch, 3, 1) == 0,
            "a batch with a late check-in 50 hours old is written");
     tap_is_str(first_value(apr_pstrcat(pool, "SELECT n FROM checkin_hours"
                                        " WHERE hour = ", hour, NULL)), "2",
@@ -422,7 +546,7 @@ int main(void)
     checkin.family = checkin.model = checkin.firmware = "";
     checkin.stage = checkin.user_agent = "";
     checkin.unknown_phone = 1;
-    tap_ok(polycom_store_checkins(&db, list, 1) == 0, "a check-in is written");
+    tap_ok(polycom_store_checkins(&db, list, 1, 1) == 0, "a check-in is written");
     tap_ok(polycom_store_checkpoint(&db) == 0, "the WAL is checkpointed");
     tap_is_str(first_value("SELECT count(*) FROM checkins"), "1",
                "the check-in is in the database");
@@ -433,6 +557,7 @@ int main(void)
     test_column_names(path);
     test_checkin_hours(&db);
     test_last_seen(&db);
+    test_seen_flush(&db);
     test_prune_beside_transaction(path);
     test_schema_upgrade(path);
     tap_ok(apply_schema(path) == 0
