@@ -120,6 +120,18 @@ static apr_int64_t last_checkin_id(void)
                                   " FROM checkins"));
 }
 
+/* A batch written as the check-in writer writes it, then last_seen
+ * brought up to date from @a mark. */
+static int written_and_flushed(polycom_db *db,
+                               const polycom_checkin *const *list, int count,
+                               polycom_seen_mark *mark)
+{
+    int macs;
+
+    return polycom_store_checkins(db, list, count, 0) == 0
+           && polycom_store_seen_flush(db, mark, &macs) == 0;
+}
+
 /* What the check-in writer does: batches written without last_seen, then
  * one statement over the check-ins since (polycom_store_seen_flush). It
  * must leave what the batches themselves left (test_last_seen). */
@@ -170,21 +182,18 @@ static void test_seen_flush(polycom_db *db)
                "192.0.2.2 2000 0004f2000003-settings.cfg 200 \"e2\" 2000",
                "the newest of them, and the settings ETag of the newest "
                "good fetch");
-    tap_ok(polycom_store_checkins(db, tie, 2, 0) == 0
-           && polycom_store_seen_flush(db, &mark, &macs) == 0,
+    tap_ok(written_and_flushed(db, tie, 2, &mark),
            "two check-ins at the same time go over");
     tap_is_str(first_value(SEEN_ROW3),
                "192.0.2.4 3000 0004f2000003-settings.cfg 404 \"e2\" 2000",
                "the later written wins, and a failed fetch leaves the "
                "settings ETag alone");
-    tap_ok(polycom_store_checkins(db, older, 1, 0) == 0
-           && polycom_store_seen_flush(db, &mark, &macs) == 0,
+    tap_ok(written_and_flushed(db, older, 1, &mark),
            "an older check-in arriving late goes over");
     tap_is_str(first_value(SEEN_ROW3),
                "192.0.2.4 3000 0004f2000003-settings.cfg 404 \"e2\" 2000",
                "and changes nothing");
-    tap_ok(polycom_store_checkins(db, later, 2, 0) == 0
-           && polycom_store_seen_flush(db, &mark, &macs) == 0,
+    tap_ok(written_and_flushed(db, later, 2, &mark),
            "a 304 of the settings, then a fetch of the default file, go "
            "over");
     tap_is_str(first_value(SEEN_ROW3),
