@@ -145,19 +145,14 @@ int polycom_seen_flush(server_rec *s, polycom_seen_mark *mark, int *macs,
 {
     polycom_db db;
     ap_dbd_t *dbd = polycom_checkin_db(s, 1, pool, &db);
-    int rv = 0;
+    int rv;
 
     *macs = 0;
     if (!dbd) {
         *error = "database unavailable";
         return -1;
     }
-    if (mark->id < 0) {
-        rv = polycom_store_seen_replay_from(&db, POLYCOM_SEEN_REPLAY, mark);
-    }
-    if (rv == 0) {
-        rv = polycom_store_seen_flush(&db, mark, macs);
-    }
+    rv = polycom_store_seen_flush(&db, mark, POLYCOM_SEEN_REPLAY, macs);
     *error = db.error ? db.error : "unknown database error";
     polycom_dbd_close(s, dbd);
     return rv;

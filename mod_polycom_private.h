@@ -290,9 +290,8 @@ int polycom_checkins_commit(server_rec *s, apr_array_header_t *list,
  *  (POLYCOM_WRITER_SEEN_EVERY), or longer while its flushes failed. */
 #define POLYCOM_SEEN_REPLAY apr_time_from_sec(30)
 /** The check-in writer's: last_seen brought up to date with the check-ins
- *  after @a mark (id -1: not known yet, so those of the last
- *  POLYCOM_SEEN_REPLAY), which moves on. Returns as
- *  polycom_store_seen_flush() does; *error says why not. */
+ *  after @a mark, which moves on (polycom_store_seen_flush(), with the
+ *  window POLYCOM_SEEN_REPLAY). *error says why not. */
 int polycom_seen_flush(server_rec *s, polycom_seen_mark *mark, int *macs,
                        apr_pool_t *pool, const char **error);
 
@@ -319,5 +318,7 @@ void polycom_resync_child_init(apr_pool_t *pchild);
  *  the snapshots) for @a s's database when one is due, else nothing: in
  *  the check-in writer, or in the resync worker when there is none. */
 void polycom_retention_round(server_rec *s, apr_pool_t *pool);
+/** 1 when polycom_retention_round() would run a round now. */
+int polycom_retention_due(server_rec *s);
 
 #endif /* MOD_POLYCOM_PRIVATE_H */

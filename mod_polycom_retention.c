@@ -39,6 +39,14 @@ static apr_int64_t polycom_pruned_snapshots = 0;
  * child (a DELETE of 10,000 rows, or of old snapshots) held up every
  * request of that child for as long; the writer's batches wait instead,
  * which the children's queues absorb. */
+int polycom_retention_due(server_rec *s)
+{
+    const polycom_server_conf *sconf = ap_get_module_config(s->module_config,
+                                                            &polycom_module);
+
+    return sconf->statements_prepared && apr_time_now() >= polycom_prune_due;
+}
+
 void polycom_retention_round(server_rec *s, apr_pool_t *pool)
 {
     const polycom_server_conf *sconf = ap_get_module_config(s->module_config,

@@ -298,6 +298,7 @@ static void polycom_writer_checkpoint(apr_pool_t *pool)
 #define POLYCOM_WRITER_SEEN_EVERY apr_time_from_sec(1)
 static polycom_seen_mark *polycom_writer_seen_mark = NULL;
 static char *polycom_writer_seen_pending = NULL;
+static char *polycom_writer_seen_committed = NULL;
 static int polycom_writer_seen_failing = 0;
 
 static int polycom_writer_seen_any(unsigned servers)
@@ -329,7 +330,8 @@ static int polycom_writer_seen(apr_pool_t *pool)
         }
         rv = polycom_seen_flush(server, &polycom_writer_seen_mark[i], &macs,
                                 pool, &error);
-        if (rv < 0 && polycom_writer_seen_mark[i].id < 0) {
+        if (rv < 0 && polycom_writer_seen_mark[i].id < 0
+            && !polycom_writer_seen_committed[i]) {
             /* The first look of a writer starting, at a server whose
              * database is away or not the module's: again at its first
              * batch, if one ever comes. */
@@ -396,6 +398,7 @@ static void polycom_writer_commit(apr_array_header_t *batches,
             polycom_metrics_writer_rows(polycom_metrics_get(), list->nelts);
             polycom_writer_unchecked[first->server] = 1;
             polycom_writer_seen_pending[first->server] = 1;
+            polycom_writer_seen_committed[first->server] = 1;
         }
         for (j = i; j < batches->nelts; j++) {
             polycom_writer_batch *b =
@@ -477,6 +480,7 @@ static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
     polycom_writer_seen_mark = apr_palloc(pool, servers
                                           * sizeof(polycom_seen_mark));
     polycom_writer_seen_pending = apr_pcalloc(pool, servers);
+    polycom_writer_seen_committed = apr_pcalloc(pool, servers);
     for (v = s, servers = 0; v; v = v->next, servers++) {
         const polycom_server_conf *sconf =
             ap_get_module_config(v->module_config, &polycom_module);
@@ -492,8 +496,11 @@ static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
         int seen_pending = polycom_writer_seen_any(servers);
         apr_int32_t n, i;
 
+        /* Before a retention round too: its snapshot prune keeps what
+         * last_seen names, which must name the newest fetches. */
         if (seen_pending && now >= seen_retry
-            && (idle || now - seen_at >= POLYCOM_WRITER_SEEN_EVERY)) {
+            && (idle || now - seen_at >= POLYCOM_WRITER_SEEN_EVERY
+                || polycom_retention_due(s))) {
             apr_pool_clear(iteration);
             seen_at = now;
             seen_retry = polycom_writer_seen(iteration) < 0
@@ -508,8 +515,9 @@ static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
         /* It returns at once unless a round is due (every ten seconds,
          * every second while a backlog lasts). */
         polycom_retention_round(s, iteration);
-        rv = apr_pollset_poll(pollset, seen_pending ? POLYCOM_WRITER_SEEN_IDLE
-                                                    : POLYCOM_WRITER_CHECKPOINT,
+        rv = apr_pollset_poll(pollset, seen_pending && now >= seen_retry
+                                       ? POLYCOM_WRITER_SEEN_IDLE
+                                       : POLYCOM_WRITER_CHECKPOINT,
                               &n, &ready);
         idle = APR_STATUS_IS_TIMEUP(rv);
         if (APR_STATUS_IS_EINTR(rv) || APR_STATUS_IS_TIMEUP(rv)) {

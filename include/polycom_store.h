@@ -181,7 +181,7 @@ int polycom_store_checkins(polycom_db *db, const polycom_checkin *const *list,
 #define POLYCOM_SEEN_FLUSH_IDS 100000
 
 /** How far last_seen is up to date with the history: the id of the last
- *  check-in gone over (-1: not known, see polycom_store_seen_replay_from)
+ *  check-in gone over (-1: not known, as when a check-in writer starts)
  *  and that row's time (-1: not checked), which tells when SQLite gave
  *  the id out again to another row. */
 typedef struct {
@@ -191,17 +191,13 @@ typedef struct {
 
 /** Brings last_seen up to date with the check-ins after @a mark (at most
  *  POLYCOM_SEEN_FLUSH_IDS of them), in one statement, and moves the mark
- *  on; *macs is how many rows it wrote. Returns 1 when there are more
- *  check-ins after the mark, 0 when not, -1 on an error. */
+ *  on; *macs is how many rows it wrote. When the mark is not known or its
+ *  row gone, or more than POLYCOM_SEEN_FLUSH_IDS check-ins came since, it
+ *  starts at the check-ins made within @a window of the newest instead:
+ *  those a writer that stopped may have left out. Returns 1 when there
+ *  are more check-ins after the mark, 0 when not, -1 on an error. */
 int polycom_store_seen_flush(polycom_db *db, polycom_seen_mark *mark,
-                             int *macs);
-
-/** Where a starting check-in writer's first polycom_store_seen_flush()
- *  begins: before every check-in made within @a window of the newest,
- *  which a writer that stopped may have left out of last_seen. */
-int polycom_store_seen_replay_from(polycom_db *db,
-                                   apr_interval_time_t window,
-                                   polycom_seen_mark *mark);
+                             apr_interval_time_t window, int *macs);
 
 /** The latest stored upload of @a kind ("directory", ...) for @a mac;
  *  *body is NULL when there is none. */

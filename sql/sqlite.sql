@@ -92,8 +92,9 @@ INSERT INTO checkin_hours (hour, n)
 -- check-ins, in one statement over all of them since its last (50 ms after
 -- its last batch, or once a second under load: a statement per MAC in each
 -- batch was 42 % of its work), so a row may be up to about a second behind
--- checkins; rows added to checkins by hand are taken in too. A child that
--- writes check-ins itself (no writer) writes last_seen with them.
+-- checkins; rows added to checkins by hand are taken in at its next flush
+-- (after a batch of its own). A child that writes check-ins itself (no
+-- writer) writes last_seen with them.
 CREATE TABLE IF NOT EXISTS last_seen (
     mac            TEXT PRIMARY KEY,
     time_us        INTEGER NOT NULL,

@@ -448,9 +448,9 @@ int polycom_store_checkins(polycom_db *db, const polycom_checkin *const *list,
     return rv;
 }
 
-int polycom_store_seen_replay_from(polycom_db *db,
-                                   apr_interval_time_t window,
-                                   polycom_seen_mark *mark)
+/* The id before every check-in made within @a window of the newest. */
+static int store_seen_replay_from(polycom_db *db, apr_interval_time_t window,
+                                  apr_int64_t *after)
 {
     apr_array_header_t *rows;
 
@@ -459,19 +459,18 @@ int polycom_store_seen_replay_from(polycom_db *db,
                                           window), NULL) < 0) {
         return -1;
     }
-    mark->id = apr_atoi64(polycom_rows_first(rows, "replay_after"));
-    mark->time_us = -1;
+    *after = apr_atoi64(polycom_rows_first(rows, "replay_after"));
     return 0;
 }
 
 static int store_seen_flush_once(polycom_db *db, polycom_seen_mark *mark,
-                                 int *macs)
+                                 apr_interval_time_t window, int *macs)
 {
     apr_dbd_prepared_t *stmt = polycom_store_prepared(db, ST_SEEN_FLUSH);
     apr_array_header_t *rows;
-    apr_int64_t after = mark->id, last, last_us, upto;
+    apr_int64_t after = mark->id, last, last_us, upto, replay;
     const char *from, *to;
-    int rv;
+    int rv, lost;
 
     *macs = 0;
     if (!stmt || polycom_store_select(db, ST_CHECKIN_LAST, &rows,
@@ -482,14 +481,22 @@ static int store_seen_flush_once(polycom_db *db, polycom_seen_mark *mark,
     }
     last = apr_atoi64(polycom_rows_first(rows, "last_id"));
     last_us = apr_atoi64(polycom_rows_first(rows, "last_us"));
-    if (last < after
-        || (mark->time_us != -1
-            && apr_atoi64(polycom_rows_first(rows, "mark_us"))
-               != mark->time_us)) {
-        /* The check-in gone over last is gone or another: the history
-         * was emptied or cut from the top, or a database restored, and
-         * SQLite gives the ids out again. From the first. */
-        after = 0;
+    /* Not known yet (a writer starting), or the check-in gone over last is
+     * gone or another: the history was emptied or cut, a database
+     * restored, or SQLite gave the id out again. */
+    lost = after < 0 || last < after
+           || (mark->time_us != -1
+               && apr_atoi64(polycom_rows_first(rows, "mark_us"))
+                  != mark->time_us);
+    if (lost || last - after > POLYCOM_SEEN_FLUSH_IDS) {
+        /* From the check-ins of the last moments: a backlog older than
+         * that (other nodes' check-ins since this one last wrote any)
+         * holds none this one left out, unless its flushes failed that
+         * long (PC00049). */
+        if (store_seen_replay_from(db, window, &replay) < 0) {
+            return -1;
+        }
+        after = lost || replay > after ? replay : after;
     }
     if (last == after) {
         mark->id = last;
@@ -511,14 +518,14 @@ static int store_seen_flush_once(polycom_db *db, polycom_seen_mark *mark,
 }
 
 int polycom_store_seen_flush(polycom_db *db, polycom_seen_mark *mark,
-                             int *macs)
+                             apr_interval_time_t window, int *macs)
 {
     int tries = 0, rv, repaired;
 
     do {
         db->error_code = 0;
         repaired = db->repaired > 0;
-        rv = store_seen_flush_once(db, mark, macs);
+        rv = store_seen_flush_once(db, mark, window, macs);
     } while (rv < 0 && store_retryable(db, repaired)
              && ++tries < STORE_DEADLOCK_TRIES);
     return rv;

@@ -119,8 +119,8 @@ sub last_checkin_id {
 # Check-ins are written after the response has gone to the phone, so a
 # test that reads what a request recorded waits until the check-in count
 # holds still (batches take about 20 ms) and last_seen is up to date with
-# them (never more than 8 s): the check-in writer brings it up to date
-# apart, 50 ms after its last batch or every second. A phone is behind
+# them (100 looks, about 10 s at most): the check-in writer brings it up
+# to date apart, 50 ms after its last batch or every second. A phone is behind
 # while a check-in that names it (its own files, as the module's
 # SEEN_FLUSH) is newer than its last_seen. Only this test file's
 # check-ins count (made since it started, $^T), and of those only the ones
@@ -149,7 +149,10 @@ sub settle {
         my $now = eval { raw_rows(settled_sql($settled_up_to))->[0] };
         return if !defined $now;
         if ($now->{n} == $last && (!$now->{behind} || ++$still > 25)) {
-            print STDERR "# SETTLE gave up: $now->{behind} behind after $settled_up_to (" . (caller(1))[3] . " " . join(":", (caller(1))[1,2]) . ")\n" if $now->{behind} && $ENV{POLYCOM_SETTLE_DEBUG};
+            # POLYCOM_SETTLE_DEBUG=1: say where a test waited for nothing.
+            print STDERR "# settle gave up on $now->{behind} check-ins"
+                . " behind last_seen, at " . join(':', (caller(1))[1, 2]) . "\n"
+                if $now->{behind} && $ENV{POLYCOM_SETTLE_DEBUG};
             $settled_up_to = $now->{top};
             return;
         }

@@ -110,6 +110,7 @@ static void test_last_seen(polycom_db *db)
                "and counts as a good fetch");
 }
 
+#define SEEN_WINDOW apr_time_from_sec(30)
 #define SEEN_ROW3 "SELECT ip || ' ' || time_us || ' ' || file || ' ' ||" \
                   " status || ' ' || settings_etag || ' ' || settings_us" \
                   " FROM last_seen WHERE mac = '0004f2000003'"
@@ -129,7 +130,7 @@ static int written_and_flushed(polycom_db *db,
     int macs;
 
     return polycom_store_checkins(db, list, count, 0) == 0
-           && polycom_store_seen_flush(db, mark, &macs) == 0;
+           && polycom_store_seen_flush(db, mark, SEEN_WINDOW, &macs) == 0;
 }
 
 /* What the check-in writer does: batches written without last_seen, then
@@ -161,8 +162,7 @@ static void test_seen_flush(polycom_db *db)
     const polycom_checkin *stopped[3] = { &old, &recent, &now };
     const polycom_checkin *reused[1] = { &again };
     polycom_seen_mark mark, before;
-    apr_int64_t old_id;
-    int macs = -1;
+    int macs = -1, rounds, rv = -1;
 
     mark.id = last_checkin_id();
     mark.time_us = -1;
@@ -174,7 +174,7 @@ static void test_seen_flush(polycom_db *db)
     tap_is_str(first_value("SELECT count(*) FROM last_seen"
                            " WHERE mac = '0004f2000003'"), "0",
                "which they leave alone");
-    tap_is_int(polycom_store_seen_flush(db, &mark, &macs), 0,
+    tap_is_int(polycom_store_seen_flush(db, &mark, SEEN_WINDOW, &macs), 0,
                "one statement brings last_seen up to date");
     tap_ok(mark.id == last_checkin_id() && macs == 1,
            "with every check-in since, one MAC's row");
@@ -201,46 +201,77 @@ static void test_seen_flush(polycom_db *db)
                "the 304 counts as a good fetch; the default file, which "
                "does not name the MAC, is not where the phone was seen");
     before = mark;
-    tap_ok(polycom_store_seen_flush(db, &mark, &macs) == 0
+    tap_ok(polycom_store_seen_flush(db, &mark, SEEN_WINDOW, &macs) == 0
            && mark.id == before.id && macs == 0,
            "with nothing new, nothing is written");
     before = mark;
     mark.id += 50;
     mark.time_us = -1;
-    tap_ok(polycom_store_seen_flush(db, &mark, &macs) == 0
-           && mark.id == before.id && macs > 1,
-           "past the newest id (a history emptied), it goes over the "
-           "check-ins from the first");
+    tap_ok(polycom_store_seen_flush(db, &mark, SEEN_WINDOW, &macs) == 0
+           && mark.id == before.id,
+           "past the newest id (a history emptied), it starts again and is "
+           "up to date");
 
-    /* A writer that stopped before its flush: the next one starts from
-     * the check-ins within a window of the newest. */
-    old.mac = recent.mac = now.mac = "0004f2000004";
-    old.file = recent.file = now.file = "0004f2000004-settings.cfg";
-    old_id = last_checkin_id() + 1;
+    /* A writer that stopped before its flush: the next one (its mark not
+     * known) starts from the check-ins within 30 s of the newest. */
+    old.mac = "0004f2000006";
+    old.file = "0004f2000006-settings.cfg";
+    recent.mac = now.mac = "0004f2000004";
+    recent.file = now.file = "0004f2000004-settings.cfg";
     tap_ok(polycom_store_checkins(db, stopped, 3, 0) == 0,
            "three check-ins 60 s, 10 s and 0 s before the newest are "
            "written without last_seen");
-    tap_ok(polycom_store_seen_replay_from(db, apr_time_from_sec(30), &mark)
-           == 0 && mark.id == old_id,
-           "a writer starting goes over those of the last 30 s (after the "
-           "one 60 s old)");
-    tap_is_int(polycom_store_seen_flush(db, &mark, &macs), 0,
-               "and brings last_seen up to date from there");
+    mark.id = mark.time_us = -1;
+    tap_is_int(polycom_store_seen_flush(db, &mark, SEEN_WINDOW, &macs), 0,
+               "a writer starting brings last_seen up to date");
     tap_is_str(first_value("SELECT ip || ' ' || settings_etag FROM last_seen"
                            " WHERE mac = '0004f2000004'"),
-               "192.0.2.9 \"n\"", "with the newest of them");
+               "192.0.2.9 \"n\"", "from the check-ins of the last 30 s");
+    tap_is_str(first_value("SELECT count(*) FROM last_seen"
+                           " WHERE mac = '0004f2000006'"), "0",
+               "not from the one 60 s old");
+
+    /* A backlog of more than one statement's ids (another node's, while
+     * this one wrote nothing): only its last 30 s are gone over. */
+    first_value(apr_psprintf(pool, "INSERT INTO checkins (time_us, mac,"
+                             " file, status) WITH RECURSIVE n(i) AS"
+                             " (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                             " WHERE i < %d) SELECT %" APR_TIME_T_FMT
+                             " - 120000000, '0004f2000007',"
+                             " '0004f2000007.cfg', 200 FROM n",
+                             POLYCOM_SEEN_FLUSH_IDS + 10, newest));
+    again.time = newest + apr_time_from_sec(60);
+    again.mac = "0004f2000008";
+    again.file = "0004f2000008.cfg";
+    tap_ok(polycom_store_checkins(db, reused, 1, 0) == 0
+           && polycom_store_seen_flush(db, &mark, SEEN_WINDOW, &macs) == 0
+           && mark.id == last_checkin_id(),
+           "a backlog of more ids than one statement goes over is caught "
+           "up at once");
+    tap_is_str(first_value("SELECT count(*) FROM last_seen WHERE mac IN"
+                           " ('0004f2000007', '0004f2000008')"), "1",
+               "from its last 30 s: the newest check-in in, the old "
+               "backlog's not");
+    again.time = newest + 1;
 
     /* SQLite gives the id of the newest row out again once it is gone. */
     again.mac = "0004f2000005";
+    again.file = "0004f2000005.cfg";
     tap_ok(first_value(apr_psprintf(pool, "DELETE FROM checkins WHERE id = %"
                                     APR_INT64_T_FMT, mark.id)) == NULL
            && polycom_store_checkins(db, reused, 1, 0) == 0
            && last_checkin_id() == mark.id,
            "the newest check-in deleted, the next one gets its id");
-    tap_ok(polycom_store_seen_flush(db, &mark, &macs) == 0
-           && first_value("SELECT ip FROM last_seen"
-                          " WHERE mac = '0004f2000005'") != NULL,
+    /* Gone over again from 30 s before it, the backlog above included:
+     * more than one statement, as the writer does, a second apart. */
+    for (rounds = 0; rounds < 5
+         && (rv = polycom_store_seen_flush(db, &mark, SEEN_WINDOW, &macs))
+            == 1; rounds++) {
+    }
+    tap_ok(rv == 0 && first_value("SELECT ip FROM last_seen"
+                                  " WHERE mac = '0004f2000005'") != NULL,
            "and is not taken for the one gone over: it is in last_seen");
+    first_value("DELETE FROM checkins WHERE mac = '0004f2000007'");
 }
 
 #define HOUR_US APR_INT64_C(3600000000)
