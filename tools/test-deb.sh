@@ -168,6 +168,15 @@ wait_checkins() {
     done
     return 1
 }
+# The check-in writer brings last_seen up to date apart from the check-ins,
+# 50 ms after its last batch: up to about a second behind them.
+wait_last_seen() {     # wait_last_seen <mac> <file>
+    for _ in $(seq 100); do
+        [ "$(sq "SELECT file FROM last_seen WHERE mac = '$1'")" = "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
 
 # --- the older package: this tree at a lower version --------------------------
 old_version="${version}~pre1"
@@ -309,6 +318,7 @@ else
     echo "#   check-ins: $(sq 'SELECT count(*), min(time_us) FROM checkins' 2>&1)"
     ls -l "$(dirname $db)" | sed 's/^/#   /'
 fi
+wait_last_seen 0004f2000009 0004f2000009-settings.cfg
 is "in last_seen too" "$(sq "SELECT file FROM last_seen WHERE mac = '0004f2000009'")" \
    "0004f2000009-settings.cfg"
 
