@@ -1,8 +1,8 @@
 /**
  * @file polycom_store_private.h
- * @brief What the store's files (store.c, store_sql.c, store_phone.c)
- * share with each other only: statement labels, the numeric placeholder
- * and the helpers every query uses. Pure: APR only.
+ * @brief What the store's files (store.c, store_sql.c, store_phone.c,
+ * store_checkin.c) share with each other only: statement labels, the
+ * numeric placeholder and the helpers every query uses. Pure: APR only.
  */
 #ifndef POLYCOM_STORE_PRIVATE_H
 #define POLYCOM_STORE_PRIVATE_H
