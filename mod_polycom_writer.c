@@ -292,8 +292,13 @@ static void polycom_writer_checkpoint(apr_pool_t *pool)
  * once every POLYCOM_WRITER_SEEN_EVERY. A statement per MAC in each batch
  * was 42 % of the writer's work (perf, make bench, 100,000 phones); one a
  * second halved its CPU time per check-in. So with a writer, last_seen
- * is up to a second behind the history. Per server: the check-in id it
- * is up to date with (polycom_seen_mark), and whether it may not be. */
+ * is up to a second behind the history. A statement goes over at most
+ * POLYCOM_SEEN_FLUSH_IDS check-ins; when more are left (a writer catching
+ * up after its start, or a load above that a second), the next one
+ * follows right after the batches that came meanwhile are written, so
+ * the children's queues never wait for the whole catch-up. Per server:
+ * the check-in id it is up to date with (polycom_seen_mark), and whether
+ * it may not be. */
 #define POLYCOM_WRITER_SEEN_IDLE  apr_time_from_msec(50)
 #define POLYCOM_WRITER_SEEN_EVERY apr_time_from_sec(1)
 static polycom_seen_mark *polycom_writer_seen_mark = NULL;
@@ -313,12 +318,13 @@ static int polycom_writer_seen_any(unsigned servers)
     return 0;
 }
 
-/* Returns -1 when a flush failed (tried again a second later). */
+/* Returns -1 when a flush failed (tried again a second later), 1 when a
+ * server has more check-ins to go over, 0 when all are up to date. */
 static int polycom_writer_seen(apr_pool_t *pool)
 {
     server_rec *server;
     unsigned i;
-    int failed = 0;
+    int failed = 0, more = 0;
 
     for (server = polycom_main_server, i = 0; server;
          server = server->next, i++) {
@@ -353,11 +359,12 @@ static int polycom_writer_seen(apr_pool_t *pool)
         }
         polycom_writer_seen_pending[i] = rv > 0;
         polycom_writer_unchecked[i] |= macs > 0;
+        more |= rv > 0;
     }
     if (!failed) {
         polycom_writer_seen_failing = 0;
     }
-    return failed ? -1 : 0;
+    return failed ? -1 : more;
 }
 
 /* Write the batches that arrived together: one transaction per server. */
@@ -422,7 +429,7 @@ static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
     apr_time_t last_checkpoint = apr_time_now();
     apr_time_t seen_at = 0, seen_retry = 0;
     apr_status_t rv;
-    int idle = 0;
+    int idle = 0, seen_more = 0;
     server_rec *v;
     unsigned servers;
 
@@ -499,12 +506,16 @@ static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
         /* Before a retention round too: its snapshot prune keeps what
          * last_seen names, which must name the newest fetches. */
         if (seen_pending && now >= seen_retry
-            && (idle || now - seen_at >= POLYCOM_WRITER_SEEN_EVERY
+            && (idle || seen_more
+                || now - seen_at >= POLYCOM_WRITER_SEEN_EVERY
                 || polycom_retention_due(s))) {
+            int seen;
+
             apr_pool_clear(iteration);
             seen_at = now;
-            seen_retry = polycom_writer_seen(iteration) < 0
-                         ? now + POLYCOM_WRITER_SEEN_EVERY : 0;
+            seen = polycom_writer_seen(iteration);
+            seen_retry = seen < 0 ? now + POLYCOM_WRITER_SEEN_EVERY : 0;
+            seen_more = seen > 0;
             seen_pending = polycom_writer_seen_any(servers);
         }
         if (apr_time_now() - last_checkpoint >= POLYCOM_WRITER_CHECKPOINT) {
@@ -515,7 +526,10 @@ static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
         /* It returns at once unless a round is due (every ten seconds,
          * every second while a backlog lasts). */
         polycom_retention_round(s, iteration);
-        rv = apr_pollset_poll(pollset, seen_pending && now >= seen_retry
+        /* With more to go over, only what is ready now: its batches
+         * are written, then the next part. */
+        rv = apr_pollset_poll(pollset, seen_more ? 0
+                                       : seen_pending && now >= seen_retry
                                        ? POLYCOM_WRITER_SEEN_IDLE
                                        : POLYCOM_WRITER_CHECKPOINT,
                               &n, &ready);

@@ -176,9 +176,20 @@ int polycom_store_checkins(polycom_db *db, const polycom_checkin *const *list,
                            int count, int seen);
 
 /** The most check-in ids one polycom_store_seen_flush() goes over: it
- *  bounds how long the statement holds the writer (about 0.2 s for the
- *  15,000 check-ins a second of make bench at 100,000 phones). */
-#define POLYCOM_SEEN_FLUSH_IDS 100000
+ *  bounds how long the statement holds the writer, which reads no batch
+ *  meanwhile (about 0.1 s; make bench at 100,000 phones brings 13,000 to
+ *  15,000 a second). With 100,000 a statement, a writer starting after a
+ *  restart under that load went over its 30 s catch-up for more than a
+ *  second at a time, and every child's queue filled (PC00039). */
+#define POLYCOM_SEEN_FLUSH_IDS 10000
+
+/** More new check-in ids than this (another node's, while this one wrote
+ *  none) and a flush starts from the last moments instead. */
+#define POLYCOM_SEEN_BACKLOG_IDS 100000
+
+/** The check-in writer's SQLite page cache, in KiB, on each connection it
+ *  uses (polycom_store_writer_session). */
+#define POLYCOM_WRITER_CACHE_KIB "16384"
 
 /** How far last_seen is up to date with the history: the id of the last
  *  check-in gone over (-1: not known, as when a check-in writer starts)
@@ -192,7 +203,7 @@ typedef struct {
 /** Brings last_seen up to date with the check-ins after @a mark (at most
  *  POLYCOM_SEEN_FLUSH_IDS of them), in one statement, and moves the mark
  *  on; *macs is how many rows it wrote. When the mark is not known or its
- *  row gone, or more than POLYCOM_SEEN_FLUSH_IDS check-ins came since, it
+ *  row gone, or more than POLYCOM_SEEN_BACKLOG_IDS check-ins came since, it
  *  starts at the check-ins made within @a window of the newest instead:
  *  those a writer that stopped may have left out. Returns 1 when there
  *  are more check-ins after the mark, 0 when not, -1 on an error. */
@@ -382,8 +393,8 @@ int polycom_store_begin(polycom_db *db, apr_dbd_transaction_t **txn);
 int polycom_store_finish(polycom_db *db, apr_dbd_transaction_t *txn,
                          int failed);
 
-/** On a check-in writer's connection: no automatic WAL checkpoints
- *  (SQLite; a no-op elsewhere). */
+/** On a check-in writer's connection: no automatic WAL checkpoints, and
+ *  a page cache of POLYCOM_WRITER_CACHE_KIB (SQLite; a no-op elsewhere). */
 int polycom_store_writer_session(polycom_db *db);
 
 /** A WAL checkpoint that lets the next commit restart the WAL (SQLite;

@@ -326,7 +326,7 @@ static int store_seen_flush_once(polycom_db *db, polycom_seen_mark *mark,
            || (mark->time_us != -1
                && apr_atoi64(polycom_rows_first(rows, "mark_us"))
                   != mark->time_us);
-    if (lost || last - after > POLYCOM_SEEN_FLUSH_IDS) {
+    if (lost || last - after > POLYCOM_SEEN_BACKLOG_IDS) {
         /* From the check-ins of the last moments: a backlog older than
          * that (other nodes' check-ins since this one last wrote any)
          * holds none this one left out, unless its flushes failed that
