@@ -95,7 +95,7 @@ static int polycom_batch_push(server_rec *s, const polycom_checkin *c)
 }
 
 /* The check-in writer asks for its session (no automatic WAL
- * checkpoints) on each connection it uses. */
+ * checkpoints, a larger page cache) on each connection it uses. */
 #define POLYCOM_WRITER_SESSION "mod_polycom: writer session"
 
 static ap_dbd_t *polycom_checkin_db(server_rec *s, int writer_session,

@@ -297,41 +297,48 @@ static void polycom_writer_checkpoint(apr_pool_t *pool)
  * up after its start, or a load above that a second), the next one
  * follows right after the batches that came meanwhile are written, so
  * the children's queues never wait for the whole catch-up. Per server:
- * the check-in id it is up to date with (polycom_seen_mark), and whether
- * it may not be. */
+ * the check-in id it is up to date with (polycom_seen_mark), whether it
+ * may not be, when a flush that failed is tried again (0: no wait), so
+ * that a server whose database is away holds up no other, and whether
+ * that failure was said. */
 #define POLYCOM_WRITER_SEEN_IDLE  apr_time_from_msec(50)
 #define POLYCOM_WRITER_SEEN_EVERY apr_time_from_sec(1)
 static polycom_seen_mark *polycom_writer_seen_mark = NULL;
 static char *polycom_writer_seen_pending = NULL;
 static char *polycom_writer_seen_committed = NULL;
-static int polycom_writer_seen_failing = 0;
+static apr_time_t *polycom_writer_seen_retry = NULL;
+static char *polycom_writer_seen_failing = NULL;
 
-static int polycom_writer_seen_any(unsigned servers)
+/* Whether a server's last_seen may be behind and is not waiting to try
+ * a failed flush again. */
+static int polycom_writer_seen_due(unsigned servers, apr_time_t now)
 {
     unsigned i;
 
     for (i = 0; i < servers; i++) {
-        if (polycom_writer_seen_pending[i]) {
+        if (polycom_writer_seen_pending[i]
+            && polycom_writer_seen_retry[i] <= now) {
             return 1;
         }
     }
     return 0;
 }
 
-/* Returns -1 when a flush failed (tried again a second later), 1 when a
- * server has more check-ins to go over, 0 when all are up to date. */
-static int polycom_writer_seen(apr_pool_t *pool)
+/* Flushes each server that is due; returns 1 when one has more check-ins
+ * to go over, 0 when not. A failed flush is tried again a second later. */
+static int polycom_writer_seen(apr_pool_t *pool, apr_time_t now)
 {
     server_rec *server;
     unsigned i;
-    int failed = 0, more = 0;
+    int more = 0;
 
     for (server = polycom_main_server, i = 0; server;
          server = server->next, i++) {
         const char *error;
         int macs, rv;
 
-        if (!polycom_writer_seen_pending[i]) {
+        if (!polycom_writer_seen_pending[i]
+            || polycom_writer_seen_retry[i] > now) {
             continue;
         }
         rv = polycom_seen_flush(server, &polycom_writer_seen_mark[i], &macs,
@@ -350,21 +357,21 @@ static int polycom_writer_seen(apr_pool_t *pool)
         if (rv < 0) {
             /* Said once while it lasts: the batches' own failures are
              * what the children log. */
-            ap_log_error(APLOG_MARK, polycom_writer_seen_failing
+            ap_log_error(APLOG_MARK, polycom_writer_seen_failing[i]
                          ? APLOG_DEBUG : APLOG_WARNING, 0, server,
                          PCLOGNO(00049) "check-in writer: last_seen not "
                          "brought up to date (%s); trying again", error);
-            polycom_writer_seen_failing = failed = 1;
+            polycom_writer_seen_failing[i] = 1;
+            polycom_writer_seen_retry[i] = now + POLYCOM_WRITER_SEEN_EVERY;
             continue;
         }
+        polycom_writer_seen_failing[i] = 0;
+        polycom_writer_seen_retry[i] = 0;
         polycom_writer_seen_pending[i] = rv > 0;
         polycom_writer_unchecked[i] |= macs > 0;
         more |= rv > 0;
     }
-    if (!failed) {
-        polycom_writer_seen_failing = 0;
-    }
-    return failed ? -1 : more;
+    return more;
 }
 
 /* Write the batches that arrived together: one transaction per server. */
@@ -427,7 +434,7 @@ static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
     apr_allocator_t *allocator;
     apr_pollfd_t listen_pfd;
     apr_time_t last_checkpoint = apr_time_now();
-    apr_time_t seen_at = 0, seen_retry = 0;
+    apr_time_t seen_at = 0;
     apr_status_t rv;
     int idle = 0, seen_more = 0;
     server_rec *v;
@@ -488,6 +495,9 @@ static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
                                           * sizeof(polycom_seen_mark));
     polycom_writer_seen_pending = apr_pcalloc(pool, servers);
     polycom_writer_seen_committed = apr_pcalloc(pool, servers);
+    polycom_writer_seen_retry = apr_pcalloc(pool, servers
+                                                  * sizeof(apr_time_t));
+    polycom_writer_seen_failing = apr_pcalloc(pool, servers);
     for (v = s, servers = 0; v; v = v->next, servers++) {
         const polycom_server_conf *sconf =
             ap_get_module_config(v->module_config, &polycom_module);
@@ -500,23 +510,19 @@ static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
         const apr_pollfd_t *ready;
         apr_array_header_t *batches;
         apr_time_t now = apr_time_now();
-        int seen_pending = polycom_writer_seen_any(servers);
+        int seen_due = polycom_writer_seen_due(servers, now);
         apr_int32_t n, i;
 
         /* Before a retention round too: its snapshot prune keeps what
          * last_seen names, which must name the newest fetches. */
-        if (seen_pending && now >= seen_retry
+        if (seen_due
             && (idle || seen_more
                 || now - seen_at >= POLYCOM_WRITER_SEEN_EVERY
                 || polycom_retention_due(s))) {
-            int seen;
-
             apr_pool_clear(iteration);
             seen_at = now;
-            seen = polycom_writer_seen(iteration);
-            seen_retry = seen < 0 ? now + POLYCOM_WRITER_SEEN_EVERY : 0;
-            seen_more = seen > 0;
-            seen_pending = polycom_writer_seen_any(servers);
+            seen_more = polycom_writer_seen(iteration, now);
+            seen_due = polycom_writer_seen_due(servers, now);
         }
         if (apr_time_now() - last_checkpoint >= POLYCOM_WRITER_CHECKPOINT) {
             apr_pool_clear(iteration);
@@ -529,8 +535,7 @@ static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
         /* With more to go over, only what is ready now: its batches
          * are written, then the next part. */
         rv = apr_pollset_poll(pollset, seen_more ? 0
-                                       : seen_pending && now >= seen_retry
-                                       ? POLYCOM_WRITER_SEEN_IDLE
+                                       : seen_due ? POLYCOM_WRITER_SEEN_IDLE
                                        : POLYCOM_WRITER_CHECKPOINT,
                               &n, &ready);
         idle = APR_STATUS_IS_TIMEUP(rv);

@@ -177,10 +177,11 @@ int polycom_store_checkins(polycom_db *db, const polycom_checkin *const *list,
 
 /** The most check-in ids one polycom_store_seen_flush() goes over: it
  *  bounds how long the statement holds the writer, which reads no batch
- *  meanwhile (about 0.1 s; make bench at 100,000 phones brings 13,000 to
- *  15,000 a second). With 100,000 a statement, a writer starting after a
- *  restart under that load went over its 30 s catch-up for more than a
- *  second at a time, and every child's queue filled (PC00039). */
+ *  meanwhile (13,000 took 0.08-0.12 s in the sqlite3 shell, 0.2-0.9 s
+ *  inside the writer under make bench's load at 100,000 phones, which
+ *  brings 13,000 to 15,000 a second). With 100,000 a statement, a writer
+ *  starting after a restart under that load went over its 30 s catch-up
+ *  3 to 7 s at a time, and every child's queue filled (PC00039). */
 #define POLYCOM_SEEN_FLUSH_IDS 10000
 
 /** More new check-in ids than this (another node's, while this one wrote

@@ -326,7 +326,12 @@ static int store_seen_flush_once(polycom_db *db, polycom_seen_mark *mark,
            || (mark->time_us != -1
                && apr_atoi64(polycom_rows_first(rows, "mark_us"))
                   != mark->time_us);
-    if (lost || last - after > POLYCOM_SEEN_BACKLOG_IDS) {
+    /* In the middle of a catch-up (a part gone over, its mark's time not
+     * taken), the rest is gone over whatever its size: it is already
+     * within the last moments, and looking them up again would read the
+     * index of the whole range for each part. */
+    if (lost || (mark->time_us != -1
+                 && last - after > POLYCOM_SEEN_BACKLOG_IDS)) {
         /* From the check-ins of the last moments: a backlog older than
          * that (other nodes' check-ins since this one last wrote any)
          * holds none this one left out, unless its flushes failed that
