@@ -140,7 +140,8 @@ int polycom_checkins_commit(server_rec *s, apr_array_header_t *list,
     return rv;
 }
 
-int polycom_seen_flush(server_rec *s, polycom_seen_mark *mark, int *macs,
+int polycom_seen_flush(server_rec *s, polycom_seen_mark *mark,
+                       apr_interval_time_t replay, int *macs,
                        apr_pool_t *pool, const char **error)
 {
     polycom_db db;
@@ -152,7 +153,7 @@ int polycom_seen_flush(server_rec *s, polycom_seen_mark *mark, int *macs,
         *error = "database unavailable";
         return -1;
     }
-    rv = polycom_store_seen_flush(&db, mark, POLYCOM_SEEN_REPLAY, macs);
+    rv = polycom_store_seen_flush(&db, mark, replay, macs);
     *error = db.error ? db.error : "unknown database error";
     polycom_dbd_close(s, dbd);
     return rv;

@@ -286,13 +286,15 @@ int polycom_checkins_commit(server_rec *s, apr_array_header_t *list,
                             int writer_session, apr_pool_t *pool,
                             const char **error);
 /** How far back a starting check-in writer goes over the check-ins for
- *  last_seen: one that stopped left at most about a second of them out
+ *  last_seen when the one before did not leave it up to date: one that
+ *  stopped otherwise left at most about a second of them out
  *  (POLYCOM_WRITER_SEEN_EVERY), or longer while its flushes failed. */
 #define POLYCOM_SEEN_REPLAY apr_time_from_sec(30)
 /** The check-in writer's: last_seen brought up to date with the check-ins
  *  after @a mark, which moves on (polycom_store_seen_flush(), with the
- *  window POLYCOM_SEEN_REPLAY). *error says why not. */
-int polycom_seen_flush(server_rec *s, polycom_seen_mark *mark, int *macs,
+ *  window @a replay). *error says why not. */
+int polycom_seen_flush(server_rec *s, polycom_seen_mark *mark,
+                       apr_interval_time_t replay, int *macs,
                        apr_pool_t *pool, const char **error);
 
 /* ---- mod_polycom_writer.c: the node's check-in writer ---------------- */
@@ -306,6 +308,29 @@ int polycom_writer_send(server_rec *s, const polycom_checkin *const *list,
 /** In a child: 1 when this generation's check-in writer runs the
  *  retention (it was started, and this child last reached it). */
 int polycom_writer_prunes(void);
+/** Send or receive exactly @a length bytes on the writer's socket. */
+apr_status_t polycom_writer_io(apr_socket_t *sock, char *buf,
+                               apr_size_t length, int sending);
+
+/* ---- mod_polycom_writer_run.c: the check-in writer process ----------- */
+
+typedef void polycom_child_init_fn(apr_pool_t *, server_rec *);
+
+/** How long a writer told to stop goes on bringing last_seen up to date;
+ *  the parent waits POLYCOM_WRITER_STOP_WAIT for it, then kills it. */
+#define POLYCOM_WRITER_LEAVE     apr_time_from_sec(2)
+#define POLYCOM_WRITER_STOP_WAIT apr_time_from_sec(3)
+/** Its exit status: it left last_seen up to date with all it wrote, or
+ *  not (the next writer goes over the last POLYCOM_SEEN_REPLAY). */
+#define POLYCOM_WRITER_EXIT_HANDED_OVER 0
+#define POLYCOM_WRITER_EXIT_BEHIND      1
+
+/** The writer process, forked by the parent: never returns. @a dbd_init
+ *  is mod_dbd's child_init; @a handed_over says the writer before left
+ *  last_seen up to date. */
+void polycom_writer_run(server_rec *s, apr_pool_t *pconf,
+                        apr_socket_t *listener,
+                        polycom_child_init_fn *dbd_init, int handed_over);
 
 /* ---- mod_polycom_resync.c: the resync worker ------------------------- */
 

@@ -22,6 +22,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mod_polycom_private.h"
@@ -41,12 +42,8 @@
  * together into one transaction. PolycomCheckinWriter Off keeps the
  * writing in the children. */
 #define POLYCOM_WRITER_REPLY_TIMEOUT apr_time_from_sec(30)
-#define POLYCOM_WRITER_READ_TIMEOUT  apr_time_from_sec(5)
 #define POLYCOM_WRITER_RETRY         apr_time_from_sec(1)
 #define POLYCOM_WRITER_MIN_LIFE      apr_time_from_sec(10)
-#define POLYCOM_WRITER_CLIENTS       1024
-
-typedef void polycom_child_init_fn(apr_pool_t *, server_rec *);
 
 /* Configuration (reset in pre_config) and what the parent made for this
  * generation; the children inherit them. */
@@ -80,19 +77,8 @@ static unsigned polycom_server_index(server_rec *s)
     return UINT_MAX;
 }
 
-static server_rec *polycom_server_at(unsigned index)
-{
-    server_rec *v = polycom_main_server;
-
-    while (v && index--) {
-        v = v->next;
-    }
-    return v;
-}
-
-/* Send or receive exactly length bytes. */
-static apr_status_t polycom_writer_io(apr_socket_t *sock, char *buf,
-                                      apr_size_t length, int sending)
+apr_status_t polycom_writer_io(apr_socket_t *sock, char *buf,
+                               apr_size_t length, int sending)
 {
     while (length) {
         apr_size_t n = length;
@@ -194,409 +180,6 @@ int polycom_writer_prunes(void)
            && !__atomic_load_n(&polycom_writer_unreachable, __ATOMIC_RELAXED);
 }
 
-/* The writer's side of one child's connection. */
-typedef struct {
-    apr_pool_t *pool;
-    apr_pollfd_t pfd;
-} polycom_writer_client;
-
-typedef struct {
-    polycom_writer_client *client;
-    unsigned server;
-    apr_array_header_t *rows;       /* polycom_checkin */
-    int written;
-} polycom_writer_batch;
-
-static void polycom_writer_drop(apr_pollset_t *pollset,
-                                polycom_writer_client *client)
-{
-    apr_pollset_remove(pollset, &client->pfd);
-    apr_pool_destroy(client->pool);
-}
-
-/* Read one message; NULL when the child went away or sent nonsense (then
- * its connection is dropped: it writes that batch itself). */
-static polycom_writer_batch *polycom_writer_read(server_rec *s,
-                                                 apr_pollset_t *pollset,
-                                                 polycom_writer_client *c,
-                                                 apr_pool_t *pool)
-{
-    polycom_writer_batch *batch = apr_pcalloc(pool, sizeof(*batch));
-    char header[POLYCOM_WIRE_HEADER];
-    apr_size_t length;
-    unsigned count;
-    char *payload;
-    apr_status_t rv;
-
-    rv = polycom_writer_io(c->pfd.desc.s, header, sizeof(header), 0);
-    if (rv == APR_EOF) {
-        polycom_writer_drop(pollset, c);
-        return NULL;
-    }
-    if (rv == APR_SUCCESS && polycom_wire_header(header, &batch->server,
-                                                 &count, &length) == 0) {
-        payload = apr_palloc(pool, length + 1);
-        rv = polycom_writer_io(c->pfd.desc.s, payload, length, 0);
-        if (rv == APR_SUCCESS) {
-            batch->rows = polycom_wire_decode(pool, payload, length, count);
-        }
-    }
-    if (!batch->rows || !polycom_server_at(batch->server)) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PCLOGNO(00035)
-                     "check-in writer: a batch that could not be read; "
-                     "the child writes it itself");
-        polycom_writer_drop(pollset, c);
-        return NULL;
-    }
-    batch->client = c;
-    return batch;
-}
-
-/* Which servers (by index) were written to since the last checkpoint. */
-static char *polycom_writer_unchecked = NULL;
-#define POLYCOM_WRITER_CHECKPOINT apr_time_from_msec(250)
-
-/* With SQLite the writer checkpoints the WAL four times a second instead
- * of after every commit: each checkpoint syncs the files, and the syncs
- * stalled requests (make bench, 1,000 phones, a new connection each: p99
- * of a config with check-ins about 24 ms -> 10-12 ms, p50 2.0 -> 1.2 ms).
- * The price is a larger WAL under load: about 30 MB at 20,000 check-ins a
- * second, against about 13 MB. */
-static void polycom_writer_checkpoint(apr_pool_t *pool)
-{
-    server_rec *server;
-    unsigned i;
-
-    for (server = polycom_main_server, i = 0; server;
-         server = server->next, i++) {
-        ap_dbd_t *dbd;
-        polycom_db db;
-
-        if (!polycom_writer_unchecked[i]
-            || !(dbd = polycom_dbd_open(pool, server))) {
-            continue;
-        }
-        polycom_writer_unchecked[i] = 0;
-        polycom_db_bind(&db, dbd, server, pool);
-        if (polycom_store_checkpoint(&db) < 0) {
-            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server, PCLOGNO(00036)
-                         "check-in writer: %s", db.error);
-        }
-        polycom_dbd_close(server, dbd);
-    }
-}
-
-/* last_seen is brought up to date apart from the batches, one statement
- * over all check-ins since the last time (polycom_seen_flush): as soon as
- * no batch came for POLYCOM_WRITER_SEEN_IDLE, and under a steady load
- * once every POLYCOM_WRITER_SEEN_EVERY. A statement per MAC in each batch
- * was 42 % of the writer's work (perf, make bench, 100,000 phones); one a
- * second halved its CPU time per check-in. So with a writer, last_seen
- * is up to a second behind the history. A statement goes over at most
- * POLYCOM_SEEN_FLUSH_IDS check-ins; when more are left (a writer catching
- * up after its start, or a load above that a second), the next one
- * follows right after the batches that came meanwhile are written, so
- * the children's queues never wait for the whole catch-up. Per server:
- * the check-in id it is up to date with (polycom_seen_mark), whether it
- * may not be, when a flush that failed is tried again (0: no wait), so
- * that a server whose database is away holds up no other, and whether
- * that failure was said. */
-#define POLYCOM_WRITER_SEEN_IDLE  apr_time_from_msec(50)
-#define POLYCOM_WRITER_SEEN_EVERY apr_time_from_sec(1)
-static polycom_seen_mark *polycom_writer_seen_mark = NULL;
-static char *polycom_writer_seen_pending = NULL;
-static char *polycom_writer_seen_committed = NULL;
-static apr_time_t *polycom_writer_seen_retry = NULL;
-static char *polycom_writer_seen_failing = NULL;
-
-/* Whether a server's last_seen may be behind and is not waiting to try
- * a failed flush again. */
-static int polycom_writer_seen_due(unsigned servers, apr_time_t now)
-{
-    unsigned i;
-
-    for (i = 0; i < servers; i++) {
-        if (polycom_writer_seen_pending[i]
-            && polycom_writer_seen_retry[i] <= now) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Flushes each server that is due; returns 1 when one has more check-ins
- * to go over, 0 when not. A failed flush is tried again a second later. */
-static int polycom_writer_seen(apr_pool_t *pool, apr_time_t now)
-{
-    server_rec *server;
-    unsigned i;
-    int more = 0;
-
-    for (server = polycom_main_server, i = 0; server;
-         server = server->next, i++) {
-        const char *error;
-        int macs, rv;
-
-        if (!polycom_writer_seen_pending[i]
-            || polycom_writer_seen_retry[i] > now) {
-            continue;
-        }
-        rv = polycom_seen_flush(server, &polycom_writer_seen_mark[i], &macs,
-                                pool, &error);
-        if (rv < 0 && polycom_writer_seen_mark[i].id < 0
-            && !polycom_writer_seen_committed[i]) {
-            /* The first look of a writer starting, at a server whose
-             * database is away or not the module's: again at its first
-             * batch, if one ever comes. */
-            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server, PCLOGNO(00050)
-                         "check-in writer: last_seen not gone over at its "
-                         "start (%s): again at the first batch", error);
-            polycom_writer_seen_pending[i] = 0;
-            continue;
-        }
-        if (rv < 0) {
-            /* Said once while it lasts: the batches' own failures are
-             * what the children log. */
-            ap_log_error(APLOG_MARK, polycom_writer_seen_failing[i]
-                         ? APLOG_DEBUG : APLOG_WARNING, 0, server,
-                         PCLOGNO(00049) "check-in writer: last_seen not "
-                         "brought up to date (%s); trying again", error);
-            polycom_writer_seen_failing[i] = 1;
-            polycom_writer_seen_retry[i] = now + POLYCOM_WRITER_SEEN_EVERY;
-            continue;
-        }
-        polycom_writer_seen_failing[i] = 0;
-        polycom_writer_seen_retry[i] = 0;
-        polycom_writer_seen_pending[i] = rv > 0;
-        polycom_writer_unchecked[i] |= macs > 0;
-        more |= rv > 0;
-    }
-    return more;
-}
-
-/* Write the batches that arrived together: one transaction per server. */
-static void polycom_writer_commit(apr_array_header_t *batches,
-                                  apr_pool_t *pool)
-{
-    int i, j, k;
-
-    for (i = 0; i < batches->nelts; i++) {
-        polycom_writer_batch *first =
-            APR_ARRAY_IDX(batches, i, polycom_writer_batch *);
-        server_rec *server = polycom_server_at(first->server);
-        apr_array_header_t *list;
-        const char *error;
-        int ok;
-
-        if (first->written) {
-            continue;                   /* with an earlier server */
-        }
-        list = apr_array_make(pool, 64, sizeof(const polycom_checkin *));
-        for (j = i; j < batches->nelts; j++) {
-            polycom_writer_batch *b =
-                APR_ARRAY_IDX(batches, j, polycom_writer_batch *);
-
-            for (k = 0; b->server == first->server && k < b->rows->nelts;
-                 k++) {
-                APR_ARRAY_PUSH(list, const polycom_checkin *) =
-                    &APR_ARRAY_IDX(b->rows, k, polycom_checkin);
-            }
-        }
-        ok = polycom_checkins_commit(server, list, 1, pool, &error) == 0;
-        if (!ok) {
-            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server, PCLOGNO(00042)
-                         "check-in writer: %d check-ins not written (%s); "
-                         "their children write them", list->nelts, error);
-        }
-        if (ok) {
-            polycom_metrics_writer_rows(polycom_metrics_get(), list->nelts);
-            polycom_writer_unchecked[first->server] = 1;
-            polycom_writer_seen_pending[first->server] = 1;
-            polycom_writer_seen_committed[first->server] = 1;
-        }
-        for (j = i; j < batches->nelts; j++) {
-            polycom_writer_batch *b =
-                APR_ARRAY_IDX(batches, j, polycom_writer_batch *);
-
-            if (b->server == first->server) {
-                b->written = ok ? 1 : -1;
-            }
-        }
-    }
-}
-
-/* The writer process: never returns. It leaves with _exit() so that the
- * parent's cleanups (which remove the socket) do not run here. */
-static void polycom_writer_run(server_rec *s, apr_pool_t *pconf)
-{
-    apr_pollset_t *pollset;
-    apr_pool_t *pool, *iteration;
-    apr_allocator_t *allocator;
-    apr_pollfd_t listen_pfd;
-    apr_time_t last_checkpoint = apr_time_now();
-    apr_time_t seen_at = 0;
-    apr_status_t rv;
-    int idle = 0, seen_more = 0;
-    server_rec *v;
-    unsigned servers;
-
-    /* The MPM signals its process group for restarts; the parent stops
-     * this process with SIGTERM when its configuration goes. */
-    apr_signal(SIGHUP, SIG_IGN);
-    apr_signal(AP_SIG_GRACEFUL, SIG_IGN);
-    apr_signal(AP_SIG_GRACEFUL_STOP, SIG_IGN);
-    apr_signal(SIGPIPE, SIG_IGN);
-    apr_signal(SIGTERM, SIG_DFL);
-    apr_signal(SIGINT, SIG_DFL);
-    apr_signal(SIGCHLD, SIG_DFL);
-    ap_close_listeners();
-    if (ap_unixd_setup_child()) {
-        _exit(APEXIT_CHILDFATAL);
-    }
-    apr_pool_create(&pool, pconf);
-    /* A loop's batches are freed when the next loop starts; an allocator
-     * of its own returns what a burst took, where pconf's would keep it
-     * for the life of the process. */
-    if (apr_allocator_create(&allocator) != APR_SUCCESS) {
-        _exit(APEXIT_CHILDFATAL);
-    }
-    apr_allocator_max_free_set(allocator, POLYCOM_BATCH_KEEP);
-    apr_pool_create_ex(&iteration, pool, NULL, allocator);
-    apr_allocator_owner_set(allocator, iteration);
-    polycom_dbd_retrieve();
-    /* mod_dbd's connection pools are made per process, in its child_init
-     * hook: this process needs them, not the rest of a child's set-up. */
-    polycom_dbd_child_init(pool, s);
-
-    rv = apr_pollset_create(&pollset, POLYCOM_WRITER_CLIENTS + 1, pool, 0);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, PCLOGNO(00043)
-                     "check-in writer: no pollset");
-        _exit(APEXIT_CHILDFATAL);
-    }
-    memset(&listen_pfd, 0, sizeof(listen_pfd));
-    listen_pfd.p = pool;
-    listen_pfd.desc_type = APR_POLL_SOCKET;
-    listen_pfd.reqevents = APR_POLLIN;
-    listen_pfd.desc.s = polycom_writer_listener;
-    apr_pollset_add(pollset, &listen_pfd);
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, PCLOGNO(00037)
-                 "check-in writer started (pid %" APR_PID_T_FMT ")",
-                 getpid());
-
-    for (v = s, servers = 0; v; v = v->next) {
-        servers++;
-    }
-    polycom_writer_unchecked = apr_pcalloc(pool, servers);
-    /* A writer before this one may have stopped (a restart, a crash) with
-     * check-ins it left out of last_seen: each server's first flush, at
-     * once, goes over them. */
-    polycom_writer_seen_mark = apr_palloc(pool, servers
-                                          * sizeof(polycom_seen_mark));
-    polycom_writer_seen_pending = apr_pcalloc(pool, servers);
-    polycom_writer_seen_committed = apr_pcalloc(pool, servers);
-    polycom_writer_seen_retry = apr_pcalloc(pool, servers
-                                                  * sizeof(apr_time_t));
-    polycom_writer_seen_failing = apr_pcalloc(pool, servers);
-    for (v = s, servers = 0; v; v = v->next, servers++) {
-        const polycom_server_conf *sconf =
-            ap_get_module_config(v->module_config, &polycom_module);
-
-        polycom_writer_seen_mark[servers].id = -1;
-        polycom_writer_seen_mark[servers].time_us = -1;
-        polycom_writer_seen_pending[servers] = sconf->statements_prepared;
-    }
-    for (;;) {
-        const apr_pollfd_t *ready;
-        apr_array_header_t *batches;
-        apr_time_t now = apr_time_now();
-        int seen_due = polycom_writer_seen_due(servers, now);
-        apr_int32_t n, i;
-
-        /* Before a retention round too: its snapshot prune keeps what
-         * last_seen names, which must name the newest fetches. */
-        if (seen_due
-            && (idle || seen_more
-                || now - seen_at >= POLYCOM_WRITER_SEEN_EVERY
-                || polycom_retention_due(s))) {
-            apr_pool_clear(iteration);
-            seen_at = now;
-            seen_more = polycom_writer_seen(iteration, now);
-            seen_due = polycom_writer_seen_due(servers, now);
-        }
-        if (apr_time_now() - last_checkpoint >= POLYCOM_WRITER_CHECKPOINT) {
-            apr_pool_clear(iteration);
-            polycom_writer_checkpoint(iteration);
-            last_checkpoint = apr_time_now();
-        }
-        /* It returns at once unless a round is due (every ten seconds,
-         * every second while a backlog lasts). */
-        polycom_retention_round(s, iteration);
-        /* With more to go over, only what is ready now: its batches
-         * are written, then the next part. */
-        rv = apr_pollset_poll(pollset, seen_more ? 0
-                                       : seen_due ? POLYCOM_WRITER_SEEN_IDLE
-                                       : POLYCOM_WRITER_CHECKPOINT,
-                              &n, &ready);
-        idle = APR_STATUS_IS_TIMEUP(rv);
-        if (APR_STATUS_IS_EINTR(rv) || APR_STATUS_IS_TIMEUP(rv)) {
-            continue;
-        }
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, PCLOGNO(00044)
-                         "check-in writer: poll failed");
-            _exit(APEXIT_CHILDFATAL);
-        }
-        apr_pool_clear(iteration);
-        batches = apr_array_make(iteration, n,
-                                 sizeof(polycom_writer_batch *));
-        for (i = 0; i < n; i++) {
-            polycom_writer_client *client = ready[i].client_data;
-            polycom_writer_batch *batch;
-
-            if (!client) {              /* the listener: a new child */
-                apr_pool_t *cpool;
-                apr_socket_t *sock;
-
-                apr_pool_create(&cpool, pool);
-                if (apr_socket_accept(&sock, polycom_writer_listener, cpool)
-                    != APR_SUCCESS) {
-                    apr_pool_destroy(cpool);
-                    continue;
-                }
-                client = apr_pcalloc(cpool, sizeof(*client));
-                client->pool = cpool;
-                client->pfd.p = cpool;
-                client->pfd.desc_type = APR_POLL_SOCKET;
-                client->pfd.reqevents = APR_POLLIN;
-                client->pfd.desc.s = sock;
-                client->pfd.client_data = client;
-                apr_socket_timeout_set(sock, POLYCOM_WRITER_READ_TIMEOUT);
-                if (apr_pollset_add(pollset, &client->pfd) != APR_SUCCESS) {
-                    apr_pool_destroy(cpool);    /* more than it can watch */
-                }
-                continue;
-            }
-            batch = polycom_writer_read(s, pollset, client, iteration);
-            if (batch) {
-                APR_ARRAY_PUSH(batches, polycom_writer_batch *) = batch;
-            }
-        }
-        polycom_writer_commit(batches, iteration);
-        for (i = 0; i < batches->nelts; i++) {
-            polycom_writer_batch *b =
-                APR_ARRAY_IDX(batches, i, polycom_writer_batch *);
-
-            if (polycom_writer_io(b->client->pfd.desc.s,
-                                  b->written > 0 ? POLYCOM_WIRE_OK
-                                                 : POLYCOM_WIRE_NO,
-                                  POLYCOM_WIRE_REPLY, 1) != APR_SUCCESS) {
-                polycom_writer_drop(pollset, b->client);
-            }
-        }
-    }
-}
-
 static apr_status_t polycom_writer_unlink(void *path)
 {
     apr_pool_t *pool;
@@ -625,18 +208,140 @@ static void polycom_writer_close(void)
     }
 }
 
+/* A writer process, and whether it was reaped. */
+typedef struct polycom_writer_process {
+    apr_proc_t proc;
+    int reaped;
+    struct polycom_writer_process *next;
+} polycom_writer_process;
+
+/* What the parent keeps across restarts, in the process pool (this
+ * module's memory is unloaded and loaded again at each): whether the next
+ * writer may start from the newest moment (the one before left last_seen
+ * up to date, or is finishing and will), and the writers of older
+ * generations still writing their children's batches. */
+typedef struct {
+    int handed_over;
+    polycom_writer_process *finishing;
+} polycom_writer_retained;
+
+#define POLYCOM_WRITER_RETAINED_KEY "mod_polycom_writer_retained"
+
+static polycom_writer_retained *polycom_writer_retained_get(server_rec *s)
+{
+    apr_pool_t *pool = s->process->pool;
+    void *retained = NULL;
+
+    apr_pool_userdata_get(&retained, POLYCOM_WRITER_RETAINED_KEY, pool);
+    if (!retained) {
+        retained = apr_pcalloc(pool, sizeof(polycom_writer_retained));
+        apr_pool_userdata_set(retained, POLYCOM_WRITER_RETAINED_KEY,
+                              apr_pool_cleanup_null, pool);
+    }
+    return retained;
+}
+
+static int polycom_writer_left_up_to_date(apr_exit_why_e why, int code)
+{
+    return why == APR_PROC_EXIT && code == POLYCOM_WRITER_EXIT_HANDED_OVER;
+}
+
+/* An older generation's writer exited: reaped here, by the MPM's wait. */
+static void polycom_writer_finished(int reason, void *data,
+                                   apr_wait_t status)
+{
+    polycom_writer_process *writer = data;
+
+    if (reason == APR_OC_REASON_DEATH || reason == APR_OC_REASON_LOST) {
+        apr_proc_other_child_unregister(data);
+        writer->reaped = 1;
+    }
+}
+
+/* Each generation watches the older writers still finishing: the
+ * registration goes with each generation's pconf. */
+static void polycom_writer_watch_finishing(server_rec *s, apr_pool_t *pconf)
+{
+    polycom_writer_process *writer;
+
+    for (writer = polycom_writer_retained_get(s)->finishing; writer;
+         writer = writer->next) {
+        if (!writer->reaped) {
+            apr_proc_other_child_register(&writer->proc,
+                                          polycom_writer_finished, writer,
+                                          NULL, pconf);
+        }
+    }
+}
+
+/* pconf's cleanup (a restart, a stop): the writer is told with SIGTERM
+ * to finish (mod_polycom_writer_run.c). At a restart it goes on writing
+ * the old children's batches while the next generation starts; when
+ * httpd stops, it is given POLYCOM_WRITER_STOP_WAIT, then killed. */
+static apr_status_t polycom_writer_stop(void *data)
+{
+    polycom_writer_process *writer = data, *slot;
+    polycom_writer_retained *retained =
+        polycom_writer_retained_get(polycom_main_server);
+    apr_time_t deadline = apr_time_now() + POLYCOM_WRITER_STOP_WAIT;
+    apr_exit_why_e why = APR_PROC_SIGNAL;
+    int code = 0;
+    apr_status_t rv;
+
+    if (writer->reaped) {
+        return APR_SUCCESS;
+    }
+    rv = apr_proc_wait(&writer->proc, &code, &why, APR_NOWAIT);
+    if (rv == APR_CHILD_NOTDONE) {
+        apr_proc_kill(&writer->proc, SIGTERM);
+        if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_EXITING) {
+            for (slot = retained->finishing; slot && !slot->reaped;
+                 slot = slot->next) {
+            }
+            if (!slot) {
+                slot = apr_pcalloc(polycom_main_server->process->pool,
+                                   sizeof(*slot));
+                slot->next = retained->finishing;
+                retained->finishing = slot;
+            }
+            slot->proc = writer->proc;
+            slot->reaped = 0;
+            retained->handed_over = 1;
+            return APR_SUCCESS;
+        }
+        while ((rv = apr_proc_wait(&writer->proc, &code, &why, APR_NOWAIT))
+               == APR_CHILD_NOTDONE && apr_time_now() < deadline) {
+            apr_sleep(apr_time_from_msec(10));
+        }
+        if (rv == APR_CHILD_NOTDONE) {
+            apr_proc_kill(&writer->proc, SIGKILL);
+            rv = apr_proc_wait(&writer->proc, &code, &why, APR_WAIT);
+        }
+    }
+    if (rv == APR_CHILD_DONE) {
+        writer->reaped = 1;
+        retained->handed_over = polycom_writer_left_up_to_date(why, code);
+    }
+    return APR_SUCCESS;
+}
+
 /* The parent learns here that its writer exited: another is started,
  * unless this one did not live long enough to be worth it. */
 static void polycom_writer_maintenance(int reason, void *data,
                                        apr_wait_t status)
 {
-    apr_proc_t *proc = data;
+    polycom_writer_process *writer = data;
     int mpm_state = AP_MPMQ_RUNNING;
 
     switch (reason) {
     case APR_OC_REASON_DEATH:
     case APR_OC_REASON_LOST:
         apr_proc_other_child_unregister(data);
+        writer->reaped = 1;
+        polycom_writer_retained_get(polycom_main_server)->handed_over =
+            reason == APR_OC_REASON_DEATH && WIFEXITED(status)
+            && polycom_writer_left_up_to_date(APR_PROC_EXIT,
+                                              WEXITSTATUS(status));
         /* httpd stopping signals its whole process group: nothing to say */
         ap_mpm_query(AP_MPMQ_MPM_STATE, &mpm_state);
         if (mpm_state == AP_MPMQ_STOPPING) {
@@ -649,14 +354,14 @@ static void polycom_writer_maintenance(int reason, void *data,
                          APR_PID_T_FMT ") exited soon after its start "
                          "(status %d): not started again; the children "
                          "write their check-ins until httpd restarts",
-                         proc->pid, status);
+                         writer->proc.pid, status);
             polycom_writer_close();
             break;
         }
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, polycom_main_server,
                      PCLOGNO(00034) "check-in writer (pid %" APR_PID_T_FMT
-                     ") exited (status %d): starting another", proc->pid,
-                     status);
+                     ") exited (status %d): starting another",
+                     writer->proc.pid, status);
         polycom_writer_spawn();
         break;
     default:
@@ -666,12 +371,22 @@ static void polycom_writer_maintenance(int reason, void *data,
 
 static void polycom_writer_spawn(void)
 {
-    apr_proc_t *proc = apr_pcalloc(polycom_writer_pconf, sizeof(*proc));
-    apr_status_t rv = apr_proc_fork(proc, polycom_writer_pconf);
+    polycom_writer_process *writer =
+        apr_pcalloc(polycom_writer_pconf, sizeof(*writer));
+    polycom_writer_retained *retained =
+        polycom_writer_retained_get(polycom_main_server);
+    int handed_over = retained->handed_over;
+    apr_status_t rv;
 
+    /* Said once: a writer after this one that finds it gone without
+     * a word goes over the last moments again. */
+    retained->handed_over = 0;
+    rv = apr_proc_fork(&writer->proc, polycom_writer_pconf);
     if (rv == APR_INCHILD) {
-        polycom_writer_run(polycom_main_server, polycom_writer_pconf);
-        _exit(0);
+        polycom_writer_run(polycom_main_server, polycom_writer_pconf,
+                           polycom_writer_listener, polycom_dbd_child_init,
+                           handed_over);
+        _exit(POLYCOM_WRITER_EXIT_BEHIND);
     }
     if (rv != APR_INPARENT) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, polycom_main_server,
@@ -681,10 +396,10 @@ static void polycom_writer_spawn(void)
         return;
     }
     polycom_writer_started = apr_time_now();
-    apr_pool_note_subprocess(polycom_writer_pconf, proc,
-                             APR_KILL_AFTER_TIMEOUT);
-    apr_proc_other_child_register(proc, polycom_writer_maintenance, proc,
-                                  NULL, polycom_writer_pconf);
+    apr_pool_cleanup_register(polycom_writer_pconf, writer,
+                              polycom_writer_stop, apr_pool_cleanup_null);
+    apr_proc_other_child_register(&writer->proc, polycom_writer_maintenance,
+                                  writer, NULL, polycom_writer_pconf);
 }
 
 /* A parent started as root hands the socket to the children's user: a
@@ -728,6 +443,7 @@ void polycom_writer_start(apr_pool_t *pconf, server_rec *s, int wanted)
     /* Children of this generation look for a writer only if one starts. */
     polycom_writer_path = NULL;
     polycom_dbd_child_init = NULL;
+    polycom_writer_watch_finishing(s, pconf);
     if (!wanted) {
         return;
     }

@@ -3,6 +3,8 @@
 # (the children write their own batches meanwhile) and the parent starts
 # another, which takes the check-ins again, and goes over the last moments
 # of check-ins for last_seen, which the one killed may have left out.
+# Stopped by its parent (a graceful restart), it first brings last_seen
+# up to date, and the next one need not go over them again.
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
@@ -16,7 +18,7 @@ use lib 't/lib';
 use PolycomTest;
 use PolycomNode;
 
-plan tests => 18;
+plan tests => 23;
 
 my $vars = Apache::Test::config()->{vars};
 my $base = 'http://' . Apache::TestRequest::hostport();
@@ -53,6 +55,14 @@ sub checkins_since {
 sub boot {
     my ($n) = @_;
     GET('/prov/' . MAC_VVX . '.cfg', 'User-Agent' => UA_VVX) for 1 .. $n;
+}
+# The writers a node's log names from byte $from on: [pid, line] each.
+sub node_writers {
+    my ($path, $from) = @_;
+    open my $fh, '<', $path or return ();
+    seek $fh, $from, 0;
+    return map { /PC00037: check-in writer started \(pid (\d+)\)/
+                 ? [$1, $_] : () } <$fh>;
 }
 sub stat_of {
     my ($pid) = @_;
@@ -118,6 +128,9 @@ ok($next && kill(0, $next), 'the parent started another writer');
 my @log = t_finish_error_log_watch();
 ok((grep { /PC00034: check-in writer \(pid $writer\) exited/ } @log),
    'the exit is logged, tagged');
+my ($started) = grep { /PC00037: check-in writer started \(pid $next\)/ } @log;
+like($started // '', qr/last_seen goes over the last 30 s of check-ins/,
+     'killed outright, it said nothing: the next goes over the last 30 s');
 ok((grep { /PC00032: check-in writer did not answer/ } @log),
    'a child that lost it says it writes its own check-ins');
 
@@ -137,12 +150,49 @@ is(db_value("SELECT ip FROM last_seen WHERE mac = '$unflushed'"),
    '192.0.2.31', 'and took into last_seen the check-in the killed one had '
    . 'left out');
 
-# PolycomCheckinWriter Off: no writer process, each child writes its own.
+# A graceful restart (Debian's logrotate makes one every day): the parent
+# tells its writer to stop; it brings last_seen up to date with what it
+# wrote and says so by its exit status, and the next writer starts from
+# there instead of going over the whole fleet's last 30 s again.
 my $node_log = "$vars->{t_logs}/node2_error_log";
 my $log_from = -s $node_log // 0;       # the log lives on across starts
 my $node = PolycomNode->new;
-$node->start(extra => "PolycomCheckinWriter Off\n");
+$node->start;
+my $before;
+for (1 .. 50) {
+    ($before) = map { $_->[0] } node_writers($node_log, $log_from);
+    last if $before;
+    sleep 0.1;
+}
 my $ua = LWP::UserAgent->new(agent => UA_VVX, timeout => 10);
+$rows = checkins();
+my $asked = int(time() * 1_000_000);
+$ua->get('http://127.0.0.1:' . $node->port . '/prov/' . MAC_VVX . '.cfg')
+    for 1 .. 5;
+is(checkins_since($rows, 5), 5, 'five check-ins through the node');
+$node->graceful;
+my @after;
+for (1 .. 100) {
+    @after = grep { $_->[0] != ($before // 0) }
+             node_writers($node_log, $log_from);
+    last if @after;
+    sleep 0.1;
+}
+ok($before && @after && !kill(0, $before),
+   'a graceful restart: the old writer gone, a new one started')
+    or diag("writer before $before; after: ", map { $_->[1] } @after);
+like(@after ? $after[0][1] : '',
+     qr/the one before left last_seen up to date/,
+     'the old writer handed last_seen over up to date, and it is said');
+cmp_ok(db_value("SELECT time_us FROM last_seen WHERE mac = '"
+                . lc(MAC_VVX) . "'"), '>=', $asked,
+       'last_seen has the check-ins made before the restart');
+$node->stop;
+
+# PolycomCheckinWriter Off: no writer process, each child writes its own.
+$log_from = -s $node_log // 0;
+$node = PolycomNode->new;
+$node->start(extra => "PolycomCheckinWriter Off\n");
 ($rows, $written) = (checkins(), writer_rows());
 $ua->get('http://127.0.0.1:' . $node->port . '/prov/' . MAC_VVX . '.cfg')
     for 1 .. 5;

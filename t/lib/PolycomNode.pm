@@ -58,6 +58,15 @@ sub start {
     die "node 2 is not listening on $self->{port}";
 }
 
+# A graceful restart, as Debian's logrotate makes one every day: the
+# parent reads its configuration again while the old children finish.
+sub graceful {
+    my ($self) = @_;
+    system(Apache::Test::vars('httpd'), '-d', $self->{t}, '-f', $self->{conf},
+           '-D', 'APACHE2', '-D', 'APACHE2_4', '-k', 'graceful') == 0
+        or die "node 2 did not restart";
+}
+
 sub stop {
     my ($self) = @_;
     return unless $self->{conf};

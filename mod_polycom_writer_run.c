@@ -1,0 +1,536 @@
+/* mod_polycom: the check-in writer process itself (forked by the parent,
+ * mod_polycom_writer.c): it reads the children's batches, commits them a
+ * transaction per server, brings last_seen up to date apart, checkpoints
+ * the WAL and runs the retention rounds.
+ */
+
+#include "apr_strings.h"
+#include "apr_poll.h"
+#include "apr_signal.h"
+
+#include "http_core.h"
+
+#include "ap_listen.h"
+#include "ap_mpm.h"
+#include "mod_unixd.h"
+#include "mpm_common.h"
+#include "unixd.h"
+
+#include <unistd.h>
+
+#include "mod_polycom_private.h"
+#include "polycom_wire.h"
+
+#define POLYCOM_WRITER_READ_TIMEOUT  apr_time_from_sec(5)
+#define POLYCOM_WRITER_CLIENTS       1024
+
+/* What the writer keeps per server (by index), in one array of the
+ * servers' number: whether it was written to since the last checkpoint,
+ * and how far its last_seen is up to date (below). */
+typedef struct {
+    server_rec *server;
+    polycom_seen_mark mark;     /* the check-in id it is up to date with */
+    apr_interval_time_t replay; /* the window of its first flush */
+    apr_time_t retry_at;        /* a failed flush again then (0: no wait) */
+    char unchecked;             /* written since the last checkpoint */
+    char pending;               /* last_seen may be behind */
+    char committed;             /* a batch was written to it */
+    char failing;               /* its last flush failed, and was said */
+} polycom_writer_server;
+
+static polycom_writer_server *polycom_writer_servers = NULL;
+static unsigned polycom_writer_nservers = 0;
+
+/* The writer's side of one child's connection. */
+typedef struct {
+    apr_pool_t *pool;
+    apr_pollfd_t pfd;
+} polycom_writer_client;
+
+typedef struct {
+    polycom_writer_client *client;
+    unsigned server;
+    apr_array_header_t *rows;       /* polycom_checkin */
+    int written;
+} polycom_writer_batch;
+
+/* How many children's connections it watches. */
+static unsigned polycom_writer_clients = 0;
+
+static void polycom_writer_drop(apr_pollset_t *pollset,
+                                polycom_writer_client *client)
+{
+    apr_pollset_remove(pollset, &client->pfd);
+    apr_pool_destroy(client->pool);
+    polycom_writer_clients--;
+}
+
+/* Read one message; NULL when the child went away or sent nonsense (then
+ * its connection is dropped: it writes that batch itself). */
+static polycom_writer_batch *polycom_writer_read(server_rec *s,
+                                                 apr_pollset_t *pollset,
+                                                 polycom_writer_client *c,
+                                                 apr_pool_t *pool)
+{
+    polycom_writer_batch *batch = apr_pcalloc(pool, sizeof(*batch));
+    char header[POLYCOM_WIRE_HEADER];
+    apr_size_t length;
+    unsigned count;
+    char *payload;
+    apr_status_t rv;
+
+    rv = polycom_writer_io(c->pfd.desc.s, header, sizeof(header), 0);
+    if (rv == APR_EOF) {
+        polycom_writer_drop(pollset, c);
+        return NULL;
+    }
+    if (rv == APR_SUCCESS && polycom_wire_header(header, &batch->server,
+                                                 &count, &length) == 0) {
+        payload = apr_palloc(pool, length + 1);
+        rv = polycom_writer_io(c->pfd.desc.s, payload, length, 0);
+        if (rv == APR_SUCCESS) {
+            batch->rows = polycom_wire_decode(pool, payload, length, count);
+        }
+    }
+    if (!batch->rows || batch->server >= polycom_writer_nservers) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PCLOGNO(00035)
+                     "check-in writer: a batch that could not be read; "
+                     "the child writes it itself");
+        polycom_writer_drop(pollset, c);
+        return NULL;
+    }
+    batch->client = c;
+    return batch;
+}
+
+#define POLYCOM_WRITER_CHECKPOINT apr_time_from_msec(250)
+
+/* With SQLite the writer checkpoints the WAL four times a second instead
+ * of after every commit: each checkpoint syncs the files, and the syncs
+ * stalled requests (make bench, 1,000 phones, a new connection each: p99
+ * of a config with check-ins about 24 ms -> 10-12 ms, p50 2.0 -> 1.2 ms).
+ * The price is a larger WAL under load: about 30 MB at 20,000 check-ins a
+ * second, against about 13 MB. */
+static void polycom_writer_checkpoint(apr_pool_t *pool)
+{
+    unsigned i;
+
+    for (i = 0; i < polycom_writer_nservers; i++) {
+        polycom_writer_server *state = &polycom_writer_servers[i];
+        server_rec *server = state->server;
+        ap_dbd_t *dbd;
+        polycom_db db;
+
+        if (!state->unchecked || !(dbd = polycom_dbd_open(pool, server))) {
+            continue;
+        }
+        state->unchecked = 0;
+        polycom_db_bind(&db, dbd, server, pool);
+        if (polycom_store_checkpoint(&db) < 0) {
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server, PCLOGNO(00036)
+                         "check-in writer: %s", db.error);
+        }
+        polycom_dbd_close(server, dbd);
+    }
+}
+
+/* last_seen is brought up to date apart from the batches, one statement
+ * over all check-ins since the last time (polycom_seen_flush): as soon as
+ * no batch came for POLYCOM_WRITER_SEEN_IDLE, and under a steady load
+ * once every POLYCOM_WRITER_SEEN_EVERY. A statement per MAC in each batch
+ * was 42 % of the writer's work (perf, make bench, 100,000 phones); one a
+ * second halved its CPU time per check-in. So with a writer, last_seen
+ * is up to a second behind the history. A statement goes over at most
+ * POLYCOM_SEEN_FLUSH_IDS check-ins; when more are left (a writer catching
+ * up after its start, or a load above that a second), the next one
+ * follows right after the batches that came meanwhile are written, so
+ * the children's queues never wait for the whole catch-up. A server whose
+ * flush failed is tried again a second later and holds up no other. */
+#define POLYCOM_WRITER_SEEN_IDLE  apr_time_from_msec(50)
+#define POLYCOM_WRITER_SEEN_EVERY apr_time_from_sec(1)
+
+/* Whether a server's last_seen may be behind and is not waiting to try
+ * a failed flush again. */
+static int polycom_writer_seen_due(apr_time_t now)
+{
+    unsigned i;
+
+    for (i = 0; i < polycom_writer_nservers; i++) {
+        if (polycom_writer_servers[i].pending
+            && polycom_writer_servers[i].retry_at <= now) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Flushes each server that is due; returns 1 when one has more check-ins
+ * to go over, 0 when not. */
+static int polycom_writer_seen(apr_pool_t *pool, apr_time_t now)
+{
+    unsigned i;
+    int more = 0;
+
+    for (i = 0; i < polycom_writer_nservers; i++) {
+        polycom_writer_server *state = &polycom_writer_servers[i];
+        server_rec *server = state->server;
+        const char *error;
+        int macs, rv;
+
+        if (!state->pending || state->retry_at > now) {
+            continue;
+        }
+        rv = polycom_seen_flush(server, &state->mark, state->replay, &macs,
+                                pool, &error);
+        if (rv < 0 && state->mark.id < 0 && !state->committed) {
+            /* The first look of a writer starting, at a server whose
+             * database is away or not the module's: again at its first
+             * batch, if one ever comes. */
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server, PCLOGNO(00050)
+                         "check-in writer: last_seen not gone over at its "
+                         "start (%s): again at the first batch", error);
+            state->pending = 0;
+            continue;
+        }
+        if (rv < 0) {
+            /* Said once while it lasts: the batches' own failures are
+             * what the children log. */
+            ap_log_error(APLOG_MARK, state->failing ? APLOG_DEBUG
+                                                    : APLOG_WARNING,
+                         0, server, PCLOGNO(00049) "check-in writer: "
+                         "last_seen not brought up to date (%s); trying "
+                         "again", error);
+            state->failing = 1;
+            state->retry_at = now + POLYCOM_WRITER_SEEN_EVERY;
+            continue;
+        }
+        if (state->mark.id >= 0) {
+            state->replay = POLYCOM_SEEN_REPLAY;
+        }
+        state->failing = 0;
+        state->retry_at = 0;
+        state->pending = rv > 0;
+        state->unchecked |= macs > 0;
+        more |= rv > 0;
+    }
+    return more;
+}
+
+/* Write the batches that arrived together: one transaction per server. */
+static void polycom_writer_commit(apr_array_header_t *batches,
+                                  apr_pool_t *pool)
+{
+    int i, j, k;
+
+    for (i = 0; i < batches->nelts; i++) {
+        polycom_writer_batch *first =
+            APR_ARRAY_IDX(batches, i, polycom_writer_batch *);
+        server_rec *server = polycom_writer_servers[first->server].server;
+        apr_array_header_t *list;
+        const char *error;
+        int ok;
+
+        if (first->written) {
+            continue;                   /* with an earlier server */
+        }
+        list = apr_array_make(pool, 64, sizeof(const polycom_checkin *));
+        for (j = i; j < batches->nelts; j++) {
+            polycom_writer_batch *b =
+                APR_ARRAY_IDX(batches, j, polycom_writer_batch *);
+
+            for (k = 0; b->server == first->server && k < b->rows->nelts;
+                 k++) {
+                APR_ARRAY_PUSH(list, const polycom_checkin *) =
+                    &APR_ARRAY_IDX(b->rows, k, polycom_checkin);
+            }
+        }
+        ok = polycom_checkins_commit(server, list, 1, pool, &error) == 0;
+        if (!ok) {
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server, PCLOGNO(00042)
+                         "check-in writer: %d check-ins not written (%s); "
+                         "their children write them", list->nelts, error);
+        }
+        else {
+            polycom_writer_server *state =
+                &polycom_writer_servers[first->server];
+
+            polycom_metrics_writer_rows(polycom_metrics_get(), list->nelts);
+            state->unchecked = state->pending = state->committed = 1;
+        }
+        for (j = i; j < batches->nelts; j++) {
+            polycom_writer_batch *b =
+                APR_ARRAY_IDX(batches, j, polycom_writer_batch *);
+
+            if (b->server == first->server) {
+                b->written = ok ? 1 : -1;
+            }
+        }
+    }
+}
+
+/* Set by SIGTERM: the parent's configuration went (a restart, a stop). */
+static volatile sig_atomic_t polycom_writer_stopping = 0;
+
+static void polycom_writer_on_term(int signo)
+{
+    (void)signo;
+    polycom_writer_stopping = 1;
+}
+
+/* Told to stop, the writer takes no new child, and goes on writing the
+ * batches of the children it has until the last is gone: after a
+ * graceful restart the old generation's children serve on (for as long
+ * as their connections last), and each of them writing its own batches
+ * under SQLite's write lock held up the new writer enough to fill the new
+ * children's queues (make bench, 100,000 phones, keep-alive). When httpd
+ * stops, its children are gone first. Then it brings last_seen up to
+ * date with what it wrote, and says by its exit status whether it did.
+ * The next writer, started meanwhile, goes over no more than the newest
+ * moment's check-ins: going over the whole fleet's last 30 s again, under
+ * load, filled every child's queue after each graceful restart, and
+ * Debian's logrotate restarts httpd gracefully every day. A server whose
+ * database it never reached, and never wrote to, does not hold that up: a
+ * vhost whose database is gone would otherwise keep every restart from
+ * it. (What a writer that crashed left out of such a server's last_seen,
+ * or one that crashed while finishing, stays out until each of those
+ * phones checks in again.) */
+static void polycom_writer_leave(apr_pool_t *pool)
+{
+    apr_time_t deadline = apr_time_now() + POLYCOM_WRITER_LEAVE;
+    unsigned i;
+
+    while (polycom_writer_seen_due(apr_time_now())
+           && apr_time_now() < deadline) {
+        apr_pool_clear(pool);
+        polycom_writer_seen(pool, apr_time_now());
+    }
+    for (i = 0; i < polycom_writer_nservers; i++) {
+        if (polycom_writer_servers[i].pending) {
+            _exit(POLYCOM_WRITER_EXIT_BEHIND);
+        }
+    }
+    _exit(POLYCOM_WRITER_EXIT_HANDED_OVER);
+}
+
+/* Each server's state. After a writer that left last_seen up to date,
+ * each server's first flush goes over the check-ins of the newest moment
+ * only; otherwise over the last POLYCOM_SEEN_REPLAY, which a writer that
+ * stopped otherwise (a crash, a kill) may have left out. */
+static void polycom_writer_servers_init(server_rec *s, apr_pool_t *pool,
+                                        int handed_over)
+{
+    server_rec *v;
+    unsigned i;
+
+    for (v = s, polycom_writer_nservers = 0; v; v = v->next) {
+        polycom_writer_nservers++;
+    }
+    polycom_writer_servers = apr_pcalloc(pool, polycom_writer_nservers
+                                               * sizeof(polycom_writer_server));
+    for (v = s, i = 0; v; v = v->next, i++) {
+        const polycom_server_conf *sconf =
+            ap_get_module_config(v->module_config, &polycom_module);
+        polycom_writer_server *state = &polycom_writer_servers[i];
+
+        state->server = v;
+        state->mark.id = -1;
+        state->mark.time_us = -1;
+        state->replay = handed_over ? 0 : POLYCOM_SEEN_REPLAY;
+        state->pending = sconf->statements_prepared;
+    }
+}
+
+/* A new child's connection; not watched when the pollset is full. */
+static void polycom_writer_accept(apr_pollset_t *pollset,
+                                  apr_socket_t *listener, apr_pool_t *pool)
+{
+    polycom_writer_client *client;
+    apr_pool_t *cpool;
+    apr_socket_t *sock;
+
+    apr_pool_create(&cpool, pool);
+    if (apr_socket_accept(&sock, listener, cpool) != APR_SUCCESS) {
+        apr_pool_destroy(cpool);
+        return;
+    }
+    client = apr_pcalloc(cpool, sizeof(*client));
+    client->pool = cpool;
+    client->pfd.p = cpool;
+    client->pfd.desc_type = APR_POLL_SOCKET;
+    client->pfd.reqevents = APR_POLLIN;
+    client->pfd.desc.s = sock;
+    client->pfd.client_data = client;
+    apr_socket_timeout_set(sock, POLYCOM_WRITER_READ_TIMEOUT);
+    if (apr_pollset_add(pollset, &client->pfd) != APR_SUCCESS) {
+        apr_pool_destroy(cpool);
+        return;
+    }
+    polycom_writer_clients++;
+}
+
+/* Answer each batch: written or not (then its child writes it). */
+static void polycom_writer_answer(apr_pollset_t *pollset,
+                                  apr_array_header_t *batches)
+{
+    int i;
+
+    for (i = 0; i < batches->nelts; i++) {
+        polycom_writer_batch *b =
+            APR_ARRAY_IDX(batches, i, polycom_writer_batch *);
+
+        if (polycom_writer_io(b->client->pfd.desc.s,
+                              b->written > 0 ? POLYCOM_WIRE_OK
+                                             : POLYCOM_WIRE_NO,
+                              POLYCOM_WIRE_REPLY, 1) != APR_SUCCESS) {
+            polycom_writer_drop(pollset, b->client);
+        }
+    }
+}
+
+/* The process's own set-up; the pools it works in. */
+static apr_pollset_t *polycom_writer_setup(server_rec *s, apr_pool_t *pconf,
+                                           polycom_child_init_fn *dbd_init,
+                                           apr_socket_t *listener,
+                                           apr_pool_t **pool,
+                                           apr_pool_t **iteration,
+                                           apr_pollfd_t **listen_out)
+{
+    apr_allocator_t *allocator;
+    apr_pollfd_t *listen_pfd;
+    apr_pollset_t *pollset;
+    apr_status_t rv;
+
+    /* The MPM signals its process group for restarts; the parent stops
+     * this process with SIGTERM when its configuration goes. */
+    apr_signal(SIGHUP, SIG_IGN);
+    apr_signal(AP_SIG_GRACEFUL, SIG_IGN);
+    apr_signal(AP_SIG_GRACEFUL_STOP, SIG_IGN);
+    apr_signal(SIGPIPE, SIG_IGN);
+    apr_signal(SIGTERM, polycom_writer_on_term);
+    apr_signal(SIGINT, SIG_DFL);
+    apr_signal(SIGCHLD, SIG_DFL);
+    ap_close_listeners();
+    if (ap_unixd_setup_child()) {
+        _exit(APEXIT_CHILDFATAL);
+    }
+    apr_pool_create(pool, pconf);
+    /* A loop's batches are freed when the next loop starts; an allocator
+     * of its own returns what a burst took, where pconf's would keep it
+     * for the life of the process. */
+    if (apr_allocator_create(&allocator) != APR_SUCCESS) {
+        _exit(APEXIT_CHILDFATAL);
+    }
+    apr_allocator_max_free_set(allocator, POLYCOM_BATCH_KEEP);
+    apr_pool_create_ex(iteration, *pool, NULL, allocator);
+    apr_allocator_owner_set(allocator, *iteration);
+    polycom_dbd_retrieve();
+    /* mod_dbd's connection pools are made per process, in its child_init
+     * hook: this process needs them, not the rest of a child's set-up. */
+    dbd_init(*pool, s);
+
+    rv = apr_pollset_create(&pollset, POLYCOM_WRITER_CLIENTS + 1, *pool, 0);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, PCLOGNO(00043)
+                     "check-in writer: no pollset");
+        _exit(APEXIT_CHILDFATAL);
+    }
+    listen_pfd = apr_pcalloc(*pool, sizeof(*listen_pfd));
+    listen_pfd->p = *pool;
+    listen_pfd->desc_type = APR_POLL_SOCKET;
+    listen_pfd->reqevents = APR_POLLIN;
+    listen_pfd->desc.s = listener;
+    apr_pollset_add(pollset, listen_pfd);
+    *listen_out = listen_pfd;
+    return pollset;
+}
+
+/* The writer process: never returns. It leaves with _exit() so that the
+ * parent's cleanups (which remove the socket) do not run here. */
+void polycom_writer_run(server_rec *s, apr_pool_t *pconf,
+                        apr_socket_t *listener,
+                        polycom_child_init_fn *dbd_init, int handed_over)
+{
+    apr_pollset_t *pollset;
+    apr_pool_t *pool, *iteration;
+    apr_pollfd_t *listen_pfd;
+    apr_time_t last_checkpoint = apr_time_now();
+    apr_time_t seen_at = 0;
+    apr_status_t rv;
+    int idle = 0, seen_more = 0;
+
+    pollset = polycom_writer_setup(s, pconf, dbd_init, listener, &pool,
+                                   &iteration, &listen_pfd);
+    polycom_writer_servers_init(s, pool, handed_over);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, PCLOGNO(00037)
+                 "check-in writer started (pid %" APR_PID_T_FMT "): %s",
+                 getpid(), handed_over
+                 ? "the one before left last_seen up to date"
+                 : "last_seen goes over the last 30 s of check-ins");
+    for (;;) {
+        const apr_pollfd_t *ready;
+        apr_array_header_t *batches;
+        apr_time_t now = apr_time_now();
+        int seen_due = polycom_writer_seen_due(now);
+        apr_int32_t n, i;
+
+        if (polycom_writer_stopping && listen_pfd) {
+            apr_pollset_remove(pollset, listen_pfd);
+            listen_pfd = NULL;
+        }
+        if (polycom_writer_stopping && !polycom_writer_clients) {
+            polycom_writer_leave(iteration);
+        }
+        /* Before a retention round too: its snapshot prune keeps what
+         * last_seen names, which must name the newest fetches. */
+        if (seen_due
+            && (idle || seen_more
+                || now - seen_at >= POLYCOM_WRITER_SEEN_EVERY
+                || polycom_retention_due(s))) {
+            apr_pool_clear(iteration);
+            seen_at = now;
+            seen_more = polycom_writer_seen(iteration, now);
+            seen_due = polycom_writer_seen_due(now);
+        }
+        if (apr_time_now() - last_checkpoint >= POLYCOM_WRITER_CHECKPOINT) {
+            apr_pool_clear(iteration);
+            polycom_writer_checkpoint(iteration);
+            last_checkpoint = apr_time_now();
+        }
+        /* It returns at once unless a round is due (every ten seconds,
+         * every second while a backlog lasts). */
+        polycom_retention_round(s, iteration);
+        /* With more to go over, only what is ready now: its batches
+         * are written, then the next part. */
+        rv = apr_pollset_poll(pollset, seen_more ? 0
+                                       : seen_due ? POLYCOM_WRITER_SEEN_IDLE
+                                       : POLYCOM_WRITER_CHECKPOINT,
+                              &n, &ready);
+        idle = APR_STATUS_IS_TIMEUP(rv);
+        if (APR_STATUS_IS_EINTR(rv) || APR_STATUS_IS_TIMEUP(rv)) {
+            continue;
+        }
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, PCLOGNO(00044)
+                         "check-in writer: poll failed");
+            _exit(APEXIT_CHILDFATAL);
+        }
+        apr_pool_clear(iteration);
+        batches = apr_array_make(iteration, n,
+                                 sizeof(polycom_writer_batch *));
+        for (i = 0; i < n; i++) {
+            polycom_writer_client *client = ready[i].client_data;
+            polycom_writer_batch *batch;
+
+            if (!client) {              /* the listener: a new child */
+                polycom_writer_accept(pollset, listener, pool);
+                continue;
+            }
+            batch = polycom_writer_read(s, pollset, client, iteration);
+            if (batch) {
+                APR_ARRAY_PUSH(batches, polycom_writer_batch *) = batch;
+            }
+        }
+        polycom_writer_commit(batches, iteration);
+        polycom_writer_answer(pollset, batches);
+    }
+}
