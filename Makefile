@@ -30,6 +30,7 @@ PURE_SRC += src/layers.c src/flat.c src/admin_explain.c src/admin_diff.c \
 PURE_SRC += src/devicecert.c
 PURE_SRC += src/siptls.c
 PURE_SRC += src/admin_bulk.c
+PURE_SRC += src/seen.c
 HEADERS  = $(wildcard include/*.h)
 MODULE   = .libs/mod_polycom.so
 # Every t/unit/test_*.c is a unit test: built here, run by t/unit.t.

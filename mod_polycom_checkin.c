@@ -119,9 +119,10 @@ static ap_dbd_t *polycom_checkin_db(server_rec *s, int writer_session,
 
 /* Commit check-ins of one server in one transaction, in this process;
  * *error says why not. The writer brings last_seen up to date apart
- * (polycom_seen_flush); a child does it in the same transaction. */
+ * (polycom_seen_commit) unless it says @a seen; a child does it in the
+ * same transaction. */
 int polycom_checkins_commit(server_rec *s, apr_array_header_t *list,
-                            int writer_session, apr_pool_t *pool,
+                            int writer_session, int seen, apr_pool_t *pool,
                             const char **error)
 {
     polycom_db db;
@@ -134,7 +135,24 @@ int polycom_checkins_commit(server_rec *s, apr_array_header_t *list,
     }
     rv = polycom_store_checkins(&db,
                                 (const polycom_checkin *const *)list->elts,
-                                list->nelts, !writer_session);
+                                list->nelts, !writer_session || seen);
+    *error = db.error ? db.error : "unknown database error";
+    polycom_dbd_close(s, dbd);
+    return rv;
+}
+
+int polycom_seen_commit(server_rec *s, const polycom_seen_row *rows,
+                        int count, apr_pool_t *pool, const char **error)
+{
+    polycom_db db;
+    ap_dbd_t *dbd = polycom_checkin_db(s, 1, pool, &db);
+    int rv;
+
+    if (!dbd) {
+        *error = "database unavailable";
+        return -1;
+    }
+    rv = polycom_store_seen_rows(&db, rows, count);
     *error = db.error ? db.error : "unknown database error";
     polycom_dbd_close(s, dbd);
     return rv;
@@ -166,7 +184,7 @@ static void polycom_batch_write_here(server_rec *s, apr_array_header_t *list,
     const char *error;
     int j;
 
-    if (polycom_checkins_commit(s, list, 0, pool, &error) < 0) {
+    if (polycom_checkins_commit(s, list, 0, 1, pool, &error) < 0) {
         for (j = 0; j < list->nelts; j++) {
             polycom_metrics_checkin_failure(polycom_metrics_get());
         }

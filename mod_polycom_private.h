@@ -280,11 +280,16 @@ void polycom_authz_check_open(apr_pool_t *ptemp, server_rec *s);
 
 int polycom_log_transaction(request_rec *r);
 void polycom_batch_start(apr_pool_t *pchild, server_rec *s);
-/** Commit check-ins of one server in one transaction, in this process;
- *  *error says why not. */
+/** Commit check-ins of one server in one transaction, in this process,
+ *  and last_seen with them when @a seen (or not in the writer's
+ *  session); *error says why not. */
 int polycom_checkins_commit(server_rec *s, apr_array_header_t *list,
-                            int writer_session, apr_pool_t *pool,
+                            int writer_session, int seen, apr_pool_t *pool,
                             const char **error);
+/** The check-in writer's: last_seen's rows it gathered from the batches
+ *  it wrote (polycom_store_seen_rows()). *error says why not. */
+int polycom_seen_commit(server_rec *s, const polycom_seen_row *rows,
+                        int count, apr_pool_t *pool, const char **error);
 /** How far back a starting check-in writer goes over the check-ins for
  *  last_seen when the one before did not leave it up to date: one that
  *  stopped otherwise left at most about a second of them out
@@ -320,10 +325,16 @@ typedef void polycom_child_init_fn(apr_pool_t *, server_rec *);
  *  the parent waits POLYCOM_WRITER_STOP_WAIT for it, then kills it. */
 #define POLYCOM_WRITER_LEAVE     apr_time_from_sec(2)
 #define POLYCOM_WRITER_STOP_WAIT apr_time_from_sec(3)
+/** How long a writer told to stop at a restart goes on writing its old
+ *  children's batches; those still connected then write their own. */
+#define POLYCOM_WRITER_FINISH_MAX apr_time_from_sec(300)
 /** Its exit status: it left last_seen up to date with all it wrote, or
- *  not (the next writer goes over the last POLYCOM_SEEN_REPLAY). */
+ *  not (the next writer goes over the last POLYCOM_SEEN_REPLAY), or it
+ *  could not go on (never APEXIT_CHILDFATAL, which stops all of httpd
+ *  when any child of the parent exits with it). */
 #define POLYCOM_WRITER_EXIT_HANDED_OVER 0
 #define POLYCOM_WRITER_EXIT_BEHIND      1
+#define POLYCOM_WRITER_EXIT_FAILED      2
 
 /** The writer process, forked by the parent: never returns. @a dbd_init
  *  is mod_dbd's child_init; @a handed_over says the writer before left

@@ -22,7 +22,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mod_polycom_private.h"
@@ -225,7 +224,12 @@ typedef struct {
     polycom_writer_process *finishing;
 } polycom_writer_retained;
 
-#define POLYCOM_WRITER_RETAINED_KEY "mod_polycom_writer_retained"
+/* Versioned: a module upgraded in place and reloaded must not read an
+ * older build's layout. */
+#define POLYCOM_WRITER_RETAINED_KEY "mod_polycom_writer_retained/1"
+
+/* This generation's writer (NULL: none running). */
+static polycom_writer_process *polycom_writer_current = NULL;
 
 static polycom_writer_retained *polycom_writer_retained_get(server_rec *s)
 {
@@ -246,15 +250,26 @@ static int polycom_writer_left_up_to_date(apr_exit_why_e why, int code)
     return why == APR_PROC_EXIT && code == POLYCOM_WRITER_EXIT_HANDED_OVER;
 }
 
-/* An older generation's writer exited: reaped here, by the MPM's wait. */
+/* An older generation's writer exited: reaped here, by the MPM's wait.
+ * When it did not leave last_seen up to date (it crashed or was killed
+ * while finishing, or its flushes failed), the current writer, which
+ * started from the newest moment on its word, is told to go over the
+ * last 30 s after all (SIGUSR2). The status is the exit code when the
+ * MPM's wait reaped it, the raw wait status otherwise: 0 is "exited 0"
+ * either way. */
 static void polycom_writer_finished(int reason, void *data,
                                    apr_wait_t status)
 {
     polycom_writer_process *writer = data;
 
-    if (reason == APR_OC_REASON_DEATH || reason == APR_OC_REASON_LOST) {
-        apr_proc_other_child_unregister(data);
-        writer->reaped = 1;
+    if (reason != APR_OC_REASON_DEATH && reason != APR_OC_REASON_LOST) {
+        return;
+    }
+    apr_proc_other_child_unregister(data);
+    writer->reaped = 1;
+    if ((reason == APR_OC_REASON_LOST || status != 0)
+        && polycom_writer_current && !polycom_writer_current->reaped) {
+        apr_proc_kill(&polycom_writer_current->proc, SIGUSR2);
     }
 }
 
@@ -288,6 +303,9 @@ static apr_status_t polycom_writer_stop(void *data)
     int code = 0;
     apr_status_t rv;
 
+    if (writer == polycom_writer_current) {
+        polycom_writer_current = NULL;  /* pconf's memory goes */
+    }
     if (writer->reaped) {
         return APR_SUCCESS;
     }
@@ -338,10 +356,11 @@ static void polycom_writer_maintenance(int reason, void *data,
     case APR_OC_REASON_LOST:
         apr_proc_other_child_unregister(data);
         writer->reaped = 1;
+        /* The exit code when the MPM's wait reaped it, the raw wait
+         * status otherwise: 0 is "exited 0" either way. */
         polycom_writer_retained_get(polycom_main_server)->handed_over =
-            reason == APR_OC_REASON_DEATH && WIFEXITED(status)
-            && polycom_writer_left_up_to_date(APR_PROC_EXIT,
-                                              WEXITSTATUS(status));
+            reason == APR_OC_REASON_DEATH
+            && status == POLYCOM_WRITER_EXIT_HANDED_OVER;
         /* httpd stopping signals its whole process group: nothing to say */
         ap_mpm_query(AP_MPMQ_MPM_STATE, &mpm_state);
         if (mpm_state == AP_MPMQ_STOPPING) {
@@ -376,12 +395,23 @@ static void polycom_writer_spawn(void)
     polycom_writer_retained *retained =
         polycom_writer_retained_get(polycom_main_server);
     int handed_over = retained->handed_over;
+    sigset_t signals, before;
     apr_status_t rv;
 
     /* Said once: a writer after this one that finds it gone without
      * a word goes over the last moments again. */
     retained->handed_over = 0;
+    /* Held until the writer has its handlers (polycom_writer_run): sent
+     * sooner, one would be lost, and a writer never told to finish
+     * would never leave. */
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &signals, &before);
     rv = apr_proc_fork(&writer->proc, polycom_writer_pconf);
+    if (rv != APR_INCHILD) {
+        sigprocmask(SIG_SETMASK, &before, NULL);
+    }
     if (rv == APR_INCHILD) {
         polycom_writer_run(polycom_main_server, polycom_writer_pconf,
                            polycom_writer_listener, polycom_dbd_child_init,
@@ -396,6 +426,7 @@ static void polycom_writer_spawn(void)
         return;
     }
     polycom_writer_started = apr_time_now();
+    polycom_writer_current = writer;
     apr_pool_cleanup_register(polycom_writer_pconf, writer,
                               polycom_writer_stop, apr_pool_cleanup_null);
     apr_proc_other_child_register(&writer->proc, polycom_writer_maintenance,
@@ -443,6 +474,7 @@ void polycom_writer_start(apr_pool_t *pconf, server_rec *s, int wanted)
     /* Children of this generation look for a writer only if one starts. */
     polycom_writer_path = NULL;
     polycom_dbd_child_init = NULL;
+    polycom_writer_current = NULL;
     polycom_writer_watch_finishing(s, pconf);
     if (!wanted) {
         return;

@@ -16,6 +16,7 @@
 #include "mpm_common.h"
 #include "unixd.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include "mod_polycom_private.h"
@@ -32,6 +33,10 @@ typedef struct {
     polycom_seen_mark mark;     /* the check-in id it is up to date with */
     apr_interval_time_t replay; /* the window of its first flush */
     apr_time_t retry_at;        /* a failed flush again then (0: no wait) */
+    apr_pool_t *seen_pool;      /* seen's, cleared after each flush */
+    polycom_seen_map *seen;     /* last_seen's rows from its batches */
+    char watched;               /* its statements are prepared */
+    char catching_up;           /* going over the history from the mark */
     char unchecked;             /* written since the last checkpoint */
     char pending;               /* last_seen may be behind */
     char committed;             /* a batch was written to it */
@@ -134,20 +139,25 @@ static void polycom_writer_checkpoint(apr_pool_t *pool)
     }
 }
 
-/* last_seen is brought up to date apart from the batches, one statement
- * over all check-ins since the last time (polycom_seen_flush): as soon as
- * no batch came for POLYCOM_WRITER_SEEN_IDLE, and under a steady load
- * once every POLYCOM_WRITER_SEEN_EVERY. A statement per MAC in each batch
- * was 42 % of the writer's work (perf, make bench, 100,000 phones); one a
- * second halved its CPU time per check-in. So with a writer, last_seen
- * is up to a second behind the history. A statement goes over at most
- * POLYCOM_SEEN_FLUSH_IDS check-ins; when more are left (a writer catching
- * up after its start, or a load above that a second), the next one
- * follows right after the batches that came meanwhile are written, so
- * the children's queues never wait for the whole catch-up. A server whose
- * flush failed is tried again a second later and holds up no other. */
+/* last_seen is brought up to date apart from the batches: as soon as no
+ * batch came for POLYCOM_WRITER_SEEN_IDLE, and under a steady load once
+ * every POLYCOM_WRITER_SEEN_EVERY, from what the writer gathered of the
+ * rows it wrote (polycom_seen.h: each MAC's newest check-in and settings
+ * fetch), a hundred MACs a statement. So with a writer, last_seen is up
+ * to a second behind the history. A statement per MAC in each batch was
+ * 42 % of the writer's work (perf, make bench, 100,000 phones); one
+ * statement a second over the check-ins since the last (sorting them by
+ * MAC and time, ST_SEEN_FLUSH) was half of it: that is now only how a
+ * writer starting goes over what the one before may have left out
+ * (polycom_seen_flush, from the mark), at most POLYCOM_SEEN_FLUSH_IDS a
+ * statement, writing the batches that came meanwhile between two. A
+ * server whose flush failed is tried again a second later and holds up
+ * no other; past POLYCOM_WRITER_SEEN_BYTES gathered (its flushes failing
+ * while its batches are written), the batches bring last_seen up to date
+ * themselves, as a child's do. */
 #define POLYCOM_WRITER_SEEN_IDLE  apr_time_from_msec(50)
 #define POLYCOM_WRITER_SEEN_EVERY apr_time_from_sec(1)
+#define POLYCOM_WRITER_SEEN_BYTES (32 * 1024 * 1024)
 
 /* Whether a server's last_seen may be behind and is not waiting to try
  * a failed flush again. */
@@ -174,14 +184,16 @@ static int polycom_writer_seen(apr_pool_t *pool, apr_time_t now)
     for (i = 0; i < polycom_writer_nservers; i++) {
         polycom_writer_server *state = &polycom_writer_servers[i];
         server_rec *server = state->server;
-        const char *error;
-        int macs, rv;
+        const char *error = NULL;
+        int macs = 0, rv = 0, n;
 
         if (!state->pending || state->retry_at > now) {
             continue;
         }
-        rv = polycom_seen_flush(server, &state->mark, state->replay, &macs,
-                                pool, &error);
+        if (state->catching_up) {
+            rv = polycom_seen_flush(server, &state->mark, state->replay,
+                                    &macs, pool, &error);
+        }
         if (rv < 0 && state->mark.id < 0 && !state->committed) {
             /* The first look of a writer starting, at a server whose
              * database is away or not the module's: again at its first
@@ -191,6 +203,19 @@ static int polycom_writer_seen(apr_pool_t *pool, apr_time_t now)
                          "start (%s): again at the first batch", error);
             state->pending = 0;
             continue;
+        }
+        if (rv >= 0 && (n = polycom_seen_count(state->seen)) > 0) {
+            const polycom_seen_row *rows =
+                polycom_seen_rows(state->seen, pool, &n);
+
+            if (polycom_seen_commit(server, rows, n, pool, &error) < 0) {
+                rv = -1;
+            }
+            else {
+                apr_pool_clear(state->seen_pool);
+                state->seen = polycom_seen_map_make(state->seen_pool);
+                macs += n;
+            }
         }
         if (rv < 0) {
             /* Said once while it lasts: the batches' own failures are
@@ -207,9 +232,10 @@ static int polycom_writer_seen(apr_pool_t *pool, apr_time_t now)
         if (state->mark.id >= 0) {
             state->replay = POLYCOM_SEEN_REPLAY;
         }
+        state->catching_up &= rv > 0;
         state->failing = 0;
         state->retry_at = 0;
-        state->pending = rv > 0;
+        state->pending = state->catching_up;
         state->unchecked |= macs > 0;
         more |= rv > 0;
     }
@@ -225,14 +251,17 @@ static void polycom_writer_commit(apr_array_header_t *batches,
     for (i = 0; i < batches->nelts; i++) {
         polycom_writer_batch *first =
             APR_ARRAY_IDX(batches, i, polycom_writer_batch *);
-        server_rec *server = polycom_writer_servers[first->server].server;
+        polycom_writer_server *state = &polycom_writer_servers[first->server];
+        server_rec *server = state->server;
         apr_array_header_t *list;
         const char *error;
-        int ok;
+        int ok, gathered_full;
 
         if (first->written) {
             continue;                   /* with an earlier server */
         }
+        gathered_full = polycom_seen_bytes(state->seen)
+                        > POLYCOM_WRITER_SEEN_BYTES;
         list = apr_array_make(pool, 64, sizeof(const polycom_checkin *));
         for (j = i; j < batches->nelts; j++) {
             polycom_writer_batch *b =
@@ -244,18 +273,21 @@ static void polycom_writer_commit(apr_array_header_t *batches,
                     &APR_ARRAY_IDX(b->rows, k, polycom_checkin);
             }
         }
-        ok = polycom_checkins_commit(server, list, 1, pool, &error) == 0;
+        ok = polycom_checkins_commit(server, list, 1, gathered_full, pool,
+                                     &error) == 0;
         if (!ok) {
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server, PCLOGNO(00042)
                          "check-in writer: %d check-ins not written (%s); "
                          "their children write them", list->nelts, error);
         }
         else {
-            polycom_writer_server *state =
-                &polycom_writer_servers[first->server];
-
             polycom_metrics_writer_rows(polycom_metrics_get(), list->nelts);
             state->unchecked = state->pending = state->committed = 1;
+            for (j = 0; !gathered_full && j < list->nelts; j++) {
+                polycom_seen_note(state->seen,
+                                  APR_ARRAY_IDX(list, j,
+                                                const polycom_checkin *));
+            }
         }
         for (j = i; j < batches->nelts; j++) {
             polycom_writer_batch *b =
@@ -268,14 +300,48 @@ static void polycom_writer_commit(apr_array_header_t *batches,
     }
 }
 
-/* Set by SIGTERM: the parent's configuration went (a restart, a stop). */
+/* Set by SIGTERM: the parent's configuration went (a restart, a stop).
+ * Set by SIGUSR2: the writer before this one did not finish as it should
+ * have (it crashed, or left last_seen behind), after this one started
+ * from the newest moment. */
 static volatile sig_atomic_t polycom_writer_stopping = 0;
+static volatile sig_atomic_t polycom_writer_replay_asked = 0;
 
-static void polycom_writer_on_term(int signo)
+static void polycom_writer_on_signal(int signo)
 {
-    (void)signo;
-    polycom_writer_stopping = 1;
+    if (signo == SIGTERM) {
+        polycom_writer_stopping = 1;
+    }
+    else {
+        polycom_writer_replay_asked = 1;
+    }
 }
+
+/* The writer before this one did not finish: each server's last_seen
+ * goes over the last POLYCOM_SEEN_REPLAY of check-ins again, which that
+ * one may have left out (its flushes ran every second while it finished,
+ * so it left out at most its last moments). */
+static void polycom_writer_replay(server_rec *s)
+{
+    unsigned i;
+
+    polycom_writer_replay_asked = 0;
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PCLOGNO(00051)
+                 "check-in writer: the one before it did not finish "
+                 "cleanly; last_seen goes over the last 30 s of check-ins");
+    for (i = 0; i < polycom_writer_nservers; i++) {
+        polycom_writer_server *state = &polycom_writer_servers[i];
+
+        if (state->watched) {
+            state->mark.id = -1;
+            state->mark.time_us = -1;
+            state->replay = POLYCOM_SEEN_REPLAY;
+            state->catching_up = state->pending = 1;
+            state->retry_at = 0;
+        }
+    }
+}
+
 
 /* Told to stop, the writer takes no new child, and goes on writing the
  * batches of the children it has until the last is gone: after a
@@ -319,12 +385,19 @@ static void polycom_writer_leave(apr_pool_t *pool)
 static void polycom_writer_servers_init(server_rec *s, apr_pool_t *pool,
                                         int handed_over)
 {
+    apr_allocator_t *allocator;
     server_rec *v;
     unsigned i;
 
     for (v = s, polycom_writer_nservers = 0; v; v = v->next) {
         polycom_writer_nservers++;
     }
+    /* What each server gathers for last_seen is freed after each flush:
+     * an allocator of its own gives a burst's memory back. */
+    if (apr_allocator_create(&allocator) != APR_SUCCESS) {
+        _exit(POLYCOM_WRITER_EXIT_FAILED);
+    }
+    apr_allocator_max_free_set(allocator, POLYCOM_BATCH_KEEP);
     polycom_writer_servers = apr_pcalloc(pool, polycom_writer_nservers
                                                * sizeof(polycom_writer_server));
     for (v = s, i = 0; v; v = v->next, i++) {
@@ -336,22 +409,28 @@ static void polycom_writer_servers_init(server_rec *s, apr_pool_t *pool,
         state->mark.id = -1;
         state->mark.time_us = -1;
         state->replay = handed_over ? 0 : POLYCOM_SEEN_REPLAY;
-        state->pending = sconf->statements_prepared;
+        state->watched = sconf->statements_prepared;
+        state->catching_up = state->pending = state->watched;
+        apr_pool_create_ex(&state->seen_pool, pool, NULL, allocator);
+        state->seen = polycom_seen_map_make(state->seen_pool);
     }
 }
 
 /* A new child's connection; not watched when the pollset is full. */
-static void polycom_writer_accept(apr_pollset_t *pollset,
-                                  apr_socket_t *listener, apr_pool_t *pool)
+static apr_status_t polycom_writer_accept(apr_pollset_t *pollset,
+                                          apr_socket_t *listener,
+                                          apr_pool_t *pool)
 {
     polycom_writer_client *client;
     apr_pool_t *cpool;
     apr_socket_t *sock;
+    apr_status_t rv;
 
     apr_pool_create(&cpool, pool);
-    if (apr_socket_accept(&sock, listener, cpool) != APR_SUCCESS) {
+    rv = apr_socket_accept(&sock, listener, cpool);
+    if (rv != APR_SUCCESS) {
         apr_pool_destroy(cpool);
-        return;
+        return rv;
     }
     client = apr_pcalloc(cpool, sizeof(*client));
     client->pool = cpool;
@@ -361,11 +440,30 @@ static void polycom_writer_accept(apr_pollset_t *pollset,
     client->pfd.desc.s = sock;
     client->pfd.client_data = client;
     apr_socket_timeout_set(sock, POLYCOM_WRITER_READ_TIMEOUT);
-    if (apr_pollset_add(pollset, &client->pfd) != APR_SUCCESS) {
+    rv = apr_pollset_add(pollset, &client->pfd);
+    if (rv != APR_SUCCESS) {
         apr_pool_destroy(cpool);
-        return;
+        return rv;
     }
     polycom_writer_clients++;
+    return APR_SUCCESS;
+}
+
+/* Told to stop, the writer answers the children that were already
+ * connecting (the parent removes the socket only after telling it), then
+ * closes its socket: one connecting later is refused at once, and writes
+ * its batch itself, where it would otherwise wait for an answer that
+ * never comes. */
+static void polycom_writer_close_door(apr_pollset_t *pollset,
+                                      apr_socket_t *listener,
+                                      apr_pollfd_t *listen_pfd,
+                                      apr_pool_t *pool)
+{
+    apr_pollset_remove(pollset, listen_pfd);
+    apr_socket_timeout_set(listener, 0);
+    while (polycom_writer_accept(pollset, listener, pool) == APR_SUCCESS) {
+    }
+    apr_socket_close(listener);
 }
 
 /* Answer each batch: written or not (then its child writes it). */
@@ -399,6 +497,7 @@ static apr_pollset_t *polycom_writer_setup(server_rec *s, apr_pool_t *pconf,
     apr_pollfd_t *listen_pfd;
     apr_pollset_t *pollset;
     apr_status_t rv;
+    sigset_t signals;
 
     /* The MPM signals its process group for restarts; the parent stops
      * this process with SIGTERM when its configuration goes. */
@@ -406,19 +505,26 @@ static apr_pollset_t *polycom_writer_setup(server_rec *s, apr_pool_t *pconf,
     apr_signal(AP_SIG_GRACEFUL, SIG_IGN);
     apr_signal(AP_SIG_GRACEFUL_STOP, SIG_IGN);
     apr_signal(SIGPIPE, SIG_IGN);
-    apr_signal(SIGTERM, polycom_writer_on_term);
+    apr_signal(SIGTERM, polycom_writer_on_signal);
+    apr_signal(SIGUSR2, polycom_writer_on_signal);
+    /* The parent forked this process with both blocked (one sent before
+     * the handlers were set would have been lost); they come now. */
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGUSR2);
+    sigprocmask(SIG_UNBLOCK, &signals, NULL);
     apr_signal(SIGINT, SIG_DFL);
     apr_signal(SIGCHLD, SIG_DFL);
     ap_close_listeners();
     if (ap_unixd_setup_child()) {
-        _exit(APEXIT_CHILDFATAL);
+        _exit(POLYCOM_WRITER_EXIT_FAILED);
     }
     apr_pool_create(pool, pconf);
     /* A loop's batches are freed when the next loop starts; an allocator
      * of its own returns what a burst took, where pconf's would keep it
      * for the life of the process. */
     if (apr_allocator_create(&allocator) != APR_SUCCESS) {
-        _exit(APEXIT_CHILDFATAL);
+        _exit(POLYCOM_WRITER_EXIT_FAILED);
     }
     apr_allocator_max_free_set(allocator, POLYCOM_BATCH_KEEP);
     apr_pool_create_ex(iteration, *pool, NULL, allocator);
@@ -432,7 +538,7 @@ static apr_pollset_t *polycom_writer_setup(server_rec *s, apr_pool_t *pconf,
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, PCLOGNO(00043)
                      "check-in writer: no pollset");
-        _exit(APEXIT_CHILDFATAL);
+        _exit(POLYCOM_WRITER_EXIT_FAILED);
     }
     listen_pfd = apr_pcalloc(*pool, sizeof(*listen_pfd));
     listen_pfd->p = *pool;
@@ -454,7 +560,7 @@ void polycom_writer_run(server_rec *s, apr_pool_t *pconf,
     apr_pool_t *pool, *iteration;
     apr_pollfd_t *listen_pfd;
     apr_time_t last_checkpoint = apr_time_now();
-    apr_time_t seen_at = 0;
+    apr_time_t seen_at = 0, finish_by = 0;
     apr_status_t rv;
     int idle = 0, seen_more = 0;
 
@@ -473,11 +579,19 @@ void polycom_writer_run(server_rec *s, apr_pool_t *pconf,
         int seen_due = polycom_writer_seen_due(now);
         apr_int32_t n, i;
 
-        if (polycom_writer_stopping && listen_pfd) {
-            apr_pollset_remove(pollset, listen_pfd);
-            listen_pfd = NULL;
+        if (polycom_writer_replay_asked) {
+            polycom_writer_replay(s);
+            seen_due = polycom_writer_seen_due(now);
         }
-        if (polycom_writer_stopping && !polycom_writer_clients) {
+        if (polycom_writer_stopping && listen_pfd) {
+            polycom_writer_close_door(pollset, listener, listen_pfd, pool);
+            listen_pfd = NULL;
+            finish_by = now + POLYCOM_WRITER_FINISH_MAX;
+        }
+        /* Its last children gone, or lingering past the time allowed
+         * (their connections close as it exits: they write their own). */
+        if (polycom_writer_stopping
+            && (!polycom_writer_clients || now > finish_by)) {
             polycom_writer_leave(iteration);
         }
         /* Before a retention round too: its snapshot prune keeps what
@@ -497,8 +611,11 @@ void polycom_writer_run(server_rec *s, apr_pool_t *pconf,
             last_checkpoint = apr_time_now();
         }
         /* It returns at once unless a round is due (every ten seconds,
-         * every second while a backlog lasts). */
-        polycom_retention_round(s, iteration);
+         * every second while a backlog lasts); a writer finishing leaves
+         * the rounds to the next, which has the current retention. */
+        if (!polycom_writer_stopping) {
+            polycom_retention_round(s, iteration);
+        }
         /* With more to go over, only what is ready now: its batches
          * are written, then the next part. */
         rv = apr_pollset_poll(pollset, seen_more ? 0
@@ -512,7 +629,7 @@ void polycom_writer_run(server_rec *s, apr_pool_t *pconf,
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, PCLOGNO(00044)
                          "check-in writer: poll failed");
-            _exit(APEXIT_CHILDFATAL);
+            _exit(POLYCOM_WRITER_EXIT_FAILED);
         }
         apr_pool_clear(iteration);
         batches = apr_array_make(iteration, n,

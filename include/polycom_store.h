@@ -16,6 +16,7 @@
 
 #include "polycom_checkin.h"
 #include "polycom_layers.h"
+#include "polycom_seen.h"
 
 typedef struct polycom_db {
     const apr_dbd_driver_t *driver;
@@ -174,6 +175,13 @@ int polycom_store_checkin(polycom_db *db, const polycom_checkin *checkin);
  *  polycom_store_seen_flush() (the check-in writer). */
 int polycom_store_checkins(polycom_db *db, const polycom_checkin *const *list,
                            int count, int seen);
+
+/** Upsert these rows of last_seen (in MAC order, as polycom_seen_rows()
+ *  gives them) in one transaction; a row only moves forward (a newer
+ *  check-in, a newer settings fetch). The check-in writer's, with what it
+ *  gathered from the batches it wrote since the last time. */
+int polycom_store_seen_rows(polycom_db *db, const polycom_seen_row *rows,
+                            int count);
 
 /** The most check-in ids one polycom_store_seen_flush() goes over: it
  *  bounds how long the statement holds the writer, which reads no batch

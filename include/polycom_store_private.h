@@ -17,6 +17,8 @@
 #define ST_SEEN           "mod_polycom_seen"
 #define ST_SEEN_UNKNOWN   "mod_polycom_seen_unknown"
 #define ST_SEEN_FLUSH     "mod_polycom_seen_flush"
+#define ST_SEEN_ROWS      "mod_polycom_seen_rows"
+#define ST_SEEN_ROWS_FEW  "mod_polycom_seen_rows_few"
 #define ST_SEEN_REPLAY    "mod_polycom_seen_replay"
 #define ST_CHECKIN_LAST   "mod_polycom_checkin_last"
 #define ST_UPLOAD_GET     "mod_polycom_upload_get"
@@ -78,6 +80,15 @@ const char *polycom_store_entry(polycom_db *db, apr_dbd_row_t *row, int col);
 int polycom_store_txn_begin(polycom_db *db, apr_dbd_transaction_t **txn);
 int polycom_store_txn_end(polycom_db *db, apr_dbd_transaction_t *txn,
                           int failed);
+/* store_sql.c: the text of the statements that are generated (the
+ * table has NULL for them): ST_CHECKIN from polycom_checkin.h, and
+ * ST_SEEN_ROWS (STORE_SEEN_ROWS rows of last_seen a statement),
+ * ST_SEEN_ROWS_FEW (STORE_SEEN_ROWS_FEW). */
+#define STORE_SEEN_ROWS     100
+#define STORE_SEEN_ROWS_FEW 10
+const char *polycom_store_generated_sql(apr_pool_t *pool, const char *label,
+                                        int mysql);
+
 /** Locks the revision row first (see store.c). */
 int polycom_store_lock_revision(polycom_db *db);
 

@@ -118,7 +118,9 @@ static const char *store_sql_for(apr_pool_t *pool,
                                  polycom_dialect dialect)
 {
     const char *sql = st->sql ? st->sql
-                              : polycom_checkin_insert_sql(pool, NUM);
+                              : polycom_store_generated_sql(
+                                    pool, st->label,
+                                    dialect == POLYCOM_DIALECT_MYSQL);
 
     if (dialect != POLYCOM_DIALECT_MYSQL) {
         return sql;

@@ -11,6 +11,7 @@
 
 #include "polycom_name.h"
 #include "polycom_param.h"
+#include "polycom_seen.h"
 #include "polycom_store_private.h"
 
 /* One check-in: its row, and for a known phone whatever its request did
@@ -112,77 +113,87 @@ int polycom_store_checkin(polycom_db *db, const polycom_checkin *c)
     return polycom_store_checkins(db, &c, 1, 1);
 }
 
-/* A check-in of a batch, and its place in the batch. */
-typedef struct {
-    const polycom_checkin *checkin;
-    int order;
-} store_seen_entry;
-
-static int store_seen_order(const void *a, const void *b)
+/* Upsert last_seen's rows, in the order given (MAC order: every
+ * transaction that writes check-ins takes these rows last and in the same
+ * order, so two nodes' batches never wait for each other in a circle):
+ * STORE_SEEN_ROWS a statement, then STORE_SEEN_ROWS_FEW, then one. */
+static int store_seen_upsert(polycom_db *db, const polycom_seen_row *rows,
+                             int count)
 {
-    const store_seen_entry *x = a, *y = b;
-    int by_mac = strcmp(x->checkin->mac, y->checkin->mac);
+    int done = 0;
 
-    return by_mac ? by_mac : x->order - y->order;
+    while (done < count) {
+        int left = count - done;
+        int n = left >= STORE_SEEN_ROWS ? STORE_SEEN_ROWS
+                : left >= STORE_SEEN_ROWS_FEW ? STORE_SEEN_ROWS_FEW : 1;
+        const char *label = n == STORE_SEEN_ROWS ? ST_SEEN_ROWS
+                            : n == STORE_SEEN_ROWS_FEW ? ST_SEEN_ROWS_FEW
+                            : ST_SEEN;
+        apr_dbd_prepared_t *stmt = polycom_store_prepared(db, label);
+        const char **values;
+        int i, rv, nrows = 0;
+
+        if (!stmt) {
+            return -1;
+        }
+        values = apr_palloc(db->pool, sizeof(*values) * (9 * n + 1));
+        for (i = 0; i < n; i++) {
+            const polycom_seen_row *row = &rows[done + i];
+            const char **v = values + 9 * i;
+
+            v[0] = row->mac;
+            v[1] = apr_psprintf(db->pool, "%" APR_TIME_T_FMT, row->time_us);
+            v[2] = row->ip;
+            v[3] = row->file;
+            v[4] = apr_itoa(db->pool, row->status);
+            v[5] = row->model;
+            v[6] = row->firmware;
+            v[7] = row->settings_etag;
+            v[8] = apr_psprintf(db->pool, "%" APR_TIME_T_FMT,
+                                row->settings_us);
+        }
+        values[9 * n] = NULL;
+        rv = apr_dbd_pquery(db->driver, db->pool, db->handle, &nrows, stmt,
+                            9 * n, values);
+        if (rv) {
+            return polycom_store_failed(db, label, rv);
+        }
+        done += n;
+    }
+    return 0;
 }
 
-/* Bring last_seen up to date with a batch: one statement per MAC, with
- * its newest check-in and its newest good fetch of its settings file, in
- * MAC order. Every transaction that writes check-ins takes these rows
- * last and in the same order, so two nodes' batches never wait for each
- * other in a circle. On a tie in time the later check-in wins, as the
- * larger id does in checkins. */
+/* Bring last_seen up to date with a batch: per MAC, its newest check-in
+ * and its newest good fetch of its settings file (polycom_seen.h). */
 static int store_seen(polycom_db *db, const polycom_checkin *const *list,
                       int count)
 {
-    apr_dbd_prepared_t *stmt = polycom_store_prepared(db, ST_SEEN);
-    store_seen_entry *entries;
-    int i, n = 0;
+    polycom_seen_map *map = polycom_seen_map_make(db->pool);
+    const polycom_seen_row *rows;
+    int i, n;
 
-    if (!stmt) {
+    for (i = 0; i < count; i++) {
+        polycom_seen_note(map, list[i]);
+    }
+    rows = polycom_seen_rows(map, db->pool, &n);
+    return store_seen_upsert(db, rows, n);
+}
+
+static int store_seen_rows_once(polycom_db *db, const polycom_seen_row *rows,
+                                int count)
+{
+    apr_dbd_transaction_t *txn = NULL;
+    int failed;
+
+    if (polycom_store_txn_begin(db, &txn) < 0) {
         return -1;
     }
-    entries = apr_palloc(db->pool, sizeof(*entries) * count);
-    for (i = 0; i < count; i++) {
-        if (polycom_checkin_names_its_mac(list[i])) {
-            entries[n].checkin = list[i];
-            entries[n].order = i;
-            n++;
-        }
+    failed = store_seen_upsert(db, rows, count) < 0;
+    if (failed) {
+        apr_dbd_transaction_mode_set(db->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
     }
-    qsort(entries, n, sizeof(*entries), store_seen_order);
-    for (i = 0; i < n; ) {
-        const polycom_checkin *newest = entries[i].checkin;
-        const polycom_checkin *settings = NULL;
-        const char *time_us, *settings_us;
-        int rv, nrows = 0;
-
-        for (; i < n && !strcmp(entries[i].checkin->mac, newest->mac); i++) {
-            const polycom_checkin *c = entries[i].checkin;
-
-            if (c->time >= newest->time) {
-                newest = c;
-            }
-            if (polycom_checkin_is_settings_fetch(c)
-                && (!settings || c->time >= settings->time)) {
-                settings = c;
-            }
-        }
-        time_us = apr_psprintf(db->pool, "%" APR_TIME_T_FMT, newest->time);
-        settings_us = settings ? apr_psprintf(db->pool, "%" APR_TIME_T_FMT,
-                                              settings->time)
-                               : "0";
-        rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, &nrows, stmt,
-                             newest->mac, time_us, newest->ip, newest->file,
-                             apr_itoa(db->pool, newest->status),
-                             newest->model, newest->firmware,
-                             settings ? settings->etag : "", settings_us,
-                             NULL);
-        if (rv) {
-            return polycom_store_failed(db, ST_SEEN, rv);
-        }
-    }
-    return 0;
+    return polycom_store_txn_end(db, txn, failed);
 }
 
 static int store_hour_order(const void *a, const void *b)
@@ -379,4 +390,24 @@ int polycom_store_seen_flush(polycom_db *db, polycom_seen_mark *mark,
     store_seen_flush_args args = { mark, window, macs };
 
     return store_retried(db, store_seen_flush_call, &args);
+}
+
+typedef struct {
+    const polycom_seen_row *rows;
+    int count;
+} store_seen_rows_args;
+
+static int store_seen_rows_call(polycom_db *db, void *data)
+{
+    store_seen_rows_args *args = data;
+
+    return store_seen_rows_once(db, args->rows, args->count);
+}
+
+int polycom_store_seen_rows(polycom_db *db, const polycom_seen_row *rows,
+                            int count)
+{
+    store_seen_rows_args args = { rows, count };
+
+    return store_retried(db, store_seen_rows_call, &args);
 }

@@ -3,6 +3,11 @@
  * connection (store.c); t/unit/test_store.c checks the names against what
  * SQLite calls the columns. */
 
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_tables.h>
+
 #include "polycom_name.h"
 #include "polycom_store_private.h"
 
@@ -116,6 +121,10 @@ static const polycom_statement store_statements[] = {
       " settings_us = GREATEST(settings_us, VALUES(settings_us))," \
       " time_us = GREATEST(time_us, VALUES(time_us))"
     { ST_SEEN, SEEN_INSERT SEEN_UPSERT, SEEN_INSERT SEEN_UPSERT_MY, NULL },
+    /* The same for many MACs a statement (polycom_store_generated_sql):
+     * a statement per MAC was 42 % of the check-in writer's work. */
+    { ST_SEEN_ROWS, NULL, NULL, NULL },
+    { ST_SEEN_ROWS_FEW, NULL, NULL, NULL },
     /* The same for every check-in after one id up to another, in one
      * statement (the check-in writer's, in place of ST_SEEN in its
      * batches: a statement per MAC was 42 % of its work): of each MAC's
@@ -705,3 +714,36 @@ const polycom_statement *polycom_store_statements(apr_size_t *count)
     return store_statements;
 }
 
+/* One statement upserts many rows of last_seen, each row's values as in
+ * ST_SEEN; their MACs must differ (PostgreSQL updates a row once a
+ * statement). */
+static const char *store_seen_rows_sql(apr_pool_t *pool, int rows, int mysql)
+{
+    apr_array_header_t *parts = apr_array_make(pool, 2 * rows + 2,
+                                               sizeof(const char *));
+    int i;
+
+    APR_ARRAY_PUSH(parts, const char *) =
+        "INSERT INTO last_seen (mac, time_us, ip, file, status, model,"
+        " firmware, settings_etag, settings_us) VALUES ";
+    for (i = 0; i < rows; i++) {
+        APR_ARRAY_PUSH(parts, const char *) = i ? ", " : "";
+        APR_ARRAY_PUSH(parts, const char *) =
+            "(%s, " NUM ", %s, %s, " NUM ", %s, %s, %s, " NUM ")";
+    }
+    APR_ARRAY_PUSH(parts, const char *) = mysql ? SEEN_UPSERT_MY
+                                                : SEEN_UPSERT;
+    return apr_array_pstrcat(pool, parts, 0);
+}
+
+const char *polycom_store_generated_sql(apr_pool_t *pool, const char *label,
+                                        int mysql)
+{
+    if (!strcmp(label, ST_SEEN_ROWS)) {
+        return store_seen_rows_sql(pool, STORE_SEEN_ROWS, mysql);
+    }
+    if (!strcmp(label, ST_SEEN_ROWS_FEW)) {
+        return store_seen_rows_sql(pool, STORE_SEEN_ROWS_FEW, mysql);
+    }
+    return polycom_checkin_insert_sql(pool, NUM);
+}

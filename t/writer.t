@@ -11,6 +11,7 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use HTTP::Request;
+use IO::Socket::INET;
 use LWP::UserAgent;
 use POSIX qw(sysconf _SC_CLK_TCK);
 use Time::HiRes qw(sleep time);
@@ -18,7 +19,7 @@ use lib 't/lib';
 use PolycomTest;
 use PolycomNode;
 
-plan tests => 23;
+plan tests => 29;
 
 my $vars = Apache::Test::config()->{vars};
 my $base = 'http://' . Apache::TestRequest::hostport();
@@ -151,9 +152,11 @@ is(db_value("SELECT ip FROM last_seen WHERE mac = '$unflushed'"),
    . 'left out');
 
 # A graceful restart (Debian's logrotate makes one every day): the parent
-# tells its writer to stop; it brings last_seen up to date with what it
-# wrote and says so by its exit status, and the next writer starts from
-# there instead of going over the whole fleet's last 30 s again.
+# tells its writer to finish. It takes no new child but goes on writing
+# the batches of the old children, which serve their open connections on
+# (a phone's kept-alive one here), then brings last_seen up to date and
+# says so by its exit status; the next writer starts from there instead
+# of going over the whole fleet's last 30 s again.
 my $node_log = "$vars->{t_logs}/node2_error_log";
 my $log_from = -s $node_log // 0;       # the log lives on across starts
 my $node = PolycomNode->new;
@@ -168,7 +171,24 @@ my $ua = LWP::UserAgent->new(agent => UA_VVX, timeout => 10);
 $rows = checkins();
 my $asked = int(time() * 1_000_000);
 $ua->get('http://127.0.0.1:' . $node->port . '/prov/' . MAC_VVX . '.cfg')
-    for 1 .. 5;
+    for 1 .. 4;
+# One more on a connection kept open across the restart.
+my $kept = IO::Socket::INET->new(PeerAddr => '127.0.0.1:' . $node->port,
+                                 Timeout => 10);
+my $ask = "GET /prov/" . MAC_VVX . ".cfg HTTP/1.1\r\nHost: localhost\r\n"
+          . "User-Agent: " . UA_VVX . "\r\n\r\n";
+sub kept_status {
+    print $kept $ask;
+    my ($status, $length);
+    while (defined(my $line = <$kept>)) {
+        $status //= $line =~ m{^HTTP/1\.1 (\d+)} ? $1 : 'garbled';
+        $length = $1 if $line =~ /^Content-Length: (\d+)/i;
+        last if $line eq "\r\n";
+    }
+    read($kept, my $body, $length // 0);
+    return $status // 'closed';
+}
+is(kept_status(), 200, 'a phone\'s kept-alive connection to the node');
 is(checkins_since($rows, 5), 5, 'five check-ins through the node');
 $node->graceful;
 my @after;
@@ -178,15 +198,71 @@ for (1 .. 100) {
     last if @after;
     sleep 0.1;
 }
-ok($before && @after && !kill(0, $before),
-   'a graceful restart: the old writer gone, a new one started')
+$rows = checkins();
+is(kept_status(), 200, 'after the restart the old child answers on it');
+is(checkins_since($rows, 1), 1, 'and its check-in is recorded');
+# The old writer finishes its children's batches, then leaves; the
+# parent reaps it (within a second or so of its exit).
+close $kept;
+my $gone;
+for (1 .. 100) {
+    $gone = $before && !kill(0, $before);
+    last if $gone;
+    sleep 0.1;
+}
+ok($before && @after && $gone,
+   'a graceful restart: a new writer started, the old one finished')
     or diag("writer before $before; after: ", map { $_->[1] } @after);
 like(@after ? $after[0][1] : '',
      qr/the one before left last_seen up to date/,
      'the old writer handed last_seen over up to date, and it is said');
+open my $nlog, '<', $node_log;
+seek $nlog, $log_from, 0;
+my @lost = grep { /PC00032|PC00051/ } <$nlog>;
+ok(!@lost, 'no old child lost its writer, and no replay was needed')
+    or diag(@lost);
 cmp_ok(db_value("SELECT time_us FROM last_seen WHERE mac = '"
                 . lc(MAC_VVX) . "'"), '>=', $asked,
        'last_seen has the check-ins made before the restart');
+$node->stop;
+
+# A writer killed while it finishes (here: the old child keeps a
+# connection open): the next one, which started from the newest moment on
+# its word, is told to go over the last 30 s after all.
+$log_from = -s $node_log // 0;
+$node = PolycomNode->new;
+$node->start;
+($before) = ();
+for (1 .. 50) {
+    ($before) = map { $_->[0] } node_writers($node_log, $log_from);
+    last if $before;
+    sleep 0.1;
+}
+$kept = IO::Socket::INET->new(PeerAddr => '127.0.0.1:' . $node->port,
+                              Timeout => 10);
+kept_status();
+sleep 0.5;                      # its batch reaches the writer
+$node->graceful;
+@after = ();
+for (1 .. 100) {
+    @after = grep { $_->[0] != ($before // 0) }
+             node_writers($node_log, $log_from);
+    last if @after;
+    sleep 0.1;
+}
+ok($before && @after && kill('KILL', $before),
+   'the old writer, still finishing, is killed');
+my @replay;
+for (1 .. 50) {
+    open $nlog, '<', $node_log;
+    seek $nlog, $log_from, 0;
+    @replay = grep { /PC00051/ } <$nlog>;
+    last if @replay;
+    sleep 0.1;
+}
+is(scalar @replay, 1, 'the new writer goes over the last 30 s after all, '
+   . 'and says so once');
+close $kept;
 $node->stop;
 
 # PolycomCheckinWriter Off: no writer process, each child writes its own.

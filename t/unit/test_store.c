@@ -110,6 +110,53 @@ static void test_last_seen(polycom_db *db)
                "and counts as a good fetch");
 }
 
+/* The check-in writer's way: what it gathered of the batches it wrote
+ * (polycom_seen.h), a hundred MACs a statement, then ten, then one. */
+static void test_seen_rows(polycom_db *db)
+{
+    polycom_seen_map *map = polycom_seen_map_make(pool);
+    const polycom_seen_row *rows;
+    polycom_checkin c;
+    int i, n;
+
+    for (i = 0; i < 117; i++) {
+        const char *mac = apr_psprintf(pool, "0004f2a%05d", i);
+
+        c = seen_checkin(5000 + i, "192.0.2.9",
+                         apr_pstrcat(pool, mac, "-settings.cfg", NULL), 200,
+                         "\"r\"");
+        c.mac = mac;
+        polycom_seen_note(map, &c);
+    }
+    rows = polycom_seen_rows(map, pool, &n);
+    tap_ok(polycom_store_seen_rows(db, rows, n) == 0,
+           "117 MACs' rows upserted (100, 10 and 7 a statement)");
+    tap_is_str(first_value("SELECT count(*) || ' ' || min(time_us) || ' '"
+                           " || max(time_us) FROM last_seen"
+                           " WHERE mac LIKE '0004f2a%' AND ip = '192.0.2.9'"
+                           " AND settings_etag = '\"r\"'"
+                           " AND settings_us = time_us"),
+               "117 5000 5116", "each MAC's row, with its settings fetch");
+
+    map = polycom_seen_map_make(pool);
+    c = seen_checkin(4000, "192.0.2.10", "0004f2a00005.cfg", 200, "");
+    c.mac = "0004f2a00005";
+    polycom_seen_note(map, &c);
+    c = seen_checkin(9000, "192.0.2.11", "0004f2a00006.cfg", 200, "");
+    c.mac = "0004f2a00006";
+    polycom_seen_note(map, &c);
+    rows = polycom_seen_rows(map, pool, &n);
+    tap_ok(polycom_store_seen_rows(db, rows, n) == 0,
+           "an older and a newer check-in upserted");
+    tap_is_str(first_value("SELECT group_concat(ip || ' ' || time_us || ' '"
+                           " || settings_us, ', ') FROM (SELECT * FROM"
+                           " last_seen WHERE mac IN ('0004f2a00005',"
+                           " '0004f2a00006') ORDER BY mac)"),
+               "192.0.2.9 5005 5005, 192.0.2.11 9000 5006",
+               "a row only moves forward; a newer check-in keeps the "
+               "settings fetch it had");
+}
+
 #define SEEN_WINDOW apr_time_from_sec(30)
 #define SEEN_ROW3 "SELECT ip || ' ' || time_us || ' ' || file || ' ' ||" \
                   " status || ' ' || settings_etag || ' ' || settings_us" \
@@ -608,6 +655,7 @@ int main(void)
     test_checkin_hours(&db);
     test_last_seen(&db);
     test_seen_flush(&db);
+    test_seen_rows(&db);
     test_prune_beside_transaction(path);
     test_schema_upgrade(path);
     tap_ok(apply_schema(path) == 0
