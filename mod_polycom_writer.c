@@ -21,6 +21,8 @@
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -403,14 +405,18 @@ static void polycom_writer_spawn(void)
     retained->handed_over = 0;
     /* Held until the writer has its handlers (polycom_writer_run): sent
      * sooner, one would be lost, and a writer never told to finish
-     * would never leave. */
+     * would never leave (or, for the MPM's restart signals, one would
+     * kill it). */
     sigemptyset(&signals);
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGUSR2);
-    sigprocmask(SIG_BLOCK, &signals, &before);
+    sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, AP_SIG_GRACEFUL);
+    sigaddset(&signals, AP_SIG_GRACEFUL_STOP);
+    pthread_sigmask(SIG_BLOCK, &signals, &before);
     rv = apr_proc_fork(&writer->proc, polycom_writer_pconf);
     if (rv != APR_INCHILD) {
-        sigprocmask(SIG_SETMASK, &before, NULL);
+        pthread_sigmask(SIG_SETMASK, &before, NULL);
     }
     if (rv == APR_INCHILD) {
         polycom_writer_run(polycom_main_server, polycom_writer_pconf,

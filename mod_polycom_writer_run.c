@@ -16,6 +16,7 @@
 #include "mpm_common.h"
 #include "unixd.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -185,7 +186,7 @@ static int polycom_writer_seen(apr_pool_t *pool, apr_time_t now)
         polycom_writer_server *state = &polycom_writer_servers[i];
         server_rec *server = state->server;
         const char *error = NULL;
-        int macs = 0, rv = 0, n;
+        int macs = 0, rv = 0, gathered = 0, n;
 
         if (!state->pending || state->retry_at > now) {
             continue;
@@ -204,17 +205,29 @@ static int polycom_writer_seen(apr_pool_t *pool, apr_time_t now)
             state->pending = 0;
             continue;
         }
-        if (rv >= 0 && (n = polycom_seen_count(state->seen)) > 0) {
+        /* What it gathered, whatever the catch-up did (a row only moves
+         * forward), at most POLYCOM_SEEN_FLUSH_IDS a transaction: after
+         * flushes failed for a while there may be many, and the writer
+         * reads no batch meanwhile. */
+        if (polycom_seen_count(state->seen) > 0) {
             const polycom_seen_row *rows =
                 polycom_seen_rows(state->seen, pool, &n);
+            const char *gathered_error;
 
-            if (polycom_seen_commit(server, rows, n, pool, &error) < 0) {
+            n = n > POLYCOM_SEEN_FLUSH_IDS ? POLYCOM_SEEN_FLUSH_IDS : n;
+            if (polycom_seen_commit(server, rows, n, pool,
+                                    &gathered_error) < 0) {
                 rv = -1;
+                error = gathered_error;
             }
             else {
+                polycom_seen_forget(state->seen, rows, n);
+                macs += n;
+            }
+            gathered = polycom_seen_count(state->seen);
+            if (!gathered) {
                 apr_pool_clear(state->seen_pool);
                 state->seen = polycom_seen_map_make(state->seen_pool);
-                macs += n;
             }
         }
         if (rv < 0) {
@@ -235,9 +248,9 @@ static int polycom_writer_seen(apr_pool_t *pool, apr_time_t now)
         state->catching_up &= rv > 0;
         state->failing = 0;
         state->retry_at = 0;
-        state->pending = state->catching_up;
+        state->pending = state->catching_up || gathered > 0;
         state->unchecked |= macs > 0;
-        more |= rv > 0;
+        more |= rv > 0 || gathered > 0;
     }
     return more;
 }
@@ -364,11 +377,22 @@ static void polycom_writer_leave(apr_pool_t *pool)
 {
     apr_time_t deadline = apr_time_now() + POLYCOM_WRITER_LEAVE;
     unsigned i;
+    int due = 1;
 
-    while (polycom_writer_seen_due(apr_time_now())
-           && apr_time_now() < deadline) {
-        apr_pool_clear(pool);
-        polycom_writer_seen(pool, apr_time_now());
+    /* A failed flush is tried again within the time it has, a tenth of a
+     * second apart, rather than a second later as while it runs. */
+    while (due && apr_time_now() < deadline) {
+        for (i = 0, due = 0; i < polycom_writer_nservers; i++) {
+            polycom_writer_servers[i].retry_at = 0;
+            due |= polycom_writer_servers[i].pending;
+        }
+        if (due) {
+            apr_pool_clear(pool);
+            polycom_writer_seen(pool, apr_time_now());
+            if (polycom_writer_seen_due(apr_time_now()) == 0) {
+                apr_sleep(apr_time_from_msec(100));
+            }
+        }
     }
     for (i = 0; i < polycom_writer_nservers; i++) {
         if (polycom_writer_servers[i].pending) {
@@ -512,7 +536,10 @@ static apr_pollset_t *polycom_writer_setup(server_rec *s, apr_pool_t *pconf,
     sigemptyset(&signals);
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGUSR2);
-    sigprocmask(SIG_UNBLOCK, &signals, NULL);
+    sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, AP_SIG_GRACEFUL);
+    sigaddset(&signals, AP_SIG_GRACEFUL_STOP);
+    pthread_sigmask(SIG_UNBLOCK, &signals, NULL);
     apr_signal(SIGINT, SIG_DFL);
     apr_signal(SIGCHLD, SIG_DFL);
     ap_close_listeners();

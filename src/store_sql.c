@@ -126,8 +126,9 @@ static const polycom_statement store_statements[] = {
     { ST_SEEN_ROWS, NULL, NULL, NULL },
     { ST_SEEN_ROWS_FEW, NULL, NULL, NULL },
     /* The same for every check-in after one id up to another, in one
-     * statement (the check-in writer's, in place of ST_SEEN in its
-     * batches: a statement per MAC was 42 % of its work): of each MAC's
+     * statement: a starting check-in writer's catch-up on what the one
+     * before may have left out (its batches' rows it gathers itself and
+     * writes with ST_SEEN_ROWS). Of each MAC's
      * check-ins in the range that name it, the newest, and the newest
      * good fetch of its settings file, the larger id winning a tie in
      * time. In MAC order, as store_seen() takes the rows; columns named
