@@ -8,6 +8,8 @@
 #ifndef MOD_POLYCOM_PRIVATE_H
 #define MOD_POLYCOM_PRIVATE_H
 
+#include <signal.h>
+
 #include "apr_dbd.h"
 
 #include "httpd.h"
@@ -313,6 +315,9 @@ int polycom_writer_send(server_rec *s, const polycom_checkin *const *list,
 /** In a child: 1 when this generation's check-in writer runs the
  *  retention (it was started, and this child last reached it). */
 int polycom_writer_prunes(void);
+/** The signals the parent holds across the writer's fork (SIGTERM,
+ *  SIGUSR2 and the MPM's restart signals) until it has its handlers. */
+void polycom_writer_signals(sigset_t *set);
 /** Send or receive exactly @a length bytes on the writer's socket. */
 apr_status_t polycom_writer_io(apr_socket_t *sock, char *buf,
                                apr_size_t length, int sending);

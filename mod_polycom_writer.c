@@ -345,6 +345,16 @@ static apr_status_t polycom_writer_stop(void *data)
     return APR_SUCCESS;
 }
 
+void polycom_writer_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGUSR2);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, AP_SIG_GRACEFUL);
+    sigaddset(set, AP_SIG_GRACEFUL_STOP);
+}
+
 /* The parent learns here that its writer exited: another is started,
  * unless this one did not live long enough to be worth it. */
 static void polycom_writer_maintenance(int reason, void *data,
@@ -407,12 +417,7 @@ static void polycom_writer_spawn(void)
      * sooner, one would be lost, and a writer never told to finish
      * would never leave (or, for the MPM's restart signals, one would
      * kill it). */
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGUSR2);
-    sigaddset(&signals, SIGHUP);
-    sigaddset(&signals, AP_SIG_GRACEFUL);
-    sigaddset(&signals, AP_SIG_GRACEFUL_STOP);
+    polycom_writer_signals(&signals);
     pthread_sigmask(SIG_BLOCK, &signals, &before);
     rv = apr_proc_fork(&writer->proc, polycom_writer_pconf);
     if (rv != APR_INCHILD) {

@@ -533,12 +533,7 @@ static apr_pollset_t *polycom_writer_setup(server_rec *s, apr_pool_t *pconf,
     apr_signal(SIGUSR2, polycom_writer_on_signal);
     /* The parent forked this process with both blocked (one sent before
      * the handlers were set would have been lost); they come now. */
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGUSR2);
-    sigaddset(&signals, SIGHUP);
-    sigaddset(&signals, AP_SIG_GRACEFUL);
-    sigaddset(&signals, AP_SIG_GRACEFUL_STOP);
+    polycom_writer_signals(&signals);
     pthread_sigmask(SIG_UNBLOCK, &signals, NULL);
     apr_signal(SIGINT, SIG_DFL);
     apr_signal(SIGCHLD, SIG_DFL);
