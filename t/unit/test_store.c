@@ -110,23 +110,30 @@ static void test_last_seen(polycom_db *db)
                "and counts as a good fetch");
 }
 
+/* Note in @a map a good GET of @a mac's file @a suffix at @a time. */
+static void note_seen(polycom_seen_map *map, const char *mac,
+                      const char *suffix, apr_time_t time, const char *ip,
+                      const char *etag)
+{
+    polycom_checkin c = seen_checkin(time, ip,
+                                     apr_pstrcat(pool, mac, suffix, NULL),
+                                     200, etag);
+
+    c.mac = mac;
+    polycom_seen_note(map, &c);
+}
+
 /* The check-in writer's way: what it gathered of the batches it wrote
  * (polycom_seen.h), a hundred MACs a statement, then ten, then one. */
 static void test_seen_rows(polycom_db *db)
 {
     polycom_seen_map *map = polycom_seen_map_make(pool);
     const polycom_seen_row *rows;
-    polycom_checkin c;
     int i, n;
 
     for (i = 0; i < 117; i++) {
-        const char *mac = apr_psprintf(pool, "0004f2a%05d", i);
-
-        c = seen_checkin(5000 + i, "192.0.2.9",
-                         apr_pstrcat(pool, mac, "-settings.cfg", NULL), 200,
-                         "\"r\"");
-        c.mac = mac;
-        polycom_seen_note(map, &c);
+        note_seen(map, apr_psprintf(pool, "0004f2a%05d", i), "-settings.cfg",
+                  5000 + i, "192.0.2.9", "\"r\"");
     }
     rows = polycom_seen_rows(map, pool, &n);
     tap_ok(polycom_store_seen_rows(db, rows, n) == 0,
@@ -139,12 +146,8 @@ static void test_seen_rows(polycom_db *db)
                "117 5000 5116", "each MAC's row, with its settings fetch");
 
     map = polycom_seen_map_make(pool);
-    c = seen_checkin(4000, "192.0.2.10", "0004f2a00005.cfg", 200, "");
-    c.mac = "0004f2a00005";
-    polycom_seen_note(map, &c);
-    c = seen_checkin(9000, "192.0.2.11", "0004f2a00006.cfg", 200, "");
-    c.mac = "0004f2a00006";
-    polycom_seen_note(map, &c);
+    note_seen(map, "0004f2a00005", ".cfg", 4000, "192.0.2.10", "");
+    note_seen(map, "0004f2a00006", ".cfg", 9000, "192.0.2.11", "");
     rows = polycom_seen_rows(map, pool, &n);
     tap_ok(polycom_store_seen_rows(db, rows, n) == 0,
            "an older and a newer check-in upserted");
