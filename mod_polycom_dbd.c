@@ -115,12 +115,21 @@ apr_status_t polycom_dbd_post_connect(apr_pool_t *pool,
                       APR_HASH_KEY_STRING)) {
         return APR_SUCCESS;
     }
-    /* A schema newer than this module knows may mean anything: nothing is
+    /* The session first: SQLite's busy timeout before the schema is read
+     * (a version read as 0 when the file was locked warned "older").
+     *
+     * A schema newer than this module knows may mean anything: nothing is
      * prepared on the connection and requests on it get 503 rather than
      * anything served from it (mod_dbd keeps a connection whatever this
      * hook answers). An older one is served as far as its tables allow,
      * and said once. */
-    version = polycom_store_schema_version(pool, dbd->driver, dbd->handle);
+    if (polycom_store_session(pool, dbd->driver, dbd->handle, &error) < 0) {
+        version = POLYCOM_SCHEMA_VERSION;
+    }
+    else {
+        version = polycom_store_schema_version(pool, dbd->driver,
+                                               dbd->handle);
+    }
     if (version > POLYCOM_SCHEMA_VERSION) {
         if (!sconf->schema_warned) {
             sconf->schema_warned = 1;
@@ -142,8 +151,8 @@ apr_status_t polycom_dbd_post_connect(apr_pool_t *pool,
                      APR_INT64_T_FMT ", older than this module's %d: run "
                      "polycom-dbupgrade", version, POLYCOM_SCHEMA_VERSION);
     }
-    if (polycom_store_prepare(pool, dbd->driver, dbd->handle, dbd->prepared,
-                              &error) < 0) {
+    if (error || polycom_store_prepare(pool, dbd->driver, dbd->handle,
+                                       dbd->prepared, &error) < 0) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, cfg->server, PCLOGNO(00029)
                      "cannot prepare the statements on a new %s "
                      "connection: %s", cfg->name, error);

@@ -78,17 +78,28 @@ void polycom_store_init(polycom_db *db, const apr_dbd_driver_t *driver,
                         apr_dbd_t *handle, apr_hash_t *prepared,
                         apr_pool_t *pool);
 
-/** The one statement that reads the same in every dialect: mod_dbd
- *  prepares it at configuration time (ap_dbd_prepare), which also marks
- *  the servers' connection groups as ours. */
+/** The statement mod_dbd prepares on every connection, registered at
+ *  configuration time (ap_dbd_prepare): it marks the servers' connection
+ *  groups as ours. It reads no table, so that SQLite prepares it without
+ *  taking a lock (mod_dbd does so before any hook could set a busy
+ *  timeout). */
 const polycom_statement *polycom_store_marker(void);
 
 /**
- * Prepare every other statement on a new connection, in the connection's
- * own dialect, into @a prepared (mod_dbd's table of the connection), and
- * set a MySQL session up (UTF-8, strict, read committed). Called once per
- * connection from mod_dbd's post_connect hook. -1 with *error set when the
- * driver is not one of ours or a statement does not prepare.
+ * Set a new connection's session up, before anything else reads the
+ * database: SQLite's busy timeout and page cache, MySQL's UTF-8, strict
+ * mode and read committed, PostgreSQL without JIT. -1 with *error set
+ * when a setting fails.
+ */
+int polycom_store_session(apr_pool_t *pool, const apr_dbd_driver_t *driver,
+                          apr_dbd_t *handle, const char **error);
+
+/**
+ * Prepare every statement on a new connection, in the connection's own
+ * dialect, into @a prepared (mod_dbd's table of the connection). Called
+ * once per connection from mod_dbd's post_connect hook, after
+ * polycom_store_session(). -1 with *error set when the driver is not one
+ * of ours or a statement does not prepare.
  */
 int polycom_store_prepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
                           apr_dbd_t *handle, apr_hash_t *prepared,

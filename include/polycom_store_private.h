@@ -34,6 +34,7 @@
 #define ST_PRUNE_LOGS     "mod_polycom_prune_logs"
 #define ST_REPROV_DELIVER "mod_polycom_reprov_deliver"
 #define ST_REVISION       "mod_polycom_revision"
+#define ST_MARKER         "mod_polycom_marker"
 #define ST_REPROV_ANY     "mod_polycom_reprov_any"
 #define ST_PHONE_AT       "mod_polycom_phone_at"
 #define ST_PHONE_OWN_AT   "mod_polycom_phone_own_at"

@@ -184,8 +184,16 @@ static const char *const store_mysql_session[] = {
  * no reads, while each connection filled it to 2 MB over hours, one
  * rarely-used connection after another: up to 64 MB a child at DBDMax 32,
  * which looked like a leak. A request's transaction reads 10 to 30 pages.
- * Set before DBDInitSQL runs, which can override it. */
+ *
+ * And a busy timeout before anything reads the file. SQLite's default is
+ * none, and DBDInitSQL's comes only after this module's post_connect
+ * hook: the schema check and the statements it prepares failed at once,
+ * "database is locked", whenever another process held SQLite's locks at
+ * that moment (a starting writer's catch-up, the children of a start all
+ * opening the file), and the connection was left without statements.
+ * Both set before DBDInitSQL runs, which can override them. */
 static const char *const store_sqlite_session[] = {
+    "PRAGMA busy_timeout = 5000",
     "PRAGMA cache_size = -256",
 };
 
@@ -200,22 +208,16 @@ static const char *const store_pgsql_session[] = {
     " WHERE name = 'jit'",
 };
 
-int polycom_store_prepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
-                          apr_dbd_t *handle, apr_hash_t *prepared,
-                          const char **error)
+int polycom_store_session(apr_pool_t *pool, const apr_dbd_driver_t *driver,
+                          apr_dbd_t *handle, const char **error)
 {
     polycom_dialect dialect = polycom_store_dialect(driver);
     const char *const *session = NULL;
-    const polycom_statement *all;
-    apr_size_t i, count, settings = 0;
+    apr_size_t i, settings = 0;
     int rv, nrows;
 
+    /* A driver not ours has no session: polycom_store_prepare() says so. */
     *error = NULL;
-    if (dialect == POLYCOM_DIALECT_UNKNOWN) {
-        *error = apr_psprintf(pool, "DBDriver %s is not supported: use "
-                              "sqlite3, pgsql or mysql", apr_dbd_name(driver));
-        return -1;
-    }
     if (dialect == POLYCOM_DIALECT_MYSQL) {
         session = store_mysql_session;
         settings = sizeof(store_mysql_session) / sizeof(char *);
@@ -229,12 +231,45 @@ int polycom_store_prepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
         settings = sizeof(store_pgsql_session) / sizeof(char *);
     }
     for (i = 0; i < settings; i++) {
-        rv = apr_dbd_query(driver, handle, &nrows, session[i]);
+        apr_dbd_results_t *results = NULL;
+        apr_dbd_row_t *row = NULL;
+
+        /* A PRAGMA that answers with a row (busy_timeout does) is an
+         * error to apr_dbd_sqlite3's query: SQLite's are read as rows. */
+        if (dialect == POLYCOM_DIALECT_SQLITE) {
+            rv = apr_dbd_select(driver, pool, handle, &results, session[i],
+                                0);
+            while (!rv && apr_dbd_get_row(driver, pool, results, &row,
+                                          -1) == 0) {
+                /* every row read, as apr_dbd asks */
+            }
+        }
+        else {
+            rv = apr_dbd_query(driver, handle, &nrows, session[i]);
+        }
         if (rv) {
             *error = apr_psprintf(pool, "%s: %s", session[i],
                                   apr_dbd_error(driver, handle, rv));
             return -1;
         }
+    }
+    return 0;
+}
+
+int polycom_store_prepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
+                          apr_dbd_t *handle, apr_hash_t *prepared,
+                          const char **error)
+{
+    polycom_dialect dialect = polycom_store_dialect(driver);
+    const polycom_statement *all;
+    apr_size_t i, count;
+    int rv;
+
+    *error = NULL;
+    if (dialect == POLYCOM_DIALECT_UNKNOWN) {
+        *error = apr_psprintf(pool, "DBDriver %s is not supported: use "
+                              "sqlite3, pgsql or mysql", apr_dbd_name(driver));
+        return -1;
     }
     all = polycom_store_statements(&count);
     for (i = 0; i < count; i++) {
@@ -270,6 +305,10 @@ int polycom_store_reprepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
         if (!apr_hash_get(fresh, label, APR_HASH_KEY_STRING)) {
             apr_hash_set(prepared, label, APR_HASH_KEY_STRING, NULL);
         }
+    }
+    /* A reset session lost its settings too. */
+    if (polycom_store_session(pool, driver, handle, error) < 0) {
+        return -1;
     }
     return polycom_store_prepare(pool, driver, handle, prepared, error);
 }

@@ -15,6 +15,7 @@
  * read by these names (polycom_row_get), and t/unit/test_store.c checks
  * them against the names SQLite gives the columns. */
 static const polycom_statement store_statements[] = {
+    { ST_REVISION, "SELECT value FROM revision WHERE id = 1", NULL, "value" },
     /* Taking the revision row first, before any other row: see
      * store_lock_revision(). */
     { ST_REVISION_LOCK,
@@ -701,7 +702,7 @@ static const polycom_statement store_statements[] = {
 };
 
 static const polycom_statement store_marker = {
-    ST_REVISION, "SELECT value FROM revision WHERE id = 1", NULL, "value"
+    ST_MARKER, "SELECT 1 AS marker", NULL, "marker"
 };
 
 const polycom_statement *polycom_store_marker(void)

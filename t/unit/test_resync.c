@@ -308,7 +308,8 @@ int main(void)
         return 1;
     }
     prepared = apr_hash_make(pool);
-    if (polycom_store_prepare(pool, driver, handle, prepared, &error) != 0
+    if (polycom_store_session(pool, driver, handle, &error) != 0
+        || polycom_store_prepare(pool, driver, handle, prepared, &error) != 0
         || add_phones() != 0) {
         printf("Bail out! the test database is not ready: %s\n",
                apr_dbd_error(driver, handle, 0));

@@ -529,6 +529,7 @@ static polycom_db *second_connection(const char *path, apr_pool_t *p,
     int nrows;
 
     if (apr_dbd_open(driver, p, path, h) != APR_SUCCESS
+        || polycom_store_session(p, driver, *h, &error) != 0
         || polycom_store_prepare(p, driver, *h, prepared, &error) != 0) {
         return NULL;
     }
@@ -622,6 +623,11 @@ int main(void)
     }
 
     prepared = apr_hash_make(pool);
+    tap_ok(polycom_store_session(pool, driver, handle, &error) == 0,
+           "a fresh connection's session is set");
+    tap_is_str(first_value("PRAGMA busy_timeout"), "5000",
+               "it waits 5 s for another process's lock (SQLite's default "
+               "fails at once)");
     tap_ok(polycom_store_prepare(pool, driver, handle, prepared, &error) == 0,
            "the statements prepare on a fresh connection");
     tap_is_str(first_value("PRAGMA cache_size"), "-256",
