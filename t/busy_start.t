@@ -16,12 +16,12 @@ use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use File::Temp qw(tempdir);
-use IO::Socket::INET;
 use IPC::Open2 qw(open2);
 use LWP::UserAgent;
 use Time::HiRes qw(sleep time);
 use lib 't/lib';
 use PolycomTest;
+use PolycomOwnServer;
 
 plan tests => 6;
 
@@ -29,10 +29,6 @@ my $vars = Apache::Test::config()->{vars};
 my $held = 3;       # seconds the lock is held; the busy timeout is 5 s
 my $mac = MAC_VVX;
 
-my $port = $vars->{port} + 160;
-$port++ while !IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                     LocalPort => $port, Listen => 1,
-                                     ReuseAddr => 1);
 my $dir = tempdir('mod_polycom-busy-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0777, $dir;
 my $db = "$dir/polycom.db";
@@ -44,33 +40,10 @@ if ($> == 0) {
     my ($uid, $gid) = (getpwnam($vars->{user} || 'nobody'))[2, 3];
     chown $uid, $gid, $db;
 }
-my $mods = '/usr/lib/apache2/modules';
-my $user = $vars->{user} || 'nobody';
-my $group = $vars->{group} || 'nogroup';
-my $conf = "$dir/httpd.conf";
-open my $fh, '>', $conf or die "$conf: $!";
-print $fh <<"CONF";
-ServerRoot "$dir"
-ServerName localhost
-Listen 127.0.0.1:$port
-PidFile "$dir/httpd.pid"
-ErrorLog "$dir/error_log"
-LogLevel info
-DefaultRuntimeDir "$dir"
-@{[ $> == 0 ? "User $user\nGroup $group" : '' ]}
-LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule dbd_module $mods/mod_dbd.so
-LoadModule polycom_module "$vars->{top_dir}/.libs/mod_polycom.so"
-StartServers 2
-DBDriver sqlite3
-DBDParams "$db"
-DBDInitSQL "PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL"
-<Location /p>
-    PolycomProvisioning On
-</Location>
-CONF
-close $fh;
+my $server = PolycomOwnServer->new(
+    dir => $dir, db => $db, offset => 160, start_servers => 2,
+    initsql => 'PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL');
+my $port = $server->port;
 
 # sqlite3 takes the file for itself (exclusive locking mode: no other
 # connection may read it, WAL or not), answers once it holds it
@@ -92,16 +65,11 @@ my $locked_at = time;
 ok((grep { /^held\|1$/ } @answer), 'another process holds the lock')
     or diag(@answer);
 
-my $httpd = $vars->{httpd};
-system($httpd, '-d', $dir, '-f', $conf, '-k', 'start') == 0
-    or die "httpd did not start\n";
+$server->start or die "httpd did not start\n";
 my $started = time - $locked_at;
 ok($started < $held, sprintf('the server started while the lock was held '
                              . '(%.1f s after it was taken)', $started));
-for (1 .. 100) {
-    last if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-    sleep 0.1;
-}
+$server->listening;
 my $ua = LWP::UserAgent->new(timeout => 30);
 my $res = $ua->get("http://127.0.0.1:$port/p/$mac-settings.cfg",
                    'User-Agent' => UA_VVX);
@@ -111,13 +79,9 @@ is($res->code, 200, sprintf('the phone got its settings (%.1f s after the '
                             . 'lock was taken)', $answered))
     or diag($res->status_line);
 like($res->content, qr/reg\.1\.address="1001"/, 'its own settings');
-system($httpd, '-d', $dir, '-f', $conf, '-k', 'stop');
-for (1 .. 100) {
-    last unless -e "$dir/httpd.pid";
-    sleep 0.1;
-}
+$server->stop;
 
-open my $log, '<', "$dir/error_log" or die "$dir/error_log: $!";
+open my $log, '<', $server->error_log or die "error log: $!";
 my @lines = <$log>;
 is(scalar(grep { /database is locked|AH0063[26]|PC00029/ } @lines), 0,
    'no connection failed while the lock was held')

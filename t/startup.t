@@ -7,11 +7,11 @@ use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use File::Temp qw(tempdir);
-use IO::Socket::INET;
 use LWP::UserAgent;
 use Time::HiRes qw(sleep);
 use lib 't/lib';
 use PolycomTest;
+use PolycomOwnServer;
 
 plan tests => 15;
 
@@ -43,66 +43,28 @@ is(scalar(lines_of($log, qr/PC00150|Permission denied: PC00032/)), 0,
 # A server of its own whose runtime directory the children's user cannot
 # search (mode 0700, root's): only meaningful when started as root, as
 # only then do the children run as another user.
-my $port = $vars->{port} + 150;
-$port++ while !IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                     LocalPort => $port, Listen => 1,
-                                     ReuseAddr => 1);
 my $dir = tempdir('mod_polycom-startup-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $dir;
 my $run = "$dir/run";
 mkdir $run, 0700;
-my $mods = '/usr/lib/apache2/modules';
-my $so = "$vars->{top_dir}/.libs/mod_polycom.so";
 my $db = $vars->{dbd_file};
 my $user = $vars->{user} || 'nobody';
-my $group = $vars->{group} || 'nogroup';
-my $conf = "$dir/httpd.conf";
 my $mac = MAC_VVX;
-open my $fh, '>', $conf or die "$conf: $!";
-print $fh <<"CONF";
-ServerRoot "$dir"
-ServerName localhost
-Listen 127.0.0.1:$port
-PidFile "$dir/httpd.pid"
-ErrorLog "$dir/error_log"
-LogLevel info
-DefaultRuntimeDir "$run"
-@{[ $> == 0 ? "User $user\nGroup $group" : '' ]}
-LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule dbd_module $mods/mod_dbd.so
-LoadModule polycom_module "$so"
-StartServers 1
-DBDriver sqlite3
-DBDParams "$db"
-DBDInitSQL "PRAGMA busy_timeout=5000"
-<Location /p>
-    PolycomProvisioning On
-</Location>
-CONF
-close $fh;
-my $httpd = $vars->{httpd};
+my $server = PolycomOwnServer->new(dir => $dir, db => $db, offset => 150,
+                                   run => $run);
+my $port = $server->port;
 my $mine = "SELECT count(*) FROM checkins WHERE file = '$mac.cfg'";
 my $before = PolycomTest::sqlite_value($db, $mine);
-my $started = system($httpd, '-d', $dir, '-f', $conf, '-k', 'start') == 0;
-ok($started, 'a server with an unreachable runtime directory starts');
-my $up = 0;
-for (1 .. 100) {
-    last if $up = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-    sleep 0.1;
-}
+ok($server->start, 'a server with an unreachable runtime directory starts');
+my $up = $server->listening;
 my $ua = LWP::UserAgent->new(timeout => 10);
 my @codes = map {
     $ua->get("http://127.0.0.1:$port/p/$mac.cfg", 'User-Agent' => UA_VVX)->code
 } 1 .. 3;
 is("@codes", '200 200 200', "the phone gets its master from it");
 sleep 1;
-system($httpd, '-d', $dir, '-f', $conf, '-k', 'stop');
-for (1 .. 100) {
-    last unless -e "$dir/httpd.pid";
-    sleep 0.1;
-}
-my $errors = "$dir/error_log";
+$server->stop;
+my $errors = $server->error_log;
 is(scalar(lines_of($errors, qr/PC00151.*<Location \/p> /)), 1,
    'its open location is named once, not also in the first reading of '
    . 'the configuration');
