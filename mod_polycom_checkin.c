@@ -113,6 +113,15 @@ static ap_dbd_t *polycom_checkin_db(server_rec *s, int writer_session,
         && polycom_store_writer_session(db) == 0) {
         apr_hash_set(db->prepared, POLYCOM_WRITER_SESSION,
                      APR_HASH_KEY_STRING, db->prepared);
+        /* The statements connections prepare at their first use, here
+         * at once: one that does not prepare is said at start-up, not at
+         * an admin's first request that runs it. */
+        if (polycom_store_prepare_all(db) < 0) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCLOGNO(00052)
+                         "check-in writer: not every statement prepares "
+                         "on this server's database (requests that run "
+                         "it will fail): %s", db->error);
+        }
     }
     return dbd;
 }

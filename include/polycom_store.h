@@ -95,15 +95,23 @@ int polycom_store_session(apr_pool_t *pool, const apr_dbd_driver_t *driver,
                           apr_dbd_t *handle, const char **error);
 
 /**
- * Prepare every statement on a new connection, in the connection's own
- * dialect, into @a prepared (mod_dbd's table of the connection). Called
- * once per connection from mod_dbd's post_connect hook, after
+ * Prepare the statements a phone's request may run on a new connection,
+ * in the connection's own dialect, into @a prepared (mod_dbd's table of
+ * the connection); the others (the admin API's, the check-in writer's
+ * many-row upserts) are prepared there at their first use, in @a pool.
+ * Called once per connection from mod_dbd's post_connect hook, after
  * polycom_store_session(). -1 with *error set when the driver is not one
  * of ours or a statement does not prepare.
  */
 int polycom_store_prepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
                           apr_dbd_t *handle, apr_hash_t *prepared,
                           const char **error);
+
+/** Prepare the rest of the statements on a connection that
+ *  polycom_store_prepare() set up: the check-in writer's, so that one
+ *  that does not prepare is said when it starts. -1 with db->error set;
+ *  0 and nothing done on a connection whose set-up had failed. */
+int polycom_store_prepare_all(polycom_db *db);
 
 /** Prepare the statements again on a connection whose server has forgotten
  *  them (a PostgreSQL server restarted under a connection that libpq then

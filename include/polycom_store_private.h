@@ -35,6 +35,9 @@
 #define ST_REPROV_DELIVER "mod_polycom_reprov_deliver"
 #define ST_REVISION       "mod_polycom_revision"
 #define ST_MARKER         "mod_polycom_marker"
+/* The first statement prepared at its first use on a connection (the
+ * statements after it in store_sql.c too). */
+#define STORE_FIRST_ON_USE ST_SEEN_ROWS
 #define ST_REPROV_ANY     "mod_polycom_reprov_any"
 #define ST_PHONE_AT       "mod_polycom_phone_at"
 #define ST_PHONE_OWN_AT   "mod_polycom_phone_own_at"

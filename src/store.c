@@ -256,38 +256,85 @@ int polycom_store_session(apr_pool_t *pool, const apr_dbd_driver_t *driver,
     return 0;
 }
 
-int polycom_store_prepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
-                          apr_dbd_t *handle, apr_hash_t *prepared,
-                          const char **error)
+/* Where a connection's statements live (the pool its statements were
+ * first prepared in), for those prepared at their first use. */
+#define STORE_PREPARED_POOL "mod_polycom: statements' pool"
+
+/* Prepare @a st on a connection into @a prepared; -1 with *error set. */
+static int store_prepare_one(apr_pool_t *pool,
+                             const apr_dbd_driver_t *driver,
+                             apr_dbd_t *handle, apr_hash_t *prepared,
+                             const polycom_statement *st, const char **error)
 {
-    polycom_dialect dialect = polycom_store_dialect(driver);
-    const polycom_statement *all;
+    apr_dbd_prepared_t *stmt = NULL;
+    int rv = apr_dbd_prepare(driver, pool, handle,
+                             store_sql_for(pool, st,
+                                           polycom_store_dialect(driver)),
+                             st->label, &stmt);
+
+    if (rv) {
+        *error = apr_psprintf(pool, "statement %s: %s", st->label,
+                              apr_dbd_error(driver, handle, rv));
+        return -1;
+    }
+    apr_hash_set(prepared, st->label, APR_HASH_KEY_STRING, stmt);
+    return 0;
+}
+
+/* The statements up to STORE_FIRST_ON_USE, or all of them (@a all). */
+static int store_prepare_some(apr_pool_t *pool,
+                              const apr_dbd_driver_t *driver,
+                              apr_dbd_t *handle, apr_hash_t *prepared,
+                              int all, const char **error)
+{
+    const polycom_statement *statements;
     apr_size_t i, count;
-    int rv;
 
     *error = NULL;
-    if (dialect == POLYCOM_DIALECT_UNKNOWN) {
+    if (polycom_store_dialect(driver) == POLYCOM_DIALECT_UNKNOWN) {
         *error = apr_psprintf(pool, "DBDriver %s is not supported: use "
                               "sqlite3, pgsql or mysql", apr_dbd_name(driver));
         return -1;
     }
-    all = polycom_store_statements(&count);
+    statements = polycom_store_statements(&count);
     for (i = 0; i < count; i++) {
-        const polycom_statement *st = &all[i];
-        apr_dbd_prepared_t *stmt = NULL;
+        const polycom_statement *st = &statements[i];
 
-        if (apr_hash_get(prepared, st->label, APR_HASH_KEY_STRING)) {
-            continue;
+        if (!all && !strcmp(st->label, STORE_FIRST_ON_USE)) {
+            break;
         }
-        rv = apr_dbd_prepare(driver, pool, handle,
-                             store_sql_for(pool, st, dialect), st->label,
-                             &stmt);
-        if (rv) {
-            *error = apr_psprintf(pool, "statement %s: %s", st->label,
-                                  apr_dbd_error(driver, handle, rv));
+        if (!apr_hash_get(prepared, st->label, APR_HASH_KEY_STRING)
+            && store_prepare_one(pool, driver, handle, prepared, st,
+                                 error) < 0) {
             return -1;
         }
-        apr_hash_set(prepared, st->label, APR_HASH_KEY_STRING, stmt);
+    }
+    /* Only a connection set up in full prepares the rest at first use. */
+    apr_hash_set(prepared, STORE_PREPARED_POOL, APR_HASH_KEY_STRING, pool);
+    return 0;
+}
+
+int polycom_store_prepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
+                          apr_dbd_t *handle, apr_hash_t *prepared,
+                          const char **error)
+{
+    return store_prepare_some(pool, driver, handle, prepared, 0, error);
+}
+
+int polycom_store_prepare_all(polycom_db *db)
+{
+    apr_pool_t *pool = apr_hash_get(db->prepared, STORE_PREPARED_POOL,
+                                    APR_HASH_KEY_STRING);
+    const char *error;
+
+    /* A connection whose set-up failed: that was said (PC00029). */
+    if (!pool) {
+        return 0;
+    }
+    if (store_prepare_some(pool, db->driver, db->handle, db->prepared, 1,
+                           &error) < 0) {
+        db->error = apr_pstrdup(db->pool, error);
+        return -1;
     }
     return 0;
 }
@@ -334,12 +381,29 @@ apr_dbd_prepared_t *polycom_store_prepared(polycom_db *db, const char *label)
 {
     apr_dbd_prepared_t *stmt = apr_hash_get(db->prepared, label,
                                             APR_HASH_KEY_STRING);
+    apr_pool_t *pool;
+    const polycom_statement *st;
+    const char *error;
 
-    if (!stmt) {
-        db->error = apr_psprintf(db->pool, "statement %s was not prepared "
-                                 "on this connection", label);
+    if (stmt) {
+        return stmt;
     }
-    return stmt;
+    /* One of those prepared at their first use (STORE_FIRST_ON_USE), in
+     * the connection's own pool: it lives as long as the connection. */
+    pool = apr_hash_get(db->prepared, STORE_PREPARED_POOL,
+                        APR_HASH_KEY_STRING);
+    st = store_statement(label);
+    if (pool && st && st != polycom_store_marker()) {
+        if (store_prepare_one(pool, db->driver, db->handle, db->prepared,
+                              st, &error) == 0) {
+            return apr_hash_get(db->prepared, label, APR_HASH_KEY_STRING);
+        }
+        db->error = apr_pstrdup(db->pool, error);
+        return NULL;
+    }
+    db->error = apr_psprintf(db->pool, "statement %s was not prepared "
+                             "on this connection", label);
+    return NULL;
 }
 
 /* Statements the connection lost (polycom_store_statements_lost): prepared

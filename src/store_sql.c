@@ -122,45 +122,6 @@ static const polycom_statement store_statements[] = {
       " settings_us = GREATEST(settings_us, VALUES(settings_us))," \
       " time_us = GREATEST(time_us, VALUES(time_us))"
     { ST_SEEN, SEEN_INSERT SEEN_UPSERT, SEEN_INSERT SEEN_UPSERT_MY, NULL },
-    /* The same for many MACs a statement (polycom_store_generated_sql):
-     * a statement per MAC was 42 % of the check-in writer's work. */
-    { ST_SEEN_ROWS, NULL, NULL, NULL },
-    { ST_SEEN_ROWS_FEW, NULL, NULL, NULL },
-    /* The same for every check-in after one id up to another, in one
-     * statement: a starting check-in writer's catch-up on what the one
-     * before may have left out (its batches' rows it gathers itself and
-     * writes with ST_SEEN_ROWS). Of each MAC's
-     * check-ins in the range that name it, the newest, and the newest
-     * good fetch of its settings file, the larger id winning a tie in
-     * time. In MAC order, as store_seen() takes the rows; columns named
-     * apart from last_seen's, which MySQL's update clause names bare. */
-#define SEEN_RANKED(columns, condition) \
-      " (SELECT " columns ", row_number() OVER (PARTITION BY mac" \
-      " ORDER BY time_us DESC, id DESC) AS newest FROM checkins" \
-      " WHERE id > " NUM " AND id <= " NUM " AND length(mac) = 12" \
-      " AND " condition ")"
-#define SEEN_FLUSH(settings_file) \
-      "INSERT INTO last_seen (mac, time_us, ip, file, status, model," \
-      " firmware, settings_etag, settings_us)" \
-      " SELECT n.seen_mac, n.seen_us, n.seen_ip, n.seen_file," \
-      " n.seen_status, n.seen_model, n.seen_firmware," \
-      " coalesce(f.fetch_etag, ''), coalesce(f.fetch_us, 0) FROM" \
-      SEEN_RANKED("mac AS seen_mac, time_us AS seen_us, ip AS seen_ip," \
-                  " file AS seen_file, status AS seen_status," \
-                  " model AS seen_model, firmware AS seen_firmware", \
-                  "substr(file, 1, 12) = mac" \
-                  " AND substr(file, 13, 1) IN ('-', '.')") " n" \
-      " LEFT JOIN" \
-      SEEN_RANKED("mac AS fetch_mac, etag AS fetch_etag," \
-                  " time_us AS fetch_us", \
-                  "method = 'GET' AND status IN (200, 304)" \
-                  " AND file = " settings_file) " f" \
-      " ON f.fetch_mac = n.seen_mac AND f.newest = 1" \
-      " WHERE n.newest = 1 ORDER BY n.seen_mac"
-    { ST_SEEN_FLUSH,
-      SEEN_FLUSH("mac || '" POLYCOM_SETTINGS_SUFFIX "'") SEEN_UPSERT,
-      SEEN_FLUSH("CONCAT(mac, '" POLYCOM_SETTINGS_SUFFIX "')")
-      SEEN_UPSERT_MY, NULL },
     /* The newest check-in's id and time, and the time of the one a flush
      * went up to: SQLite gives the ids of rows deleted from the top out
      * again, so an id alone does not say the row is the same. */
@@ -241,6 +202,55 @@ static const polycom_statement store_statements[] = {
       "            ORDER BY id LIMIT " PRUNE_BATCH ") AS head)"
     { ST_PRUNE_CHECKINS, PRUNE_ROUND("checkins"), NULL, NULL },
     { ST_PRUNE_LOGS, PRUNE_ROUND("log_chunks"), NULL, NULL },
+
+    /* From here on (STORE_FIRST_ON_USE), statements are prepared on a
+     * connection at their first use there, not when it opens: of the 1 MB
+     * SQLite took for all of them on each connection, these were 0.9 MB
+     * (the writer's many-row upserts, 0.13 MB; the admin API's, 0.77 MB),
+     * most of which a connection that serves phones never runs (the few
+     * it may, a move's delivery or a settings snapshot, it prepares when
+     * first needed). The check-in writer prepares them all when it opens
+     * its own, so that one that does not prepare is said at start-up
+     * (PC00052). */
+    /* The same for many MACs a statement (polycom_store_generated_sql):
+     * a statement per MAC was 42 % of the check-in writer's work. */
+    { ST_SEEN_ROWS, NULL, NULL, NULL },
+    { ST_SEEN_ROWS_FEW, NULL, NULL, NULL },
+    /* The same for every check-in after one id up to another, in one
+     * statement: a starting check-in writer's catch-up on what the one
+     * before may have left out (its batches' rows it gathers itself and
+     * writes with ST_SEEN_ROWS). Of each MAC's
+     * check-ins in the range that name it, the newest, and the newest
+     * good fetch of its settings file, the larger id winning a tie in
+     * time. In MAC order, as store_seen() takes the rows; columns named
+     * apart from last_seen's, which MySQL's update clause names bare. */
+#define SEEN_RANKED(columns, condition) \
+      " (SELECT " columns ", row_number() OVER (PARTITION BY mac" \
+      " ORDER BY time_us DESC, id DESC) AS newest FROM checkins" \
+      " WHERE id > " NUM " AND id <= " NUM " AND length(mac) = 12" \
+      " AND " condition ")"
+#define SEEN_FLUSH(settings_file) \
+      "INSERT INTO last_seen (mac, time_us, ip, file, status, model," \
+      " firmware, settings_etag, settings_us)" \
+      " SELECT n.seen_mac, n.seen_us, n.seen_ip, n.seen_file," \
+      " n.seen_status, n.seen_model, n.seen_firmware," \
+      " coalesce(f.fetch_etag, ''), coalesce(f.fetch_us, 0) FROM" \
+      SEEN_RANKED("mac AS seen_mac, time_us AS seen_us, ip AS seen_ip," \
+                  " file AS seen_file, status AS seen_status," \
+                  " model AS seen_model, firmware AS seen_firmware", \
+                  "substr(file, 1, 12) = mac" \
+                  " AND substr(file, 13, 1) IN ('-', '.')") " n" \
+      " LEFT JOIN" \
+      SEEN_RANKED("mac AS fetch_mac, etag AS fetch_etag," \
+                  " time_us AS fetch_us", \
+                  "method = 'GET' AND status IN (200, 304)" \
+                  " AND file = " settings_file) " f" \
+      " ON f.fetch_mac = n.seen_mac AND f.newest = 1" \
+      " WHERE n.newest = 1 ORDER BY n.seen_mac"
+    { ST_SEEN_FLUSH,
+      SEEN_FLUSH("mac || '" POLYCOM_SETTINGS_SUFFIX "'") SEEN_UPSERT,
+      SEEN_FLUSH("CONCAT(mac, '" POLYCOM_SETTINGS_SUFFIX "')")
+      SEEN_UPSERT_MY, NULL },
 
     /* The admin API. Optional filters are passed as '' when unused. */
     /* A phone with its newest check-in (when, from where, what file and

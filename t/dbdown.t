@@ -8,7 +8,7 @@ use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use lib 't/lib';
 use PolycomTest;
 
-plan tests => 4 * 6 + 4;
+plan tests => 4 * 6 + 7;
 
 for my $vhost ('dbd_down', 'dbd_unreadable', 'dbd_pg_down', 'dbd_my_down') {
     Apache::TestRequest::module($vhost);
@@ -52,3 +52,28 @@ my @why = grep { /PC00029: cannot prepare the statements .*no such table: log_ch
     <$error_log>;
 ok(@why, 'a tagged line says why the statements cannot be prepared')
     or diag('no PC00029 line naming the missing table');
+
+# A database whose schema lacks a table only the admin API uses (audit):
+# connections open and serve phones, since those statements are prepared
+# at their first use; the check-in writer, which prepares all of them when
+# it starts, says which one does not (PC00052).
+Apache::TestRequest::module('dbd_noaudit');
+my $phone = GET('/prov/' . MAC_VVX . '-settings.cfg', 'User-Agent' => UA_VVX);
+Apache::TestRequest::module('default');
+is($phone->code, 200, 'without the audit table: a phone gets its settings');
+# (said when the writer first reaches the database: at its start, or at
+# the phone's check-in at the latest)
+my @noaudit;
+for (1 .. 100) {
+    seek $error_log, 0, 0;
+    @noaudit = grep { /PC00052: .*mod_polycom_audit\w*: no such table: audit/ }
+        <$error_log>;
+    last if @noaudit;
+    select undef, undef, undef, 0.1;
+}
+ok(@noaudit, 'the check-in writer says an admin statement does not '
+   . 'prepare there (PC00052), naming it and why')
+    or diag('no PC00052 line naming the audit table');
+seek $error_log, 0, 0;
+is(scalar(grep { /PC00029: .*no such table: audit/ } <$error_log>), 0,
+   'and no connection failed to open for it');

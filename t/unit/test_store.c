@@ -592,6 +592,36 @@ static void test_prune_beside_transaction(const char *path)
     apr_dbd_close(driver, hb);
 }
 
+/* The admin API's statements and the writer's many-row upserts are
+ * prepared on a connection at their first use there (a phone's connection
+ * never runs them: 0.9 MB of SQLite's memory each), the rest when it
+ * opens; polycom_store_prepare_all() does the rest at once. */
+static void first_use(polycom_db *db)
+{
+    const char *admin = POLYCOM_SQL_PHONE_LIST "_mac_asc";
+    apr_size_t count, prepared = 0, i;
+    const polycom_statement *all = polycom_store_statements(&count);
+
+    tap_ok(apr_hash_get(db->prepared, ST_PHONE, APR_HASH_KEY_STRING) != NULL,
+           "a phone's statements are prepared when the connection opens");
+    tap_ok(!apr_hash_get(db->prepared, admin, APR_HASH_KEY_STRING)
+           && !apr_hash_get(db->prepared, ST_SEEN_ROWS, APR_HASH_KEY_STRING),
+           "the admin API's and the many-row upserts are not");
+    tap_ok(polycom_store_prepared(db, admin) != NULL
+           && apr_hash_get(db->prepared, admin, APR_HASH_KEY_STRING),
+           "an admin statement is prepared at its first use, and kept");
+    tap_ok(polycom_store_prepared(db, "mod_polycom_no_such") == NULL
+           && db->error && strstr(db->error, "was not prepared"),
+           "a label that names no statement is refused");
+    tap_ok(polycom_store_prepare_all(db) == 0,
+           "the check-in writer prepares all of them at once");
+    for (i = 0; i < count; i++) {
+        prepared += apr_hash_get(db->prepared, all[i].label,
+                                 APR_HASH_KEY_STRING) != NULL;
+    }
+    tap_ok(prepared == count, "every statement is then prepared");
+}
+
 int main(void)
 {
     apr_hash_t *prepared;
@@ -636,6 +666,7 @@ int main(void)
                "a child's connection keeps automatic checkpoints");
 
     polycom_store_init(&db, driver, handle, prepared, pool);
+    first_use(&db);
     tap_ok(polycom_store_writer_session(&db) == 0,
            "the check-in writer's session is set");
     tap_is_str(first_value("PRAGMA wal_autocheckpoint"), "0",
