@@ -260,6 +260,23 @@ int polycom_store_session(apr_pool_t *pool, const apr_dbd_driver_t *driver,
  * first prepared in), for those prepared at their first use. */
 #define STORE_PREPARED_POOL "mod_polycom: statements' pool"
 
+/* The statements of a connection that failed to prepare at their first
+ * use there, with why (kept in the connection's table). */
+#define STORE_FAILURES "mod_polycom: statements that failed"
+
+static apr_hash_t *store_failures(apr_hash_t *prepared, apr_pool_t *pool)
+{
+    apr_hash_t *failures = apr_hash_get(prepared, STORE_FAILURES,
+                                        APR_HASH_KEY_STRING);
+
+    if (!failures) {
+        failures = apr_hash_make(pool);
+        apr_hash_set(prepared, STORE_FAILURES, APR_HASH_KEY_STRING,
+                     failures);
+    }
+    return failures;
+}
+
 /* Prepare @a st on a connection into @a prepared; -1 with *error set. */
 static int store_prepare_one(apr_pool_t *pool,
                              const apr_dbd_driver_t *driver,
@@ -299,15 +316,25 @@ static int store_prepare_some(apr_pool_t *pool,
     statements = polycom_store_statements(&count);
     for (i = 0; i < count; i++) {
         const polycom_statement *st = &statements[i];
+        const char *failed;
 
         if (!all && !strcmp(st->label, STORE_FIRST_ON_USE)) {
             break;
         }
-        if (!apr_hash_get(prepared, st->label, APR_HASH_KEY_STRING)
-            && store_prepare_one(pool, driver, handle, prepared, st,
-                                 error) < 0) {
+        if (apr_hash_get(prepared, st->label, APR_HASH_KEY_STRING)
+            || store_prepare_one(pool, driver, handle, prepared, st,
+                                 &failed) == 0) {
+            continue;
+        }
+        /* All of them (the writer's check): every one that fails named. */
+        *error = *error ? apr_pstrcat(pool, *error, "; ", failed, NULL)
+                        : failed;
+        if (!all) {
             return -1;
         }
+    }
+    if (*error) {
+        return -1;
     }
     /* Only a connection set up in full prepares the rest at first use. */
     apr_hash_set(prepared, STORE_PREPARED_POOL, APR_HASH_KEY_STRING, pool);
@@ -345,16 +372,36 @@ int polycom_store_reprepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
 {
     apr_size_t i, count;
     const polycom_statement *all = polycom_store_statements(&count);
+    polycom_dialect dialect = polycom_store_dialect(driver);
+    apr_hash_t *failures = apr_hash_get(prepared, STORE_FAILURES,
+                                        APR_HASH_KEY_STRING);
+    int lazy = 0, nrows;
 
     for (i = 0; i < count; i++) {
         const char *label = all[i].label;
 
-        if (!apr_hash_get(fresh, label, APR_HASH_KEY_STRING)) {
-            apr_hash_set(prepared, label, APR_HASH_KEY_STRING, NULL);
+        lazy = lazy || !strcmp(label, STORE_FIRST_ON_USE);
+        if (apr_hash_get(fresh, label, APR_HASH_KEY_STRING)) {
+            continue;
         }
+        /* PostgreSQL: one prepared at its first use since the server
+         * forgot the others is still there, and preparing it again would
+         * fail ("already exists"): let it go first. */
+        if (lazy && dialect == POLYCOM_DIALECT_PGSQL
+            && apr_hash_get(prepared, label, APR_HASH_KEY_STRING)) {
+            apr_dbd_query(driver, handle, &nrows,
+                          apr_pstrcat(pool, "DEALLOCATE \"", label, "\"",
+                                      NULL));
+        }
+        apr_hash_set(prepared, label, APR_HASH_KEY_STRING, NULL);
     }
-    /* A reset session lost its settings too. */
-    if (polycom_store_session(pool, driver, handle, error) < 0) {
+    if (failures) {
+        apr_hash_clear(failures);
+    }
+    /* A reset session (PostgreSQL's, MySQL's) lost its settings too;
+     * SQLite's is the same session, whose DBDInitSQL stands. */
+    if (dialect != POLYCOM_DIALECT_SQLITE
+        && polycom_store_session(pool, driver, handle, error) < 0) {
         return -1;
     }
     return polycom_store_prepare(pool, driver, handle, prepared, error);
@@ -394,9 +441,18 @@ apr_dbd_prepared_t *polycom_store_prepared(polycom_db *db, const char *label)
                         APR_HASH_KEY_STRING);
     st = store_statement(label);
     if (pool && st && st != polycom_store_marker()) {
-        if (store_prepare_one(pool, db->driver, db->handle, db->prepared,
-                              st, &error) == 0) {
-            return apr_hash_get(db->prepared, label, APR_HASH_KEY_STRING);
+        apr_hash_t *failures = store_failures(db->prepared, pool);
+
+        /* Tried once per connection (each try takes memory from its
+         * pool): again only after polycom_store_reprepare(). */
+        error = apr_hash_get(failures, label, APR_HASH_KEY_STRING);
+        if (!error) {
+            if (store_prepare_one(pool, db->driver, db->handle, db->prepared,
+                                  st, &error) == 0) {
+                return apr_hash_get(db->prepared, label,
+                                    APR_HASH_KEY_STRING);
+            }
+            apr_hash_set(failures, label, APR_HASH_KEY_STRING, error);
         }
         db->error = apr_pstrdup(db->pool, error);
         return NULL;
