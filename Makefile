@@ -16,8 +16,8 @@ APR_LIBS   = $(shell apr-1-config --link-ld --libs) \
 
 # The pure parts: no httpd headers, linked into the module and the tests.
 PURE_SRC = src/cache.c src/checkin.c src/name.c src/useragent.c src/render.c \
-           src/ucs_elements.c src/upload.c src/store.c src/store_sql.c \
-           src/store_phone.c src/store_checkin.c src/admin.c \
+           src/ucs_elements.c src/upload.c src/store.c src/store_session.c \
+           src/store_sql.c src/store_phone.c src/store_checkin.c src/admin.c \
            src/admin_phones.c src/admin_params.c src/admin_import.c \
            src/admin_reprovision.c src/admin_resync.c src/admin_fleet.c \
            src/admin_rows.c src/admin_stats.c src/metrics.c \

@@ -73,6 +73,8 @@ const char *polycom_row_at(const polycom_row *row, int column);
 /** The prepared statement of @a label on this connection, or NULL (with
  *  db->error set). */
 apr_dbd_prepared_t *polycom_store_prepared(polycom_db *db, const char *label);
+/* The statement of @a label (the marker's too), or NULL. */
+const polycom_statement *polycom_store_statement(const char *label);
 /** Records a failed statement in db (error text, driver error number,
  *  statements lost); returns -1. */
 int polycom_store_failed(polycom_db *db, const char *label, int rv);
