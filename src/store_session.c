@@ -91,13 +91,34 @@ static const char *const store_pgsql_session[] = {
     " WHERE name = 'jit'",
 };
 
+/* One statement of a session. SQLite's PRAGMAs are read as rows: one
+ * that answers with a row (busy_timeout does) is an error to
+ * apr_dbd_sqlite3's query. */
+static int store_setting(apr_pool_t *pool, const apr_dbd_driver_t *driver,
+                         apr_dbd_t *handle, polycom_dialect dialect,
+                         const char *sql)
+{
+    apr_dbd_results_t *results = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rv, nrows;
+
+    if (dialect != POLYCOM_DIALECT_SQLITE) {
+        return apr_dbd_query(driver, handle, &nrows, sql);
+    }
+    rv = apr_dbd_select(driver, pool, handle, &results, sql, 0);
+    while (!rv && apr_dbd_get_row(driver, pool, results, &row, -1) == 0) {
+        /* every row read, as apr_dbd asks */
+    }
+    return rv;
+}
+
 int polycom_store_session(apr_pool_t *pool, const apr_dbd_driver_t *driver,
                           apr_dbd_t *handle, const char **error)
 {
     polycom_dialect dialect = polycom_store_dialect(driver);
     const char *const *session = NULL;
     apr_size_t i, settings = 0;
-    int rv, nrows;
+    int rv;
 
     /* A driver not ours has no session: polycom_store_prepare() says so. */
     *error = NULL;
@@ -114,22 +135,7 @@ int polycom_store_session(apr_pool_t *pool, const apr_dbd_driver_t *driver,
         settings = sizeof(store_pgsql_session) / sizeof(char *);
     }
     for (i = 0; i < settings; i++) {
-        apr_dbd_results_t *results = NULL;
-        apr_dbd_row_t *row = NULL;
-
-        /* A PRAGMA that answers with a row (busy_timeout does) is an
-         * error to apr_dbd_sqlite3's query: SQLite's are read as rows. */
-        if (dialect == POLYCOM_DIALECT_SQLITE) {
-            rv = apr_dbd_select(driver, pool, handle, &results, session[i],
-                                0);
-            while (!rv && apr_dbd_get_row(driver, pool, results, &row,
-                                          -1) == 0) {
-                /* every row read, as apr_dbd asks */
-            }
-        }
-        else {
-            rv = apr_dbd_query(driver, handle, &nrows, session[i]);
-        }
+        rv = store_setting(pool, driver, handle, dialect, session[i]);
         if (rv) {
             *error = apr_psprintf(pool, "%s: %s", session[i],
                                   apr_dbd_error(driver, handle, rv));
@@ -366,17 +372,16 @@ static const char *const store_writer_session[] = {
 int polycom_store_writer_session(polycom_db *db)
 {
     apr_size_t i;
-    int nrows, rv;
+    int rv;
 
     if (db->dialect != POLYCOM_DIALECT_SQLITE) {
         return 0;
     }
     for (i = 0; i < sizeof(store_writer_session)
                     / sizeof(store_writer_session[0]); i++) {
-        rv = apr_dbd_query(db->driver, db->handle, &nrows,
+        rv = store_setting(db->pool, db->driver, db->handle, db->dialect,
                            store_writer_session[i]);
-        /* A pragma that answers with a row is a failure to the driver. */
-        if (rv && rv != 100 /* SQLITE_ROW */) {
+        if (rv) {
             return polycom_store_failed(db, "writer session", rv);
         }
     }
