@@ -8,7 +8,7 @@ use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use lib 't/lib';
 use PolycomTest;
 
-plan tests => 4 * 6 + 7;
+plan tests => 4 * 6 + 8;
 
 for my $vhost ('dbd_down', 'dbd_unreadable', 'dbd_pg_down', 'dbd_my_down') {
     Apache::TestRequest::module($vhost);
@@ -74,6 +74,17 @@ for (1 .. 100) {
 ok(@noaudit, 'the check-in writer says an admin statement does not '
    . 'prepare there (PC00052), naming it and why')
     or diag('no PC00052 line naming the audit table');
+# More check-ins on that server, a phone at a time: the writer said it
+# once, not on each connection it takes.
+for my $mac ('0004f2a0a001', '0004f2a0a002', '0004f2a0a003') {
+    Apache::TestRequest::module('dbd_noaudit');
+    GET("/prov/$mac.cfg", 'User-Agent' => UA_VVX);
+    Apache::TestRequest::module('default');
+    select undef, undef, undef, 1.2;
+}
+seek $error_log, 0, 0;
+is(scalar(grep { /PC00052: .*mod_polycom_audit/ } <$error_log>), 1,
+   'the writer says it once');
 seek $error_log, 0, 0;
 is(scalar(grep { /PC00029: .*no such table: audit/ } <$error_log>), 0,
    'and no connection failed to open for it');
