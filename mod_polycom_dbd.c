@@ -97,11 +97,21 @@ const char *polycom_prepare_statements(cmd_parms *cmd)
  * it; polycom_db_bind() reports a connection that kept the flag. */
 #define POLYCOM_INIT_PENDING "mod_polycom: post_connect unfinished"
 #define POLYCOM_DBD_CFG      "mod_polycom: dbd_cfg"
-#define POLYCOM_DBD_POOL     "mod_polycom: prepared pool"
 /* Set on a connection to a database of a newer schema: refused. */
 #define POLYCOM_SCHEMA_REFUSED "mod_polycom: schema refused"
 
 static int polycom_mysql_warned = 0;
+
+/* A connection left without this module's statements: a request on it
+ * finds none and gets 503. Success to mod_dbd all the same, so that the
+ * other post_connect hooks still run. */
+static apr_status_t polycom_dbd_unprepared(dbd_cfg_t *cfg, const char *error)
+{
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, cfg->server, PCLOGNO(00029)
+                 "cannot prepare the statements on a new %s connection: %s",
+                 cfg->name, error);
+    return APR_SUCCESS;
+}
 
 apr_status_t polycom_dbd_post_connect(apr_pool_t *pool,
                                       dbd_cfg_t *cfg, ap_dbd_t *dbd)
@@ -124,12 +134,9 @@ apr_status_t polycom_dbd_post_connect(apr_pool_t *pool,
      * hook answers). An older one is served as far as its tables allow,
      * and said once. */
     if (polycom_store_session(pool, dbd->driver, dbd->handle, &error) < 0) {
-        version = POLYCOM_SCHEMA_VERSION;
+        return polycom_dbd_unprepared(cfg, error);
     }
-    else {
-        version = polycom_store_schema_version(pool, dbd->driver,
-                                               dbd->handle);
-    }
+    version = polycom_store_schema_version(pool, dbd->driver, dbd->handle);
     if (version > POLYCOM_SCHEMA_VERSION) {
         if (!sconf->schema_warned) {
             sconf->schema_warned = 1;
@@ -151,19 +158,16 @@ apr_status_t polycom_dbd_post_connect(apr_pool_t *pool,
                      APR_INT64_T_FMT ", older than this module's %d: run "
                      "polycom-dbupgrade", version, POLYCOM_SCHEMA_VERSION);
     }
-    if (error || polycom_store_prepare(pool, dbd->driver, dbd->handle,
-                                       dbd->prepared, &error) < 0) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, cfg->server, PCLOGNO(00029)
-                     "cannot prepare the statements on a new %s "
-                     "connection: %s", cfg->name, error);
-        return APR_SUCCESS;
+    if (polycom_store_prepare(pool, dbd->driver, dbd->handle, dbd->prepared,
+                              &error) < 0) {
+        return polycom_dbd_unprepared(cfg, error);
     }
     apr_hash_set(dbd->prepared, POLYCOM_INIT_PENDING, APR_HASH_KEY_STRING,
                  apr_hash_get(dbd->prepared, polycom_store_marker()->label,
                               APR_HASH_KEY_STRING));
-    /* Kept for polycom_db_repair(): what mod_dbd prepared, and where. */
+    /* Kept for polycom_db_repair(): what mod_dbd prepared (where: the
+     * store keeps the pool). */
     apr_hash_set(dbd->prepared, POLYCOM_DBD_CFG, APR_HASH_KEY_STRING, cfg);
-    apr_hash_set(dbd->prepared, POLYCOM_DBD_POOL, APR_HASH_KEY_STRING, pool);
     /* The mysql driver reconnects by itself unless told not to, and a
      * reconnected handle has lost every prepared statement: each request
      * on it would fail until the child exits. With reconnect=0 mod_dbd
@@ -228,8 +232,7 @@ static int polycom_db_repair(polycom_db *db, void *data)
     server_rec *s = data;
     dbd_cfg_t *cfg = apr_hash_get(db->prepared, POLYCOM_DBD_CFG,
                                   APR_HASH_KEY_STRING);
-    apr_pool_t *pool = apr_hash_get(db->prepared, POLYCOM_DBD_POOL,
-                                    APR_HASH_KEY_STRING);
+    apr_pool_t *pool = polycom_store_prepared_pool(db->prepared);
     apr_hash_t *fresh;
     apr_hash_index_t *hi;
     const char *error = NULL;

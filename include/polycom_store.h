@@ -113,6 +113,11 @@ int polycom_store_prepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
  *  0 and nothing done on a connection whose set-up had failed. */
 int polycom_store_prepare_all(polycom_db *db);
 
+/** The pool a connection's statements were prepared in by
+ *  polycom_store_prepare() (where a repair prepares them again); NULL
+ *  when its set-up failed. */
+apr_pool_t *polycom_store_prepared_pool(apr_hash_t *prepared);
+
 /** Prepare the statements again on a connection whose server has forgotten
  *  them (a PostgreSQL server restarted under a connection that libpq then
  *  reset), except those in @a fresh (just prepared again by the caller). */

@@ -237,10 +237,14 @@ int polycom_store_prepare(apr_pool_t *pool, const apr_dbd_driver_t *driver,
     return store_prepare_some(pool, driver, handle, prepared, 0, error);
 }
 
+apr_pool_t *polycom_store_prepared_pool(apr_hash_t *prepared)
+{
+    return apr_hash_get(prepared, STORE_PREPARED_POOL, APR_HASH_KEY_STRING);
+}
+
 int polycom_store_prepare_all(polycom_db *db)
 {
-    apr_pool_t *pool = apr_hash_get(db->prepared, STORE_PREPARED_POOL,
-                                    APR_HASH_KEY_STRING);
+    apr_pool_t *pool = polycom_store_prepared_pool(db->prepared);
     const char *error;
 
     /* A connection whose set-up failed: that was said (PC00029). */
@@ -326,8 +330,7 @@ apr_dbd_prepared_t *polycom_store_prepared(polycom_db *db, const char *label)
     }
     /* One of those prepared at their first use (STORE_FIRST_ON_USE), in
      * the connection's own pool: it lives as long as the connection. */
-    pool = apr_hash_get(db->prepared, STORE_PREPARED_POOL,
-                        APR_HASH_KEY_STRING);
+    pool = polycom_store_prepared_pool(db->prepared);
     st = polycom_store_statement(label);
     if (pool && st && st != polycom_store_marker()) {
         apr_hash_t *failures = store_failures(db->prepared, pool);
