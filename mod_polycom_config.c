@@ -35,9 +35,9 @@ void *polycom_create_dir_conf(apr_pool_t *p, char *dir)
 
 /* A child's pin for a model replaces the parent's pin for that model;
  * pins for other models are inherited. */
-static apr_array_header_t *polycom_merge_firmware(apr_pool_t *p,
-                                                  const apr_array_header_t *base,
-                                                  const apr_array_header_t *add)
+static apr_array_header_t *polycom_merge_firmware(
+    apr_pool_t *p, const apr_array_header_t *base,
+    const apr_array_header_t *add)
 {
     apr_array_header_t *merged = apr_array_copy(p, base);
     int i, j;
@@ -65,9 +65,9 @@ static apr_array_header_t *polycom_merge_firmware(apr_pool_t *p,
 
 /* Likewise for a model's static files: the child's list for a model
  * replaces the parent's list for that model. */
-static apr_array_header_t *polycom_merge_model_files(apr_pool_t *p,
-                                                     const apr_array_header_t *base,
-                                                     const apr_array_header_t *add)
+static apr_array_header_t *polycom_merge_model_files(
+    apr_pool_t *p, const apr_array_header_t *base,
+    const apr_array_header_t *add)
 {
     apr_array_header_t *merged = apr_array_copy(p, base);
     int i, j;

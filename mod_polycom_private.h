@@ -274,10 +274,10 @@ void polycom_authz_check_open(apr_pool_t *ptemp, server_rec *s);
  *  TLBs (costly on a virtual machine). With 256 KiB kept, a loop's
  *  batches (a few hundred rows each, with their settings snapshots on a
  *  cold walk) were unmapped every 20 ms: 13 % of the writer's CPU time
- *  (perf, make bench's 100,000 phones, settings). At 4 MiB a steady load maps nothing: the
- *  writer's CPU per request fell from 23-32 to 18-20 µs, and the whole
- *  node's from 102-128 to 80-101 µs; a burst larger than that is still
- *  given back. */
+ *  (perf, make bench's 100,000 phones, settings). At 4 MiB a steady load
+ *  maps nothing: the writer's CPU per request fell from 23-32 to 18-20
+ *  µs, and the whole node's from 102-128 to 80-101 µs; a burst larger
+ *  than that is still given back. */
 #define POLYCOM_BATCH_KEEP     (4096 * 1024)
 
 int polycom_log_transaction(request_rec *r);

@@ -3,7 +3,8 @@
  * @brief Parse the HTTP User-Agent of a Polycom/Poly phone (pure C, APR only).
  *
  * Grammar (REFERENCE.md 4):
- *   FileTransport <Family>-<MODEL_TOKEN>-UA/<version>[ (SN:<12 hex>)][ Type/<Stage>]
+ *   FileTransport <Family>-<MODEL_TOKEN>-UA/<version>[ (SN:<12 hex>)]
+ *       [ Type/<Stage>]
  * The same "<Family>-<MODEL>-UA/<version>" word also appears after other
  * prefixes (Microbrowser/1.1 ...), so the parser looks for that word.
  */
@@ -15,9 +16,11 @@
 typedef struct {
     /** Non-zero when the string is a Polycom/Poly agent we understood. */
     int known;
-    /** "VVX", "SoundPointIP", "RealPresenceTrio", ...; "unknown" if not known. */
+    /** "VVX", "SoundPointIP", "RealPresenceTrio", ...; "unknown" if not
+     *  known. */
     const char *family;
-    /** Master token: the UA model without underscores ("VVX411"); "" if none. */
+    /** Master token: the UA model without underscores ("VVX411"); "" if
+     *  none. */
     const char *model;
     /** Firmware version ("5.9.5.0614"); "" if none. */
     const char *firmware;

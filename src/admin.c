@@ -501,7 +501,8 @@ static int admin_method_allowed(const char *allow, const char *method)
 }
 
 int polycom_admin_route(const char *method, const char *path,
-                        const polycom_admin_resource **route, const char **allow)
+                        const polycom_admin_resource **route,
+                        const char **allow)
 {
     const char *seg[ADMIN_SEGMENTS_MAX];
     apr_size_t len[ADMIN_SEGMENTS_MAX], n, i;

@@ -495,7 +495,8 @@ static const polycom_statement store_statements[] = {
       " created_us, admin) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
       " CAST(NULLIF(%s, '') AS BIGINT), " NUM ", %s)", NULL, NULL },
     { POLYCOM_SQL_REPROV_DELETE,
-      "DELETE FROM reprovision WHERE scope = %s AND scope_key = %s", NULL, NULL },
+      "DELETE FROM reprovision WHERE scope = %s AND scope_key = %s",
+      NULL, NULL },
     { POLYCOM_SQL_REPROV_PRUNE,
       "DELETE FROM reprovision_state"
       " WHERE target_id NOT IN (SELECT id FROM reprovision)", NULL, NULL },
@@ -638,9 +639,11 @@ static const polycom_statement store_statements[] = {
       "username realm created_us" },
     { POLYCOM_SQL_CRED_INSERT,
       "INSERT INTO phone_credentials (username, mac, realm, password_hash,"
-      " digest_ha1, created_us) VALUES (%s, %s, %s, %s, %s, " NUM ")", NULL, NULL },
+      " digest_ha1, created_us) VALUES (%s, %s, %s, %s, %s, " NUM ")",
+      NULL, NULL },
     { POLYCOM_SQL_CRED_DELETE,
-      "DELETE FROM phone_credentials WHERE mac = %s AND username = %s", NULL, NULL },
+      "DELETE FROM phone_credentials WHERE mac = %s AND username = %s",
+      NULL, NULL },
 
     /* What phones were served (snapshots) and every change to the layers
      * and phones (history, written by triggers). */

@@ -52,7 +52,8 @@ int polycom_upload_check(apr_pool_t *pool, polycom_file_kind kind,
         return -1;
     }
     /* NOERROR/NOWARNING keep libxml2 from printing a hostile body to
-     * stderr; the error is read back from the context instead. No NOENT (no entity substitution), no DTD loading, no network. */
+     * stderr; the error is read back from the context instead. No NOENT
+     * (no entity substitution), no DTD loading, no network. */
     doc = xmlCtxtReadMemory(ctxt, body, (int)len, "upload.xml", NULL,
                             XML_PARSE_NONET | XML_PARSE_NOERROR
                             | XML_PARSE_NOWARNING);
