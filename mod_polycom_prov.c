@@ -529,6 +529,15 @@ static int polycom_send(request_rec *r, polycom_request *req,
     ap_set_content_length(r, (apr_off_t)len);
     if (!r->header_only) {
         ap_rwrite(body, (int)len, r);
+        /* Out now, as a static file is (httpd writes a file while the
+         * handler runs): httpd looks for the client's next request on the
+         * connection before it writes a response that is still buffered,
+         * and finds none then, since the client has not had this one
+         * yet; so the connection always went back to the listener's poll
+         * (two epoll_ctl, a worker thread woken). Written first, a client
+         * that asks again at once is served by the same thread (make
+         * bench: settings 87.5 -> 68 µs of CPU a request). */
+        ap_rflush(r);
     }
     return OK;
 }
