@@ -98,16 +98,16 @@ static int polycom_batch_push(server_rec *s, const polycom_checkin *c)
  * checkpoints, a larger page cache) on each connection it uses. */
 #define POLYCOM_WRITER_SESSION "mod_polycom: writer session"
 
-/* The servers whose every statement the writer has tried (its thread
- * alone reads and writes this). Not a flag in the server's config: a
- * virtual host with no directive of this module shares the main
- * server's. */
-static apr_hash_t *polycom_checked_servers = NULL;
+/* The databases whose every statement the writer has tried, by mod_dbd's
+ * group (the writer's thread alone reads and writes this): virtual hosts
+ * of the same DBD settings share one, and are said once together. */
+static apr_hash_t *polycom_checked_databases = NULL;
 
 static ap_dbd_t *polycom_checkin_db(server_rec *s, int writer_session,
                                     apr_pool_t *pool, polycom_db *db)
 {
     ap_dbd_t *dbd = polycom_dbd_open(pool, s);
+    const void *group;
 
     if (!dbd) {
         return NULL;
@@ -123,17 +123,19 @@ static ap_dbd_t *polycom_checkin_db(server_rec *s, int writer_session,
                      APR_HASH_KEY_STRING, db->prepared);
     }
     /* The statements connections prepare at their first use, here at
-     * once, on the first connection set up in full: one that does not
-     * prepare is said when the writer starts, once, not at an admin's
-     * first request that runs it. */
-    if (!polycom_checked_servers) {
-        polycom_checked_servers = apr_hash_make(s->process->pool);
+     * once, on the first connection to a database set up in full: one
+     * that does not prepare is said when the writer first uses that
+     * database (at its start, or at its first batch), once, not at an
+     * admin's first request that runs it. */
+    group = polycom_db_group(db);
+    if (!polycom_checked_databases) {
+        polycom_checked_databases = apr_hash_make(s->process->pool);
     }
-    if (!apr_hash_get(polycom_checked_servers, &s, sizeof(s))
-        && polycom_store_prepared_pool(db->prepared)) {
-        apr_hash_set(polycom_checked_servers,
-                     apr_pmemdup(s->process->pool, &s, sizeof(s)), sizeof(s),
-                     s);
+    if (group && !apr_hash_get(polycom_checked_databases, &group,
+                               sizeof(group))) {
+        apr_hash_set(polycom_checked_databases,
+                     apr_pmemdup(s->process->pool, &group, sizeof(group)),
+                     sizeof(group), group);
         if (polycom_store_prepare_all(db) < 0) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCLOGNO(00052)
                          "check-in writer: not every statement prepares "

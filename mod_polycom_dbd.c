@@ -103,8 +103,8 @@ const char *polycom_prepare_statements(cmd_parms *cmd)
 static int polycom_mysql_warned = 0;
 
 /* A connection left without this module's statements: a request on it
- * finds none and gets 503. Success to mod_dbd all the same, so that the
- * other post_connect hooks still run. */
+ * finds none and fails (500, PC00002). Success to mod_dbd all the same,
+ * so that the other post_connect hooks still run. */
 static apr_status_t polycom_dbd_unprepared(dbd_cfg_t *cfg, const char *error)
 {
     ap_log_error(APLOG_MARK, APLOG_ERR, 0, cfg->server, PCLOGNO(00029)
@@ -182,6 +182,14 @@ apr_status_t polycom_dbd_post_connect(apr_pool_t *pool,
                      "process will fail instead of being replaced");
     }
     return APR_SUCCESS;
+}
+
+/* The database a connection is to, as mod_dbd groups the servers of the
+ * same DBD settings (one pool of connections each): the configuration its
+ * statements were prepared from. NULL when its set-up failed. */
+const void *polycom_db_group(const polycom_db *db)
+{
+    return apr_hash_get(db->prepared, POLYCOM_DBD_CFG, APR_HASH_KEY_STRING);
 }
 
 /* Reached only when every post_connect step before it succeeded. */

@@ -210,6 +210,9 @@ apr_status_t polycom_dbd_post_connect_done(apr_pool_t *pool, dbd_cfg_t *cfg,
 /** A polycom_db over a connection from mod_dbd. */
 void polycom_db_bind(polycom_db *db, ap_dbd_t *dbd, server_rec *s,
                      apr_pool_t *pool);
+/** The database a bound connection is to (mod_dbd's group of servers of
+ *  the same DBD settings); NULL when its set-up failed. */
+const void *polycom_db_group(const polycom_db *db);
 /** The request's connection, or 503 (an outage logged once). */
 int polycom_db_open(request_rec *r, polycom_request *req, polycom_db *db);
 /** A failed query: 503 when the connection went away, else 500. */

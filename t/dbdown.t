@@ -74,8 +74,9 @@ for (1 .. 100) {
 ok(@noaudit, 'the check-in writer says an admin statement does not '
    . 'prepare there (PC00052), naming it and why')
     or diag('no PC00052 line naming the audit table');
-# More check-ins on that server, a phone at a time: the writer said it
-# once, not on each connection it takes.
+# More check-ins on that server, a phone at a time, each batch on a
+# connection of its own (DBDPersist Off there): the writer said it once
+# for that database, not on each connection.
 for my $mac ('0004f2a0a001', '0004f2a0a002', '0004f2a0a003') {
     Apache::TestRequest::module('dbd_noaudit');
     GET("/prov/$mac.cfg", 'User-Agent' => UA_VVX);
