@@ -16,8 +16,10 @@
 #include "mpm_common.h"
 #include "unixd.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "mod_polycom_private.h"
@@ -25,6 +27,7 @@
 
 #define POLYCOM_WRITER_READ_TIMEOUT  apr_time_from_sec(5)
 #define POLYCOM_WRITER_CLIENTS       1024
+#define POLYCOM_WRITER_NICE          (-5)
 
 /* What the writer keeps per server (by index), in one array of the
  * servers' number: whether it was written to since the last checkpoint,
@@ -34,8 +37,10 @@ typedef struct {
     polycom_seen_mark mark;     /* the check-in id it is up to date with */
     apr_interval_time_t replay; /* the window of its first flush */
     apr_time_t retry_at;        /* a failed flush again then (0: no wait) */
+    apr_interval_time_t retry_wait; /* and the wait before that try */
     apr_pool_t *seen_pool;      /* seen's, cleared after each flush */
     polycom_seen_map *seen;     /* last_seen's rows from its batches */
+    char cursor[13];            /* the last MAC of a round's last part */
     char watched;               /* its statements are prepared */
     char catching_up;           /* going over the history from the mark */
     char unchecked;             /* written since the last checkpoint */
@@ -145,20 +150,36 @@ static void polycom_writer_checkpoint(apr_pool_t *pool)
  * every POLYCOM_WRITER_SEEN_EVERY, from what the writer gathered of the
  * rows it wrote (polycom_seen.h: each MAC's newest check-in and settings
  * fetch), a hundred MACs a statement. So with a writer, last_seen is up
- * to a second behind the history. A statement per MAC in each batch was
- * 42 % of the writer's work (perf, make bench, 100,000 phones); one
- * statement a second over the check-ins since the last (sorting them by
- * MAC and time, ST_SEEN_FLUSH) was half of it: that is now only how a
- * writer starting goes over what the one before may have left out
- * (polycom_seen_flush, from the mark), at most POLYCOM_SEEN_FLUSH_IDS a
- * statement, writing the batches that came meanwhile between two. A
- * server whose flush failed is tried again a second later and holds up
- * no other; past POLYCOM_WRITER_SEEN_BYTES gathered (its flushes failing
- * while its batches are written), the batches bring last_seen up to date
- * themselves, as a child's do. */
+ * to five seconds behind the history under load. On a large fleet a
+ * flush rewrites most of last_seen's pages whatever it holds (100,000
+ * phones, 12,000 check-ins a second: nearly every page each second), so
+ * fewer flushes write less: every 5 s instead of every second, the
+ * writer's CPU a check-in went from about 12 to 9-10 µs (100,000
+ * phones, settings with keep-alive, medians of six runs). A statement per
+ * MAC in each batch was 42 % of the writer's work; one statement a
+ * second over the check-ins since the last (sorting them by MAC and time,
+ * ST_SEEN_FLUSH) was half of it: that is now only how a writer starting
+ * goes over what the one before may have left out (polycom_seen_flush,
+ * from the mark), at most POLYCOM_SEEN_FLUSH_IDS a statement, writing the
+ * batches that came meanwhile between two. A server whose flush failed is
+ * tried again a second later, then twice as long each time up to a
+ * minute, and holds up no other; past POLYCOM_WRITER_SEEN_BYTES gathered
+ * (its flushes failing while its batches are written), the batches bring
+ * last_seen up to date themselves, as a child's do. */
 #define POLYCOM_WRITER_SEEN_IDLE  apr_time_from_msec(50)
-#define POLYCOM_WRITER_SEEN_EVERY apr_time_from_sec(1)
+#define POLYCOM_WRITER_SEEN_EVERY apr_time_from_sec(5)
 #define POLYCOM_WRITER_SEEN_BYTES (32 * 1024 * 1024)
+#define POLYCOM_WRITER_SEEN_RETRY apr_time_from_sec(1)
+#define POLYCOM_WRITER_SEEN_RETRY_MAX apr_time_from_sec(60)
+
+/* A flush of what was gathered is a round over the MACs in order, in
+ * parts of POLYCOM_WRITER_SEEN_PART rows, a transaction each, with the
+ * batches that came meanwhile written between two; a MAC noted behind
+ * the round's cursor waits for the next round. In parts of 10,000 (make
+ * bench, 100,000 phones, settings with keep-alive) one part held the
+ * writer for 0.2-0.6 s on a busy node, the children's queues filled
+ * (PC00039), and requests wrote their own check-ins. */
+#define POLYCOM_WRITER_SEEN_PART  2000
 
 /* Whether a server's last_seen may be behind and is not waiting to try
  * a failed flush again. */
@@ -186,7 +207,7 @@ static int polycom_writer_seen(apr_pool_t *pool, apr_time_t now)
         polycom_writer_server *state = &polycom_writer_servers[i];
         server_rec *server = state->server;
         const char *error = NULL;
-        int macs = 0, rv = 0, gathered = 0, n;
+        int macs = 0, rv = 0, gathered = 0, going_on = 0, n;
 
         if (!state->pending || state->retry_at > now) {
             continue;
@@ -213,21 +234,33 @@ static int polycom_writer_seen(apr_pool_t *pool, apr_time_t now)
             const polycom_seen_row *rows =
                 polycom_seen_rows(state->seen, pool, &n);
             const char *gathered_error;
+            int from, part = polycom_seen_part(rows, n, state->cursor,
+                                               POLYCOM_WRITER_SEEN_PART,
+                                               &from);
 
-            n = n > POLYCOM_SEEN_FLUSH_IDS ? POLYCOM_SEEN_FLUSH_IDS : n;
-            if (polycom_seen_commit(server, rows, n, pool,
-                                    &gathered_error) < 0) {
+            if (part && polycom_seen_commit(server, rows + from, part, pool,
+                                            &gathered_error) < 0) {
                 rv = -1;
                 error = gathered_error;
             }
-            else {
-                polycom_seen_forget(state->seen, rows, n);
-                macs += n;
+            else if (part) {
+                polycom_seen_forget(state->seen, rows + from, part);
+                macs += part;
             }
             gathered = polycom_seen_count(state->seen);
             if (!gathered) {
                 apr_pool_clear(state->seen_pool);
                 state->seen = polycom_seen_map_make(state->seen_pool);
+            }
+            /* The round goes on after its part, or ends at the last MAC:
+             * what is left was noted behind the cursor meanwhile. */
+            if (rv >= 0 && from + part < n) {
+                apr_cpystrn(state->cursor, rows[from + part - 1].mac,
+                            sizeof(state->cursor));
+                going_on = 1;
+            }
+            else if (rv >= 0) {
+                state->cursor[0] = '\0';
             }
         }
         if (rv < 0) {
@@ -238,8 +271,16 @@ static int polycom_writer_seen(apr_pool_t *pool, apr_time_t now)
                          0, server, PCLOGNO(00049) "check-in writer: "
                          "last_seen not brought up to date (%s); trying "
                          "again", error);
+            /* Twice as long each time, up to a minute: a database that
+             * cannot take the flush (its schema older than the module's)
+             * is not asked every second for as long as httpd runs. */
+            state->retry_wait = !state->failing ? POLYCOM_WRITER_SEEN_RETRY
+                                : state->retry_wait * 2;
+            if (state->retry_wait > POLYCOM_WRITER_SEEN_RETRY_MAX) {
+                state->retry_wait = POLYCOM_WRITER_SEEN_RETRY_MAX;
+            }
             state->failing = 1;
-            state->retry_at = now + POLYCOM_WRITER_SEEN_EVERY;
+            state->retry_at = now + state->retry_wait;
             continue;
         }
         if (state->mark.id >= 0) {
@@ -250,7 +291,7 @@ static int polycom_writer_seen(apr_pool_t *pool, apr_time_t now)
         state->retry_at = 0;
         state->pending = state->catching_up || gathered > 0;
         state->unchecked |= macs > 0;
-        more |= rv > 0 || gathered > 0;
+        more |= rv > 0 || going_on;
     }
     return more;
 }
@@ -416,12 +457,14 @@ static void polycom_writer_servers_init(server_rec *s, apr_pool_t *pool,
     for (v = s, polycom_writer_nservers = 0; v; v = v->next) {
         polycom_writer_nservers++;
     }
-    /* What each server gathers for last_seen is freed after each flush:
-     * an allocator of its own gives a burst's memory back. */
+    /* What each server gathers for last_seen is freed after each flush
+     * and gathered again at once under a steady load: its allocator keeps
+     * what the gathering may take at most (POLYCOM_WRITER_SEEN_BYTES), so
+     * that its blocks are not unmapped and mapped again every second. */
     if (apr_allocator_create(&allocator) != APR_SUCCESS) {
         _exit(POLYCOM_WRITER_EXIT_FAILED);
     }
-    apr_allocator_max_free_set(allocator, POLYCOM_BATCH_KEEP);
+    apr_allocator_max_free_set(allocator, POLYCOM_WRITER_SEEN_BYTES);
     polycom_writer_servers = apr_pcalloc(pool, polycom_writer_nservers
                                                * sizeof(polycom_writer_server));
     for (v = s, i = 0; v; v = v->next, i++) {
@@ -538,6 +581,17 @@ static apr_pollset_t *polycom_writer_setup(server_rec *s, apr_pool_t *pconf,
     apr_signal(SIGINT, SIG_DFL);
     apr_signal(SIGCHLD, SIG_DFL);
     ap_close_listeners();
+    /* Every child's check-ins wait for this one process: when the node's
+     * CPUs are busy with requests it must not wait its turn behind them,
+     * or the children's queues fill and requests write their own
+     * check-ins, waiting for SQLite's lock (make bench, 100,000 phones,
+     * settings with keep-alive: p99 over six runs 22-457 ms at the
+     * children's priority, 21-42 ms at -5). Only while still root. */
+    if (setpriority(PRIO_PROCESS, 0, POLYCOM_WRITER_NICE) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, APR_FROM_OS_ERROR(errno), s,
+                     PCLOGNO(00053) "check-in writer: runs at the "
+                     "children's priority (not started as root)");
+    }
     if (ap_unixd_setup_child()) {
         _exit(POLYCOM_WRITER_EXIT_FAILED);
     }
@@ -633,9 +687,10 @@ void polycom_writer_run(server_rec *s, apr_pool_t *pconf,
             last_checkpoint = apr_time_now();
         }
         /* It returns at once unless a round is due (every ten seconds,
-         * every second while a backlog lasts); a writer finishing leaves
-         * the rounds to the next, which has the current retention. */
-        if (!polycom_writer_stopping) {
+         * every second while a backlog lasts), and not in the middle of
+         * a flush (above); a writer finishing leaves the rounds to the
+         * next, which has the current retention. */
+        if (!polycom_writer_stopping && !seen_more) {
             polycom_retention_round(s, iteration);
         }
         /* With more to go over, only what is ready now: its batches

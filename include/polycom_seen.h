@@ -56,4 +56,12 @@ void polycom_seen_forget(polycom_seen_map *map, const polycom_seen_row *rows,
 const polycom_seen_row *polycom_seen_rows(const polycom_seen_map *map,
                                           apr_pool_t *pool, int *count);
 
+/** A flush as a round over the MACs in order, in parts: of @a rows (MAC
+ *  order, @a count of them), the part after @a cursor (the last MAC of
+ *  the round's part before; "" at its start), at most @a most rows from
+ *  *from. Returns how many; 0 when the round is over (a MAC noted behind
+ *  the cursor meanwhile waits for the next round). */
+int polycom_seen_part(const polycom_seen_row *rows, int count,
+                      const char *cursor, int most, int *from);
+
 #endif /* POLYCOM_SEEN_H */

@@ -89,11 +89,12 @@ INSERT INTO checkin_hours (hour, n)
 --   CREATE INDEX checkins_by_mac ON checkins (mac, time_us);
 -- (by another name than the old checkins_mac_time, which this file drops).
 -- The check-in writer brings last_seen up to date apart from the
--- check-ins, in one statement over all of them since its last (50 ms after
--- its last batch, or once a second under load: a statement per MAC in each
--- batch was 42 % of its work), so a row may be up to about a second behind
--- checkins; rows added to checkins by hand are taken in at its next flush
--- (after a batch of its own). A child that writes check-ins itself (no
+-- check-ins, from what it gathered of its batches (50 ms after its last
+-- batch, or every five seconds under load: a statement per MAC in each
+-- batch was 42 % of its work), so a row may be up to about five seconds
+-- behind checkins; rows added to checkins by hand are taken in only by a
+-- writer starting after one that crashed or was killed (it goes over the
+-- last 30 s of check-ins). A child that writes check-ins itself (no
 -- writer) writes last_seen with them.
 CREATE TABLE IF NOT EXISTS last_seen (
     mac            TEXT PRIMARY KEY,

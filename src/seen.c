@@ -110,3 +110,23 @@ const polycom_seen_row *polycom_seen_rows(const polycom_seen_map *map,
     qsort(rows, n, sizeof(*rows), seen_by_mac);
     return rows;
 }
+
+int polycom_seen_part(const polycom_seen_row *rows, int count,
+                      const char *cursor, int most, int *from)
+{
+    int low = 0, high = count;
+
+    /* The first row after the cursor, by halves: the rows are sorted. */
+    while (low < high) {
+        int middle = low + (high - low) / 2;
+
+        if (strcmp(rows[middle].mac, cursor) <= 0) {
+            low = middle + 1;
+        }
+        else {
+            high = middle;
+        }
+    }
+    *from = low;
+    return count - low < most ? count - low : most;
+}

@@ -8,7 +8,11 @@ use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use lib 't/lib';
 use PolycomTest;
 
-plan tests => 4 * 6 + 8;
+plan tests => 4 * 6 + 9;
+
+# Where this file's lines start in the error log (earlier files' are
+# above them).
+my $log_start = -s Apache::Test::vars('t_logs') . '/error_log';
 
 for my $vhost ('dbd_down', 'dbd_unreadable', 'dbd_pg_down', 'dbd_my_down') {
     Apache::TestRequest::module($vhost);
@@ -90,3 +94,21 @@ is(scalar(grep { /PC00052: .*mod_polycom_audit/ } <$error_log>), 1,
 seek $error_log, 0, 0;
 is(scalar(grep { /PC00029: .*no such table: audit/ } <$error_log>), 0,
    'and no connection failed to open for it');
+
+# The writer's flush of last_seen cannot run on the older schema's
+# database (its statements do not prepare there): each try waits twice as
+# long as the one before (PC00049), not a second every time for as long as
+# httpd runs.
+my @tries;
+for (1 .. 150) {
+    seek $error_log, $log_start, 0;
+    @tries = map { /^\[\w+ \w+ \d+ (\d+):(\d+):([\d.]+) /
+                   ? $1 * 3600 + $2 * 60 + $3 : () }
+             grep { /PC00049: .*mod_polycom_seen_flush was not prepared/ }
+             <$error_log>;
+    last if @tries >= 3;
+    select undef, undef, undef, 0.1;
+}
+ok(@tries >= 3 && $tries[2] - $tries[1] >= 1.5,
+   'a flush that keeps failing is tried again less and less often')
+    or diag('tries at ' . join(', ', @tries));
