@@ -297,8 +297,9 @@ int polycom_seen_commit(server_rec *s, const polycom_seen_row *rows,
                         int count, apr_pool_t *pool, const char **error);
 /** How far back a starting check-in writer goes over the check-ins for
  *  last_seen when the one before did not leave it up to date: one that
- *  stopped otherwise left at most about a second of them out
- *  (POLYCOM_WRITER_SEEN_EVERY), or longer while its flushes failed. */
+ *  stopped otherwise left at most a round of them out (five seconds
+ *  under load, POLYCOM_WRITER_SEEN_EVERY), or longer while its flushes
+ *  failed. */
 #define POLYCOM_SEEN_REPLAY apr_time_from_sec(30)
 /** The check-in writer's: last_seen brought up to date with the check-ins
  *  after @a mark, which moves on (polycom_store_seen_flush(), with the

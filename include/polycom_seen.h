@@ -56,12 +56,26 @@ void polycom_seen_forget(polycom_seen_map *map, const polycom_seen_row *rows,
 const polycom_seen_row *polycom_seen_rows(const polycom_seen_map *map,
                                           apr_pool_t *pool, int *count);
 
-/** A flush as a round over the MACs in order, in parts: of @a rows (MAC
- *  order, @a count of them), the part after @a cursor (the last MAC of
- *  the round's part before; "" at its start), at most @a most rows from
- *  *from. Returns how many; 0 when the round is over (a MAC noted behind
- *  the cursor meanwhile waits for the next round). */
-int polycom_seen_part(const polycom_seen_row *rows, int count,
-                      const char *cursor, int most, int *from);
+/** A flush of what a map gathered, written in parts: its rows in MAC
+ *  order, taken once when the round starts (notes made meanwhile go to
+ *  another map, for the next round), and how many are written. */
+typedef struct {
+    const polycom_seen_row *rows;
+    int count;
+    int done;
+} polycom_seen_round;
+
+/** Start a round over @a map's rows (copies in @a pool; their strings are
+ *  the map's, so the map's pool lives until the round is over). */
+void polycom_seen_round_start(polycom_seen_round *round,
+                              const polycom_seen_map *map, apr_pool_t *pool);
+/** The round's next part: at most @a most rows, *count of them (0 when
+ *  the round is over). */
+const polycom_seen_row *polycom_seen_round_part(
+    const polycom_seen_round *round, int most, int *count);
+/** The part just taken was written: the round goes on after it. */
+void polycom_seen_round_written(polycom_seen_round *round, int count);
+/** Whether every row of the round was written (or it never started). */
+int polycom_seen_round_over(const polycom_seen_round *round);
 
 #endif /* POLYCOM_SEEN_H */

@@ -111,22 +111,28 @@ const polycom_seen_row *polycom_seen_rows(const polycom_seen_map *map,
     return rows;
 }
 
-int polycom_seen_part(const polycom_seen_row *rows, int count,
-                      const char *cursor, int most, int *from)
+void polycom_seen_round_start(polycom_seen_round *round,
+                              const polycom_seen_map *map, apr_pool_t *pool)
 {
-    int low = 0, high = count;
+    round->rows = polycom_seen_rows(map, pool, &round->count);
+    round->done = 0;
+}
 
-    /* The first row after the cursor, by halves: the rows are sorted. */
-    while (low < high) {
-        int middle = low + (high - low) / 2;
+const polycom_seen_row *polycom_seen_round_part(
+    const polycom_seen_round *round, int most, int *count)
+{
+    int left = round->count - round->done;
 
-        if (strcmp(rows[middle].mac, cursor) <= 0) {
-            low = middle + 1;
-        }
-        else {
-            high = middle;
-        }
-    }
-    *from = low;
-    return count - low < most ? count - low : most;
+    *count = left < most ? left : most;
+    return round->rows ? round->rows + round->done : NULL;
+}
+
+void polycom_seen_round_written(polycom_seen_round *round, int count)
+{
+    round->done += count;
+}
+
+int polycom_seen_round_over(const polycom_seen_round *round)
+{
+    return !round->rows || round->done >= round->count;
 }

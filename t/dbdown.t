@@ -109,6 +109,9 @@ for (1 .. 150) {
     last if @tries >= 3;
     select undef, undef, undef, 0.1;
 }
-ok(@tries >= 3 && $tries[2] - $tries[1] >= 1.5,
+# (seconds of the day: a run across midnight adds a day)
+my $gap = @tries >= 3 ? $tries[2] - $tries[1] : 0;
+$gap += 86400 if $gap < 0;
+ok($gap >= 1.5,
    'a flush that keeps failing is tried again less and less often')
     or diag('tries at ' . join(', ', @tries));

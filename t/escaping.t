@@ -44,7 +44,7 @@ db_exec("INSERT INTO params (scope, scope_key, name, value) VALUES ('phone',"
 t_start_error_log_watch();
 $res = GET "/prov/$mac-settings.cfg";
 # The request's own lines ([client ...]): the check-in writer's background
-# lines (a retry every second for another test's server) are not its.
+# lines (a retry for another test's server) are not its.
 my @log = grep { /PC\d+:/ && /\[client / } t_finish_error_log_watch();
 is_deeply([map { /(PC00005: .*reg\.3\.label)/ ? 'named' : $_ } @log], ['named'],
           'one tagged log line that names the parameter');

@@ -112,41 +112,48 @@ int main(void)
     rows = polycom_seen_rows(map, pool, &n);
     tap_is_int(n, 0, "an empty map: no rows");
 
-    /* A flush's round over the MACs in parts of at most two. */
+    /* A flush's round, in parts of at most two. */
     {
-        static const char *macs[] = { "0004f2000001", "0004f2000002",
-                                      "0004f2000003", "0004f2000004",
-                                      "0004f2000005" };
-        int i, from = -1, part;
+        static const char *macs[] = { "0004f2000005", "0004f2000003",
+                                      "0004f2000001", "0004f2000004",
+                                      "0004f2000002" };
+        polycom_seen_round round = { NULL, 0, 0 };
+        const polycom_seen_row *part;
+        int i;
 
+        tap_ok(polycom_seen_round_over(&round), "a round never started is "
+               "over");
         for (i = 0; i < 5; i++) {
-            c = checkin(macs[4 - i], ".cfg", 100 + i, 200, "192.0.2.1");
+            c = checkin(macs[i], ".cfg", 100 + i, 200, "192.0.2.1");
             polycom_seen_note(map, &c);
         }
-        rows = polycom_seen_rows(map, pool, &n);
-        part = polycom_seen_part(rows, n, "", 2, &from);
-        tap_ok(part == 2 && from == 0, "a round starts at the first MAC, "
-               "with a part of at most two");
-        part = polycom_seen_part(rows, n, "0004f2000002", 2, &from);
-        tap_ok(part == 2 && !strcmp(rows[from].mac, "0004f2000003"),
-               "the next part starts after the cursor");
-        part = polycom_seen_part(rows, n, "0004f2000004", 2, &from);
-        tap_ok(part == 1 && !strcmp(rows[from].mac, "0004f2000005"),
-               "the last part is what is left");
-        part = polycom_seen_part(rows, n, "0004f2000005", 2, &from);
-        tap_is_int(part, 0, "past the last MAC the round is over");
-        /* A MAC noted behind the cursor while the round went on: not
-         * in this round's parts, in the next round's first. */
-        polycom_seen_forget(map, rows, 4);
-        c = checkin("0004f2000001", ".cfg", 200, 200, "192.0.2.1");
+        polycom_seen_round_start(&round, map, pool);
+        part = polycom_seen_round_part(&round, 2, &n);
+        tap_ok(n == 2 && !strcmp(part[0].mac, "0004f2000001")
+               && !strcmp(part[1].mac, "0004f2000002"),
+               "its first part: the first two MACs in order");
+        part = polycom_seen_round_part(&round, 2, &n);
+        tap_ok(n == 2 && !strcmp(part[0].mac, "0004f2000001"),
+               "a part not written yet is taken again (a failed write)");
+        polycom_seen_round_written(&round, n);
+        /* A check-in noted meanwhile goes to the next round's map. */
+        map = polycom_seen_map_make(pool);
+        c = checkin("0004f2000001", ".cfg", 200, 200, "192.0.2.9");
         polycom_seen_note(map, &c);
-        rows = polycom_seen_rows(map, pool, &n);
-        part = polycom_seen_part(rows, n, "0004f2000004", 2, &from);
-        tap_ok(part == 1 && !strcmp(rows[from].mac, "0004f2000005"),
-               "a MAC noted behind the cursor is left to the next round");
-        part = polycom_seen_part(rows, n, "", 2, &from);
-        tap_ok(part == 2 && !strcmp(rows[from].mac, "0004f2000001"),
-               "which takes it first");
+        part = polycom_seen_round_part(&round, 2, &n);
+        tap_ok(n == 2 && !strcmp(part[0].mac, "0004f2000003"),
+               "the next part goes on after the one written");
+        polycom_seen_round_written(&round, n);
+        tap_ok(!polycom_seen_round_over(&round), "one row left: not over");
+        part = polycom_seen_round_part(&round, 2, &n);
+        tap_ok(n == 1 && !strcmp(part[0].mac, "0004f2000005"),
+               "the last part is what is left");
+        polycom_seen_round_written(&round, n);
+        tap_ok(polycom_seen_round_over(&round), "then the round is over");
+        polycom_seen_round_part(&round, 2, &n);
+        tap_is_int(n, 0, "and has no part left");
+        tap_is_int(polycom_seen_count(map), 1, "what was noted meanwhile "
+                   "waits in the next round's map");
     }
     return tap_done();
 }
