@@ -48,10 +48,6 @@ int polycom_seen_count(const polycom_seen_map *map);
 /** About how many bytes the map took from its pool. */
 apr_size_t polycom_seen_bytes(const polycom_seen_map *map);
 
-/** Drop these rows (taken from this map, now written) from it. */
-void polycom_seen_forget(polycom_seen_map *map, const polycom_seen_row *rows,
-                         int count);
-
 /** The map's rows in MAC order, in @a pool; *count of them. */
 const polycom_seen_row *polycom_seen_rows(const polycom_seen_map *map,
                                           apr_pool_t *pool, int *count);

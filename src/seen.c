@@ -79,16 +79,6 @@ apr_size_t polycom_seen_bytes(const polycom_seen_map *map)
     return map->bytes;
 }
 
-void polycom_seen_forget(polycom_seen_map *map, const polycom_seen_row *rows,
-                         int count)
-{
-    int i;
-
-    for (i = 0; i < count; i++) {
-        apr_hash_set(map->rows, rows[i].mac, 12, NULL);
-    }
-}
-
 static int seen_by_mac(const void *a, const void *b)
 {
     return strcmp(((const polycom_seen_row *)a)->mac,

@@ -102,12 +102,6 @@ int main(void)
     tap_is_int(rows[0].time_us, 70, "rows taken are not changed by later "
                "check-ins");
 
-    /* Written in parts: the rows written are dropped, the rest kept. */
-    polycom_seen_forget(map, rows, 1);
-    tap_is_int(polycom_seen_count(map), 1, "one of two written: one left");
-    rows = polycom_seen_rows(map, pool, &n);
-    tap_is_str(n == 1 ? rows[0].mac : "", b, "the one not yet written");
-
     map = polycom_seen_map_make(pool);
     rows = polycom_seen_rows(map, pool, &n);
     tap_is_int(n, 0, "an empty map: no rows");
