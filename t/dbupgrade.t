@@ -5,7 +5,8 @@
 # migrated in place to today's schema: every row kept, every table, column,
 # index and trigger of a new database there, the version recorded; running
 # it again changes nothing, a newer database is refused, and a migration
-# that fails leaves the database as it was. The three schema files and
+# that fails leaves the database as it was. phones and params, rowid tables
+# until 314abda, are rebuilt as WITHOUT ROWID tables, at any version. The three schema files and
 # include/polycom_schema.h name the same version.
 use strict;
 use warnings FATAL => 'all';
@@ -99,6 +100,16 @@ my $fresh = "$dir/fresh.db";
 my ($code, $out) = tool('sqlite3', $fresh);
 is($code, 0, 'a new database is created') or diag $out;
 my $fresh_shape = shape($fresh);
+# Which of phones and params are WITHOUT ROWID tables (1) or rowid ones (0):
+# sql/sqlite.sql says why they must be the former.
+sub clustered {
+    my ($db) = @_;
+    my $list = sql($db, "SELECT name || ':' || wr FROM pragma_table_list"
+                        . " WHERE name IN ('params', 'phones') ORDER BY name");
+    return join ' ', split /\n/, $list;
+}
+is(clustered($fresh), 'params:1 phones:1',
+   'a new database has phones and params as WITHOUT ROWID tables');
 
 # The version, in one place per file.
 open my $h, '<', "$top/include/polycom_schema.h" or die $!;
@@ -165,6 +176,8 @@ for my $old (sort glob "$top/t/upgrade/sqlite-*.sql") {
     my $shape = shape($db);
     my @missing = grep { !$shape->{$_} } sort keys %$fresh_shape;
     is("@missing", '', "$commit: every table, column, index and trigger of a new database is there");
+    is(clustered($db), 'params:1 phones:1',
+       "$commit: phones and params are rebuilt as WITHOUT ROWID tables");
     my @extra = grep { !$fresh_shape->{$_} && !/^column phones\.last_/ } sort keys %$shape;
     is("@extra", '', "$commit: nothing else but the old phones.last_* columns");
 
@@ -215,6 +228,47 @@ for my $old (sort glob "$top/t/upgrade/sqlite-*.sql") {
        "$commit: an up-to-date database lacking a table of its version gets it, filled");
     ($code, $out) = tool('--check', 'sqlite3', $db);
     is($code, 0, "$commit: --check says it is current");
+}
+
+# A database of the current version made before phones and params were
+# WITHOUT ROWID tables (the schema file of 314abda): both are rebuilt in
+# place by the run that finds it up to date, every row and value kept, no
+# history written by the copy, and the triggers work on the new tables.
+{
+    my $db = "$dir/rowid.db";
+    copy($fresh, $db) or die $!;
+    sql($db, "$fill{phones}; $fill{params}");
+    for my $t (qw(phones params)) {
+        my $create = sql($db, "SELECT sql FROM sqlite_master WHERE name = '$t'");
+        $create =~ s/\) WITHOUT ROWID\s*$/)/ or die "no WITHOUT ROWID in $create";
+        $create =~ s/^CREATE TABLE $t /CREATE TABLE old_$t / or die $create;
+        sql($db, "BEGIN; $create; INSERT INTO old_$t SELECT * FROM $t; DROP TABLE $t;"
+                 . " ALTER TABLE old_$t RENAME TO $t; COMMIT");
+    }
+    apply($db, "$top/sql/sqlite.sql");      # the triggers, as before
+    is(clustered($db), 'params:0 phones:0', 'rowid tables, as made before');
+    my $columns = columns_of($db);
+    my $before = rows($db, $columns);
+    my $history = sql($db, 'SELECT count(*) FROM history');
+    ($code, $out) = tool('sqlite3', $db);
+    is($code, 0, 'a current database with rowid tables: the run succeeds') or diag $out;
+    like($out, qr/up to date; rebuilt as WITHOUT ROWID: phones params/,
+         'and says it rebuilt both tables');
+    is(clustered($db), 'params:1 phones:1', 'both are WITHOUT ROWID tables now');
+    is_deeply(rows($db, $columns), $before, 'every row of every table is kept, value for value');
+    is(sql($db, 'SELECT count(*) FROM history'), $history, 'the copy wrote no history');
+    is_deeply(shape($db), $fresh_shape, 'every table, column, index and trigger is there');
+    my $rev = sql($db, 'SELECT value FROM revision');
+    sql($db, "UPDATE params SET value = '1002' WHERE name = 'reg.1.address'");
+    is(sql($db, 'SELECT value FROM revision'), ($rev + 1) . "\n",
+       'a change to a parameter moves the revision');
+    is(sql($db, "SELECT old_value || '>' || new_value FROM history WHERE name = 'reg.1.address'"
+                . " AND old_value IS NOT NULL"), "1001>1002\n", 'and is kept in the history');
+    sql($db, "UPDATE phones SET site = 'branch' WHERE mac = '0004f2000003'");
+    is(sql($db, 'SELECT value FROM revision'), ($rev + 2) . "\n",
+       'a change to a phone moves the revision');
+    ($code, $out) = tool('sqlite3', $db);
+    unlike($out, qr/rebuilt/, 'a second run rebuilds nothing');
 }
 
 # A database from a newer version is never touched.
