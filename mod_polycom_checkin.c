@@ -263,6 +263,7 @@ static void *APR_THREAD_FUNC polycom_batch_run(apr_thread_t *thread,
     while (!stop) {
         apr_array_header_t *rows;
         apr_pool_t *pool;
+        int taken;
 
         apr_thread_mutex_lock(b->lock);
         if (!b->stopping && b->rows->nelts < POLYCOM_BATCH_ROWS) {
@@ -272,11 +273,17 @@ static void *APR_THREAD_FUNC polycom_batch_run(apr_thread_t *thread,
         stop = b->stopping;
         rows = b->rows;
         pool = b->pool;
-        if (rows->nelts) {
+        /* Decided under the lock, once: an empty queue stays the
+         * requests' own. Asking rows->nelts again after the unlock saw
+         * a row that a request had pushed meanwhile, and this thread
+         * then wrote and destroyed the pool the requests were still
+         * filling (a child's crash in apr_palloc under make bench). */
+        taken = rows->nelts > 0;
+        if (taken) {
             polycom_batch_fresh(b);
         }
         apr_thread_mutex_unlock(b->lock);
-        if (rows->nelts) {
+        if (taken) {
             polycom_batch_write(rows, pool);
             apr_pool_destroy(pool);
         }
