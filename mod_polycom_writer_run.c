@@ -30,9 +30,6 @@
 /* How much the writer raises its priority above httpd's (below). */
 #define POLYCOM_WRITER_NICER         5
 
-/* What the writer keeps per server (by index), in one array of the
- * servers' number: whether it was written to since the last checkpoint,
- * and how far its last_seen is up to date (below). */
 /* When a write that failed is tried again: a second later, then twice as
  * long each time up to a minute, so that a database that cannot take it
  * (its schema older than the module's) is not asked every second for as
@@ -43,6 +40,9 @@ typedef struct {
     int failing;                /* the last try failed, and was said */
 } polycom_writer_retry;
 
+/* What the writer keeps per server (by index), in one array of the
+ * servers' number: whether it was written to since the last checkpoint,
+ * and how far its last_seen is up to date (below). */
 typedef struct {
     server_rec *server;
     polycom_seen_mark mark;     /* the check-in id it is up to date with */
@@ -734,10 +734,10 @@ void polycom_writer_run(server_rec *s, apr_pool_t *pconf,
             && (!polycom_writer_clients || now > finish_by)) {
             polycom_writer_leave(iteration);
         }
-        /* Before a retention round too: its snapshot prune keeps what
-         * last_seen names, which must name the newest fetches. */
         /* Rounds start POLYCOM_WRITER_SEEN_EVERY apart, from the start
-         * of the one before; a writer finishing writes what it can. */
+         * of the one before; a writer finishing writes what it can. And
+         * before a retention round: its snapshot prune keeps what
+         * last_seen names, which must name the newest fetches. */
         if (seen_due
             && (idle || seen_more || polycom_writer_stopping
                 || now - seen_at >= POLYCOM_WRITER_SEEN_EVERY
