@@ -33,7 +33,7 @@ static void polycom_child_init(apr_pool_t *pchild, server_rec *s)
     polycom_cache_init(pchild);
     polycom_shared_child_init(pchild);
     polycom_batch_start(pchild, s);
-    polycom_resync_child_init(pchild);
+    polycom_resync_child_init(pchild, s);
 }
 
 static int polycom_pre_config(apr_pool_t *pconf, apr_pool_t *plog,

@@ -355,7 +355,7 @@ void polycom_writer_run(server_rec *s, apr_pool_t *pconf,
 /* ---- mod_polycom_resync.c: the resync worker ------------------------- */
 
 void polycom_start_worker(apr_pool_t *pconf, server_rec *s);
-void polycom_resync_child_init(apr_pool_t *pchild);
+void polycom_resync_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* ---- mod_polycom_retention.c: old rows pruned -------------------------- */
 

@@ -15,19 +15,56 @@
 #define POLYCOM_WATCHDOG_NAME         "mod_polycom_resync"
 #define POLYCOM_WATCHDOG_INTERVAL     apr_time_from_msec(200)
 
-/* Set when this child starts to exit: the worker then stops taking jobs. */
-static volatile int polycom_child_exiting = 0;
+/* The child's exit and the worker's use of the database, one at a time.
+ * mod_dbd's connections go with the child's pool, but mod_watchdog's
+ * thread belongs to the process's pool and is not stopped with it: a tick
+ * may be in a statement (a retention round's DELETE) or waiting for a
+ * phone (up to 64*T1) while the child's pool is destroyed. So the exit,
+ * before the pool loses its connections (a pre-cleanup), waits for a
+ * statement in progress and marks the child exiting; the worker asks,
+ * under the same lock, before each use. The lock lives in the process's
+ * pool, which outlives the thread, and is nested: a signal that ends the
+ * child (prefork's) may run the exit in the worker's own thread. */
+static apr_thread_mutex_t *polycom_resync_gate = NULL;
+static int polycom_child_exiting = 0;      /* under polycom_resync_gate */
 
 static apr_status_t polycom_child_exit(void *data)
 {
+    apr_thread_mutex_lock(polycom_resync_gate);
     polycom_child_exiting = 1;
+    apr_thread_mutex_unlock(polycom_resync_gate);
     return APR_SUCCESS;
 }
 
-void polycom_resync_child_init(apr_pool_t *pchild)
+void polycom_resync_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    apr_pool_cleanup_register(pchild, NULL, polycom_child_exit,
-                              apr_pool_cleanup_null);
+    if (apr_thread_mutex_create(&polycom_resync_gate,
+                                APR_THREAD_MUTEX_NESTED,
+                                s->process->pool) != APR_SUCCESS) {
+        polycom_resync_gate = NULL;     /* then the worker stays idle */
+        return;
+    }
+    apr_pool_pre_cleanup_register(pchild, NULL, polycom_child_exit);
+}
+
+/* Takes the lock for a use of the database; 0 (not held) once the child
+ * is exiting. */
+static int polycom_resync_enter(void)
+{
+    if (!polycom_resync_gate) {
+        return 0;
+    }
+    apr_thread_mutex_lock(polycom_resync_gate);
+    if (polycom_child_exiting) {
+        apr_thread_mutex_unlock(polycom_resync_gate);
+        return 0;
+    }
+    return 1;
+}
+
+static void polycom_resync_leave(void)
+{
+    apr_thread_mutex_unlock(polycom_resync_gate);
 }
 
 /* Where a claimed job goes: asks the registrar's registration table when
@@ -81,7 +118,9 @@ static int polycom_resync_choose(server_rec *s,
  * sends the due NOTIFYs one by one. The database decides which node sends
  * a job, so several nodes may share one queue. A connection is held only
  * to claim a job and to record its outcome, never while waiting for the
- * phone (up to 64*T1), so a child can always exit cleanly. */
+ * phone (up to 64*T1), so a child's exit waits for a statement at most;
+ * an outcome that comes after it is not recorded, and the job's claim
+ * expires (RESYNC_RECLAIM) for another child to send it again. */
 static apr_status_t polycom_resync_tick(int state, void *data,
                                         apr_pool_t *pool)
 {
@@ -96,14 +135,15 @@ static apr_status_t polycom_resync_tick(int state, void *data,
     if (state != AP_WATCHDOG_STATE_RUNNING) {
         return APR_SUCCESS;
     }
-    if (!polycom_child_exiting && !polycom_writer_prunes()) {
+    if (!polycom_writer_prunes() && polycom_resync_enter()) {
         polycom_retention_round(s, pool);
+        polycom_resync_leave();
     }
     /* The registrar's connection lives for this round only: a round is
      * short, and nothing is held while the worker sleeps. */
     apr_pool_create(&round, pool);
     apr_pool_tag(round, "polycom_resync_round");
-    for (sent = 0; sent < 20 && !polycom_child_exiting; sent++) {
+    for (sent = 0; sent < 20; sent++) {
         polycom_resync_job job;
         polycom_notify_outcome outcome;
         const char *why = NULL;
@@ -112,9 +152,13 @@ static apr_status_t polycom_resync_tick(int state, void *data,
         polycom_db db;
         int claimed;
 
+        if (!polycom_resync_enter()) {
+            break;
+        }
         apr_pool_create(&work, pool);
         apr_pool_tag(work, "polycom_resync");
         if (!(dbd = polycom_worker_db(work, s, &db))) {
+            polycom_resync_leave();
             apr_pool_destroy(work);
             break;
         }
@@ -122,6 +166,7 @@ static apr_status_t polycom_resync_tick(int state, void *data,
                                             ? s->server_hostname : "",
                                        apr_time_now(), &job);
         polycom_dbd_close(s, dbd);
+        polycom_resync_leave();
         if (claimed < 0) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCLOGNO(00017)
                          "resync queue: %s",
@@ -148,6 +193,15 @@ static apr_status_t polycom_resync_tick(int state, void *data,
                          outcome.reason);
             outcome.status = 0;
         }
+        if (!polycom_resync_enter()) {
+            /* The claim stands: another child or node sends it again. */
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, PCLOGNO(00174)
+                         "resync of %s: its outcome is not recorded, this "
+                         "child stopped meanwhile; the job is sent again "
+                         "once its claim expires", job.mac);
+            apr_pool_destroy(work);
+            break;
+        }
         if ((dbd = polycom_worker_db(work, s, &db)) != NULL) {
             if (polycom_resync_finish(&db, &job, &outcome) < 0) {
                 ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCLOGNO(00020)
@@ -156,6 +210,7 @@ static apr_status_t polycom_resync_tick(int state, void *data,
             }
             polycom_dbd_close(s, dbd);
         }
+        polycom_resync_leave();
         apr_pool_destroy(work);
     }
     apr_pool_destroy(round);
