@@ -250,6 +250,10 @@ for my $old (sort glob "$top/t/upgrade/sqlite-*.sql") {
     my $columns = columns_of($db);
     my $before = rows($db, $columns);
     my $history = sql($db, 'SELECT count(*) FROM history');
+    ($code, $out) = tool('--check', 'sqlite3', $db);
+    is($code, 2, 'a current database with rowid tables: --check says it needs the tool');
+    like($out, qr/to rebuild as WITHOUT ROWID: phones params/, 'and names the tables');
+    is(clustered($db), 'params:0 phones:0', '--check changed nothing');
     ($code, $out) = tool('sqlite3', $db);
     is($code, 0, 'a current database with rowid tables: the run succeeds') or diag $out;
     like($out, qr/up to date; rebuilt as WITHOUT ROWID: phones params/,
@@ -269,6 +273,8 @@ for my $old (sort glob "$top/t/upgrade/sqlite-*.sql") {
        'a change to a phone moves the revision');
     ($code, $out) = tool('sqlite3', $db);
     unlike($out, qr/rebuilt/, 'a second run rebuilds nothing');
+    ($code, $out) = tool('--check', 'sqlite3', $db);
+    is($code, 0, 'and --check says it is current');
 }
 
 # A database from a newer version is never touched.
