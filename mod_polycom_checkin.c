@@ -67,7 +67,9 @@ static int polycom_batch_push(server_rec *s, const polycom_checkin *c)
         return -1;
     }
     apr_thread_mutex_lock(b->lock);
-    full = b->rows->nelts >= polycom_conf_checkin_queue();
+    /* Once stopping, the queue's pool may be gone (polycom_batch_stop):
+     * its rows are not even counted. */
+    full = !b->stopping && b->rows->nelts >= polycom_conf_checkin_queue();
     if (full && c->time - b->full_logged >= POLYCOM_QUEUE_FULL_LOG) {
         b->full_logged = c->time;
         log_full = 1;
