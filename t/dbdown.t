@@ -88,9 +88,14 @@ for my $mac ('0004f2a0a001', '0004f2a0a002', '0004f2a0a003') {
     Apache::TestRequest::module('default');
     select undef, undef, undef, 1.2;
 }
+# Once per writer process: a graceful restart in an earlier file (t/writer.t)
+# starts another writer, which says it again once.
 seek $error_log, 0, 0;
-is(scalar(grep { /PC00052: .*mod_polycom_audit/ } <$error_log>), 1,
-   'the writer says it once');
+my %said;
+$said{$_}++ for map { /\[pid (\d+)/ ? $1 : () }
+    grep { /PC00052: .*mod_polycom_audit/ } <$error_log>;
+is_deeply([map { "$_ x$said{$_}" } grep { $said{$_} != 1 } sort keys %said], [],
+          'the writer says it once (' . scalar(keys %said) . ' writer(s) in this log)');
 seek $error_log, 0, 0;
 is(scalar(grep { /PC00029: .*no such table: audit/ } <$error_log>), 0,
    'and no connection failed to open for it');
