@@ -26,13 +26,25 @@
  * pool, which outlives the thread, and is nested: a signal that ends the
  * child (prefork's) may run the exit in the worker's own thread. */
 static apr_thread_mutex_t *polycom_resync_gate = NULL;
-static int polycom_child_exiting = 0;      /* under polycom_resync_gate */
+static int polycom_child_exiting = 0;
+
+/* A database that hangs must not hang the child's exit: past this wait it
+ * goes on, as it did before the lock existed. */
+#define POLYCOM_EXIT_WAIT apr_time_from_sec(10)
 
 static apr_status_t polycom_child_exit(void *data)
 {
-    apr_thread_mutex_lock(polycom_resync_gate);
-    polycom_child_exiting = 1;
-    apr_thread_mutex_unlock(polycom_resync_gate);
+    apr_time_t until = apr_time_now() + POLYCOM_EXIT_WAIT;
+    apr_status_t rv;
+
+    while ((rv = apr_thread_mutex_trylock(polycom_resync_gate)) != APR_SUCCESS
+           && apr_time_now() < until) {
+        apr_sleep(apr_time_from_msec(10));
+    }
+    __atomic_store_n(&polycom_child_exiting, 1, __ATOMIC_SEQ_CST);
+    if (rv == APR_SUCCESS) {
+        apr_thread_mutex_unlock(polycom_resync_gate);
+    }
     return APR_SUCCESS;
 }
 
@@ -55,7 +67,7 @@ static int polycom_resync_enter(void)
         return 0;
     }
     apr_thread_mutex_lock(polycom_resync_gate);
-    if (polycom_child_exiting) {
+    if (__atomic_load_n(&polycom_child_exiting, __ATOMIC_SEQ_CST)) {
         apr_thread_mutex_unlock(polycom_resync_gate);
         return 0;
     }
