@@ -30,12 +30,14 @@ Environment:
   BENCH_PRAGMAS  SQL run first on each SQLite connection, for experiments
 """
 import asyncio
+import contextlib
 import os
 import random
 import resource
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from statistics import median
 
@@ -97,11 +99,20 @@ COLD = 'first poll after a change'
 MASTER = ('master <mac>.cfg', 'GET {p}/%s.cfg', None, OUI, False, True)
 SETTINGS = ('settings <mac>-settings.cfg', 'GET {p}/%s-settings.cfg', None,
             OUI, False, True)
+# The fleet as it is in the field: the settings asked as in the steady
+# state while one phone is edited each second with SQL (as a portal or an
+# admin does). Every edit moves the database's one revision, so every
+# rendered file is out of date; a fleet that polls each phone every few
+# hours meets such a change before nearly every poll. Run after the steady
+# state's rounds, since its edits leave the module's cache cold.
+EDITED = 'settings, one edit a second'
+EDIT_EVERY = 1.0
 TARGETS = [
     (COLD, MASTER[1] + ';' + SETTINGS[1], None, OUI, False, True),
     MASTER,
     SETTINGS,
     ('boot sequence (11 requests)', BOOT_WRK, None, OUI, False, True),
+    (EDITED, SETTINGS[1], None, OUI, False, True),
 ]
 if EXTRA:
     TARGETS += [
@@ -488,6 +499,34 @@ def change(db):
        "AND name = 'prov.polling.enabled'")
 
 
+@contextlib.contextmanager
+def editing(db, phones):
+    """One phone's parameter changed with SQL every EDIT_EVERY seconds, a
+    phone drawn at random each time, while the block runs."""
+    stop = threading.Event()
+
+    def edit():
+        n = 0
+        while True:
+            n += 1
+            sh('sqlite3', '-cmd', '.timeout 10000', db,
+               "INSERT INTO params (scope, scope_key, name, value) "
+               "VALUES ('phone', '%s', 'bench.edited', '%d') "
+               "ON CONFLICT (scope, scope_key, name) "
+               "DO UPDATE SET value = excluded.value"
+               % (mac(random.randrange(phones)), n))
+            if stop.wait(EDIT_EVERY):
+                return
+
+    editor = threading.Thread(target=edit)
+    editor.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        editor.join()
+
+
 def ask_every_phone(phones):
     """Every phone's master and settings once (the paths the module's
     runs of those targets ask), as a polling fleet asks in the minutes
@@ -684,11 +723,22 @@ def bench_fleet(phones):
         took = ask_every_phone(phones)
         print('\nevery phone asked for its master and settings once (%.0f s):'
               ' the steady state of the targets below the first' % took)
+        steady = [t for t in TARGETS[1:] if t[0] != EDITED]
         for round_ in range(ROUNDS):
-            for target in TARGETS[1:]:
+            for target in steady:
                 for module in ((0, 1) if round_ % 2 == 0 else (1, 0)):
                     runs[(target[0], module)].append(run_wrk(
                         directory, target, module, phones, close))
+        edited = [t for t in TARGETS if t[0] == EDITED][0]
+        for round_ in range(ROUNDS):
+            for module in ((0, 1) if round_ % 2 == 0 else (1, 0)):
+                if not module:
+                    runs[(EDITED, 0)].append(run_wrk(
+                        directory, edited, 0, phones, close))
+                    continue
+                with editing(db, phones):
+                    runs[(EDITED, 1)].append(run_wrk(
+                        directory, edited, 1, phones, close))
         result[close] = summarise(runs)
         print_fleet(result[close], close, phones)
     if MEMORY:
