@@ -732,13 +732,10 @@ def bench_fleet(phones):
         edited = [t for t in TARGETS if t[0] == EDITED][0]
         for round_ in range(ROUNDS):
             for module in ((0, 1) if round_ % 2 == 0 else (1, 0)):
-                if not module:
-                    runs[(EDITED, 0)].append(run_wrk(
-                        directory, edited, 0, phones, close))
-                    continue
-                with editing(db, phones):
-                    runs[(EDITED, 1)].append(run_wrk(
-                        directory, edited, 1, phones, close))
+                with (editing(db, phones) if module
+                      else contextlib.nullcontext()):
+                    runs[(EDITED, module)].append(run_wrk(
+                        directory, edited, module, phones, close))
         result[close] = summarise(runs)
         print_fleet(result[close], close, phones)
     if MEMORY:
