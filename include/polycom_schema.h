@@ -14,7 +14,12 @@
 #ifndef POLYCOM_SCHEMA_H
 #define POLYCOM_SCHEMA_H
 
-#define POLYCOM_SCHEMA_VERSION 3
+#define POLYCOM_SCHEMA_VERSION 4
+
+/* The first version whose table scope_revisions records every move of the
+ * revision (src/scopes.c): before it, cached files are served for their
+ * very revision only. */
+#define POLYCOM_SCHEMA_SCOPES 4
 
 /* How the module reads the version of the database it is given: no row
  * (or no table) is version 0, an older schema; a number above

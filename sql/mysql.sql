@@ -214,42 +214,114 @@ CREATE TABLE IF NOT EXISTS revision (
     value  BIGINT NOT NULL
 ) ENGINE=InnoDB;
 INSERT IGNORE INTO revision (id, value) VALUES (1, 0);
+-- What each move of the revision was for, per scope: see sql/sqlite.sql.
+-- scope is longer than params' ('reprovision'); scope_key as long as
+-- params' (a site or a model) and phones.mac.
+CREATE TABLE IF NOT EXISTS scope_revisions (
+    scope      VARCHAR(16) NOT NULL,
+    scope_key  VARCHAR(64) NOT NULL,
+    revision   BIGINT NOT NULL,
+    PRIMARY KEY (scope, scope_key),
+    KEY scope_revisions_revision (revision)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- CREATE TRIGGER IF NOT EXISTS keeps a trigger of an older schema as it
+-- is: tools/polycom-dbupgrade drops these and makes them again. An update
+-- marks the scope the row leaves and the one it joins (the same one twice,
+-- to the same value, when it stays).
 DELIMITER //
 CREATE TRIGGER IF NOT EXISTS revision_params_i AFTER INSERT ON params
-    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+    FOR EACH ROW BEGIN
+        UPDATE revision SET value = value + 1 WHERE id = 1;
+        INSERT INTO scope_revisions (scope, scope_key, revision)
+            VALUES (NEW.scope, NEW.scope_key, (SELECT value FROM revision WHERE id = 1))
+            ON DUPLICATE KEY UPDATE revision = VALUES(revision);
+    END//
 CREATE TRIGGER IF NOT EXISTS revision_params_u AFTER UPDATE ON params
-    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+    FOR EACH ROW BEGIN
+        UPDATE revision SET value = value + 1 WHERE id = 1;
+        INSERT INTO scope_revisions (scope, scope_key, revision)
+            VALUES (OLD.scope, OLD.scope_key, (SELECT value FROM revision WHERE id = 1)),
+                   (NEW.scope, NEW.scope_key, (SELECT value FROM revision WHERE id = 1))
+            ON DUPLICATE KEY UPDATE revision = VALUES(revision);
+    END//
 CREATE TRIGGER IF NOT EXISTS revision_params_d AFTER DELETE ON params
-    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+    FOR EACH ROW BEGIN
+        UPDATE revision SET value = value + 1 WHERE id = 1;
+        INSERT INTO scope_revisions (scope, scope_key, revision)
+            VALUES (OLD.scope, OLD.scope_key, (SELECT value FROM revision WHERE id = 1))
+            ON DUPLICATE KEY UPDATE revision = VALUES(revision);
+    END//
 CREATE TRIGGER IF NOT EXISTS revision_phones_i AFTER INSERT ON phones
-    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+    FOR EACH ROW BEGIN
+        UPDATE revision SET value = value + 1 WHERE id = 1;
+        INSERT INTO scope_revisions (scope, scope_key, revision)
+            VALUES ('phone', NEW.mac, (SELECT value FROM revision WHERE id = 1))
+            ON DUPLICATE KEY UPDATE revision = VALUES(revision);
+    END//
 CREATE TRIGGER IF NOT EXISTS revision_phones_u AFTER UPDATE ON phones
     FOR EACH ROW
     IF NOT (OLD.mac <=> NEW.mac AND OLD.model <=> NEW.model
             AND OLD.site <=> NEW.site AND OLD.label <=> NEW.label
             AND OLD.enabled <=> NEW.enabled) THEN
         UPDATE revision SET value = value + 1 WHERE id = 1;
+        INSERT INTO scope_revisions (scope, scope_key, revision)
+            VALUES ('phone', OLD.mac, (SELECT value FROM revision WHERE id = 1)),
+                   ('phone', NEW.mac, (SELECT value FROM revision WHERE id = 1))
+            ON DUPLICATE KEY UPDATE revision = VALUES(revision);
     END IF//
 CREATE TRIGGER IF NOT EXISTS revision_phones_d AFTER DELETE ON phones
-    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+    FOR EACH ROW BEGIN
+        UPDATE revision SET value = value + 1 WHERE id = 1;
+        INSERT INTO scope_revisions (scope, scope_key, revision)
+            VALUES ('phone', OLD.mac, (SELECT value FROM revision WHERE id = 1))
+            ON DUPLICATE KEY UPDATE revision = VALUES(revision);
+    END//
 CREATE TRIGGER IF NOT EXISTS revision_reprovision_i AFTER INSERT ON reprovision
-    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+    FOR EACH ROW BEGIN
+        UPDATE revision SET value = value + 1 WHERE id = 1;
+        INSERT INTO scope_revisions (scope, scope_key, revision)
+            VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
+            ON DUPLICATE KEY UPDATE revision = VALUES(revision);
+    END//
 CREATE TRIGGER IF NOT EXISTS revision_reprovision_u AFTER UPDATE ON reprovision
-    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+    FOR EACH ROW BEGIN
+        UPDATE revision SET value = value + 1 WHERE id = 1;
+        INSERT INTO scope_revisions (scope, scope_key, revision)
+            VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
+            ON DUPLICATE KEY UPDATE revision = VALUES(revision);
+    END//
 CREATE TRIGGER IF NOT EXISTS revision_reprovision_d AFTER DELETE ON reprovision
-    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+    FOR EACH ROW BEGIN
+        UPDATE revision SET value = value + 1 WHERE id = 1;
+        INSERT INTO scope_revisions (scope, scope_key, revision)
+            VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
+            ON DUPLICATE KEY UPDATE revision = VALUES(revision);
+    END//
 CREATE TRIGGER IF NOT EXISTS revision_state_i AFTER INSERT ON reprovision_state
-    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+    FOR EACH ROW BEGIN
+        UPDATE revision SET value = value + 1 WHERE id = 1;
+        INSERT INTO scope_revisions (scope, scope_key, revision)
+            VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
+            ON DUPLICATE KEY UPDATE revision = VALUES(revision);
+    END//
 CREATE TRIGGER IF NOT EXISTS revision_state_u AFTER UPDATE ON reprovision_state
     FOR EACH ROW
     IF NOT (OLD.state <=> NEW.state
             AND OLD.delivered_us <=> NEW.delivered_us
             AND OLD.confirmed_us <=> NEW.confirmed_us) THEN
         UPDATE revision SET value = value + 1 WHERE id = 1;
+        INSERT INTO scope_revisions (scope, scope_key, revision)
+            VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
+            ON DUPLICATE KEY UPDATE revision = VALUES(revision);
     END IF//
 CREATE TRIGGER IF NOT EXISTS revision_state_d AFTER DELETE ON reprovision_state
-    FOR EACH ROW UPDATE revision SET value = value + 1 WHERE id = 1//
+    FOR EACH ROW BEGIN
+        UPDATE revision SET value = value + 1 WHERE id = 1;
+        INSERT INTO scope_revisions (scope, scope_key, revision)
+            VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
+            ON DUPLICATE KEY UPDATE revision = VALUES(revision);
+    END//
 DELIMITER ;
 
 -- What phones were served, flattened to name -> value: one row per distinct
@@ -367,5 +439,5 @@ CREATE TABLE IF NOT EXISTS schema_version (
     id       BIGINT PRIMARY KEY CHECK (id = 1),
     version  BIGINT NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-INSERT INTO schema_version (id, version) VALUES (1, 3)
+INSERT INTO schema_version (id, version) VALUES (1, 4)
     ON DUPLICATE KEY UPDATE version = GREATEST(version, VALUES(version));

@@ -204,9 +204,64 @@ CREATE TABLE IF NOT EXISTS revision (
     value  BIGINT NOT NULL
 );
 INSERT INTO revision (id, value) VALUES (1, 0) ON CONFLICT DO NOTHING;
+-- What each move of the revision was for, per scope: see sql/sqlite.sql.
+CREATE TABLE IF NOT EXISTS scope_revisions (
+    scope      TEXT NOT NULL,
+    scope_key  TEXT NOT NULL,
+    revision   BIGINT NOT NULL,
+    PRIMARY KEY (scope, scope_key)
+);
+CREATE INDEX IF NOT EXISTS scope_revisions_revision ON scope_revisions (revision);
+-- One function for the four tables' triggers: the scope a change touches
+-- depends on the table (reprovision has a scope column too, of its own
+-- meaning). An update marks the scope the row leaves and the one it joins,
+-- the second only when it differs (one statement may not upsert a row
+-- twice). OLD is not set on INSERT, nor NEW on DELETE.
 CREATE OR REPLACE FUNCTION polycom_bump_revision() RETURNS trigger AS $$
+DECLARE
+    moved_to BIGINT;
+    old_scope TEXT;
+    old_key TEXT;
+    new_scope TEXT;
+    new_key TEXT;
 BEGIN
-    UPDATE revision SET value = value + 1 WHERE id = 1;
+    UPDATE revision SET value = value + 1 WHERE id = 1
+        RETURNING value INTO moved_to;
+    IF TG_TABLE_NAME = 'params' THEN
+        IF TG_OP <> 'INSERT' THEN
+            old_scope := OLD.scope;
+            old_key := OLD.scope_key;
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            new_scope := NEW.scope;
+            new_key := NEW.scope_key;
+        END IF;
+    ELSIF TG_TABLE_NAME = 'phones' THEN
+        IF TG_OP <> 'INSERT' THEN
+            old_scope := 'phone';
+            old_key := OLD.mac;
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            new_scope := 'phone';
+            new_key := NEW.mac;
+        END IF;
+    ELSE
+        new_scope := 'reprovision';     -- reprovision, reprovision_state
+        new_key := '';
+    END IF;
+    IF old_scope IS NOT NULL THEN
+        INSERT INTO scope_revisions (scope, scope_key, revision)
+            VALUES (old_scope, old_key, moved_to)
+            ON CONFLICT (scope, scope_key) DO UPDATE
+            SET revision = EXCLUDED.revision;
+    END IF;
+    IF new_scope IS NOT NULL
+       AND (new_scope, new_key) IS DISTINCT FROM (old_scope, old_key) THEN
+        INSERT INTO scope_revisions (scope, scope_key, revision)
+            VALUES (new_scope, new_key, moved_to)
+            ON CONFLICT (scope, scope_key) DO UPDATE
+            SET revision = EXCLUDED.revision;
+    END IF;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -351,6 +406,6 @@ CREATE TABLE IF NOT EXISTS schema_version (
     id       BIGINT PRIMARY KEY CHECK (id = 1),
     version  BIGINT NOT NULL
 );
-INSERT INTO schema_version (id, version) VALUES (1, 3)
+INSERT INTO schema_version (id, version) VALUES (1, 4)
     ON CONFLICT (id) DO UPDATE
     SET version = GREATEST(schema_version.version, EXCLUDED.version);

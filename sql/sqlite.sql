@@ -268,31 +268,88 @@ CREATE TABLE IF NOT EXISTS revision (
     value  INTEGER NOT NULL
 );
 INSERT INTO revision (id, value) VALUES (1, 0) ON CONFLICT DO NOTHING;
+-- What each move of the revision was for: per scope ('global' and '', a
+-- site, a model, a phone by its mac, 'reprovision' and '' for the moves)
+-- the revision its newest change made, set by the same trigger after the
+-- bump. A phone's file is made of the global layer, its site's, its
+-- model's, its own row and parameters, and the moves: the module keeps it
+-- across changes to anything else. With the one counter alone, one edit
+-- of any phone made every cached file of the fleet stale (100,000 phones,
+-- one edit a second: the settings 132 us a request instead of 65, make
+-- bench). It starts empty: the module needs only the changes made after
+-- it starts reading it.
+CREATE TABLE IF NOT EXISTS scope_revisions (
+    scope      TEXT NOT NULL,
+    scope_key  TEXT NOT NULL,
+    revision   INTEGER NOT NULL,
+    PRIMARY KEY (scope, scope_key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS scope_revisions_revision ON scope_revisions (revision);
 CREATE TRIGGER IF NOT EXISTS revision_params_i AFTER INSERT ON params
-    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
+    INSERT INTO scope_revisions (scope, scope_key, revision)
+        VALUES (new.scope, new.scope_key, (SELECT value FROM revision WHERE id = 1))
+        ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
+-- An update marks the scope the row leaves and the one it joins (the same
+-- one twice, to the same value, when it stays).
 CREATE TRIGGER IF NOT EXISTS revision_params_u AFTER UPDATE ON params
-    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
+    INSERT INTO scope_revisions (scope, scope_key, revision)
+        VALUES (old.scope, old.scope_key, (SELECT value FROM revision WHERE id = 1)),
+               (new.scope, new.scope_key, (SELECT value FROM revision WHERE id = 1))
+        ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
 CREATE TRIGGER IF NOT EXISTS revision_params_d AFTER DELETE ON params
-    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
+    INSERT INTO scope_revisions (scope, scope_key, revision)
+        VALUES (old.scope, old.scope_key, (SELECT value FROM revision WHERE id = 1))
+        ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
 CREATE TRIGGER IF NOT EXISTS revision_phones_i AFTER INSERT ON phones
-    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
+    INSERT INTO scope_revisions (scope, scope_key, revision)
+        VALUES ('phone', new.mac, (SELECT value FROM revision WHERE id = 1))
+        ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
 CREATE TRIGGER IF NOT EXISTS revision_phones_u
     AFTER UPDATE OF mac, model, site, label, enabled ON phones
-    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
+    INSERT INTO scope_revisions (scope, scope_key, revision)
+        VALUES ('phone', old.mac, (SELECT value FROM revision WHERE id = 1)),
+               ('phone', new.mac, (SELECT value FROM revision WHERE id = 1))
+        ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
 CREATE TRIGGER IF NOT EXISTS revision_phones_d AFTER DELETE ON phones
-    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
+    INSERT INTO scope_revisions (scope, scope_key, revision)
+        VALUES ('phone', old.mac, (SELECT value FROM revision WHERE id = 1))
+        ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
 CREATE TRIGGER IF NOT EXISTS revision_reprovision_i AFTER INSERT ON reprovision
-    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
+    INSERT INTO scope_revisions (scope, scope_key, revision)
+        VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
+        ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
 CREATE TRIGGER IF NOT EXISTS revision_reprovision_u AFTER UPDATE ON reprovision
-    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
+    INSERT INTO scope_revisions (scope, scope_key, revision)
+        VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
+        ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
 CREATE TRIGGER IF NOT EXISTS revision_reprovision_d AFTER DELETE ON reprovision
-    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
+    INSERT INTO scope_revisions (scope, scope_key, revision)
+        VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
+        ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
 CREATE TRIGGER IF NOT EXISTS revision_state_i AFTER INSERT ON reprovision_state
-    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
+    INSERT INTO scope_revisions (scope, scope_key, revision)
+        VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
+        ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
 CREATE TRIGGER IF NOT EXISTS revision_state_u AFTER UPDATE ON reprovision_state
-    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
+    INSERT INTO scope_revisions (scope, scope_key, revision)
+        VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
+        ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
 CREATE TRIGGER IF NOT EXISTS revision_state_d AFTER DELETE ON reprovision_state
-    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1; END;
+    BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
+    INSERT INTO scope_revisions (scope, scope_key, revision)
+        VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
+        ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
 
 -- What phones were served, flattened to name -> value: one row per distinct
 -- ETag of a generated settings file, shared by every phone that got those
@@ -409,5 +466,5 @@ CREATE TABLE IF NOT EXISTS schema_version (
     id       INTEGER PRIMARY KEY CHECK (id = 1),
     version  INTEGER NOT NULL
 );
-INSERT INTO schema_version (id, version) VALUES (1, 3)
+INSERT INTO schema_version (id, version) VALUES (1, 4)
     ON CONFLICT (id) DO UPDATE SET version = max(version, excluded.version);

@@ -1,13 +1,21 @@
 # tools/polycom-dbupgrade on SQLite: a database made with an older schema
 # (t/upgrade/sqlite-<commit>.sql, taken from git history: the first schema,
-# the last one before last_seen, and version 1, the last before history and
-# snapshots) and filled with rows in every table is
+# the last one before last_seen, version 1, the last before history and
+# snapshots, version 2, the last before layer_changes, and version 3, the
+# last before scope_revisions) and filled with rows in every table is
 # migrated in place to today's schema: every row kept, every table, column,
 # index and trigger of a new database there, the version recorded; running
 # it again changes nothing, a newer database is refused, and a migration
 # that fails leaves the database as it was. phones and params, rowid tables
-# until 314abda, are rebuilt as WITHOUT ROWID tables, at any version. The three schema files and
-# include/polycom_schema.h name the same version.
+# until 314abda, are rebuilt as WITHOUT ROWID tables, at any version. The
+# three schema files and include/polycom_schema.h name the same version.
+# On a new database and on each migrated one, scope_revisions is there,
+# empty, and every change that moves the revision marks the scopes it
+# touches with the new value, and no other (scope_checks). PostgreSQL and
+# MariaDB get the same, with t/upgrade/<driver>-<commit>.sql, when
+# POLYCOM_PG_CONNINFO or POLYCOM_MY_CONNINFO names a server
+# (tools/run-tests.sh starts them; tools/pg-server.sh and
+# tools/my-server.sh start one by hand).
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
@@ -74,6 +82,94 @@ sub columns_of {
     return \%cols;
 }
 
+# scope_revisions (schema version 4) on a database just made or migrated:
+# there, with its index, and empty. $q runs one statement and returns its
+# rows as "a|b\n"; $index counts the index by its name.
+sub scope_table_checks {
+    my ($what, $q, $index) = @_;
+    is($q->('SELECT count(*) FROM scope_revisions'), "0\n",
+       "$what: table scope_revisions is there, empty");
+    is($q->($index), "1\n", "$what: and its index on revision");
+}
+my %scope_index = (
+    sqlite3 => "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+        . " AND tbl_name = 'scope_revisions' AND name = 'scope_revisions_revision'",
+    pgsql => "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()"
+        . " AND tablename = 'scope_revisions' AND indexname = 'scope_revisions_revision'",
+    mysql => "SELECT count(DISTINCT index_name) FROM information_schema.statistics"
+        . " WHERE table_schema = DATABASE() AND table_name = 'scope_revisions'"
+        . " AND index_name = 'scope_revisions_revision'",
+);
+# Changes made by hand with SQL, as the module will read them: each moves
+# the revision by one and marks the scopes it touches with the new value;
+# a scope it does not touch keeps its row. Phones and names of their own,
+# so that the rows a database already has do not matter.
+sub scope_checks {
+    my ($what, $q) = @_;
+    my $rev = sub { $q->('SELECT value FROM revision WHERE id = 1') };
+    my $at = sub {
+        my ($scope, $key) = @_;
+        return $q->("SELECT revision FROM scope_revisions"
+                    . " WHERE scope = '$scope' AND scope_key = '$key'");
+    };
+    my ($a, $b) = ('0004f20000a1', '0004f20000b1');
+    my $r = $rev->();
+    $q->("INSERT INTO phones (mac, model, site) VALUES ('$a', 'VVX411', 'hq')");
+    $q->("INSERT INTO phones (mac, model, site) VALUES ('$b', 'VVX411', 'hq')");
+    is($at->('phone', $a) . $at->('phone', $b) . $rev->(),
+       ($r + 1) . "\n" . ($r + 2) . "\n" . ($r + 2) . "\n",
+       "$what: a new phone marks its own scope with the revision it moved to");
+
+    $q->("INSERT INTO params VALUES ('site', 'hq', 'scope.test', '1')");
+    is($at->('site', 'hq'), ($r + 3) . "\n",
+       "$what: a site parameter added marks ('site', 'hq') with the new revision");
+    is($rev->(), ($r + 3) . "\n", "$what: which is revision.value");
+
+    $q->("UPDATE phones SET site = 'branch' WHERE mac = '$a'");
+    is($at->('phone', $a) . $rev->(), ($r + 4) . "\n" . ($r + 4) . "\n",
+       "$what: a phone moved to another site marks its scope");
+
+    $q->("INSERT INTO params VALUES ('phone', '$a', 'reg.1.label', 'desk')");
+    $q->("DELETE FROM params WHERE scope = 'phone' AND scope_key = '$a'");
+    is($at->('phone', $a) . $rev->(), ($r + 6) . "\n" . ($r + 6) . "\n",
+       "$what: a phone parameter deleted marks the phone's scope");
+
+    $q->("INSERT INTO reprovision (scope, scope_key, server, server_address,"
+         . " server_type, boot_server, created_us) VALUES ('fleet', '',"
+         . " 'https://new.example/prov', 'new.example/prov', 'HTTPS', 'Static', 1)");
+    is($at->('reprovision', '') . $rev->(), ($r + 7) . "\n" . ($r + 7) . "\n",
+       "$what: a move added marks ('reprovision', '')");
+    $q->("INSERT INTO reprovision_state (mac, target_id, state, delivered_us)"
+         . " VALUES ('$a', 1, 'delivered', 2)");
+    is($at->('reprovision', '') . $rev->(), ($r + 8) . "\n" . ($r + 8) . "\n",
+       "$what: and a phone's move delivered too");
+
+    $q->("INSERT INTO params VALUES ('site', 'a', 'scope.test', '1')");
+    $q->("UPDATE params SET scope_key = 'b' WHERE scope = 'site' AND scope_key = 'a'");
+    is($at->('site', 'a') . $at->('site', 'b') . $rev->(),
+       ($r + 10) . "\n" . ($r + 10) . "\n" . ($r + 10) . "\n",
+       "$what: a parameter moved from site a to site b marks both");
+
+    $q->("INSERT INTO params VALUES ('global', '', 'scope.test', '1')");
+    is($at->('global', ''), ($r + 11) . "\n", "$what: a global parameter marks ('global', '')");
+    $q->("UPDATE phones SET label = 'lobby' WHERE mac = '$a'");
+    is($at->('phone', $a) . $rev->(), ($r + 12) . "\n" . ($r + 12) . "\n",
+       "$what: an edit of phone A marks A's scope");
+    is($at->('phone', $b) . $at->('global', '') . $at->('site', 'hq'),
+       ($r + 2) . "\n" . ($r + 11) . "\n" . ($r + 3) . "\n",
+       "$what: and leaves phone B's, the global and its site's rows as they were");
+
+    my $c = '0004f20000c1';
+    $q->("UPDATE phones SET mac = '$c' WHERE mac = '$a'");
+    is($at->('phone', $a) . $at->('phone', $c), ($r + 13) . "\n" . ($r + 13) . "\n",
+       "$what: a phone's MAC changed marks the old MAC's scope and the new one's");
+    $q->("DELETE FROM phones WHERE mac = '$b'");
+    is($at->('phone', $b) . $rev->(), ($r + 14) . "\n" . ($r + 14) . "\n",
+       "$what: a phone deleted marks its scope");
+    is($q->("SELECT count(*) FROM scope_revisions WHERE revision > " . $rev->()), "0\n",
+       "$what: no scope is marked past the revision");
+}
+
 # Rows in each table the old schema has, as the module of its day wrote them.
 my %fill = (
     phones => "INSERT INTO phones (mac, model, site, label) VALUES
@@ -110,6 +206,13 @@ sub clustered {
 }
 is(clustered($fresh), 'params:1 phones:1',
    'a new database has phones and params as WITHOUT ROWID tables');
+{
+    my $db = "$dir/scopes.db";
+    copy($fresh, $db) or die $!;
+    my $q = sub { sql($db, $_[0]) };
+    scope_table_checks('a new database', $q, $scope_index{sqlite3});
+    scope_checks('a new database', $q);
+}
 
 # The version, in one place per file.
 open my $h, '<', "$top/include/polycom_schema.h" or die $!;
@@ -165,6 +268,7 @@ for my $old (sort glob "$top/t/upgrade/sqlite-*.sql") {
     like($out, qr/schema version $from -> $header_version/, "$commit: from version $from");
     is(sql($db, 'SELECT version FROM schema_version'), "$header_version\n",
        "$commit: the version is recorded");
+    scope_table_checks($commit, sub { sql($db, $_[0]) }, $scope_index{sqlite3});
     # (schema_version, where the old schema had it, holds the new version;
     # checkin_hours, a rollup of the check-ins, is filled from them when
     # empty, as these rows, written by hand after the table, leave it)
@@ -196,6 +300,9 @@ for my $old (sort glob "$top/t/upgrade/sqlite-*.sql") {
     sql($db, "UPDATE params SET value = '1002' WHERE name = 'reg.1.address'");
     is(sql($db, 'SELECT value FROM revision'), ($rev + 1) . "\n",
        "$commit: a change moves the revision");
+    is(sql($db, "SELECT revision FROM scope_revisions WHERE scope = 'phone'"
+                . " AND scope_key = '0004f2000001'"), ($rev + 1) . "\n",
+       "$commit: and marks the phone's scope with it");
 
     # The history triggers work on the migrated database too.
     sql($db, "UPDATE params SET value = '1003' WHERE name = 'reg.1.address'");
@@ -213,6 +320,7 @@ for my $old (sort glob "$top/t/upgrade/sqlite-*.sql") {
     like(sql($db, "SELECT count(*) FROM layer_changes WHERE scope = 'phone'"
                   . " AND scope_key = '0004f2000001'"), qr/^1$/m,
          "$commit: the changed phone's layer among them");
+    scope_checks($commit, sub { sql($db, $_[0]) });
 
     ($code, $out) = tool('sqlite3', $db);
     is($code, 0, "$commit: a second run succeeds");
@@ -286,8 +394,10 @@ like($out, qr/newer than this version/, 'and the message says why');
 is($code, 3, '--check says it is newer');
 
 # PostgreSQL and MariaDB, in the passes that have a server
-# (tools/run-tests.sh sets POLYCOM_PG_CONNINFO, POLYCOM_MY_CONNINFO): a
-# database of its own made with the schema of fd1a59c, with rows, migrated.
+# (tools/run-tests.sh sets POLYCOM_PG_CONNINFO, POLYCOM_MY_CONNINFO): a new
+# database of its own, then one made with each old schema of
+# t/upgrade/<driver>-<commit>.sql (fd1a59c, version 0; 8b90218, version 3),
+# with rows, migrated.
 my %server = (
     pgsql => $ENV{POLYCOM_PG_CONNINFO},
     mysql => $ENV{POLYCOM_MY_CONNINFO},
@@ -318,45 +428,75 @@ for my $driver (sort grep { $server{$_} } keys %server) {
         $out =~ s/\t/|/g;
         return $out;
     };
-    system(@admin, "DROP DATABASE IF EXISTS $name") == 0 or die "$driver: DROP DATABASE failed";
-    system(@admin, "CREATE DATABASE $name") == 0 or die "$driver: CREATE DATABASE failed";
-    {
-        open my $schema, '<', "$top/t/upgrade/$driver-fd1a59c.sql" or die $!;
-        local $/;
-        my $text = <$schema>;
-        open my $w, '|-', @in_db or die "$driver: $!";
-        print $w $text;
-        close $w or die "$driver: the old schema failed";
-    }
-    $query->("INSERT INTO phones (mac, model, site) VALUES ('0004f2000001', 'VVX411', 'hq')");
-    $query->("INSERT INTO params VALUES ('phone', '0004f2000001', 'reg.1.auth.password', 's3cret')");
-    $query->("INSERT INTO checkins (time_us, mac, ip, method, file, status, etag)"
-             . " VALUES (1000, '0004f2000001', '192.0.2.1', 'GET', '0004f2000001-settings.cfg', 200, 'e1')");
-    $query->("INSERT INTO uploads VALUES ('0004f2000001', 'directory', '<dir/>', 6, 3000)");
-    my $dump = "SELECT mac, model, site FROM phones ORDER BY mac;"
-        . " SELECT scope, scope_key, name, value FROM params ORDER BY name;"
-        . " SELECT id, time_us, mac, file, status, etag FROM checkins ORDER BY id;"
-        . " SELECT mac, kind, size FROM uploads ORDER BY mac";
-    my $before = join '', map { $query->($_) } split /;\s*/, $dump;
+    my $new_database = sub {
+        system(@admin, "DROP DATABASE IF EXISTS $name") == 0 or die "$driver: DROP DATABASE failed";
+        system(@admin, "CREATE DATABASE $name") == 0 or die "$driver: CREATE DATABASE failed";
+    };
 
+    # A new database, made by the tool from the schema file.
+    $new_database->();
     ($code, $out) = tool(@tool);
-    is($code, 0, "$driver: the schema of fd1a59c is migrated") or diag $out;
-    is(join('', map { $query->($_) } split /;\s*/, $dump), $before,
-       "$driver: every row is kept");
-    is($query->('SELECT version FROM schema_version'), "$header_version\n",
-       "$driver: the version is recorded");
-    is($query->('SELECT mac, time_us, settings_etag FROM last_seen'),
-       "0004f2000001|1000|e1\n", "$driver: last_seen is filled from the history");
-    # The console's indexes (checkins by time, audit by target) are there
-    # after the migration too: the fleet view and its pictures need them.
-    my $indexes = $driver eq 'pgsql'
-        ? "SELECT indexname FROM pg_indexes WHERE indexname IN ('checkins_time', 'audit_target') ORDER BY indexname"
-        : "SELECT DISTINCT index_name FROM information_schema.statistics WHERE table_schema = '$name'"
-          . " AND index_name IN ('checkins_time', 'audit_target') ORDER BY index_name";
-    is($query->($indexes), "audit_target\ncheckins_time\n",
-       "$driver: the console's indexes are added to the old tables");
-    ($code, $out) = tool(@tool);
-    like($out, qr/up to date/, "$driver: a second run has nothing to do");
+    is($code, 0, "$driver: a new database is created") or diag $out;
+    like($out, qr/created, schema version $header_version/, "$driver: at the current version");
+    scope_table_checks("$driver new", $query, $scope_index{$driver});
+    scope_checks("$driver new", $query);
+
+    for my $old (sort glob "$top/t/upgrade/$driver-*.sql") {
+        my ($commit) = $old =~ /-(\w+)\.sql$/;
+        my $what = "$driver $commit";
+        $new_database->();
+        {
+            open my $schema, '<', $old or die $!;
+            local $/;
+            my $text = <$schema>;
+            open my $w, '|-', @in_db or die "$driver: $!";
+            print $w $text;
+            close $w or die "$driver: the old schema failed";
+        }
+        my $from = $query->("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                            . ($driver eq 'pgsql' ? 'current_schema()' : 'DATABASE()')
+                            . " AND table_name = 'schema_version'") == 1
+            ? $query->('SELECT version FROM schema_version') + 0 : 0;
+        $query->("INSERT INTO phones (mac, model, site) VALUES ('0004f2000001', 'VVX411', 'hq')");
+        $query->("INSERT INTO params VALUES ('phone', '0004f2000001', 'reg.1.auth.password', 's3cret')");
+        $query->("INSERT INTO checkins (time_us, mac, ip, method, file, status, etag)"
+                 . " VALUES (1000, '0004f2000001', '192.0.2.1', 'GET', '0004f2000001-settings.cfg', 200, 'e1')");
+        $query->("INSERT INTO uploads VALUES ('0004f2000001', 'directory', '<dir/>', 6, 3000)");
+        my $dump = "SELECT mac, model, site FROM phones ORDER BY mac;"
+            . " SELECT scope, scope_key, name, value FROM params ORDER BY name;"
+            . " SELECT id, time_us, mac, file, status, etag FROM checkins ORDER BY id;"
+            . " SELECT mac, kind, size FROM uploads ORDER BY mac";
+        my $before = join '', map { $query->($_) } split /;\s*/, $dump;
+
+        ($code, $out) = tool(@tool);
+        is($code, 0, "$what: the old schema is migrated") or diag $out;
+        like($out, qr/schema version $from -> $header_version/, "$what: from version $from");
+        is(join('', map { $query->($_) } split /;\s*/, $dump), $before,
+           "$what: every row is kept");
+        is($query->('SELECT version FROM schema_version'), "$header_version\n",
+           "$what: the version is recorded");
+        scope_table_checks($what, $query, $scope_index{$driver});
+        is($query->('SELECT mac, time_us, settings_etag FROM last_seen'),
+           "0004f2000001|1000|e1\n", "$what: last_seen is filled from the history");
+        # The console's indexes (checkins by time, audit by target) are there
+        # after the migration too: the fleet view and its pictures need them.
+        my $indexes = $driver eq 'pgsql'
+            ? "SELECT indexname FROM pg_indexes WHERE indexname IN ('checkins_time', 'audit_target') ORDER BY indexname"
+            : "SELECT DISTINCT index_name FROM information_schema.statistics WHERE table_schema = '$name'"
+              . " AND index_name IN ('checkins_time', 'audit_target') ORDER BY index_name";
+        is($query->($indexes), "audit_target\ncheckins_time\n",
+           "$what: the console's indexes are added to the old tables");
+        # The revision's triggers (MariaDB) or their function (PostgreSQL)
+        # are the new ones: a change marks its scope.
+        my $rev = $query->('SELECT value FROM revision WHERE id = 1');
+        $query->("UPDATE params SET value = 's4cret' WHERE name = 'reg.1.auth.password'");
+        is($query->("SELECT revision FROM scope_revisions WHERE scope = 'phone'"
+                    . " AND scope_key = '0004f2000001'"), ($rev + 1) . "\n",
+           "$what: a change marks the phone's scope with the revision it moved to");
+        scope_checks($what, $query);
+        ($code, $out) = tool(@tool);
+        like($out, qr/up to date/, "$what: a second run has nothing to do");
+    }
     system(@admin, "DROP DATABASE $name");
 }
 
