@@ -29,6 +29,7 @@ PURE_SRC += src/layers.c src/flat.c src/admin_explain.c src/admin_diff.c \
             src/admin_history.c src/admin_dryrun.c
 PURE_SRC += src/devicecert.c
 PURE_SRC += src/siptls.c
+PURE_SRC += src/scopes.c
 PURE_SRC += src/admin_bulk.c
 PURE_SRC += src/seen.c
 HEADERS  = $(wildcard include/*.h)

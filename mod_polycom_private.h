@@ -17,6 +17,7 @@
 #include "http_log.h"
 #include "mod_dbd.h"
 
+#include "polycom_cache.h"
 #include "polycom_metrics.h"
 #include "polycom_name.h"
 #include "polycom_devicecert.h"
@@ -235,17 +236,17 @@ int polycom_shared_post_config(apr_pool_t *pconf, server_rec *s);
 void polycom_shared_child_init(apr_pool_t *pchild);
 /** Non-zero when the children share a render cache. */
 int polycom_shared_enabled(void);
-/** 1 and the body and ETag kept for @a key at @a revision, in @a pool;
- *  0 when there is none (or only one of another revision). */
-int polycom_shared_get(const char *key, apr_int64_t revision,
-                       apr_pool_t *pool, const char **body, apr_size_t *len,
-                       const char **etag);
+/** 1 and a copy in @a pool of the newest entry kept for @a key, whatever
+ *  its revision (polycom_shmcache_find); 0 when there is none. */
+int polycom_shared_find(const char *key, apr_pool_t *pool,
+                        polycom_cached *found);
 /** 0 when no revision would find @a key (polycom_shmcache_peek), else 1
  *  and the newest revision it may be kept at: a hint, without a copy. */
 int polycom_shared_peek(const char *key, apr_int64_t *revision);
 /** 1 when kept; 0 when the body does not fit a slot (or the slot is
  *  being written). */
 int polycom_shared_put(const char *key, apr_int64_t revision,
+                       const char *made_of, apr_size_t made_of_len,
                        const char *body, apr_size_t len, const char *etag);
 /** The whole body, or an HTTP status (413 past @a limit, 400 cut short). */
 /* The phone a provisioning request names, if it may be served (known,

@@ -19,6 +19,7 @@
 #include "polycom_guard.h"
 #include "polycom_param.h"
 #include "polycom_reprovision.h"
+#include "polycom_scopes.h"
 #include "polycom_upload.h"
 
 /* Claims the request in translate_name, the first hook that sees the
@@ -225,6 +226,18 @@ static polycom_cache *prov_layers = NULL;
  * which remembers a fleet of ~65,000 distinct settings files. */
 #define PROV_SNAPSHOT_SLOTS 65536
 static polycom_snapshot_filter *prov_snapshots = NULL;
+/* What moved since a cached file was rendered, as this child read it
+ * (src/scopes.c): a file of a phone whose layers and own row did not
+ * change is served across the edits of other phones. One thread at a
+ * time reads what moved (prov_scopes_reading); prov_scopes_unread says
+ * the last try failed (a database of schema 3 has no scope_revisions:
+ * files are then served for their very revision only, as before). */
+static polycom_scopes *prov_scopes = NULL;
+#if APR_HAS_THREADS
+static apr_thread_mutex_t *prov_scopes_reading = NULL;
+#endif
+static int prov_scopes_unread = 0;
+static apr_int64_t prov_scopes_tried = -1;  /* the last failed try's */
 
 void polycom_cache_init(apr_pool_t *pchild)
 {
@@ -232,6 +245,59 @@ void polycom_cache_init(apr_pool_t *pchild)
     prov_layers = polycom_cache_create(pchild, POLYCOM_LAYERS_CACHE_SIZE);
     prov_snapshots = polycom_snapshot_filter_make(pchild,
                                                   PROV_SNAPSHOT_SLOTS);
+    prov_scopes = polycom_scopes_create(pchild);
+#if APR_HAS_THREADS
+    if (prov_scopes
+        && apr_thread_mutex_create(&prov_scopes_reading,
+                                   APR_THREAD_MUTEX_DEFAULT, pchild)
+           != APR_SUCCESS) {
+        prov_scopes = NULL;
+    }
+#endif
+}
+
+/* Brings the child's record of what moved up to @a revision, which was
+ * read from the database (so what moved up to it is there to read): the
+ * rows after the record's last revision, once per move of the revision
+ * and child. The first read starts the record at its own snapshot, and so
+ * does the first after a failed one (moves made meanwhile may be in no
+ * row the next read would see). */
+static void prov_scopes_read(polycom_db *db, apr_int64_t revision)
+{
+    apr_int64_t through, snapshot;
+    int restart;
+
+    /* Tried again after a failure once the revision moves, not at every
+     * request (a database of schema 3 fails every time). */
+    if (!prov_scopes || revision < 0
+        || (polycom_scopes_through(prov_scopes) >= revision
+            && (!__atomic_load_n(&prov_scopes_unread, __ATOMIC_RELAXED)
+                || __atomic_load_n(&prov_scopes_tried, __ATOMIC_RELAXED)
+                   >= revision))) {
+        return;
+    }
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(prov_scopes_reading);
+#endif
+    through = polycom_scopes_through(prov_scopes);
+    restart = through < 0 || prov_scopes_unread;
+    if (through < revision || (restart && prov_scopes_tried < revision)) {
+        if (polycom_store_scopes_since(db, restart ? revision : through,
+                                       prov_scopes, &snapshot) == 0) {
+            if (restart) {
+                polycom_scopes_restart(prov_scopes, snapshot);
+            }
+            polycom_scopes_advance(prov_scopes, snapshot);
+            __atomic_store_n(&prov_scopes_unread, 0, __ATOMIC_RELAXED);
+        }
+        else {
+            __atomic_store_n(&prov_scopes_tried, revision, __ATOMIC_RELAXED);
+            __atomic_store_n(&prov_scopes_unread, 1, __ATOMIC_RELAXED);
+        }
+    }
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(prov_scopes_reading);
+#endif
 }
 
 /* A known phone's settings at the snapshot @a at: its own parameters over
@@ -263,7 +329,8 @@ static int polycom_layered_params(request_rec *r, polycom_db *db,
     }
     if (prov_layers) {
         packed = polycom_params_pack(r->pool, base, &len);
-        polycom_cache_put(prov_layers, key, revision, packed, len, "");
+        polycom_cache_put(prov_layers, key, revision, NULL, 0, packed, len,
+                          "");
     }
     if (revision != at->revision) {
         return polycom_store_params(db, at->phone, params);
@@ -272,27 +339,55 @@ static int polycom_layered_params(request_rec *r, polycom_db *db,
     return 0;
 }
 
-/* The cache a rendered file goes to: the node's shared one when
- * PolycomSharedCache is set, the child's for a file too big for its slots
- * (or without a shared one). */
-static int prov_cache_get(request_rec *r, const char *key,
+/* A file kept for @a key that is the same at @a revision: rendered at
+ * it, or at another revision while none of what the file is made of
+ * moved between the two (polycom_scopes_same). From the node's shared
+ * cache when PolycomSharedCache is set, else (or for a file too big for
+ * its slots) the child's. */
+static int prov_cache_get(request_rec *r, polycom_db *db, const char *key,
                           apr_int64_t revision, const char **body,
                           apr_size_t *len, const char **etag)
 {
-    return (polycom_shared_enabled()
-            && polycom_shared_get(key, revision, r->pool, body, len, etag))
-           || (prov_cache && polycom_cache_get(prov_cache, key, revision,
-                                               r->pool, body, len, etag));
+    polycom_cached found;
+    int from;
+
+    for (from = 0; from < 2; from++) {
+        if (!(from == 0 ? polycom_shared_enabled()
+                          && polycom_shared_find(key, r->pool, &found)
+                        : prov_cache
+                          && polycom_cache_find(prov_cache, key, r->pool,
+                                                &found))) {
+            continue;
+        }
+        if (found.revision > revision) {
+            /* Rendered at a revision newer than this request read: someone
+             * read it, so what moved up to it can be read too. */
+            prov_scopes_read(db, found.revision);
+        }
+        if (polycom_scopes_same(prov_scopes, found.made_of,
+                                found.made_of_len, found.revision,
+                                revision)) {
+            *body = found.body;
+            *len = found.len;
+            *etag = found.etag;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static void prov_cache_put(request_rec *r, const char *key,
-                           apr_int64_t revision, const char *body,
+                           apr_int64_t revision, const char *made_of,
+                           apr_size_t made_of_len, const char *body,
                            apr_size_t len, const char *etag)
 {
+    (void)r;
     if ((!polycom_shared_enabled()
-         || !polycom_shared_put(key, revision, body, len, etag))
+         || !polycom_shared_put(key, revision, made_of, made_of_len, body,
+                                len, etag))
         && prov_cache) {
-        polycom_cache_put(prov_cache, key, revision, body, len, etag);
+        polycom_cache_put(prov_cache, key, revision, made_of, made_of_len,
+                          body, len, etag);
     }
 }
 
@@ -319,8 +414,9 @@ static void prov_revision_read(apr_int64_t revision)
 }
 
 /* Whether a phone's master or settings cannot be in the shared cache at
- * the current revision: no slot holds the key, or only at a revision older
- * than one read here before. Then the request skips the one-row read of
+ * the current revision: no slot holds the key, or only at a revision
+ * before the newest move of what every file is made of (or, without a
+ * record of what moved, older than one read here before). Then the request skips the one-row read of
  * the revision and goes to the snapshot statement, which reads the
  * revision too (a miss read it twice: make bench's uniform fleet is mostly
  * misses while the cache fills, and after every change). Only a hint for
@@ -334,8 +430,15 @@ static int prov_surely_missed(const char *key)
     if (!polycom_shared_enabled()) {
         return 0;
     }
-    return !polycom_shared_peek(key, &kept)
-           || kept < __atomic_load_n(&prov_revision_seen, __ATOMIC_RELAXED);
+    if (!polycom_shared_peek(key, &kept)) {
+        return 1;
+    }
+    if (!prov_scopes
+        || __atomic_load_n(&prov_scopes_unread, __ATOMIC_RELAXED)) {
+        return kept < __atomic_load_n(&prov_revision_seen,
+                                      __ATOMIC_RELAXED);
+    }
+    return kept < polycom_scopes_stale_below(prov_scopes);
 }
 
 static int prov_hit(apr_time_t start)
@@ -390,7 +493,9 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
             return polycom_db_failed(r, &db);
         }
         prov_revision_read(revision);
-        if (prov_cache_get(r, cache_key, revision, body, len, &req->etag)) {
+        prov_scopes_read(&db, revision);
+        if (prov_cache_get(r, &db, cache_key, revision, body, len,
+                           &req->etag)) {
             return prov_hit(start);
         }
     }
@@ -406,8 +511,11 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
         }
         revision = at.revision;
         prov_revision_read(revision);
+        if (cacheable) {
+            prov_scopes_read(&db, revision);
+        }
         if (cacheable && !looked
-            && prov_cache_get(r, cache_key, revision, body, len,
+            && prov_cache_get(r, &db, cache_key, revision, body, len,
                               &req->etag)) {
             return prov_hit(start);
         }
@@ -499,8 +607,19 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
         req->snapshot = polycom_flat_snapshot(r->pool, served);
     }
     if (cacheable) {
+        /* A phone's file read from one snapshot is made of its layers, its
+         * own row and the moves; any other (a default file, one whose
+         * phone was read apart) is kept for its very revision only. */
+        const char *made_of = NULL;
+        apr_size_t made_of_len = 0;
+
+        if (snapshot && phone) {
+            made_of = polycom_scopes_of(r->pool, phone->site, phone->model,
+                                        phone->mac, &made_of_len);
+        }
         polycom_metrics_cache(polycom_metrics_get(), 0);
-        prov_cache_put(r, cache_key, revision, *body, *len, req->etag);
+        prov_cache_put(r, cache_key, revision, made_of, made_of_len, *body,
+                       *len, req->etag);
     }
     polycom_metrics_generation(polycom_metrics_get(),
                                apr_time_now() - start);

@@ -4,8 +4,8 @@
  * (src/shmcache.c), so that a file rendered by one child is a hit in
  * every other: with requests drawn from the whole fleet, each child's own
  * cache held a fraction of it only. Entries carry the revision they were
- * rendered at and are served for that very revision only: nothing stale
- * is ever served. The block is fixed in size, so memory is bounded; each
+ * rendered at and what they are made of, and are served while none of
+ * that moved (polycom_scopes.h): nothing stale is ever served. The block is fixed in size, so memory is bounded; each
  * child maps all of it at its start, so its resident size counts the
  * cache whole from the first request and stays flat.
  *
@@ -83,12 +83,10 @@ void polycom_shared_child_init(apr_pool_t *pchild)
     (void)sum;
 }
 
-int polycom_shared_get(const char *key, apr_int64_t revision,
-                       apr_pool_t *pool, const char **body, apr_size_t *len,
-                       const char **etag)
+int polycom_shared_find(const char *key, apr_pool_t *pool,
+                        polycom_cached *found)
 {
-    return polycom_shmcache_get(shared_cache, key, revision, pool, body, len,
-                                etag);
+    return polycom_shmcache_find(shared_cache, key, pool, found);
 }
 
 int polycom_shared_peek(const char *key, apr_int64_t *revision)
@@ -97,8 +95,9 @@ int polycom_shared_peek(const char *key, apr_int64_t *revision)
 }
 
 int polycom_shared_put(const char *key, apr_int64_t revision,
+                       const char *made_of, apr_size_t made_of_len,
                        const char *body, apr_size_t len, const char *etag)
 {
-    return polycom_shmcache_put(shared_cache, key, revision, body, len,
-                                etag);
+    return polycom_shmcache_put(shared_cache, key, revision, made_of,
+                                made_of_len, body, len, etag);
 }

@@ -4,9 +4,9 @@
  * (PolycomSharedCache): rendered files in one block of shared memory, in
  * slots of a fixed size, found by a hash of their key.
  *
- * Each entry carries the revision it was rendered at and is served for
- * that very revision only, as in the per-child cache (polycom_cache.h):
- * nothing stale is ever served. A key has two slots it may live in (one
+ * Each entry carries the revision it was rendered at and what it is made
+ * of, as in the per-child cache (polycom_cache.h), whose caller judges
+ * whether it is still the same: nothing stale is ever served. A key has two slots it may live in (one
  * pair); a new entry takes the one holding the same key, else the one of
  * the older revision: what is asked for survives, what is not is
  * overwritten. Lock-free: a slot's sequence number is odd while one
@@ -19,6 +19,8 @@
 
 #include <apr_pools.h>
 
+#include "polycom_cache.h"
+
 typedef struct polycom_shmcache polycom_shmcache;
 
 /** The smallest and largest slot, and what a slot's own fields take. */
@@ -30,6 +32,11 @@ typedef struct polycom_shmcache polycom_shmcache;
  *  fit. Done once, before the processes that share it fork. */
 polycom_shmcache *polycom_shmcache_init(void *base, apr_size_t bytes,
                                         apr_size_t slot_size);
+
+/** 1 and a copy in @a pool of the newest entry kept for @a key, whatever
+ *  its revision; 0 when there is none (or a writer is filling its slot). */
+int polycom_shmcache_find(polycom_shmcache *cache, const char *key,
+                          apr_pool_t *pool, polycom_cached *found);
 
 /** 1 and a copy in @a pool of the body and ETag kept for @a key at
  *  @a revision; 0 when there is none (or only one of another revision, or
@@ -47,11 +54,13 @@ int polycom_shmcache_get(polycom_shmcache *cache, const char *key,
 int polycom_shmcache_peek(polycom_shmcache *cache, const char *key,
                           apr_int64_t *revision);
 
-/** Keep a body rendered at @a revision; not kept when it does not fit a
- *  slot, another writer holds the slot, or the slot holds @a key rendered
- *  at a newer revision. Returns 1 when kept. */
+/** Keep a body rendered at @a revision, made of @a made_of (@a
+ *  made_of_len bytes, may be 0); not kept when it does not fit a slot,
+ *  another writer holds the slot, or the slot holds @a key rendered at a
+ *  newer revision. Returns 1 when kept. */
 int polycom_shmcache_put(polycom_shmcache *cache, const char *key,
-                         apr_int64_t revision, const char *body,
+                         apr_int64_t revision, const char *made_of,
+                         apr_size_t made_of_len, const char *body,
                          apr_size_t len, const char *etag);
 
 /** The number of slots. */

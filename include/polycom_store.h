@@ -16,6 +16,7 @@
 
 #include "polycom_checkin.h"
 #include "polycom_layers.h"
+#include "polycom_scopes.h"
 #include "polycom_seen.h"
 
 typedef struct polycom_db {
@@ -180,6 +181,13 @@ int polycom_store_phone_at(polycom_db *db, const char *mac, int with_own,
 int polycom_store_layers_at(polycom_db *db, const char *site,
                             const char *model, apr_int64_t *revision,
                             apr_array_header_t **params);
+/** What moved after @a since (table scope_revisions), given to
+ *  polycom_scopes_moved, and in @a snapshot the revision of the same
+ *  snapshot: every move up to it is in the table. -1 when it cannot be
+ *  read (a database down, or of a schema before POLYCOM_SCHEMA_SCOPES). */
+int polycom_store_scopes_since(polycom_db *db, apr_int64_t since,
+                               polycom_scopes *scopes,
+                               apr_int64_t *snapshot);
 /** The rows polycom_store_params resolves, fed to @a layers (which keeps
  *  what they override when made to: GET /admin/phones/{mac}/explain). */
 int polycom_store_layers(polycom_db *db, const polycom_phone *phone,

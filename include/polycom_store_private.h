@@ -46,6 +46,7 @@
 #define ST_REVISION_LOCK  "mod_polycom_revision_lock"
 #define ST_SNAPSHOT_PUT   "mod_polycom_snapshot_put"
 #define ST_PRUNE_SNAPSHOTS "mod_polycom_prune_snapshots"
+#define ST_SCOPES_SINCE   "mod_polycom_scopes_since"
 
 
 /* How often a transaction the database chose as a deadlock's victim is

@@ -9,12 +9,7 @@
 
 #include "polycom_cache.h"
 
-typedef struct {
-    apr_int64_t revision;
-    const char *body;
-    apr_size_t len;
-    const char *etag;
-} cache_entry;
+typedef polycom_cached cache_entry;
 
 typedef struct {
     apr_pool_t *pool;
@@ -27,7 +22,6 @@ struct polycom_cache {
     apr_thread_mutex_t *lock;
 #endif
     cache_generation young, old;
-    apr_int64_t revision;       /* the newest seen; -1: none yet */
     apr_size_t half;            /* what one generation may hold */
 };
 
@@ -76,26 +70,24 @@ polycom_cache *polycom_cache_create(apr_pool_t *pool, apr_off_t max_bytes)
 #endif
     cache_generation_init(&cache->young, pool);
     cache_generation_init(&cache->old, pool);
-    cache->revision = -1;
     cache->half = (apr_size_t)(max_bytes / 2);
     return cache;
 }
 
 /* What an entry costs its generation, roughly: the copies and the hash's
  * own bookkeeping. */
-static apr_size_t cache_cost(const char *key, apr_size_t len,
-                             const char *etag)
+static apr_size_t cache_cost(const char *key, const cache_entry *entry)
 {
-    return strlen(key) + len + strlen(etag) + sizeof(cache_entry) + 64;
+    return strlen(key) + entry->made_of_len + entry->len
+           + strlen(entry->etag) + sizeof(cache_entry) + 64;
 }
 
-/* Called with the lock held. */
+/* Called with the lock held: a copy of @a from in the young generation. */
 static void cache_store(polycom_cache *cache, const char *key,
-                        apr_int64_t revision, const char *body,
-                        apr_size_t len, const char *etag)
+                        const cache_entry *from)
 {
     cache_generation *young = &cache->young;
-    apr_size_t cost = cache_cost(key, len, etag);
+    apr_size_t cost = cache_cost(key, from);
     cache_entry *entry;
 
     if (cost > cache->half) {
@@ -109,61 +101,102 @@ static void cache_store(polycom_cache *cache, const char *key,
         cache_generation_clear(young);
     }
     entry = apr_palloc(young->pool, sizeof(*entry));
-    entry->revision = revision;
-    entry->body = apr_pstrmemdup(young->pool, body, len);
-    entry->len = len;
-    entry->etag = apr_pstrdup(young->pool, etag);
+    entry->revision = from->revision;
+    entry->made_of = apr_pstrmemdup(young->pool, from->made_of,
+                                    from->made_of_len);
+    entry->made_of_len = from->made_of_len;
+    entry->body = apr_pstrmemdup(young->pool, from->body, from->len);
+    entry->len = from->len;
+    entry->etag = apr_pstrdup(young->pool, from->etag);
     apr_hash_set(young->entries, apr_pstrdup(young->pool, key),
                  APR_HASH_KEY_STRING, entry);
     young->bytes += cost;
 }
 
-/* Copies a hit into @a pool: the entry may be dropped while it is sent. */
+/* Called with the lock held: the entry of @a key and whether it is in
+ * the old generation. */
+static const cache_entry *cache_lookup(polycom_cache *cache, const char *key,
+                                       int *in_old)
+{
+    const cache_entry *hit;
+
+    *in_old = 0;
+    hit = apr_hash_get(cache->young.entries, key, APR_HASH_KEY_STRING);
+    if (!hit) {
+        hit = apr_hash_get(cache->old.entries, key, APR_HASH_KEY_STRING);
+        *in_old = hit != NULL;
+    }
+    return hit;
+}
+
+/* Copies a hit into @a pool: the entry may be dropped while it is sent.
+ * One in the old generation moves to the young one, as it is asked for. */
+int polycom_cache_find(polycom_cache *cache, const char *key,
+                       apr_pool_t *pool, polycom_cached *found)
+{
+    const cache_entry *hit;
+    int in_old;
+
+    cache_lock(cache);
+    hit = cache_lookup(cache, key, &in_old);
+    if (hit) {
+        found->revision = hit->revision;
+        found->made_of = apr_pstrmemdup(pool, hit->made_of,
+                                        hit->made_of_len);
+        found->made_of_len = hit->made_of_len;
+        found->body = apr_pstrmemdup(pool, hit->body, hit->len);
+        found->len = hit->len;
+        found->etag = apr_pstrdup(pool, hit->etag);
+        if (in_old) {
+            apr_hash_set(cache->old.entries, key, APR_HASH_KEY_STRING, NULL);
+            cache_store(cache, key, found);
+        }
+    }
+    cache_unlock(cache);
+    return hit != NULL;
+}
+
 int polycom_cache_get(polycom_cache *cache, const char *key,
                       apr_int64_t revision, apr_pool_t *pool,
                       const char **body, apr_size_t *len, const char **etag)
 {
-    const cache_entry *hit;
-    int found = 0, promote = 0;
+    polycom_cached found;
 
-    cache_lock(cache);
-    hit = apr_hash_get(cache->young.entries, key, APR_HASH_KEY_STRING);
-    if (!hit) {
-        hit = apr_hash_get(cache->old.entries, key, APR_HASH_KEY_STRING);
-        promote = hit != NULL;
+    if (!polycom_cache_find(cache, key, pool, &found)
+        || found.revision != revision) {
+        return 0;
     }
-    if (hit && hit->revision == revision) {
-        *body = apr_pstrmemdup(pool, hit->body, hit->len);
-        *len = hit->len;
-        *etag = apr_pstrdup(pool, hit->etag);
-        found = 1;
-        if (promote) {
-            apr_hash_set(cache->old.entries, key, APR_HASH_KEY_STRING, NULL);
-            cache_store(cache, key, revision, *body, *len, *etag);
-        }
-    }
-    cache_unlock(cache);
-    return found;
+    *body = found.body;
+    *len = found.len;
+    *etag = found.etag;
+    return 1;
 }
 
 void polycom_cache_put(polycom_cache *cache, const char *key,
-                       apr_int64_t revision, const char *body,
+                       apr_int64_t revision, const char *made_of,
+                       apr_size_t made_of_len, const char *body,
                        apr_size_t len, const char *etag)
 {
+    cache_entry entry;
+    const cache_entry *kept;
+    int in_old;
+
     if (revision < 0) {
         return;
     }
+    entry.revision = revision;
+    entry.made_of = made_of ? made_of : "";
+    entry.made_of_len = made_of ? made_of_len : 0;
+    entry.body = body;
+    entry.len = len;
+    entry.etag = etag;
     cache_lock(cache);
-    if (revision > cache->revision) {
-        /* Everything kept was rendered from an older state. */
-        cache_generation_clear(&cache->young);
-        cache_generation_clear(&cache->old);
-        cache->revision = revision;
-    }
-    /* A request that read the revision before a change was made: its body
-     * is already stale, keep it out. */
-    if (revision == cache->revision) {
-        cache_store(cache, key, revision, body, len, etag);
+    kept = cache_lookup(cache, key, &in_old);
+    if (!kept || kept->revision <= revision) {
+        if (in_old) {
+            apr_hash_set(cache->old.entries, key, APR_HASH_KEY_STRING, NULL);
+        }
+        cache_store(cache, key, &entry);
     }
     cache_unlock(cache);
 }

@@ -17,8 +17,8 @@
 
 #define SHMCACHE_MAGIC 0x70637368u   /* "pcsh" */
 
-/* A slot: these fields, then the key, the ETag (each with its NUL) and
- * the body. */
+/* A slot: these fields, then the key, the ETag (each with its NUL), what
+ * the body is made of and the body. */
 typedef struct {
     apr_uint32_t seq;           /* odd while a writer fills the slot */
     apr_uint32_t used;          /* bytes of data; 0: empty */
@@ -26,6 +26,7 @@ typedef struct {
     apr_int64_t revision;
     apr_uint32_t key_len;       /* with its NUL, as etag_len */
     apr_uint32_t etag_len;
+    apr_uint32_t made_of_len;
 } shmcache_slot;
 
 struct polycom_shmcache {
@@ -107,26 +108,28 @@ apr_size_t polycom_shmcache_slots(const polycom_shmcache *cache)
     return (apr_size_t)cache->pairs * 2;
 }
 
-/* Reads one slot into a copy; 1 when it held @a key at @a revision and
- * no writer touched it meanwhile. */
+/* Reads one slot into a copy; 1 when it held @a key and no writer
+ * touched it meanwhile. */
 static int shmcache_read(polycom_shmcache *cache, shmcache_slot *slot,
                          apr_uint64_t hash, const char *key,
-                         apr_size_t key_len, apr_int64_t revision,
-                         apr_pool_t *pool, const char **body,
-                         apr_size_t *len, const char **etag)
+                         apr_size_t key_len, apr_pool_t *pool,
+                         polycom_cached *found)
 {
     apr_uint32_t seq = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
-    apr_uint32_t used, etag_len;
+    apr_uint32_t used, etag_len, made_of_len;
+    apr_int64_t revision;
     char *copy;
 
-    if ((seq & 1) || slot->hash != hash || slot->revision != revision
-        || slot->key_len != key_len + 1) {
+    if ((seq & 1) || slot->hash != hash || slot->key_len != key_len + 1) {
         return 0;
     }
     used = slot->used;
     etag_len = slot->etag_len;
+    made_of_len = slot->made_of_len;
+    revision = slot->revision;
     if (used > cache->slot_size - sizeof(*slot)
-        || (apr_size_t)key_len + 1 + etag_len > used || !etag_len) {
+        || (apr_size_t)key_len + 1 + etag_len + made_of_len > used
+        || !etag_len) {
         return 0;       /* torn by a writer: the check below says so */
     }
     copy = apr_palloc(pool, used + 1);
@@ -138,10 +141,36 @@ static int shmcache_read(polycom_shmcache *cache, shmcache_slot *slot,
         || copy[key_len + 1 + etag_len - 1] != '\0') {
         return 0;
     }
-    *etag = copy + key_len + 1;
-    *body = *etag + etag_len;
-    *len = used - (key_len + 1 + etag_len);
+    found->revision = revision;
+    found->etag = copy + key_len + 1;
+    found->made_of = found->etag + etag_len;
+    found->made_of_len = made_of_len;
+    found->body = found->made_of + made_of_len;
+    found->len = used - (key_len + 1 + etag_len + made_of_len);
     return 1;
+}
+
+int polycom_shmcache_find(polycom_shmcache *cache, const char *key,
+                          apr_pool_t *pool, polycom_cached *found)
+{
+    apr_uint64_t hash = shmcache_hash(key);
+    apr_uint64_t pairs[2];
+    apr_size_t key_len = strlen(key);
+    polycom_cached one;
+    int i, any = 0;
+
+    /* Two writers may each have put the key in a slot of its own: the
+     * newest is the one to judge. */
+    shmcache_pairs(cache, hash, pairs);
+    for (i = 0; i < 4; i++) {
+        if (shmcache_read(cache, shmcache_candidate(cache, pairs, i), hash,
+                          key, key_len, pool, &one)
+            && (!any || one.revision > found->revision)) {
+            *found = one;
+            any = 1;
+        }
+    }
+    return any;
 }
 
 int polycom_shmcache_get(polycom_shmcache *cache, const char *key,
@@ -149,20 +178,16 @@ int polycom_shmcache_get(polycom_shmcache *cache, const char *key,
                          const char **body, apr_size_t *len,
                          const char **etag)
 {
-    apr_uint64_t hash = shmcache_hash(key);
-    apr_uint64_t pairs[2];
-    apr_size_t key_len = strlen(key);
-    int i;
+    polycom_cached found;
 
-    shmcache_pairs(cache, hash, pairs);
-    for (i = 0; i < 4; i++) {
-        if (shmcache_read(cache, shmcache_candidate(cache, pairs, i),
-                          hash, key, key_len, revision, pool, body, len,
-                          etag)) {
-            return 1;
-        }
+    if (!polycom_shmcache_find(cache, key, pool, &found)
+        || found.revision != revision) {
+        return 0;
     }
-    return 0;
+    *body = found.body;
+    *len = found.len;
+    *etag = found.etag;
+    return 1;
 }
 
 int polycom_shmcache_peek(polycom_shmcache *cache, const char *key,
@@ -193,18 +218,24 @@ int polycom_shmcache_peek(polycom_shmcache *cache, const char *key,
 }
 
 int polycom_shmcache_put(polycom_shmcache *cache, const char *key,
-                         apr_int64_t revision, const char *body,
+                         apr_int64_t revision, const char *made_of,
+                         apr_size_t made_of_len, const char *body,
                          apr_size_t len, const char *etag)
 {
     apr_uint64_t hash = shmcache_hash(key);
     apr_uint64_t pairs[2];
     apr_size_t key_len = strlen(key) + 1, etag_len = strlen(etag) + 1;
-    apr_size_t used = key_len + etag_len + len;
+    apr_size_t used;
     shmcache_slot *candidates[4], *slot = NULL;
     apr_uint32_t seq;
     char *data;
     int i, empty[2];
 
+    if (!made_of) {
+        made_of = "";
+        made_of_len = 0;
+    }
+    used = key_len + etag_len + made_of_len + len;
     if (revision < 0 || used > cache->slot_size - sizeof(*slot)) {
         return 0;
     }
@@ -257,11 +288,13 @@ int polycom_shmcache_put(polycom_shmcache *cache, const char *key,
     slot->revision = revision;
     slot->key_len = (apr_uint32_t)key_len;
     slot->etag_len = (apr_uint32_t)etag_len;
+    slot->made_of_len = (apr_uint32_t)made_of_len;
     slot->used = (apr_uint32_t)used;
     data = (char *)(slot + 1);
     memcpy(data, key, key_len);
     memcpy(data + key_len, etag, etag_len);
-    memcpy(data + key_len + etag_len, body, len);
+    memcpy(data + key_len + etag_len, made_of, made_of_len);
+    memcpy(data + key_len + etag_len + made_of_len, body, len);
     __atomic_store_n(&slot->seq, seq + 2, __ATOMIC_RELEASE);
     return 1;
 }

@@ -10,6 +10,7 @@
 
 #include "polycom_name.h"
 #include "polycom_param.h"
+#include "polycom_schema.h"
 #include "polycom_store_private.h"
 
 int polycom_store_phone(polycom_db *db, const char *mac,
@@ -146,6 +147,41 @@ int polycom_store_phone_at(polycom_db *db, const char *mac, int with_own,
         p->value = polycom_row_at(own, value_col);
     }
     polycom_params_sort(at->own);
+    return 0;
+}
+
+int polycom_store_scopes_since(polycom_db *db, apr_int64_t since,
+                               polycom_scopes *scopes,
+                               apr_int64_t *snapshot)
+{
+    apr_array_header_t *rows;
+    const polycom_row *r;
+    int i;
+
+    *snapshot = -1;
+    if (polycom_store_select(db, ST_SCOPES_SINCE, &rows,
+                             apr_psprintf(db->pool, "%" APR_INT64_T_FMT,
+                                          since), NULL) < 0) {
+        return -1;
+    }
+    if (!rows->nelts) {
+        db->error = "no revision row";
+        return -1;
+    }
+    r = APR_ARRAY_IDX(rows, 0, const polycom_row *);
+    if (apr_atoi64(polycom_row_get(r, "version")) < POLYCOM_SCHEMA_SCOPES) {
+        db->error = "schema_version is older than scope_revisions";
+        return -1;
+    }
+    for (i = 0; i < rows->nelts; i++) {
+        r = APR_ARRAY_IDX(rows, i, const polycom_row *);
+        if (*polycom_row_get(r, "scope")) {     /* "": nothing moved */
+            polycom_scopes_moved(scopes, polycom_row_get(r, "scope"),
+                                 polycom_row_get(r, "scope_key"),
+                                 apr_atoi64(polycom_row_get(r, "revision")));
+        }
+    }
+    *snapshot = apr_atoi64(polycom_row_get(r, "snapshot_revision"));
     return 0;
 }
 

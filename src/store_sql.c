@@ -656,6 +656,22 @@ static const polycom_statement store_statements[] = {
     { ST_PRUNE_SNAPSHOTS,
       "DELETE FROM snapshots WHERE created_us < " NUM
       " AND etag NOT IN (SELECT settings_etag FROM last_seen)", NULL, NULL },
+    /* What moved after a revision a child has read up to
+     * (polycom_scopes.h), once per move of the revision and child: a few
+     * rows by the index on revision, with the revision and the schema's
+     * version of the same snapshot (one row when nothing moved). The
+     * version says whether the table records every move: a database
+     * upgraded while the module runs has the table before the triggers
+     * that fill it on MariaDB, and records 4 only once they are there.
+     * Prepared at its first use, so that a database of schema 3 (without
+     * the table) still serves, each file for its very revision only. */
+    { ST_SCOPES_SINCE,
+      "SELECT r.value AS snapshot_revision, v.version, s.scope,"
+      " s.scope_key, s.revision"
+      " FROM revision r JOIN schema_version v ON v.id = 1"
+      " LEFT JOIN scope_revisions s ON s.revision > " NUM
+      " WHERE r.id = 1", NULL,
+      "snapshot_revision version scope scope_key revision" },
     { POLYCOM_SQL_SNAPSHOT_GET,
       "SELECT params, created_us FROM snapshots WHERE etag = %s", NULL,
       "params created_us" },

@@ -1,6 +1,8 @@
 /* TAP tests of src/cache.c, the render cache: what a phone gets from it
- * is exactly what was rendered at the current revision, never older, and
- * the cache stays within its budget however many phones ask. */
+ * is exactly what was rendered, with the revision it was rendered at and
+ * what it is made of (its caller judges whether it is still the same),
+ * never replaced by an older render, and the cache stays within its
+ * budget however many phones ask. */
 #include <stdio.h>
 #include <string.h>
 
@@ -44,7 +46,7 @@ int main(void)
     tap_ok(cache != NULL, "a cache of 64 KB");
     tap_ok(!has(cache, "/prov/a.cfg", 1, NULL), "empty: a miss");
 
-    polycom_cache_put(cache, "/prov/a.cfg", 1, "<a/>", 4, "\"e1\"");
+    polycom_cache_put(cache, "/prov/a.cfg", 1, NULL, 0, "<a/>", 4, "\"e1\"");
     tap_ok(polycom_cache_get(cache, "/prov/a.cfg", 1, pool, &body, &len,
                              &etag)
            && len == 4 && !memcmp(body, "<a/>", 4) && !strcmp(etag, "\"e1\""),
@@ -53,27 +55,48 @@ int main(void)
     tap_ok(!has(cache, "/prov/a.cfg", 2, NULL),
            "at a newer revision the old body is not served");
 
-    polycom_cache_put(cache, "/prov/b.cfg", 2, "<b/>", 4, "\"e2\"");
-    tap_ok(!has(cache, "/prov/a.cfg", 1, NULL),
-           "a newer revision empties the cache");
-    tap_ok(has(cache, "/prov/b.cfg", 2, "<b/>"), "and keeps what came with it");
+    polycom_cache_put(cache, "/prov/b.cfg", 2, NULL, 0, "<b/>", 4,
+                      "\"e2\"");
+    tap_ok(has(cache, "/prov/a.cfg", 1, "<a/>")
+           && has(cache, "/prov/b.cfg", 2, "<b/>"),
+           "a newer revision leaves the older entries for the caller to "
+           "judge");
 
-    polycom_cache_put(cache, "/prov/c.cfg", 1, "<c/>", 4, "\"e0\"");
-    tap_ok(!has(cache, "/prov/c.cfg", 1, NULL),
-           "a body read before a change (older revision) is not kept");
-    polycom_cache_put(cache, "/prov/d.cfg", -1, "<d/>", 4, "\"e0\"");
+    polycom_cache_put(cache, "/prov/a.cfg", 3, "hq\0VVX411\0" "0004f2000001",
+                      21, "<a3/>", 5, "\"e3\"");
+    {
+        polycom_cached found;
+
+        tap_ok(polycom_cache_find(cache, "/prov/a.cfg", pool, &found)
+               && found.revision == 3 && found.made_of_len == 21
+               && !memcmp(found.made_of, "hq\0VVX411\0" "0004f2000001", 21)
+               && found.len == 5 && !memcmp(found.body, "<a3/>", 5)
+               && !strcmp(found.etag, "\"e3\""),
+               "find gives the revision, what it is made of, the body and "
+               "ETag, NUL bytes and all");
+    }
+    polycom_cache_put(cache, "/prov/a.cfg", 2, NULL, 0, "<a2/>", 5,
+                      "\"e2\"");
+    tap_ok(has(cache, "/prov/a.cfg", 3, "<a3/>")
+           && !has(cache, "/prov/a.cfg", 2, NULL),
+           "a body read before a change (older revision) does not replace "
+           "the newer one");
+    polycom_cache_put(cache, "/prov/d.cfg", -1, NULL, 0, "<d/>", 4,
+                      "\"e0\"");
     tap_ok(!has(cache, "/prov/d.cfg", -1, NULL),
            "nor one rendered without a revision");
 
     memset(big, 'x', sizeof(big));
-    polycom_cache_put(cache, "/prov/huge.cfg", 2, big, sizeof(big), "\"h\"");
-    polycom_cache_put(cache, "/prov/b.cfg", 2, "<b/>", 4, "\"e2\"");
+    polycom_cache_put(cache, "/prov/huge.cfg", 2, NULL, 0, big, sizeof(big),
+                      "\"h\"");
+    polycom_cache_put(cache, "/prov/b.cfg", 2, NULL, 0, "<b/>", 4,
+                      "\"e2\"");
 
     /* Many phones: the budget holds, the newest stay, the oldest age out. */
     most = 0;
     for (i = 0; i < 2000; i++) {
         apr_snprintf(key, sizeof(key), "/prov/%012x-settings.cfg", i);
-        polycom_cache_put(cache, key, 2, big, 200, "\"p\"");
+        polycom_cache_put(cache, key, 2, NULL, 0, big, 200, "\"p\"");
         if (polycom_cache_bytes(cache) > most) {
             most = polycom_cache_bytes(cache);
         }
@@ -91,17 +114,19 @@ int main(void)
     /* A hit in the old generation moves to the young one and survives the
      * next flip, while an entry nobody asked for again does not. */
     cache = polycom_cache_create(pool, 8 * 1024);
-    polycom_cache_put(cache, "/prov/asked.cfg", 5, big, 300, "\"a\"");
-    polycom_cache_put(cache, "/prov/forgotten.cfg", 5, big, 300, "\"f\"");
+    polycom_cache_put(cache, "/prov/asked.cfg", 5, NULL, 0, big, 300,
+                      "\"a\"");
+    polycom_cache_put(cache, "/prov/forgotten.cfg", 5, NULL, 0, big, 300,
+                      "\"f\"");
     for (i = 0; i < 9; i++) {       /* fills the young half: a flip */
         apr_snprintf(key, sizeof(key), "/prov/fill-%d.cfg", i);
-        polycom_cache_put(cache, key, 5, big, 300, "\"x\"");
+        polycom_cache_put(cache, key, 5, NULL, 0, big, 300, "\"x\"");
     }
     tap_ok(has(cache, "/prov/asked.cfg", 5, NULL),
            "after one flip both are still in the old generation");
     for (i = 9; i < 40; i++) {      /* another flip or more */
         apr_snprintf(key, sizeof(key), "/prov/fill-%d.cfg", i);
-        polycom_cache_put(cache, key, 5, big, 300, "\"x\"");
+        polycom_cache_put(cache, key, 5, NULL, 0, big, 300, "\"x\"");
         if (i % 6 == 0) {
             has(cache, "/prov/asked.cfg", 5, NULL);   /* the phone polls */
         }

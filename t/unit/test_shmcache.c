@@ -63,7 +63,8 @@ static int concurrent(polycom_shmcache *cache, int keys)
                 if (n % 2) {
                     const char *b = body_of(p, i, r);
 
-                    polycom_shmcache_put(cache, key, r, b, strlen(b), "\"e\"");
+                    polycom_shmcache_put(cache, key, r, NULL, 0, b,
+                                         strlen(b), "\"e\"");
                 }
                 else if (polycom_shmcache_get(cache, key, r, p, &body, &len,
                                               &etag)) {
@@ -118,7 +119,7 @@ int main(void)
            "64 KB in slots of 1 KB: 62 slots beside the header");
     tap_ok(!has(cache, "/prov/a.cfg", 1, "<a/>"), "empty: a miss");
 
-    tap_ok(polycom_shmcache_put(cache, "/prov/a.cfg", 1, "<a/>", 4,
+    tap_ok(polycom_shmcache_put(cache, "/prov/a.cfg", 1, NULL, 0, "<a/>", 4,
                                 "\"e1\""), "kept");
     tap_ok(polycom_shmcache_get(cache, "/prov/a.cfg", 1, pool, &body, &len,
                                 &etag)
@@ -127,12 +128,13 @@ int main(void)
     tap_ok(!has(cache, "/prov/a.cfg", 2, "<a/>"),
            "at a newer revision the old body is not served");
     tap_ok(!has(cache, "/prov/b.cfg", 1, "<a/>"), "another file: a miss");
-    polycom_shmcache_put(cache, "/prov/a.cfg", 2, "<a2/>", 5, "\"e2\"");
+    polycom_shmcache_put(cache, "/prov/a.cfg", 2, NULL, 0, "<a2/>", 5,
+                         "\"e2\"");
     tap_ok(has(cache, "/prov/a.cfg", 2, "<a2/>")
            && !has(cache, "/prov/a.cfg", 1, "<a/>"),
            "rendered again at a newer revision: the newer body only");
-    tap_ok(!polycom_shmcache_put(cache, "/prov/a.cfg", 1, "<a1/>", 5,
-                                 "\"e1\"")
+    tap_ok(!polycom_shmcache_put(cache, "/prov/a.cfg", 1, NULL, 0, "<a1/>",
+                                 5, "\"e1\"")
            && has(cache, "/prov/a.cfg", 2, "<a2/>"),
            "a slow render at an older revision does not replace the newer "
            "body");
@@ -147,9 +149,32 @@ int main(void)
                "cold path skips the revision's own read)");
     }
 
+    {
+        polycom_cached found;
+
+        tap_ok(polycom_shmcache_put(cache, "/prov/m.cfg", 4,
+                                    "hq\0VVX411\0" "0004f2000001", 21,
+                                    "<m/>", 4, "\"m\"")
+               && polycom_shmcache_find(cache, "/prov/m.cfg", pool, &found)
+               && found.revision == 4 && found.made_of_len == 21
+               && !memcmp(found.made_of, "hq\0VVX411\0" "0004f2000001", 21)
+               && found.len == 4 && !memcmp(found.body, "<m/>", 4)
+               && !strcmp(found.etag, "\"m\""),
+               "find gives the revision, what the file is made of (NUL "
+               "bytes and all), the body and ETag");
+        tap_ok(polycom_shmcache_find(cache, "/prov/a.cfg", pool, &found)
+               && found.revision == 2 && found.made_of_len == 0
+               && found.len == 5 && !memcmp(found.body, "<a2/>", 5),
+               "find gives a file kept without what it is made of, at its "
+               "revision");
+        tap_ok(!polycom_shmcache_find(cache, "/prov/never.cfg", pool,
+                                      &found),
+               "find: a file never kept is not found");
+    }
+
     memset(big, 'x', sizeof(big));
-    tap_ok(!polycom_shmcache_put(cache, "/prov/big.cfg", 2, big, sizeof(big),
-                                 "\"b\""),
+    tap_ok(!polycom_shmcache_put(cache, "/prov/big.cfg", 2, NULL, 0, big,
+                                 sizeof(big), "\"b\""),
            "a body bigger than a slot is not kept (the child's cache takes "
            "it)");
     tap_ok(!has(cache, "/prov/big.cfg", 2, "x"), "and is a miss");
@@ -160,7 +185,8 @@ int main(void)
         const char *key = apr_psprintf(pool, "/prov/%012d.cfg", i);
         const char *b = body_of(pool, i, 3);
 
-        polycom_shmcache_put(cache, key, 3, b, strlen(b), "\"e\"");
+        polycom_shmcache_put(cache, key, 3, NULL, 0, b, strlen(b),
+                             "\"e\"");
     }
     for (i = 0, kept = 0; i < 1000; i++) {
         kept += has(cache, apr_psprintf(pool, "/prov/%012d.cfg", i), 3,
@@ -183,7 +209,8 @@ int main(void)
         const char *key = apr_psprintf(pool, "/prov/0004f2%06x-settings.cfg",
                                        i);
 
-        polycom_shmcache_put(cache, key, 7, key, strlen(key), "\"e\"");
+        polycom_shmcache_put(cache, key, 7, NULL, 0, key, strlen(key),
+                             "\"e\"");
     }
     for (i = 0, kept = 0; i < (int)polycom_shmcache_slots(cache) / 2; i++) {
         const char *key = apr_psprintf(pool, "/prov/0004f2%06x-settings.cfg",

@@ -1,0 +1,211 @@
+/* What moved since a file was rendered (include/polycom_scopes.h): a hash
+ * of the scopes that moved since the record's floor, under one lock. */
+
+#include <string.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+
+#include "polycom_scopes.h"
+
+struct polycom_scopes {
+#if APR_HAS_THREADS
+    apr_thread_mutex_t *lock;
+#endif
+    apr_pool_t *pool;
+    apr_hash_t *moved;          /* tag + key -> apr_int64_t revision */
+    apr_int64_t floor;          /* -1: not started */
+    apr_int64_t through;
+    /* The newest move of what every file is made of: the global layer,
+     * the moves, a scope this module does not know. */
+    apr_int64_t wide;
+};
+
+static void scopes_lock(polycom_scopes *scopes)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(scopes->lock);
+#endif
+}
+
+static void scopes_unlock(polycom_scopes *scopes)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(scopes->lock);
+#endif
+}
+
+polycom_scopes *polycom_scopes_create(apr_pool_t *pool)
+{
+    polycom_scopes *scopes = apr_pcalloc(pool, sizeof(*scopes));
+
+#if APR_HAS_THREADS
+    if (apr_thread_mutex_create(&scopes->lock, APR_THREAD_MUTEX_DEFAULT,
+                                pool) != APR_SUCCESS) {
+        return NULL;
+    }
+#endif
+    scopes->pool = pool;
+    scopes->moved = apr_hash_make(pool);
+    scopes->floor = scopes->through = scopes->wide = -1;
+    return scopes;
+}
+
+apr_int64_t polycom_scopes_through(polycom_scopes *scopes)
+{
+    /* Asked with every revision read: no lock. */
+    return __atomic_load_n(&scopes->through, __ATOMIC_ACQUIRE);
+}
+
+void polycom_scopes_restart(polycom_scopes *scopes, apr_int64_t revision)
+{
+    scopes_lock(scopes);
+    if (revision > scopes->floor) {
+        scopes->floor = revision;
+        if (revision > scopes->through) {
+            __atomic_store_n(&scopes->through, revision, __ATOMIC_RELEASE);
+        }
+    }
+    scopes_unlock(scopes);
+}
+
+/* The one letter a scope goes by in the hash; 0 for one unknown. */
+static char scopes_tag(const char *scope)
+{
+    static const char *const names[] = { "site", "model", "phone" };
+    static const char tags[] = { 's', 'm', 'p' };
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(tags); i++) {
+        if (!strcmp(scope, names[i])) {
+            return tags[i];
+        }
+    }
+    return 0;
+}
+
+/* Called with the lock held: the revision @a key of @a tag last moved at,
+ * -1 when not since the floor. */
+static apr_int64_t scopes_last(polycom_scopes *scopes, char tag,
+                               const char *key, apr_size_t len, char *buf,
+                               apr_size_t size)
+{
+    const apr_int64_t *at;
+
+    if (len + 1 > size) {
+        return APR_INT64_MAX;   /* too long to look up: moved, to be safe */
+    }
+    buf[0] = tag;
+    memcpy(buf + 1, key, len);
+    at = apr_hash_get(scopes->moved, buf, (apr_ssize_t)len + 1);
+    return at ? *at : -1;
+}
+
+void polycom_scopes_moved(polycom_scopes *scopes, const char *scope,
+                          const char *key, apr_int64_t revision)
+{
+    char tag = scopes_tag(scope);
+    apr_size_t len = strlen(key);
+    apr_int64_t *at;
+    char *name;
+
+    scopes_lock(scopes);
+    if (!tag) {
+        /* global and reprovision are in every file; so is, to be safe, a
+         * scope of a newer schema. */
+        if (revision > scopes->wide) {
+            scopes->wide = revision;
+        }
+        scopes_unlock(scopes);
+        return;
+    }
+    name = apr_palloc(scopes->pool, len + 1);
+    name[0] = tag;
+    memcpy(name + 1, key, len);
+    at = apr_hash_get(scopes->moved, name, (apr_ssize_t)len + 1);
+    if (!at) {
+        /* A scope's first move since the floor: its name and revision
+         * stay for the child's life (bounded by the scopes there are). */
+        at = apr_palloc(scopes->pool, sizeof(*at));
+        *at = revision;
+        apr_hash_set(scopes->moved, name, (apr_ssize_t)len + 1, at);
+    }
+    else if (revision > *at) {
+        *at = revision;
+    }
+    scopes_unlock(scopes);
+}
+
+void polycom_scopes_advance(polycom_scopes *scopes, apr_int64_t revision)
+{
+    scopes_lock(scopes);
+    if (scopes->floor >= 0 && revision > scopes->through) {
+        __atomic_store_n(&scopes->through, revision, __ATOMIC_RELEASE);
+    }
+    scopes_unlock(scopes);
+}
+
+const char *polycom_scopes_of(apr_pool_t *pool, const char *site,
+                              const char *model, const char *mac,
+                              apr_size_t *len)
+{
+    apr_size_t site_len = strlen(site), model_len = strlen(model);
+    apr_size_t mac_len = strlen(mac);
+    char *made_of;
+
+    /* NUL between the three: a site's name may hold any other byte. */
+    *len = site_len + 1 + model_len + 1 + mac_len;
+    made_of = apr_palloc(pool, *len + 1);
+    memcpy(made_of, site, site_len + 1);
+    memcpy(made_of + site_len + 1, model, model_len + 1);
+    memcpy(made_of + site_len + 1 + model_len + 1, mac, mac_len + 1);
+    return made_of;
+}
+
+int polycom_scopes_same(polycom_scopes *scopes, const char *made_of,
+                        apr_size_t len, apr_int64_t rendered,
+                        apr_int64_t now)
+{
+    apr_int64_t low = rendered < now ? rendered : now;
+    apr_int64_t high = rendered < now ? now : rendered;
+    static const char tags[] = { 's', 'm', 'p' };
+    const char *part = made_of, *end = made_of + len;
+    char buf[512];
+    int same, i;
+
+    if (rendered == now) {
+        return rendered >= 0;
+    }
+    if (!scopes || !len || rendered < 0 || now < 0) {
+        return 0;
+    }
+    scopes_lock(scopes);
+    same = scopes->floor >= 0 && low >= scopes->floor
+           && high <= scopes->through && scopes->wide <= low;
+    for (i = 0; same && i < 3; i++) {
+        const char *nul = memchr(part, '\0', (apr_size_t)(end - part));
+        apr_size_t part_len = nul ? (apr_size_t)(nul - part)
+                                  : (apr_size_t)(end - part);
+
+        if (!nul && i < 2) {
+            same = 0;   /* not what polycom_scopes_of makes */
+            break;
+        }
+        same = scopes_last(scopes, tags[i], part, part_len, buf,
+                           sizeof(buf)) <= low;
+        part = nul ? nul + 1 : end;
+    }
+    scopes_unlock(scopes);
+    return same;
+}
+
+apr_int64_t polycom_scopes_stale_below(polycom_scopes *scopes)
+{
+    apr_int64_t below;
+
+    scopes_lock(scopes);
+    below = scopes->wide > scopes->floor ? scopes->wide : scopes->floor;
+    scopes_unlock(scopes);
+    return below;
+}
