@@ -225,19 +225,21 @@ CREATE TABLE IF NOT EXISTS scope_revisions (
     KEY scope_revisions_revision (revision)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- CREATE TRIGGER IF NOT EXISTS keeps a trigger of an older schema as it
--- is: tools/polycom-dbupgrade drops these and makes them again. An update
+-- CREATE OR REPLACE: each application of this file makes the revision's
+-- triggers anew, one statement each (no moment without one), so that a
+-- trigger of an older schema never stays, moving the revision without
+-- saying what for, once schema_version says 4. An update
 -- marks the scope the row leaves and the one it joins (the same one twice,
 -- to the same value, when it stays).
 DELIMITER //
-CREATE TRIGGER IF NOT EXISTS revision_params_i AFTER INSERT ON params
+CREATE OR REPLACE TRIGGER revision_params_i AFTER INSERT ON params
     FOR EACH ROW BEGIN
         UPDATE revision SET value = value + 1 WHERE id = 1;
         INSERT INTO scope_revisions (scope, scope_key, revision)
             VALUES (NEW.scope, NEW.scope_key, (SELECT value FROM revision WHERE id = 1))
             ON DUPLICATE KEY UPDATE revision = VALUES(revision);
     END//
-CREATE TRIGGER IF NOT EXISTS revision_params_u AFTER UPDATE ON params
+CREATE OR REPLACE TRIGGER revision_params_u AFTER UPDATE ON params
     FOR EACH ROW BEGIN
         UPDATE revision SET value = value + 1 WHERE id = 1;
         INSERT INTO scope_revisions (scope, scope_key, revision)
@@ -245,21 +247,21 @@ CREATE TRIGGER IF NOT EXISTS revision_params_u AFTER UPDATE ON params
                    (NEW.scope, NEW.scope_key, (SELECT value FROM revision WHERE id = 1))
             ON DUPLICATE KEY UPDATE revision = VALUES(revision);
     END//
-CREATE TRIGGER IF NOT EXISTS revision_params_d AFTER DELETE ON params
+CREATE OR REPLACE TRIGGER revision_params_d AFTER DELETE ON params
     FOR EACH ROW BEGIN
         UPDATE revision SET value = value + 1 WHERE id = 1;
         INSERT INTO scope_revisions (scope, scope_key, revision)
             VALUES (OLD.scope, OLD.scope_key, (SELECT value FROM revision WHERE id = 1))
             ON DUPLICATE KEY UPDATE revision = VALUES(revision);
     END//
-CREATE TRIGGER IF NOT EXISTS revision_phones_i AFTER INSERT ON phones
+CREATE OR REPLACE TRIGGER revision_phones_i AFTER INSERT ON phones
     FOR EACH ROW BEGIN
         UPDATE revision SET value = value + 1 WHERE id = 1;
         INSERT INTO scope_revisions (scope, scope_key, revision)
             VALUES ('phone', NEW.mac, (SELECT value FROM revision WHERE id = 1))
             ON DUPLICATE KEY UPDATE revision = VALUES(revision);
     END//
-CREATE TRIGGER IF NOT EXISTS revision_phones_u AFTER UPDATE ON phones
+CREATE OR REPLACE TRIGGER revision_phones_u AFTER UPDATE ON phones
     FOR EACH ROW
     IF NOT (OLD.mac <=> NEW.mac AND OLD.model <=> NEW.model
             AND OLD.site <=> NEW.site AND OLD.label <=> NEW.label
@@ -270,42 +272,42 @@ CREATE TRIGGER IF NOT EXISTS revision_phones_u AFTER UPDATE ON phones
                    ('phone', NEW.mac, (SELECT value FROM revision WHERE id = 1))
             ON DUPLICATE KEY UPDATE revision = VALUES(revision);
     END IF//
-CREATE TRIGGER IF NOT EXISTS revision_phones_d AFTER DELETE ON phones
+CREATE OR REPLACE TRIGGER revision_phones_d AFTER DELETE ON phones
     FOR EACH ROW BEGIN
         UPDATE revision SET value = value + 1 WHERE id = 1;
         INSERT INTO scope_revisions (scope, scope_key, revision)
             VALUES ('phone', OLD.mac, (SELECT value FROM revision WHERE id = 1))
             ON DUPLICATE KEY UPDATE revision = VALUES(revision);
     END//
-CREATE TRIGGER IF NOT EXISTS revision_reprovision_i AFTER INSERT ON reprovision
+CREATE OR REPLACE TRIGGER revision_reprovision_i AFTER INSERT ON reprovision
     FOR EACH ROW BEGIN
         UPDATE revision SET value = value + 1 WHERE id = 1;
         INSERT INTO scope_revisions (scope, scope_key, revision)
             VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
             ON DUPLICATE KEY UPDATE revision = VALUES(revision);
     END//
-CREATE TRIGGER IF NOT EXISTS revision_reprovision_u AFTER UPDATE ON reprovision
+CREATE OR REPLACE TRIGGER revision_reprovision_u AFTER UPDATE ON reprovision
     FOR EACH ROW BEGIN
         UPDATE revision SET value = value + 1 WHERE id = 1;
         INSERT INTO scope_revisions (scope, scope_key, revision)
             VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
             ON DUPLICATE KEY UPDATE revision = VALUES(revision);
     END//
-CREATE TRIGGER IF NOT EXISTS revision_reprovision_d AFTER DELETE ON reprovision
+CREATE OR REPLACE TRIGGER revision_reprovision_d AFTER DELETE ON reprovision
     FOR EACH ROW BEGIN
         UPDATE revision SET value = value + 1 WHERE id = 1;
         INSERT INTO scope_revisions (scope, scope_key, revision)
             VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
             ON DUPLICATE KEY UPDATE revision = VALUES(revision);
     END//
-CREATE TRIGGER IF NOT EXISTS revision_state_i AFTER INSERT ON reprovision_state
+CREATE OR REPLACE TRIGGER revision_state_i AFTER INSERT ON reprovision_state
     FOR EACH ROW BEGIN
         UPDATE revision SET value = value + 1 WHERE id = 1;
         INSERT INTO scope_revisions (scope, scope_key, revision)
             VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
             ON DUPLICATE KEY UPDATE revision = VALUES(revision);
     END//
-CREATE TRIGGER IF NOT EXISTS revision_state_u AFTER UPDATE ON reprovision_state
+CREATE OR REPLACE TRIGGER revision_state_u AFTER UPDATE ON reprovision_state
     FOR EACH ROW
     IF NOT (OLD.state <=> NEW.state
             AND OLD.delivered_us <=> NEW.delivered_us
@@ -315,7 +317,7 @@ CREATE TRIGGER IF NOT EXISTS revision_state_u AFTER UPDATE ON reprovision_state
             VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
             ON DUPLICATE KEY UPDATE revision = VALUES(revision);
     END IF//
-CREATE TRIGGER IF NOT EXISTS revision_state_d AFTER DELETE ON reprovision_state
+CREATE OR REPLACE TRIGGER revision_state_d AFTER DELETE ON reprovision_state
     FOR EACH ROW BEGIN
         UPDATE revision SET value = value + 1 WHERE id = 1;
         INSERT INTO scope_revisions (scope, scope_key, revision)

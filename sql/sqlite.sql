@@ -285,67 +285,83 @@ CREATE TABLE IF NOT EXISTS scope_revisions (
     PRIMARY KEY (scope, scope_key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS scope_revisions_revision ON scope_revisions (revision);
-CREATE TRIGGER IF NOT EXISTS revision_params_i AFTER INSERT ON params
+-- The revision's triggers are made anew each time this file is applied
+-- (polycom-dbupgrade does so in one transaction): a trigger of an older
+-- schema must not stay, moving the revision without saying what for,
+-- once schema_version says 4 (the module would trust an empty table).
+DROP TRIGGER IF EXISTS revision_params_i;
+CREATE TRIGGER revision_params_i AFTER INSERT ON params
     BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
     INSERT INTO scope_revisions (scope, scope_key, revision)
         VALUES (new.scope, new.scope_key, (SELECT value FROM revision WHERE id = 1))
         ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
 -- An update marks the scope the row leaves and the one it joins (the same
 -- one twice, to the same value, when it stays).
-CREATE TRIGGER IF NOT EXISTS revision_params_u AFTER UPDATE ON params
+DROP TRIGGER IF EXISTS revision_params_u;
+CREATE TRIGGER revision_params_u AFTER UPDATE ON params
     BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
     INSERT INTO scope_revisions (scope, scope_key, revision)
         VALUES (old.scope, old.scope_key, (SELECT value FROM revision WHERE id = 1)),
                (new.scope, new.scope_key, (SELECT value FROM revision WHERE id = 1))
         ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
-CREATE TRIGGER IF NOT EXISTS revision_params_d AFTER DELETE ON params
+DROP TRIGGER IF EXISTS revision_params_d;
+CREATE TRIGGER revision_params_d AFTER DELETE ON params
     BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
     INSERT INTO scope_revisions (scope, scope_key, revision)
         VALUES (old.scope, old.scope_key, (SELECT value FROM revision WHERE id = 1))
         ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
-CREATE TRIGGER IF NOT EXISTS revision_phones_i AFTER INSERT ON phones
+DROP TRIGGER IF EXISTS revision_phones_i;
+CREATE TRIGGER revision_phones_i AFTER INSERT ON phones
     BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
     INSERT INTO scope_revisions (scope, scope_key, revision)
         VALUES ('phone', new.mac, (SELECT value FROM revision WHERE id = 1))
         ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
-CREATE TRIGGER IF NOT EXISTS revision_phones_u
+DROP TRIGGER IF EXISTS revision_phones_u;
+CREATE TRIGGER revision_phones_u
     AFTER UPDATE OF mac, model, site, label, enabled ON phones
     BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
     INSERT INTO scope_revisions (scope, scope_key, revision)
         VALUES ('phone', old.mac, (SELECT value FROM revision WHERE id = 1)),
                ('phone', new.mac, (SELECT value FROM revision WHERE id = 1))
         ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
-CREATE TRIGGER IF NOT EXISTS revision_phones_d AFTER DELETE ON phones
+DROP TRIGGER IF EXISTS revision_phones_d;
+CREATE TRIGGER revision_phones_d AFTER DELETE ON phones
     BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
     INSERT INTO scope_revisions (scope, scope_key, revision)
         VALUES ('phone', old.mac, (SELECT value FROM revision WHERE id = 1))
         ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
-CREATE TRIGGER IF NOT EXISTS revision_reprovision_i AFTER INSERT ON reprovision
+DROP TRIGGER IF EXISTS revision_reprovision_i;
+CREATE TRIGGER revision_reprovision_i AFTER INSERT ON reprovision
     BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
     INSERT INTO scope_revisions (scope, scope_key, revision)
         VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
         ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
-CREATE TRIGGER IF NOT EXISTS revision_reprovision_u AFTER UPDATE ON reprovision
+DROP TRIGGER IF EXISTS revision_reprovision_u;
+CREATE TRIGGER revision_reprovision_u AFTER UPDATE ON reprovision
     BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
     INSERT INTO scope_revisions (scope, scope_key, revision)
         VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
         ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
-CREATE TRIGGER IF NOT EXISTS revision_reprovision_d AFTER DELETE ON reprovision
+DROP TRIGGER IF EXISTS revision_reprovision_d;
+CREATE TRIGGER revision_reprovision_d AFTER DELETE ON reprovision
     BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
     INSERT INTO scope_revisions (scope, scope_key, revision)
         VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
         ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
-CREATE TRIGGER IF NOT EXISTS revision_state_i AFTER INSERT ON reprovision_state
+DROP TRIGGER IF EXISTS revision_state_i;
+CREATE TRIGGER revision_state_i AFTER INSERT ON reprovision_state
     BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
     INSERT INTO scope_revisions (scope, scope_key, revision)
         VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
         ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
-CREATE TRIGGER IF NOT EXISTS revision_state_u AFTER UPDATE ON reprovision_state
+DROP TRIGGER IF EXISTS revision_state_u;
+CREATE TRIGGER revision_state_u AFTER UPDATE ON reprovision_state
     BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
     INSERT INTO scope_revisions (scope, scope_key, revision)
         VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
         ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
-CREATE TRIGGER IF NOT EXISTS revision_state_d AFTER DELETE ON reprovision_state
+DROP TRIGGER IF EXISTS revision_state_d;
+CREATE TRIGGER revision_state_d AFTER DELETE ON reprovision_state
     BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
     INSERT INTO scope_revisions (scope, scope_key, revision)
         VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
