@@ -230,6 +230,26 @@ int polycom_handler(request_rec *r);
 /** The child's render cache (PolycomCacheSize). */
 void polycom_cache_init(apr_pool_t *pchild);
 
+/* mod_polycom_moved.c: what moved in each database since a cached file
+ * was rendered, as this child read it (src/scopes.c). */
+typedef struct polycom_moved polycom_moved;
+void polycom_moved_init(apr_pool_t *pchild);
+/** The record of @a db's database; NULL when there is none (files are
+ *  then served for their very revision only). */
+polycom_moved *polycom_moved_of(polycom_db *db);
+/** Brings @a moved up to @a revision, read from @a db: once per move of
+ *  the revision and child. */
+void polycom_moved_read(polycom_moved *moved, polycom_db *db,
+                        apr_int64_t revision);
+/** polycom_scopes_same on @a moved's record. */
+int polycom_moved_same(polycom_moved *moved, const char *made_of,
+                       apr_size_t made_of_len, apr_int64_t rendered,
+                       apr_int64_t now);
+/** Non-zero when there is no record, or its last read failed. */
+int polycom_moved_unread(polycom_moved *moved);
+/** polycom_scopes_stale_below on @a moved's record (not NULL). */
+apr_int64_t polycom_moved_stale_below(polycom_moved *moved);
+
 /* mod_polycom_shared.c: the render cache shared by the children
  * (PolycomSharedCache; src/shmcache.c). */
 int polycom_shared_post_config(apr_pool_t *pconf, server_rec *s);

@@ -226,78 +226,13 @@ static polycom_cache *prov_layers = NULL;
  * which remembers a fleet of ~65,000 distinct settings files. */
 #define PROV_SNAPSHOT_SLOTS 65536
 static polycom_snapshot_filter *prov_snapshots = NULL;
-/* What moved since a cached file was rendered, as this child read it
- * (src/scopes.c): a file of a phone whose layers and own row did not
- * change is served across the edits of other phones. One thread at a
- * time reads what moved (prov_scopes_reading); prov_scopes_unread says
- * the last try failed (a database of schema 3 has no scope_revisions:
- * files are then served for their very revision only, as before). */
-static polycom_scopes *prov_scopes = NULL;
-#if APR_HAS_THREADS
-static apr_thread_mutex_t *prov_scopes_reading = NULL;
-#endif
-static int prov_scopes_unread = 0;
-static apr_int64_t prov_scopes_tried = -1;  /* the last failed try's */
-
 void polycom_cache_init(apr_pool_t *pchild)
 {
     prov_cache = polycom_cache_create(pchild, polycom_conf_cache_size());
     prov_layers = polycom_cache_create(pchild, POLYCOM_LAYERS_CACHE_SIZE);
     prov_snapshots = polycom_snapshot_filter_make(pchild,
                                                   PROV_SNAPSHOT_SLOTS);
-    prov_scopes = polycom_scopes_create(pchild);
-#if APR_HAS_THREADS
-    if (prov_scopes
-        && apr_thread_mutex_create(&prov_scopes_reading,
-                                   APR_THREAD_MUTEX_DEFAULT, pchild)
-           != APR_SUCCESS) {
-        prov_scopes = NULL;
-    }
-#endif
-}
-
-/* Brings the child's record of what moved up to @a revision, which was
- * read from the database (so what moved up to it is there to read): the
- * rows after the record's last revision, once per move of the revision
- * and child. The first read starts the record at its own snapshot, and so
- * does the first after a failed one (moves made meanwhile may be in no
- * row the next read would see). */
-static void prov_scopes_read(polycom_db *db, apr_int64_t revision)
-{
-    apr_int64_t through, snapshot;
-    int restart;
-
-    /* Tried again after a failure once the revision moves, not at every
-     * request (a database of schema 3 fails every time). */
-    if (!prov_scopes || revision < 0
-        || (polycom_scopes_through(prov_scopes) >= revision
-            && (!__atomic_load_n(&prov_scopes_unread, __ATOMIC_RELAXED)
-                || __atomic_load_n(&prov_scopes_tried, __ATOMIC_RELAXED)
-                   >= revision))) {
-        return;
-    }
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(prov_scopes_reading);
-#endif
-    through = polycom_scopes_through(prov_scopes);
-    restart = through < 0 || prov_scopes_unread;
-    if (through < revision || (restart && prov_scopes_tried < revision)) {
-        if (polycom_store_scopes_since(db, restart ? revision : through,
-                                       prov_scopes, &snapshot) == 0) {
-            if (restart) {
-                polycom_scopes_restart(prov_scopes, snapshot);
-            }
-            polycom_scopes_advance(prov_scopes, snapshot);
-            __atomic_store_n(&prov_scopes_unread, 0, __ATOMIC_RELAXED);
-        }
-        else {
-            __atomic_store_n(&prov_scopes_tried, revision, __ATOMIC_RELAXED);
-            __atomic_store_n(&prov_scopes_unread, 1, __ATOMIC_RELAXED);
-        }
-    }
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(prov_scopes_reading);
-#endif
+    polycom_moved_init(pchild);
 }
 
 /* A known phone's settings at the snapshot @a at: its own parameters over
@@ -308,8 +243,10 @@ static int polycom_layered_params(request_rec *r, polycom_db *db,
                                   const polycom_phone_at *at,
                                   apr_array_header_t **params)
 {
-    const char *key = apr_pstrcat(r->pool, at->phone->site, "\n",
-                                  at->phone->model, NULL);
+    /* Virtual hosts may each have a database of their own. */
+    const char *key = apr_psprintf(r->pool, "%pp\n%s\n%s",
+                                   polycom_db_group(db), at->phone->site,
+                                   at->phone->model);
     const char *packed, *etag;
     apr_size_t len;
     apr_array_header_t *base;
@@ -339,41 +276,60 @@ static int polycom_layered_params(request_rec *r, polycom_db *db,
     return 0;
 }
 
+/* Whether the child's own cache's entry is the same at the revision a
+ * request read (polycom_moved_same), judged in place. */
+typedef struct {
+    polycom_moved *moved;
+    apr_int64_t revision;
+} prov_judging;
+
+static int prov_same(void *baton, const polycom_cached *entry)
+{
+    const prov_judging *judging = baton;
+
+    return polycom_moved_same(judging->moved, entry->made_of,
+                              entry->made_of_len, entry->revision,
+                              judging->revision);
+}
+
 /* A file kept for @a key that is the same at @a revision: rendered at
  * it, or at another revision while none of what the file is made of
- * moved between the two (polycom_scopes_same). From the node's shared
- * cache when PolycomSharedCache is set, else (or for a file too big for
- * its slots) the child's. */
-static int prov_cache_get(request_rec *r, polycom_db *db, const char *key,
+ * moved between the two (the database's record, @a moved). From the
+ * node's shared cache when PolycomSharedCache is set, else (or for a file
+ * too big for its slots) the child's. */
+static int prov_cache_get(request_rec *r, polycom_db *db,
+                          polycom_moved *moved, const char *key,
                           apr_int64_t revision, const char **body,
                           apr_size_t *len, const char **etag)
 {
     polycom_cached found;
-    int from;
+    prov_judging judging;
 
-    for (from = 0; from < 2; from++) {
-        if (!(from == 0 ? polycom_shared_enabled()
-                          && polycom_shared_find(key, r->pool, &found)
-                        : prov_cache
-                          && polycom_cache_find(prov_cache, key, r->pool,
-                                                &found))) {
-            continue;
-        }
+    if (polycom_shared_enabled()
+        && polycom_shared_find(key, r->pool, &found)) {
         if (found.revision > revision) {
-            /* Rendered at a revision newer than this request read: someone
-             * read it, so what moved up to it can be read too. */
-            prov_scopes_read(db, found.revision);
+            /* Rendered by another child at a revision newer than this
+             * request read: what moved up to it is there to read. */
+            polycom_moved_read(moved, db, found.revision);
         }
-        if (polycom_scopes_same(prov_scopes, found.made_of,
-                                found.made_of_len, found.revision,
-                                revision)) {
-            *body = found.body;
-            *len = found.len;
-            *etag = found.etag;
-            return 1;
+        if (polycom_moved_same(moved, found.made_of, found.made_of_len,
+                               found.revision, revision)) {
+            goto hit;
         }
     }
+    judging.moved = moved;
+    judging.revision = revision;
+    if (prov_cache
+        && polycom_cache_find(prov_cache, key, prov_same, &judging, r->pool,
+                              &found)) {
+        goto hit;
+    }
     return 0;
+hit:
+    *body = found.body;
+    *len = found.len;
+    *etag = found.etag;
+    return 1;
 }
 
 static void prov_cache_put(request_rec *r, const char *key,
@@ -423,7 +379,7 @@ static void prov_revision_read(apr_int64_t revision)
  * the order of the reads: whichever way, a file is served for the
  * revision read in this request. Without the shared cache, the child's
  * own cache is asked as before. */
-static int prov_surely_missed(const char *key)
+static int prov_surely_missed(polycom_moved *moved, const char *key)
 {
     apr_int64_t kept;
 
@@ -433,12 +389,11 @@ static int prov_surely_missed(const char *key)
     if (!polycom_shared_peek(key, &kept)) {
         return 1;
     }
-    if (!prov_scopes
-        || __atomic_load_n(&prov_scopes_unread, __ATOMIC_RELAXED)) {
+    if (polycom_moved_unread(moved)) {
         return kept < __atomic_load_n(&prov_revision_seen,
                                       __ATOMIC_RELAXED);
     }
-    return kept < polycom_scopes_stale_below(prov_scopes);
+    return kept < polycom_moved_stale_below(moved);
 }
 
 static int prov_hit(apr_time_t start)
@@ -462,6 +417,7 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
     apr_time_t start = apr_time_now();
     apr_int64_t revision = -1;
     const char *cache_key = NULL;
+    polycom_moved *moved = NULL;
     polycom_phone_at at;
     int status, moving, cacheable, looked = 0, held = 0;
     /* A phone's master and settings: one statement reads all that a
@@ -486,15 +442,16 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
                                           r->request_time);
     if (cacheable) {
         cache_key = prov_cache_key(r);
-        looked = !(snapshot && prov_surely_missed(cache_key));
+        moved = polycom_moved_of(&db);
+        looked = !(snapshot && prov_surely_missed(moved, cache_key));
     }
     if (looked) {
         if (polycom_store_revision(&db, &revision) < 0) {
             return polycom_db_failed(r, &db);
         }
         prov_revision_read(revision);
-        prov_scopes_read(&db, revision);
-        if (prov_cache_get(r, &db, cache_key, revision, body, len,
+        polycom_moved_read(moved, &db, revision);
+        if (prov_cache_get(r, &db, moved, cache_key, revision, body, len,
                            &req->etag)) {
             return prov_hit(start);
         }
@@ -511,11 +468,9 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
         }
         revision = at.revision;
         prov_revision_read(revision);
-        if (cacheable) {
-            prov_scopes_read(&db, revision);
-        }
+        polycom_moved_read(moved, &db, revision);
         if (cacheable && !looked
-            && prov_cache_get(r, &db, cache_key, revision, body, len,
+            && prov_cache_get(r, &db, moved, cache_key, revision, body, len,
                               &req->etag)) {
             return prov_hit(start);
         }

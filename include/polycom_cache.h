@@ -37,9 +37,16 @@ typedef struct {
     const char *etag;
 } polycom_cached;
 
-/** 1 and a copy in @a pool of the entry kept for @a key, whatever its
- *  revision; 0 when there is none. */
+/** Whether an entry may be served (the caller's judgement of its
+ *  revision and what it is made of), asked under the cache's lock. */
+typedef int polycom_cache_judge(void *baton, const polycom_cached *entry);
+
+/** 1 and a copy in @a pool of the entry kept for @a key when @a judge
+ *  (if not NULL) says it may be served; 0 when there is none or it may
+ *  not. Only an entry that may be served counts as asked for again (moves
+ *  to the young generation): a stale one ages out. */
 int polycom_cache_find(polycom_cache *cache, const char *key,
+                       polycom_cache_judge *judge, void *baton,
                        apr_pool_t *pool, polycom_cached *found);
 
 /** 1 and a copy in @a pool of the body and ETag kept for @a key at

@@ -132,6 +132,7 @@ static const cache_entry *cache_lookup(polycom_cache *cache, const char *key,
 /* Copies a hit into @a pool: the entry may be dropped while it is sent.
  * One in the old generation moves to the young one, as it is asked for. */
 int polycom_cache_find(polycom_cache *cache, const char *key,
+                       polycom_cache_judge *judge, void *baton,
                        apr_pool_t *pool, polycom_cached *found)
 {
     const cache_entry *hit;
@@ -139,6 +140,9 @@ int polycom_cache_find(polycom_cache *cache, const char *key,
 
     cache_lock(cache);
     hit = cache_lookup(cache, key, &in_old);
+    if (hit && judge && !judge(baton, hit)) {
+        hit = NULL;
+    }
     if (hit) {
         found->revision = hit->revision;
         found->made_of = apr_pstrmemdup(pool, hit->made_of,
@@ -156,14 +160,19 @@ int polycom_cache_find(polycom_cache *cache, const char *key,
     return hit != NULL;
 }
 
+static int cache_at_revision(void *baton, const polycom_cached *entry)
+{
+    return entry->revision == *(const apr_int64_t *)baton;
+}
+
 int polycom_cache_get(polycom_cache *cache, const char *key,
                       apr_int64_t revision, apr_pool_t *pool,
                       const char **body, apr_size_t *len, const char **etag)
 {
     polycom_cached found;
 
-    if (!polycom_cache_find(cache, key, pool, &found)
-        || found.revision != revision) {
+    if (!polycom_cache_find(cache, key, cache_at_revision, &revision, pool,
+                            &found)) {
         return 0;
     }
     *body = found.body;

@@ -9,6 +9,10 @@
 
 #include "polycom_scopes.h"
 
+/* The longest scope name kept (its tag and key): sites and models are
+ * short names, MACs 12 characters. */
+#define SCOPES_NAME_MAX 512
+
 struct polycom_scopes {
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;
@@ -85,20 +89,37 @@ static char scopes_tag(const char *scope)
     return 0;
 }
 
-/* Called with the lock held: the revision @a key of @a tag last moved at,
- * -1 when not since the floor. */
-static apr_int64_t scopes_last(polycom_scopes *scopes, char tag,
-                               const char *key, apr_size_t len, char *buf,
-                               apr_size_t size)
+/* The name a scope's key goes by in the hash, in @a buf: its tag, then
+ * the key without trailing spaces. MariaDB compares keys so (PAD SPACE),
+ * and a site 'HQ ' there is the same as 'HQ': taking them as one here
+ * can only make a file stale, never keep one. 0 when it does not fit. */
+static apr_size_t scopes_name(char tag, const char *key, apr_size_t len,
+                              char *buf, apr_size_t size)
 {
-    const apr_int64_t *at;
-
+    while (len && key[len - 1] == ' ') {
+        len--;
+    }
     if (len + 1 > size) {
-        return APR_INT64_MAX;   /* too long to look up: moved, to be safe */
+        return 0;
     }
     buf[0] = tag;
     memcpy(buf + 1, key, len);
-    at = apr_hash_get(scopes->moved, buf, (apr_ssize_t)len + 1);
+    return len + 1;
+}
+
+/* Called with the lock held: the revision @a key of @a tag last moved at,
+ * -1 when not since the floor. */
+static apr_int64_t scopes_last(polycom_scopes *scopes, char tag,
+                               const char *key, apr_size_t len)
+{
+    char buf[SCOPES_NAME_MAX];
+    apr_size_t name_len = scopes_name(tag, key, len, buf, sizeof(buf));
+    const apr_int64_t *at;
+
+    if (!name_len) {
+        return APR_INT64_MAX;   /* too long to have been kept: moved */
+    }
+    at = apr_hash_get(scopes->moved, buf, (apr_ssize_t)name_len);
     return at ? *at : -1;
 }
 
@@ -106,30 +127,32 @@ void polycom_scopes_moved(polycom_scopes *scopes, const char *scope,
                           const char *key, apr_int64_t revision)
 {
     char tag = scopes_tag(scope);
-    apr_size_t len = strlen(key);
+    char buf[SCOPES_NAME_MAX];
+    apr_size_t name_len;
     apr_int64_t *at;
-    char *name;
 
     scopes_lock(scopes);
-    if (!tag) {
+    name_len = tag ? scopes_name(tag, key, strlen(key), buf, sizeof(buf))
+                   : 0;
+    if (!name_len) {
         /* global and reprovision are in every file; so is, to be safe, a
-         * scope of a newer schema. */
+         * scope of a newer schema, and a key too long to keep (every
+         * file made of it is judged moved anyway). */
         if (revision > scopes->wide) {
             scopes->wide = revision;
         }
         scopes_unlock(scopes);
         return;
     }
-    name = apr_palloc(scopes->pool, len + 1);
-    name[0] = tag;
-    memcpy(name + 1, key, len);
-    at = apr_hash_get(scopes->moved, name, (apr_ssize_t)len + 1);
+    at = apr_hash_get(scopes->moved, buf, (apr_ssize_t)name_len);
     if (!at) {
-        /* A scope's first move since the floor: its name and revision
-         * stay for the child's life (bounded by the scopes there are). */
+        /* A scope's first move since the record started: its name and
+         * revision stay for the child's life (bounded by the scopes
+         * there are). */
         at = apr_palloc(scopes->pool, sizeof(*at));
         *at = revision;
-        apr_hash_set(scopes->moved, name, (apr_ssize_t)len + 1, at);
+        apr_hash_set(scopes->moved, apr_pmemdup(scopes->pool, buf, name_len),
+                     (apr_ssize_t)name_len, at);
     }
     else if (revision > *at) {
         *at = revision;
@@ -171,7 +194,6 @@ int polycom_scopes_same(polycom_scopes *scopes, const char *made_of,
     apr_int64_t high = rendered < now ? now : rendered;
     static const char tags[] = { 's', 'm', 'p' };
     const char *part = made_of, *end = made_of + len;
-    char buf[512];
     int same, i;
 
     if (rendered == now) {
@@ -192,8 +214,7 @@ int polycom_scopes_same(polycom_scopes *scopes, const char *made_of,
             same = 0;   /* not what polycom_scopes_of makes */
             break;
         }
-        same = scopes_last(scopes, tags[i], part, part_len, buf,
-                           sizeof(buf)) <= low;
+        same = scopes_last(scopes, tags[i], part, part_len) <= low;
         part = nul ? nul + 1 : end;
     }
     scopes_unlock(scopes);

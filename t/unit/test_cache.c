@@ -15,6 +15,13 @@
 
 static apr_pool_t *pool;
 
+static int refuse(void *baton, const polycom_cached *entry)
+{
+    (void)baton;
+    (void)entry;
+    return 0;
+}
+
 static int has(polycom_cache *cache, const char *key, apr_int64_t revision,
                const char *want_body)
 {
@@ -67,13 +74,21 @@ int main(void)
     {
         polycom_cached found;
 
-        tap_ok(polycom_cache_find(cache, "/prov/a.cfg", pool, &found)
+        tap_ok(polycom_cache_find(cache, "/prov/a.cfg", NULL, NULL, pool,
+                                  &found)
                && found.revision == 3 && found.made_of_len == 21
                && !memcmp(found.made_of, "hq\0VVX411\0" "0004f2000001", 21)
                && found.len == 5 && !memcmp(found.body, "<a3/>", 5)
                && !strcmp(found.etag, "\"e3\""),
                "find gives the revision, what it is made of, the body and "
                "ETag, NUL bytes and all");
+    }
+    {
+        polycom_cached found;
+
+        tap_ok(!polycom_cache_find(cache, "/prov/a.cfg", refuse, NULL, pool,
+                                   &found),
+               "an entry its caller judges stale is not given");
     }
     polycom_cache_put(cache, "/prov/a.cfg", 2, NULL, 0, "<a2/>", 5,
                       "\"e2\"");

@@ -130,6 +130,28 @@ int main(void)
     tap_ok(!polycom_scopes_same(scopes, made_of, len, 21, 22),
            "site 'a\\nb' moving makes its phone's file stale");
 
+    /* MariaDB compares keys without their trailing spaces: a row of site
+     * 'a\nb ' is site 'a\nb' there. */
+    polycom_scopes_moved(scopes, "site", "a\nb  ", 23);
+    polycom_scopes_advance(scopes, 23);
+    tap_ok(!polycom_scopes_same(scopes, made_of, len, 22, 23),
+           "a key with trailing spaces moves the key without them");
+    made_of = polycom_scopes_of(pool, "hq ", "VVX411", "0004f2000004", &len);
+    polycom_scopes_moved(scopes, "site", "hq", 24);
+    polycom_scopes_advance(scopes, 24);
+    tap_ok(!polycom_scopes_same(scopes, made_of, len, 23, 24),
+           "and a phone of site 'hq ' is stale when 'hq' moves");
+    {
+        char long_key[600];
+
+        memset(long_key, 'x', sizeof(long_key) - 1);
+        long_key[sizeof(long_key) - 1] = '\0';
+        polycom_scopes_moved(scopes, "model", long_key, 25);
+        polycom_scopes_advance(scopes, 25);
+        tap_ok(!same(scopes, 24, 25),
+               "a key too long to keep moves every file, to be safe");
+    }
+
     /* A read that failed: moves may have gone unrecorded, and the record
      * starts again at the next good read's snapshot. */
     polycom_scopes_restart(scopes, 30);
