@@ -46,21 +46,30 @@ void polycom_moved_init(apr_pool_t *pchild)
 #endif
 }
 
-/* Called with moved_adding held. */
+/* Called with moved_adding held. Each record allocates from a pool of
+ * its own, under its own lock (pools are not thread-safe). */
 static polycom_moved *moved_add(const void *group)
 {
-    polycom_moved *moved = apr_pcalloc(moved_pool, sizeof(*moved));
+    apr_pool_t *pool;
+    polycom_moved *moved;
 
-    moved->group = group;
-    moved->scopes = polycom_scopes_create(moved_pool);
-    moved->tried = -1;
-#if APR_HAS_THREADS
-    if (!moved->scopes
-        || apr_thread_mutex_create(&moved->reading, APR_THREAD_MUTEX_DEFAULT,
-                                   moved_pool) != APR_SUCCESS) {
+    if (apr_pool_create(&pool, moved_pool) != APR_SUCCESS) {
         return NULL;
     }
+    apr_pool_tag(pool, "polycom_moved");
+    moved = apr_pcalloc(pool, sizeof(*moved));
+    moved->group = group;
+    moved->scopes = polycom_scopes_create(pool);
+    moved->tried = -1;
+    if (!moved->scopes
+#if APR_HAS_THREADS
+        || apr_thread_mutex_create(&moved->reading, APR_THREAD_MUTEX_DEFAULT,
+                                   pool) != APR_SUCCESS
 #endif
+        ) {
+        apr_pool_destroy(pool);
+        return NULL;
+    }
     moved->next = moved_records;
     __atomic_store_n(&moved_records, moved, __ATOMIC_RELEASE);
     return moved;

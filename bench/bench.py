@@ -101,10 +101,11 @@ SETTINGS = ('settings <mac>-settings.cfg', 'GET {p}/%s-settings.cfg', None,
             OUI, False, True)
 # The fleet as it is in the field: the settings asked as in the steady
 # state while one phone is edited each second with SQL (as a portal or an
-# admin does). Every edit moves the database's one revision, so every
-# rendered file is out of date; a fleet that polls each phone every few
-# hours meets such a change before nearly every poll. Run after the steady
-# state's rounds, since its edits leave the module's cache cold.
+# admin does). A fleet that polls each phone every few hours meets such a
+# change before nearly every poll; each makes stale the files of the
+# edited phone only (scope_revisions), and every child reads what moved
+# once. Run after the steady state's rounds, since its edits leave some
+# of the module's cache cold (before scope_revisions: all of it).
 EDITED = 'settings, one edit a second'
 EDIT_EVERY = 1.0
 TARGETS = [

@@ -1,4 +1,6 @@
--- mod_polycom schema for MariaDB and MySQL (DBDriver mysql). The same
+-- mod_polycom schema for MariaDB (DBDriver mysql; 10.3 or newer, tested
+-- with Debian 12's 10.11; MySQL's own server lacks CREATE OR REPLACE
+-- TRIGGER, which this file uses). The same
 -- tables and columns as sql/sqlite.sql and sql/pgsql.sql; the few statements
 -- whose syntax differs have their MySQL form beside the common one in
 -- src/store.c.
@@ -426,10 +428,22 @@ CREATE TABLE IF NOT EXISTS layer_changes (
     changed_us  BIGINT NOT NULL,
     PRIMARY KEY (scope, scope_key)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE TRIGGER IF NOT EXISTS layer_changes_history AFTER INSERT ON history
-    FOR EACH ROW INSERT INTO layer_changes (scope, scope_key, changed_us)
-        VALUES (NEW.scope, NEW.scope_key, NEW.time_us)
-        ON DUPLICATE KEY UPDATE changed_us = GREATEST(changed_us, VALUES(changed_us));
+-- The revision row is locked first, as every write of the admin API does
+-- (polycom_store_lock_revision) and PostgreSQL's function does: MariaDB
+-- fires a table's triggers in the order they were made, and the
+-- revision's, made anew each time this file is applied, then come after
+-- history's; taking the layer's row first would deadlock a change made by
+-- hand against an API write to the same layer.
+DELIMITER //
+CREATE OR REPLACE TRIGGER layer_changes_history AFTER INSERT ON history
+    FOR EACH ROW BEGIN
+        UPDATE revision SET value = value WHERE id = 1;
+        INSERT INTO layer_changes (scope, scope_key, changed_us)
+            VALUES (NEW.scope, NEW.scope_key, NEW.time_us)
+            ON DUPLICATE KEY UPDATE
+            changed_us = GREATEST(changed_us, VALUES(changed_us));
+    END//
+DELIMITER ;
 INSERT INTO layer_changes (scope, scope_key, changed_us)
     SELECT scope, scope_key, max(time_us) FROM history
     WHERE NOT EXISTS (SELECT 1 FROM layer_changes)

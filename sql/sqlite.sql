@@ -285,10 +285,14 @@ CREATE TABLE IF NOT EXISTS scope_revisions (
     PRIMARY KEY (scope, scope_key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS scope_revisions_revision ON scope_revisions (revision);
--- The revision's triggers are made anew each time this file is applied
--- (polycom-dbupgrade does so in one transaction): a trigger of an older
--- schema must not stay, moving the revision without saying what for,
--- once schema_version says 4 (the module would trust an empty table).
+-- The revision's triggers are made anew each time this file is applied: a
+-- trigger of an older schema must not stay, moving the revision without
+-- saying what for, once schema_version says 4 (the module would trust an
+-- empty table). In one savepoint (a transaction of its own when the file
+-- is applied by hand, part of polycom-dbupgrade's otherwise), so that no
+-- write of a running server falls between a trigger's drop and its
+-- making again.
+SAVEPOINT revision_triggers;
 DROP TRIGGER IF EXISTS revision_params_i;
 CREATE TRIGGER revision_params_i AFTER INSERT ON params
     BEGIN UPDATE revision SET value = value + 1 WHERE id = 1;
@@ -366,6 +370,7 @@ CREATE TRIGGER revision_state_d AFTER DELETE ON reprovision_state
     INSERT INTO scope_revisions (scope, scope_key, revision)
         VALUES ('reprovision', '', (SELECT value FROM revision WHERE id = 1))
         ON CONFLICT (scope, scope_key) DO UPDATE SET revision = excluded.revision; END;
+RELEASE revision_triggers;
 
 -- What phones were served, flattened to name -> value: one row per distinct
 -- ETag of a generated settings file, shared by every phone that got those
