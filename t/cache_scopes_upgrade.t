@@ -51,14 +51,7 @@ my $base = 'http://127.0.0.1:' . $node->port;
 my $ua = LWP::UserAgent->new(keep_alive => 1, agent => UA_VVX, timeout => 10);
 my $log = Apache::Test::vars('t_logs') . '/node2_error_log';
 
-sub counts {
-    my $req = HTTP::Request->new(GET => "$base/admin/metrics");
-    $req->authorization_basic('admin', 'admin-secret');
-    my $text = LWP::UserAgent->new(timeout => 10)->request($req)->content;
-    my ($hits) = $text =~ /^polycom_cache_hits_total (\d+)$/m;
-    my ($misses) = $text =~ /^polycom_cache_misses_total (\d+)$/m;
-    return ($hits // -1, $misses // -1);
-}
+sub counts { cache_counts($base) }
 # [hits, misses] and the body of phone A's settings asked once after @a edit.
 sub after {
     my ($edit) = @_;

@@ -60,13 +60,7 @@ sub settings {
     my $res = $ua->get("$base/prov/$mac-settings.cfg");
     return $res->code == 200 ? $res->content : 'status ' . $res->code;
 }
-sub hits {
-    my $req = HTTP::Request->new(GET => "$main/admin/metrics");
-    $req->authorization_basic('admin', 'admin-secret');
-    my ($hits) = $ua->request($req)->content
-        =~ /^polycom_cache_hits_total (\d+)$/m;
-    return $hits // -1;
-}
+sub hits { (cache_counts($main))[0] }
 
 db_exec("INSERT INTO phones (mac, model, site, label)"
         . " VALUES ('$main_mac', 'VVX411', 'hq', 'Main')");

@@ -31,15 +31,7 @@ sub get {
     my $res = $ua->get("$base$path");
     return $res->code == 200 ? $res->content : "status " . $res->code;
 }
-sub counts {
-    my $ua = LWP::UserAgent->new(timeout => 10);
-    my $req = HTTP::Request->new(GET => "$base/admin/metrics");
-    $req->authorization_basic('admin', 'admin-secret');
-    my $text = $ua->request($req)->content;
-    my ($hits) = $text =~ /^polycom_cache_hits_total (\d+)$/m;
-    my ($misses) = $text =~ /^polycom_cache_misses_total (\d+)$/m;
-    return ($hits // -1, $misses // -1);
-}
+sub counts { cache_counts($base) }
 sub delta {
     my ($code) = @_;
     my @before = counts();

@@ -8,12 +8,15 @@ use Apache::Test ();
 use JSON::PP ();
 use XML::LibXML ();
 use Encode ();
+use HTTP::Request ();
+use LWP::UserAgent ();
 use Exporter 'import';
 
 our @EXPORT = qw(db_exec db_rows db_value db_set_param effective_params
                  clear_uploads last_checkin_id
                  with_device_flags config_attrs
                  parse_xml demo_secrets shared_dir backend settle
+                 cache_counts
                  UA_VVX UA_SPIP UA_TRIO MAC_SPIP MAC_VVX MAC_TRIO);
 
 use constant MAC_SPIP => '0004f2a1b330';
@@ -194,6 +197,18 @@ sub db_value {
     return undef unless @$rows;
     my ($v) = values %{ $rows->[0] };
     return $v;
+}
+
+# The render cache's counters of the server at @a base (the test server
+# or a node: children share them), as (hits, misses); -1 for one absent.
+sub cache_counts {
+    my ($base) = @_;
+    my $req = HTTP::Request->new(GET => "$base/admin/metrics");
+    $req->authorization_basic('admin', 'admin-secret');
+    my $text = LWP::UserAgent->new(timeout => 10)->request($req)->content;
+    my ($hits) = $text =~ /^polycom_cache_hits_total (\d+)$/m;
+    my ($misses) = $text =~ /^polycom_cache_misses_total (\d+)$/m;
+    return ($hits // -1, $misses // -1);
 }
 
 # What the phone should end up with, computed here from the params table
