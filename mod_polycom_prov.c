@@ -332,12 +332,11 @@ hit:
     return 1;
 }
 
-static void prov_cache_put(request_rec *r, const char *key,
-                           apr_int64_t revision, const char *made_of,
-                           apr_size_t made_of_len, const char *body,
-                           apr_size_t len, const char *etag)
+static void prov_cache_put(const char *key, apr_int64_t revision,
+                           const char *made_of, apr_size_t made_of_len,
+                           const char *body, apr_size_t len,
+                           const char *etag)
 {
-    (void)r;
     if ((!polycom_shared_enabled()
          || !polycom_shared_put(key, revision, made_of, made_of_len, body,
                                 len, etag))
@@ -573,7 +572,7 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
                                         phone->mac, &made_of_len);
         }
         polycom_metrics_cache(polycom_metrics_get(), 0);
-        prov_cache_put(r, cache_key, revision, made_of, made_of_len, *body,
+        prov_cache_put(cache_key, revision, made_of, made_of_len, *body,
                        *len, req->etag);
     }
     polycom_metrics_generation(polycom_metrics_get(),

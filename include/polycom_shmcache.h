@@ -38,14 +38,6 @@ polycom_shmcache *polycom_shmcache_init(void *base, apr_size_t bytes,
 int polycom_shmcache_find(polycom_shmcache *cache, const char *key,
                           apr_pool_t *pool, polycom_cached *found);
 
-/** 1 and a copy in @a pool of the body and ETag kept for @a key at
- *  @a revision; 0 when there is none (or only one of another revision, or
- *  a writer is filling its slot). */
-int polycom_shmcache_get(polycom_shmcache *cache, const char *key,
-                         apr_int64_t revision, apr_pool_t *pool,
-                         const char **body, apr_size_t *len,
-                         const char **etag);
-
 /** 1 when one of @a key's slots holds an entry that may be @a key's (its
  *  hash matches), with the newest such revision in @a revision; 0 when
  *  none does, so that no revision would find @a key. A hint without the

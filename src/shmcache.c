@@ -173,23 +173,6 @@ int polycom_shmcache_find(polycom_shmcache *cache, const char *key,
     return any;
 }
 
-int polycom_shmcache_get(polycom_shmcache *cache, const char *key,
-                         apr_int64_t revision, apr_pool_t *pool,
-                         const char **body, apr_size_t *len,
-                         const char **etag)
-{
-    polycom_cached found;
-
-    if (!polycom_shmcache_find(cache, key, pool, &found)
-        || found.revision != revision) {
-        return 0;
-    }
-    *body = found.body;
-    *len = found.len;
-    *etag = found.etag;
-    return 1;
-}
-
 int polycom_shmcache_peek(polycom_shmcache *cache, const char *key,
                           apr_int64_t *revision)
 {

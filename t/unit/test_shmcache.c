@@ -20,15 +20,21 @@
 
 static apr_pool_t *pool;
 
+/* The entry kept for @a key, if any, at @a revision in @a p. */
+static int kept_at(polycom_shmcache *cache, const char *key,
+                   apr_int64_t revision, apr_pool_t *p, polycom_cached *found)
+{
+    return polycom_shmcache_find(cache, key, p, found)
+           && found->revision == revision;
+}
+
 static int has(polycom_shmcache *cache, const char *key,
                apr_int64_t revision, const char *want)
 {
-    const char *body = NULL, *etag = NULL;
-    apr_size_t len = 0;
+    polycom_cached found;
 
-    return polycom_shmcache_get(cache, key, revision, pool, &body, &len,
-                                &etag)
-           && len == strlen(want) && !memcmp(body, want, len);
+    return kept_at(cache, key, revision, pool, &found)
+           && found.len == strlen(want) && !memcmp(found.body, want, found.len);
 }
 
 /* What phone i's file holds at revision r: a reader can tell a body
@@ -57,8 +63,7 @@ static int concurrent(polycom_shmcache *cache, int keys)
                 int i = (round * 7919 + n * 104729) % keys;
                 apr_int64_t r = round % 3;
                 const char *key = apr_psprintf(p, "/prov/%012d.cfg", i);
-                const char *body, *etag;
-                apr_size_t len;
+                polycom_cached found;
 
                 if (n % 2) {
                     const char *b = body_of(p, i, r);
@@ -66,12 +71,12 @@ static int concurrent(polycom_shmcache *cache, int keys)
                     polycom_shmcache_put(cache, key, r, NULL, 0, b,
                                          strlen(b), "\"e\"");
                 }
-                else if (polycom_shmcache_get(cache, key, r, p, &body, &len,
-                                              &etag)) {
-                    const char *want = body_of(p, i, r);
+                else if (polycom_shmcache_find(cache, key, p, &found)) {
+                    const char *want = body_of(p, i, found.revision);
 
-                    bad += len != strlen(want) || memcmp(body, want, len)
-                           || strcmp(etag, "\"e\"");
+                    bad += found.len != strlen(want)
+                           || memcmp(found.body, want, found.len)
+                           || strcmp(found.etag, "\"e\"");
                 }
                 if (round % 256 == 0) {
                     apr_pool_clear(p);
@@ -93,7 +98,7 @@ int main(void)
 {
     apr_shm_t *shm;
     polycom_shmcache *cache;
-    const char *body, *etag;
+    polycom_cached hit;
     apr_size_t len;
     char big[2048];
     int i, kept;
@@ -121,9 +126,9 @@ int main(void)
 
     tap_ok(polycom_shmcache_put(cache, "/prov/a.cfg", 1, NULL, 0, "<a/>", 4,
                                 "\"e1\""), "kept");
-    tap_ok(polycom_shmcache_get(cache, "/prov/a.cfg", 1, pool, &body, &len,
-                                &etag)
-           && len == 4 && !memcmp(body, "<a/>", 4) && !strcmp(etag, "\"e1\""),
+    tap_ok(kept_at(cache, "/prov/a.cfg", 1, pool, &hit)
+           && hit.len == 4 && !memcmp(hit.body, "<a/>", 4)
+           && !strcmp(hit.etag, "\"e1\""),
            "a hit gives the very bytes and ETag that were rendered");
     tap_ok(!has(cache, "/prov/a.cfg", 2, "<a/>"),
            "at a newer revision the old body is not served");
