@@ -30,6 +30,7 @@ polycom_metrics *polycom_metrics_get(void)
 static void polycom_child_init(apr_pool_t *pchild, server_rec *s)
 {
     polycom_store_child_init(pchild);
+    polycom_gate_child_init(pchild, s);
     polycom_cache_init(pchild);
     polycom_shared_child_init(pchild);
     polycom_batch_start(pchild, s);
@@ -40,6 +41,7 @@ static int polycom_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp)
 {
     polycom_conf_reset();
+    polycom_gate_register(pconf);
     return OK;
 }
 
@@ -54,6 +56,8 @@ static int polycom_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (polycom_shared_post_config(pconf, s) != OK) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    /* Before the check-in writer forks (below). */
+    polycom_gate_post_config(pconf, s);
 
     /* One worker, for the main server's database. */
     polycom_start_worker(pconf, s);

@@ -9,6 +9,8 @@
 
 #include "apr_strings.h"
 
+#include "util_mutex.h"
+
 #include "mod_polycom_private.h"
 #include "polycom_schema.h"
 
@@ -397,3 +399,50 @@ ap_dbd_t *polycom_worker_db(apr_pool_t *pool, server_rec *s,
     return dbd;
 }
 
+
+/* The node's gate for SQLite writers (polycom_store_write_gate): one of
+ * httpd's mutexes, so that "Mutex polycom-sqlite-write ..." picks its
+ * mechanism, made before the children and the check-in writer fork. */
+#define POLYCOM_GATE_MUTEX "polycom-sqlite-write"
+static apr_global_mutex_t *polycom_gate = NULL;
+
+void polycom_gate_register(apr_pool_t *pconf)
+{
+    ap_mutex_register(pconf, POLYCOM_GATE_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+void polycom_gate_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    apr_status_t rv;
+
+    polycom_gate = NULL;
+    rv = ap_global_mutex_create(&polycom_gate, NULL, POLYCOM_GATE_MUTEX,
+                                NULL, s, pconf, 0);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PCLOGNO(00054)
+                     "no %s mutex: a write to SQLite that waits for another "
+                     "process of this node holds up every statement of its "
+                     "own process meanwhile", POLYCOM_GATE_MUTEX);
+        polycom_gate = NULL;
+    }
+}
+
+void polycom_gate_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv;
+
+    if (polycom_gate) {
+        rv = apr_global_mutex_child_init(&polycom_gate,
+                                         apr_global_mutex_lockfile(
+                                             polycom_gate), pchild);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PCLOGNO(00055)
+                         "cannot open the %s mutex in process %"
+                         APR_PID_T_FMT ": its writes to SQLite wait for "
+                         "the others inside SQLite", POLYCOM_GATE_MUTEX,
+                         getpid());
+            polycom_gate = NULL;
+        }
+    }
+    polycom_store_write_gate(polycom_gate);
+}

@@ -424,6 +424,7 @@ static void polycom_writer_spawn(void)
         pthread_sigmask(SIG_SETMASK, &before, NULL);
     }
     if (rv == APR_INCHILD) {
+        polycom_gate_child_init(polycom_writer_pconf, polycom_main_server);
         polycom_writer_run(polycom_main_server, polycom_writer_pconf,
                            polycom_writer_listener, polycom_dbd_child_init,
                            handed_over);

@@ -11,6 +11,7 @@
 #define POLYCOM_STORE_H
 
 #include <apr_dbd.h>
+#include <apr_global_mutex.h>
 #include <apr_hash.h>
 #include <apr_tables.h>
 
@@ -43,11 +44,18 @@ typedef struct polycom_db {
     int repaired;
     /** a lost statement inside a transaction: repair when it ends */
     int repair_pending;
+    /** the turns to write that this handle holds (set by store.c) */
+    int write_turn;
 } polycom_db;
 
 /** Once per process (child_init): the lock that keeps SQLite writers of
  *  one process from deadlocking each other in apr_dbd_sqlite3. */
 void polycom_store_child_init(apr_pool_t *pool);
+
+/** Once per process, after apr_global_mutex_child_init: the node's gate,
+ *  which SQLite writers of all its processes take before they write, so
+ *  that none waits for SQLite's lock inside apr_dbd's mutex. NULL: none. */
+void polycom_store_write_gate(apr_global_mutex_t *gate);
 
 typedef struct {
     const char *label;
@@ -290,8 +298,9 @@ int polycom_store_usage(polycom_db *db, const char *mac, const char *kind,
 /** One bounded round of retention (at most 10,000 rows, each round its
  *  own commit): check-ins older than @a before; *deleted says how many
  *  went (0: nothing old is left at the head of the history). These three
- *  return 1, having pruned nothing, when another thread of the process is
- *  writing to SQLite (polycom_store_exec_unless_busy): try again soon. */
+ *  return 1, having pruned nothing, when another thread of the process, or
+ *  another process of the node, is writing to SQLite
+ *  (polycom_store_exec_unless_busy): try again soon. */
 int polycom_store_prune_checkins(polycom_db *db, apr_time_t before,
                                  int *deleted);
 
@@ -419,8 +428,9 @@ int polycom_store_select(polycom_db *db, const char *label,
 int polycom_store_exec(polycom_db *db, const char *label, int *nrows, ...);
 
 /** polycom_store_exec for housekeeping that can wait for its next round:
- *  on SQLite, when another thread of this process is writing (its turn
- *  taken, a transaction open), returns 1 at once and runs nothing. It
+ *  on SQLite, when another thread of this process, or another process of
+ *  the node, is writing (its turn taken, a transaction open), returns 1
+ *  at once and runs nothing. It
  *  never waits for that thread inside apr_dbd_sqlite3's process-wide mutex,
  *  which would stall every thread of the process, nor makes its caller
  *  wait behind it. */

@@ -1,7 +1,8 @@
 package PolycomOwnServer;
 # A server of its own beside the test server, for what only a start of
 # its own shows: its own directory, port, error log and database, the
-# module and the few modules it needs, the prefork MPM.
+# module and the few modules it needs, the prefork MPM (or the event MPM's
+# one child of a few threads).
 use strict;
 use warnings FATAL => 'all';
 
@@ -11,7 +12,9 @@ use Time::HiRes qw(sleep);
 
 # new(dir => ..., db => ..., offset => n from the test server's port,
 #     run => runtime directory (dir), start_servers => (1),
-#     initsql => DBDInitSQL ("PRAGMA busy_timeout=5000"))
+#     initsql => DBDInitSQL ("PRAGMA busy_timeout=5000"),
+#     event => threads of the event MPM's one child (prefork if not given),
+#     location => more directives in <Location /p>, extra => more config)
 sub new {
     my ($class, %o) = @_;
     my $vars = Apache::Test::config()->{vars};
@@ -27,6 +30,14 @@ sub new {
     my $run = $o{run} // $o{dir};
     my $servers = $o{start_servers} // 1;
     my $initsql = $o{initsql} // 'PRAGMA busy_timeout=5000';
+    my $mpm = $o{event}
+        ? "LoadModule mpm_event_module $mods/mod_mpm_event.so\n"
+          . "ServerLimit 1\nThreadsPerChild $o{event}\n"
+          . "MaxRequestWorkers $o{event}\nMinSpareThreads 1\n"
+          . "MaxSpareThreads $o{event}"
+        : "LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so";
+    my $location = $o{location} // '';
+    my $extra = $o{extra} // '';
     open my $fh, '>', $self->{conf} or die "$self->{conf}: $!";
     print $fh <<"CONF";
 ServerRoot "$o{dir}"
@@ -37,7 +48,7 @@ ErrorLog "$o{dir}/error_log"
 LogLevel info
 DefaultRuntimeDir "$run"
 @{[ $> == 0 ? "User $user\nGroup $group" : '' ]}
-LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so
+$mpm
 LoadModule authz_core_module $mods/mod_authz_core.so
 LoadModule dbd_module $mods/mod_dbd.so
 LoadModule polycom_module "$vars->{top_dir}/.libs/mod_polycom.so"
@@ -47,7 +58,9 @@ DBDParams "$o{db}"
 DBDInitSQL "$initsql"
 <Location /p>
     PolycomProvisioning On
+$location
 </Location>
+$extra
 CONF
     close $fh;
     return $self;

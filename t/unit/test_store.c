@@ -5,11 +5,13 @@
  * last_seen. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <apr_atomic.h>
 #include <apr_dbd.h>
 #include <apr_file_io.h>
 #include <apr_general.h>
+#include <apr_global_mutex.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
@@ -592,6 +594,75 @@ static void test_prune_beside_transaction(const char *path)
     apr_dbd_close(driver, hb);
 }
 
+/* The node's gate (polycom_store_write_gate): held by another process,
+ * housekeeping leaves its round for later at once, and a transaction
+ * waits for the gate instead of for SQLite's lock. */
+static void test_gate(const char *path)
+{
+    apr_global_mutex_t *gate;
+    apr_pool_t *pg;
+    apr_dbd_t *hg = NULL;
+    apr_dbd_transaction_t *txn = NULL;
+    polycom_db *db;
+    apr_proc_t other;
+    apr_time_t start;
+    apr_interval_time_t took;
+    int ready[2], deleted = -1, pruned, began;
+    char byte = 0;
+
+    apr_pool_create(&pg, pool);
+    db = second_connection(path, pg, &hg);
+    if (!db || pipe(ready) != 0
+        || apr_global_mutex_create(&gate, NULL, APR_LOCK_DEFAULT, pg)
+           != APR_SUCCESS) {
+        tap_ok(0, "a connection and a gate for the test");
+        return;
+    }
+    polycom_store_write_gate(gate);
+    if (apr_proc_fork(&other, pg) == APR_INCHILD) {
+        /* Another process of the node, writing for 300 ms. */
+        apr_global_mutex_child_init(&gate, apr_global_mutex_lockfile(gate),
+                                    pg);
+        apr_global_mutex_lock(gate);
+        if (write(ready[1], "x", 1) != 1) {
+            _exit(1);
+        }
+        apr_sleep(apr_time_from_msec(300));
+        apr_global_mutex_unlock(gate);
+        _exit(0);
+    }
+    if (read(ready[0], &byte, 1) != 1) {
+        tap_ok(0, "the other process holds the gate");
+    }
+    start = apr_time_now();
+    pruned = polycom_store_prune_snapshots(db, apr_time_now(), &deleted);
+    took = apr_time_now() - start;
+    tap_ok(pruned == 1 && deleted == 0 && took < apr_time_from_msec(100),
+           apr_psprintf(pool, "another process at the gate: the prune "
+                        "leaves its round for later at once (returned %d "
+                        "in %" APR_TIME_T_FMT " ms)", pruned,
+                        apr_time_as_msec(took)));
+    start = apr_time_now();
+    began = polycom_store_txn_begin(db, &txn);
+    took = apr_time_now() - start;
+    tap_ok(began == 0 && took >= apr_time_from_msec(150),
+           apr_psprintf(pool, "a transaction begins once the other process "
+                        "lets the gate go (after %" APR_TIME_T_FMT " ms)",
+                        apr_time_as_msec(took)));
+    if (began == 0) {
+        tap_ok(polycom_store_txn_end(db, txn, 0) == 0,
+               "and commits");
+    }
+    else {
+        tap_ok(0, "and commits");
+    }
+    apr_proc_wait(&other, NULL, NULL, APR_WAIT);
+    polycom_store_write_gate(NULL);
+    apr_dbd_close(driver, hg);
+    close(ready[0]);
+    close(ready[1]);
+}
+
 /* The admin API's statements and the writer's many-row upserts are
  * prepared on a connection at their first use there (a phone's connection
  * never runs them: 0.9 MB of SQLite's memory each), the rest when it
@@ -697,6 +768,7 @@ int main(void)
     test_seen_flush(&db);
     test_seen_rows(&db);
     test_prune_beside_transaction(path);
+    test_gate(path);
     test_schema_upgrade(path);
     tap_ok(apply_schema(path) == 0
            && first_value("DELETE FROM checkin_hours") == NULL

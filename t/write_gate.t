@@ -1,0 +1,140 @@
+# SQLite writers of one node take turns at a gate (httpd's mutex
+# polycom-sqlite-write) before they write. apr_dbd_sqlite3 runs every
+# statement of a process behind one mutex and waits out a busy database
+# while holding it: a phone's log upload that met another process's write
+# used to hold up every request of its child (the one-row read of a cache
+# hit too) until that write ended, up to the busy timeout. With the
+# event MPM's threads, one child served both.
+#
+# A server of its own (the event MPM, one child of four threads) whose
+# gate is a flock(2) file, so that this test can hold it as another of
+# the node's processes would, while sqlite3 holds SQLite's write lock.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(-withtestmore);
+use Fcntl qw(:flock);
+use POSIX ();
+use File::Temp qw(tempdir);
+use IPC::Open2 qw(open2);
+use LWP::UserAgent;
+use Time::HiRes qw(sleep time);
+use lib 't/lib';
+use PolycomTest;
+use PolycomOwnServer;
+
+plan tests => 13;
+
+my $vars = Apache::Test::config()->{vars};
+my $mac = MAC_VVX;
+my $held = 4;       # seconds sqlite3 holds the write lock
+
+my $dir = tempdir('mod_polycom-gate-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+chmod 0777, $dir;
+my $db = "$dir/polycom.db";
+system("sqlite3 '$db' '.read $vars->{top_dir}/sql/sqlite.sql' "
+       . "\"INSERT INTO phones (mac, model) VALUES ('$mac', 'VVX411')\" "
+       . "\"INSERT INTO params VALUES ('phone', '$mac', 'reg.1.address', "
+       . "'1001')\" >/dev/null") == 0 or die "sqlite3: cannot create $db\n";
+if ($> == 0) {
+    my ($uid, $gid) = (getpwnam($vars->{user} || 'nobody'))[2, 3];
+    chown $uid, $gid, $db;
+}
+my $server = PolycomOwnServer->new(
+    dir => $dir, db => $db, offset => 170, event => 4,
+    initsql => 'PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL',
+    location => '    PolycomUploads On',
+    extra => "Mutex flock:$dir polycom-sqlite-write");
+my $port = $server->port;
+$server->start or die "httpd did not start\n";
+$server->listening;
+
+my $ua = LWP::UserAgent->new(timeout => 30, agent => UA_VVX);
+my $settings = "http://127.0.0.1:$port/p/$mac-settings.cfg";
+my $log_url = "http://127.0.0.1:$port/p/$mac-app.log";
+is($ua->get($settings)->code, 200, 'the phone gets its settings');
+
+my ($gate_file) = glob("$dir/polycom-sqlite-write.*");
+ok($gate_file, 'the gate is a file of the Mutex directory')
+    or diag(`ls -l $dir`);
+open my $gate, '<', $gate_file // '/dev/null' or die "gate: $!";
+
+# A PUT of the phone's log in a process of its own; its status and the
+# seconds it took come back through a pipe.
+sub put_log {
+    my ($body) = @_;
+    pipe my $from, my $to or die "pipe: $!";
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        close $from;
+        my $start = time;
+        my $res = LWP::UserAgent->new(timeout => 30, agent => UA_VVX)
+            ->put($log_url, Content => $body);
+        printf $to "%d %.2f\n", $res->code, time - $start;
+        close $to;
+        POSIX::_exit(0);
+    }
+    close $to;
+    return sub {
+        my $line = <$from> // '0 0';
+        waitpid $pid, 0;
+        return split ' ', $line;
+    };
+}
+
+# Another of the node's processes in the middle of a write: it has the
+# gate, and SQLite's write lock (sqlite3 keeps it $held s).
+flock($gate, LOCK_EX) or die "flock: $!";
+my @cmd = map { $_ eq 'sqlite3' ? ('stdbuf', '-oL', $_) : $_ }
+    PolycomTest::sqlite_cmd($db);
+my ($out, $in);
+my $sqlite = open2($out, $in, @cmd);
+print $in "BEGIN IMMEDIATE;\n"
+    . "UPDATE phones SET label = label WHERE mac = '$mac';\n"
+    . "SELECT 'held';\n.shell sleep $held\nCOMMIT;\n";
+close $in;
+while (my $line = <$out>) {
+    last if $line =~ /^held/;
+}
+my $locked_at = time;
+my $upload = put_log("first boot\n");
+sleep 0.5;
+my $start = time;
+my $res = $ua->get($settings);
+my $took = time - $start;
+is($res->code, 200, 'while a log upload waits for its turn to write, the '
+                    . 'phone still gets its settings');
+ok($took < 1.5, sprintf('at once (%.2f s; the write lock is held %d s)',
+                        $took, $held));
+like($res->content, qr/reg\.1\.address="1001"/, 'its own settings');
+waitpid $sqlite, 0;
+my $released = time - $locked_at;
+flock($gate, LOCK_UN);
+my ($code, $seconds) = $upload->();
+ok($code == 201 || $code == 204,
+   "the upload is stored once the turn is free ($code)");
+ok($seconds >= $released - 0.6,
+   sprintf('it waited for its turn (%.1f s; the write ended after %.1f s)',
+           $seconds, $released));
+is($ua->get($log_url)->content, "first boot\n", 'and is served back');
+
+# A gate that is never let go (a process stopped in the middle, say) is
+# waited for 5 s, as long as SQLite's busy timeout: then the write goes
+# on without it.
+flock($gate, LOCK_EX) or die "flock: $!";
+$upload = put_log("second boot\n");
+($code, $seconds) = $upload->();
+flock($gate, LOCK_UN);
+ok($code == 201 || $code == 204, "a gate held for ever: the upload is "
+                                 . "stored all the same ($code)");
+ok($seconds >= 4.5 && $seconds < 9,
+   sprintf('after the 5 s it waits at most (%.1f s)', $seconds));
+like($ua->get($log_url)->content, qr/second boot/, 'and is served back');
+
+$server->stop;
+open my $log, '<', $server->error_log or die "error log: $!";
+my @lines = <$log>;
+is(scalar(grep { /database is locked|exit signal/ } @lines), 0,
+   'no write failed and no child crashed')
+    or diag(grep { /error|crit|signal/ } @lines);
+is(scalar(grep { /PC0005[45]/ } @lines), 0, 'the gate was made and opened')
+    or diag(grep { /PC0005[45]/ } @lines);
