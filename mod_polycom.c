@@ -57,7 +57,7 @@ static int polycom_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     /* Before the check-in writer forks (below). */
-    polycom_gate_post_config(pconf, s);
+    polycom_gate_post_config(s);
 
     /* One worker, for the main server's database. */
     polycom_start_worker(pconf, s);

@@ -402,8 +402,15 @@ ap_dbd_t *polycom_worker_db(apr_pool_t *pool, server_rec *s,
 
 /* The node's gate for SQLite writers (polycom_store_write_gate): one of
  * httpd's mutexes, so that "Mutex polycom-sqlite-write ..." picks its
- * mechanism, made before the children and the check-in writer fork. */
+ * mechanism, made before the children and the check-in writer fork.
+ *
+ * Made once and kept across restarts (in the process's pool, found again
+ * through httpd's retained data): after a graceful restart the old
+ * generation's children and check-in writer, still finishing, take turns
+ * with the new ones at the same gate. A changed Mutex line for it
+ * therefore takes a full stop and start. */
 #define POLYCOM_GATE_MUTEX "polycom-sqlite-write"
+#define POLYCOM_GATE_KEPT  "mod_polycom_gate"
 static apr_global_mutex_t *polycom_gate = NULL;
 
 void polycom_gate_register(apr_pool_t *pconf)
@@ -411,13 +418,20 @@ void polycom_gate_register(apr_pool_t *pconf)
     ap_mutex_register(pconf, POLYCOM_GATE_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
 }
 
-void polycom_gate_post_config(apr_pool_t *pconf, server_rec *s)
+void polycom_gate_post_config(server_rec *s)
 {
+    apr_global_mutex_t **kept = ap_retained_data_get(POLYCOM_GATE_KEPT);
     apr_status_t rv;
 
-    polycom_gate = NULL;
+    if (!kept) {
+        kept = ap_retained_data_create(POLYCOM_GATE_KEPT, sizeof(*kept));
+    }
+    polycom_gate = *kept;
+    if (polycom_gate) {
+        return;
+    }
     rv = ap_global_mutex_create(&polycom_gate, NULL, POLYCOM_GATE_MUTEX,
-                                NULL, s, pconf, 0);
+                                NULL, s, s->process->pool, 0);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PCLOGNO(00054)
                      "no %s mutex: a write to SQLite that waits for another "
@@ -425,6 +439,7 @@ void polycom_gate_post_config(apr_pool_t *pconf, server_rec *s)
                      "own process meanwhile", POLYCOM_GATE_MUTEX);
         polycom_gate = NULL;
     }
+    *kept = polycom_gate;
 }
 
 void polycom_gate_child_init(apr_pool_t *pchild, server_rec *s)

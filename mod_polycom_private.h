@@ -222,10 +222,11 @@ int polycom_db_failed(request_rec *r, const polycom_db *db);
 ap_dbd_t *polycom_worker_db(apr_pool_t *pool, server_rec *s,
                             polycom_db *db);
 /* The gate that SQLite writers of all the node's processes take
- * (polycom_store_write_gate): registered in pre_config, made in
- * post_config before any process forks, opened in each process. */
+ * (polycom_store_write_gate): registered in pre_config, made in the first
+ * post_config before any process forks and kept across restarts, opened
+ * in each process. */
 void polycom_gate_register(apr_pool_t *pconf);
-void polycom_gate_post_config(apr_pool_t *pconf, server_rec *s);
+void polycom_gate_post_config(server_rec *s);
 void polycom_gate_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* ---- mod_polycom_prov.c: the provisioning namespace ------------------ */

@@ -13,6 +13,7 @@
  * apart (a backlog goes at 10,000 rows a second, and the check-in writer
  * gets the database in between), else the next look is in ten seconds. */
 #define POLYCOM_PRUNE_BACKLOG         apr_time_from_sec(1)
+#define POLYCOM_PRUNE_BUSY            apr_time_from_msec(250)
 #define POLYCOM_PRUNE_IDLE            apr_time_from_sec(10)
 
 /* A database that stays down would fail every round: its error is told
@@ -107,9 +108,13 @@ void polycom_retention_round(server_rec *s, apr_pool_t *pool)
         polycom_pruned_snapshots += snapshots;
     }
     if (rv > 0) {
-        /* Another thread of this child was writing to SQLite: the round
-         * stopped rather than wait, and goes on at the next tick. */
-        polycom_prune_due = now;
+        /* Another thread of this process, or another process of the node,
+         * was writing to SQLite: the round stopped rather than wait, and
+         * goes on shortly. Not at once: in the check-in writer a round due
+         * brings a last_seen flush forward (polycom_retention_due), and a
+         * child's upload holding the gate would have made that every
+         * turn of its loop. */
+        polycom_prune_due = now + POLYCOM_PRUNE_BUSY;
     }
     if (now >= polycom_prune_summary_due) {
         if (polycom_pruned_checkins || polycom_pruned_logs

@@ -87,6 +87,11 @@ const char *polycom_store_entry(polycom_db *db, apr_dbd_row_t *row, int col);
 int polycom_store_txn_begin(polycom_db *db, apr_dbd_transaction_t **txn);
 int polycom_store_txn_end(polycom_db *db, apr_dbd_transaction_t *txn,
                           int failed);
+/** A write outside any transaction takes its turn first (on SQLite: the
+ *  process's lock, then the node's gate) and gives it back after. Inside a
+ *  transaction both do nothing: polycom_store_txn_begin took the turn. */
+void polycom_store_write_begin(polycom_db *db);
+void polycom_store_write_end(polycom_db *db);
 /* store_sql.c: the text of the statements that are generated (the
  * table has NULL for them): ST_CHECKIN from polycom_checkin.h, and
  * ST_SEEN_ROWS (STORE_SEEN_ROWS rows of last_seen a statement),

@@ -260,7 +260,7 @@ static int store_serialised(polycom_db *db)
 #define STORE_TURN_THREAD 1
 #define STORE_TURN_GATE   2
 
-static void store_write_begin(polycom_db *db)
+void polycom_store_write_begin(polycom_db *db)
 {
     if (!store_serialised(db) || db->in_transaction) {
         return;
@@ -284,7 +284,7 @@ static void store_write_begin(polycom_db *db)
     }
 }
 
-static void store_write_end(polycom_db *db)
+void polycom_store_write_end(polycom_db *db)
 {
     if (!store_serialised(db) || db->in_transaction) {
         return;
@@ -300,7 +300,7 @@ static void store_write_end(polycom_db *db)
     db->write_turn = 0;
 }
 
-/* store_write_begin for work that can wait for its next round: 0 with
+/* polycom_store_write_begin for work that can wait for its next round: 0 with
  * the turn taken (or none needed), 1 when another thread or process has
  * it. */
 static int store_write_try(polycom_db *db)
@@ -319,7 +319,7 @@ static int store_write_try(polycom_db *db)
 #endif
     if (store_write_gate) {
         if (apr_global_mutex_trylock(store_write_gate) != APR_SUCCESS) {
-            store_write_end(db);
+            polycom_store_write_end(db);
             return 1;
         }
         db->write_turn |= STORE_TURN_GATE;
@@ -335,7 +335,7 @@ int polycom_store_txn_begin(polycom_db *db, apr_dbd_transaction_t **txn)
 {
     int rv;
 
-    store_write_begin(db);
+    polycom_store_write_begin(db);
     /* apr_dbd_pgsql allocates the record only when BEGIN succeeds, then
      * writes into it either way: a BEGIN on a connection whose server went
      * away (its first query after an outage) crashed the process. Given a
@@ -351,7 +351,7 @@ int polycom_store_txn_begin(polycom_db *db, apr_dbd_transaction_t **txn)
                                          APR_DBD_TRANSACTION_ROLLBACK);
             apr_dbd_transaction_end(db->driver, db->pool, *txn);
         }
-        store_write_end(db);
+        polycom_store_write_end(db);
         return polycom_store_failed(db, "begin", rv);
     }
     db->in_transaction = 1;
@@ -364,7 +364,7 @@ int polycom_store_txn_end(polycom_db *db, apr_dbd_transaction_t *txn,
     int rv = apr_dbd_transaction_end(db->driver, db->pool, txn);
 
     db->in_transaction = 0;
-    store_write_end(db);
+    polycom_store_write_end(db);
     if (db->repair_pending) {
         store_repair(db);
     }
@@ -468,7 +468,7 @@ int polycom_store_select(polycom_db *db, const char *label,
     return 0;
 }
 
-/* Run a prepared write with the turn taken (store_write_begin, or
+/* Run a prepared write with the turn taken (polycom_store_write_begin, or
  * store_write_try when @a wait is 0: then 1 when it was not free). */
 static int store_exec_args(polycom_db *db, const char *label, int *nrows,
                            int wait, va_list ap)
@@ -487,7 +487,7 @@ static int store_exec_args(polycom_db *db, const char *label, int *nrows,
         }
     }
     else {
-        store_write_begin(db);
+        polycom_store_write_begin(db);
     }
     rv = apr_dbd_pquery(db->driver, db->pool, db->handle, &changed, stmt,
                         args->nelts, (const char **)args->elts);
@@ -495,7 +495,7 @@ static int store_exec_args(polycom_db *db, const char *label, int *nrows,
         rv = apr_dbd_pquery(db->driver, db->pool, db->handle, &changed,
                             stmt, args->nelts, (const char **)args->elts);
     }
-    store_write_end(db);
+    polycom_store_write_end(db);
     if (nrows) {
         *nrows = changed;
     }
@@ -578,10 +578,10 @@ int polycom_store_checkpoint(polycom_db *db)
      * never waits, and under steady reads some reader always held a part
      * of the WAL: it grew by megabytes a second (readers are never
      * blocked by either, only this writer waits). */
-    store_write_begin(db);
+    polycom_store_write_begin(db);
     rv = apr_dbd_select(db->driver, db->pool, db->handle, &res,
                         "PRAGMA wal_checkpoint(RESTART)", 0);
-    store_write_end(db);
+    polycom_store_write_end(db);
     if (rv) {
         return polycom_store_failed(db, "checkpoint", rv);
     }

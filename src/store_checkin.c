@@ -361,8 +361,13 @@ static int store_seen_flush_once(polycom_db *db, polycom_seen_mark *mark,
            ? after + POLYCOM_SEEN_FLUSH_IDS : last;
     from = apr_psprintf(db->pool, "%" APR_INT64_T_FMT, after);
     to = apr_psprintf(db->pool, "%" APR_INT64_T_FMT, upto);
+    /* One statement, its own transaction: it takes the turn as any write
+     * outside a transaction does (a writer's catch-up after a restart, at
+     * the busiest moment of the node). */
+    polycom_store_write_begin(db);
     rv = apr_dbd_pvquery(db->driver, db->pool, db->handle, macs, stmt,
                          from, to, from, to, NULL);
+    polycom_store_write_end(db);
     if (rv) {
         return polycom_store_failed(db, ST_SEEN_FLUSH, rv);
     }

@@ -468,10 +468,11 @@ int polycom_store_usage(polycom_db *db, const char *mac, const char *kind,
 /* One round of a retention prune, outside any transaction: each round
  * commits on its own, so a long backlog never holds a lock for long. It
  * runs only when no other thread of the process (nor process of the node)
- * is writing to SQLite, and else returns 1 at once: beside a transaction of another thread of its
- * child (a batch of check-ins that child writes itself, an upload), it
- * waited for that transaction inside apr_dbd_sqlite3's process-wide mutex,
- * which the transaction needed for its next statement. Both stood still
+ * is writing to SQLite, and else returns 1 at once: beside a transaction
+ * of another thread of its child (a batch of check-ins that child writes
+ * itself, an upload), it waited for that transaction inside
+ * apr_dbd_sqlite3's process-wide mutex, which the transaction needed for
+ * its next statement. Both stood still
  * until the busy timeout, and so did every request of that child: 5 s in
  * make bench's master runs (a timeout on each of wrk's connections),
  * caught by timing SQLite's statements. Waiting for the turn instead would

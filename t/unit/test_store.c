@@ -596,7 +596,7 @@ static void test_prune_beside_transaction(const char *path)
 
 /* The node's gate (polycom_store_write_gate): held by another process,
  * housekeeping leaves its round for later at once, and a transaction
- * waits for the gate instead of for SQLite's lock. */
+ * waits for the gate (not its 5 s limit) instead of for SQLite's lock. */
 static void test_gate(const char *path)
 {
     apr_global_mutex_t *gate;
@@ -605,10 +605,9 @@ static void test_gate(const char *path)
     apr_dbd_transaction_t *txn = NULL;
     polycom_db *db;
     apr_proc_t other;
-    apr_time_t start;
+    apr_time_t start, begun, released = 0;
     apr_interval_time_t took;
     int ready[2], deleted = -1, pruned, began;
-    char byte = 0;
 
     apr_pool_create(&pg, pool);
     db = second_connection(path, pg, &hg);
@@ -619,19 +618,34 @@ static void test_gate(const char *path)
         return;
     }
     polycom_store_write_gate(gate);
-    if (apr_proc_fork(&other, pg) == APR_INCHILD) {
-        /* Another process of the node, writing for 300 ms. */
+    switch (apr_proc_fork(&other, pg)) {
+    case APR_INCHILD:
+        /* Another process of the node, writing for a second; it says
+         * when it took the gate, then when it let it go. */
+        close(ready[0]);
         apr_global_mutex_child_init(&gate, apr_global_mutex_lockfile(gate),
                                     pg);
         apr_global_mutex_lock(gate);
-        if (write(ready[1], "x", 1) != 1) {
+        start = apr_time_now();
+        if (write(ready[1], &start, sizeof(start)) != sizeof(start)) {
             _exit(1);
         }
-        apr_sleep(apr_time_from_msec(300));
+        apr_sleep(apr_time_from_sec(1));
+        start = apr_time_now();
         apr_global_mutex_unlock(gate);
+        if (write(ready[1], &start, sizeof(start)) != sizeof(start)) {
+            _exit(1);
+        }
         _exit(0);
+    case APR_INPARENT:
+        break;
+    default:
+        tap_ok(0, "another process for the test");
+        polycom_store_write_gate(NULL);
+        return;
     }
-    if (read(ready[0], &byte, 1) != 1) {
+    close(ready[1]);
+    if (read(ready[0], &start, sizeof(start)) != sizeof(start)) {
         tap_ok(0, "the other process holds the gate");
     }
     start = apr_time_now();
@@ -642,13 +656,17 @@ static void test_gate(const char *path)
                         "leaves its round for later at once (returned %d "
                         "in %" APR_TIME_T_FMT " ms)", pruned,
                         apr_time_as_msec(took)));
-    start = apr_time_now();
     began = polycom_store_txn_begin(db, &txn);
-    took = apr_time_now() - start;
-    tap_ok(began == 0 && took >= apr_time_from_msec(150),
+    begun = apr_time_now();
+    took = begun - start;
+    if (read(ready[0], &released, sizeof(released)) != sizeof(released)) {
+        released = 0;
+    }
+    tap_ok(began == 0 && released && begun >= released
+           && took < apr_time_from_sec(4),
            apr_psprintf(pool, "a transaction begins once the other process "
-                        "lets the gate go (after %" APR_TIME_T_FMT " ms)",
-                        apr_time_as_msec(took)));
+                        "lets the gate go (after %" APR_TIME_T_FMT " ms; "
+                        "the gate's limit is 5 s)", apr_time_as_msec(took)));
     if (began == 0) {
         tap_ok(polycom_store_txn_end(db, txn, 0) == 0,
                "and commits");
@@ -660,7 +678,6 @@ static void test_gate(const char *path)
     polycom_store_write_gate(NULL);
     apr_dbd_close(driver, hg);
     close(ready[0]);
-    close(ready[1]);
 }
 
 /* The admin API's statements and the writer's many-row upserts are
