@@ -20,17 +20,6 @@ use PolycomSipUA;
 
 plan tests => 6;
 
-my $logs = Apache::Test::vars('t_logs');
-sub error_log_lines {
-    open my $in, '<', "$logs/error_log" or return ();
-    return <$in>;
-}
-sub server_pid {
-    my $pid_file = Apache::Test::vars('t_pid_file');
-    open my $pf, '<', $pid_file or die "$pid_file: $!";
-    chomp(my $pid = <$pf>);
-    return $pid;
-}
 
 my $phone = PolycomSipUA->listener(addr => '127.0.0.1');
 my $mac = '0004f2e0a174';
@@ -59,8 +48,8 @@ while (!$first && time < $until) {
 }
 ok($first && $first =~ /^NOTIFY /, 'the worker sent its NOTIFY and waits');
 
-my $seen = () = error_log_lines();
-ok(kill('USR1', server_pid()), 'graceful restart while it waits');
+my $seen = () = PolycomTest::error_log_lines();
+ok(kill('USR1', PolycomTest::server_pid()), 'graceful restart while it waits');
 
 # The old child goes (its listener is the new generation's); give it the
 # NOTIFY's whole transaction (64 * 50 ms here) and then some.
@@ -72,7 +61,7 @@ while (time < $until) {
     my $r = eval { GET "/prov/$mac.cfg" };
     $served ||= $r && $r->code == 200;
 }
-my @lines = error_log_lines();
+my @lines = PolycomTest::error_log_lines();
 @since = @lines[$seen .. $#lines];
 ok($served, 'the new children serve the phone after the restart');
 my @crashed = grep { /exit signal|AddressSanitizer|SIGSEGV/ } @since;

@@ -29,7 +29,6 @@ my $tport = Apache::Test::vars('kamailio_tls_port');
 my $kdb = Apache::Test::vars('kamailio_db');
 my $ssl = Apache::Test::vars('ssl_dir');
 my $top = Apache::Test::vars('top_dir');
-my $logs = Apache::Test::vars('t_logs');
 my $override = Apache::Test::vars('serverroot') . '/conf/resync_tls_proxy.conf';
 
 sub kamailio {
@@ -43,23 +42,16 @@ my $kamailio = kamailio('server');
 ok($kamailio, "Kamailio runs with TLS on 127.0.0.1:$tport");
 
 # ---- httpd with the proxy over TLS -------------------------------------
-sub error_log_lines {
-    open my $in, '<', "$logs/error_log" or return ();
-    return <$in>;
-}
 # A restart (SIGHUP) re-reads the configuration; the resync worker starts
 # again with it in the new generation of children.
 sub restart_httpd {
-    my $pid_file = Apache::Test::vars('t_pid_file');
-    open my $pf, '<', $pid_file or die "$pid_file: $!";
-    chomp(my $pid = <$pf>);
-    close $pf;
-    my $before = grep { /resuming normal operations/ } error_log_lines();
+    my $pid = PolycomTest::server_pid();
+    my $before = grep { /resuming normal operations/ } PolycomTest::error_log_lines();
     kill 'HUP', $pid or return 0;
     my $until = time + 30;
     while (time < $until) {
         sleep 0.2;
-        next if $before >= grep { /resuming normal operations/ } error_log_lines();
+        next if $before >= grep { /resuming normal operations/ } PolycomTest::error_log_lines();
         my $r = eval { GET '/prov/000000000000.cfg' };
         return 1 if $r && $r->code == 200;
     }
@@ -161,14 +153,14 @@ is_deeply([@$j{qw(state status challenged)}], ['done', 200, JSON::PP::true],
 # ---- 3. A proxy whose certificate the CA does not vouch for ------------
 sub tagged_lines {
     my ($mac, $from) = @_;
-    my @lines = error_log_lines();
+    my @lines = PolycomTest::error_log_lines();
     return grep { /PC00173: resync of \Q$mac\E not sent/ } @lines[$from .. $#lines];
 }
 $kamailio->stop;
 $kamailio = kamailio('rogue');          # self-signed, from no known CA
 my $rogue_ua = new_ua('2006', 0);
 is($rogue_ua->register, 200, 'Kamailio with a self-signed certificate; the phone registers to it');
-my $log_from = scalar(my @l = error_log_lines());
+my $log_from = scalar(my @l = PolycomTest::error_log_lines());
 api(POST => "phones/$mac/resync");
 $j = job($mac);
 is($j->{state}, 'failed', 'a certificate from another CA: the job fails');
@@ -185,7 +177,7 @@ $kamailio->stop;
 $kamailio = kamailio('sip-elsewhere');  # the test CA's, for sip.example.net
 my $other_ua = new_ua('2006', 0);
 is($other_ua->register, 200, 'Kamailio with the CA\'s certificate for sip.example.net');
-$log_from = scalar(@l = error_log_lines());
+$log_from = scalar(@l = PolycomTest::error_log_lines());
 api(POST => "phones/$mac/resync");
 $j = job($mac);
 is($j->{state}, 'failed', 'a certificate naming another host: the job fails');

@@ -167,11 +167,7 @@ is(GET('/prov/000000000000-directory.xml')->content, '<directory/>',
 db_exec("DELETE FROM uploads WHERE mac = '000000000000'");
 
 # Everything stored survives a restart of httpd: it lives in the database.
-my $pid_file = Apache::Test::vars('t_pid_file');
-open my $pf, '<', $pid_file or die "$pid_file: $!";
-chomp(my $pid = <$pf>);
-close $pf;
-ok(kill('HUP', $pid), 'httpd restarted (SIGHUP)');
+ok(kill('HUP', PolycomTest::server_pid()), 'httpd restarted (SIGHUP)');
 my $up = 0;
 for (1 .. 100) {
     sleep 0.1;

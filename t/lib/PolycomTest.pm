@@ -211,6 +211,21 @@ sub cache_counts {
     return ($hits // -1, $misses // -1);
 }
 
+# The test server's error log, line by line (empty before it exists).
+sub error_log_lines {
+    open my $in, '<', Apache::Test::vars('t_logs') . '/error_log'
+        or return ();
+    return <$in>;
+}
+
+# The test server's parent process (for the signals of a restart).
+sub server_pid {
+    my $pid_file = Apache::Test::vars('t_pid_file');
+    open my $pf, '<', $pid_file or die "$pid_file: $!";
+    chomp(my $pid = <$pf>);
+    return $pid;
+}
+
 # What the phone should end up with, computed here from the params table
 # independently of the module: global < site < model < phone.
 sub effective_params {
