@@ -15,7 +15,6 @@
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
-use File::Temp qw(tempdir);
 use IPC::Open2 qw(open2);
 use LWP::UserAgent;
 use Time::HiRes qw(sleep time);
@@ -25,21 +24,10 @@ use PolycomOwnServer;
 
 plan tests => 6;
 
-my $vars = Apache::Test::config()->{vars};
 my $held = 3;       # seconds the lock is held; the busy timeout is 5 s
 my $mac = MAC_VVX;
 
-my $dir = tempdir('mod_polycom-busy-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-chmod 0777, $dir;
-my $db = "$dir/polycom.db";
-system("sqlite3 '$db' '.read $vars->{top_dir}/sql/sqlite.sql' "
-       . "\"INSERT INTO phones (mac, model) VALUES ('$mac', 'VVX411')\" "
-       . "\"INSERT INTO params VALUES ('phone', '$mac', 'reg.1.address', "
-       . "'1001')\" >/dev/null") == 0 or die "sqlite3: cannot create $db\n";
-if ($> == 0) {
-    my ($uid, $gid) = (getpwnam($vars->{user} || 'nobody'))[2, 3];
-    chown $uid, $gid, $db;
-}
+my ($dir, $db) = PolycomOwnServer->fresh_db('busy', $mac);
 my $server = PolycomOwnServer->new(
     dir => $dir, db => $db, offset => 160, start_servers => 2,
     initsql => 'PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL');

@@ -7,6 +7,7 @@ use strict;
 use warnings FATAL => 'all';
 
 use Apache::Test ();
+use File::Temp ();
 use IO::Socket::INET;
 use Time::HiRes qw(sleep);
 
@@ -64,6 +65,28 @@ $extra
 CONF
     close $fh;
     return $self;
+}
+
+# A directory of its own for such a server, and in it an SQLite database
+# of the schema with one phone of one line (reg.1.address 1001), owned by
+# the children's user: (directory, database).
+sub fresh_db {
+    my ($class, $name, $mac) = @_;
+    my $vars = Apache::Test::config()->{vars};
+    my $dir = File::Temp::tempdir("mod_polycom-$name-XXXXXX", TMPDIR => 1,
+                                  CLEANUP => 1);
+    chmod 0777, $dir;
+    my $db = "$dir/polycom.db";
+    system("sqlite3 '$db' '.read $vars->{top_dir}/sql/sqlite.sql' "
+           . "\"INSERT INTO phones (mac, model) VALUES ('$mac', 'VVX411')\" "
+           . "\"INSERT INTO params VALUES ('phone', '$mac', "
+           . "'reg.1.address', '1001')\" >/dev/null") == 0
+        or die "sqlite3: cannot create $db\n";
+    if ($> == 0) {
+        my ($uid, $gid) = (getpwnam($vars->{user} || 'nobody'))[2, 3];
+        chown $uid, $gid, $db;
+    }
+    return ($dir, $db);
 }
 
 sub port { $_[0]->{port} }
