@@ -430,10 +430,9 @@ int polycom_store_exec(polycom_db *db, const char *label, int *nrows, ...);
 /** polycom_store_exec for housekeeping that can wait for its next round:
  *  on SQLite, when another thread of this process, or another process of
  *  the node, is writing (its turn taken, a transaction open), returns 1
- *  at once and runs nothing. It
- *  never waits for that thread inside apr_dbd_sqlite3's process-wide mutex,
- *  which would stall every thread of the process, nor makes its caller
- *  wait behind it. */
+ *  at once and runs nothing. It never waits for that writer inside
+ *  apr_dbd_sqlite3's process-wide mutex, which would stall every thread
+ *  of the process, nor makes its caller wait behind it. */
 int polycom_store_exec_unless_busy(polycom_db *db, const char *label,
                                    int *nrows, ...);
 

@@ -256,7 +256,7 @@ static int store_serialised(polycom_db *db)
 }
 
 /* The turns a write holds (db->write_turn): the process's, the node's. */
-#define POLYCOM_STORE_GATE_WAIT apr_time_from_sec(5)
+#define STORE_GATE_WAIT apr_time_from_sec(5)
 #define STORE_TURN_THREAD 1
 #define STORE_TURN_GATE   2
 
@@ -278,7 +278,7 @@ void polycom_store_write_begin(polycom_db *db)
      * SQLite's busy timeout waits as before and then fails the write. */
     if (store_write_gate
         && apr_global_mutex_timedlock(store_write_gate,
-                                      POLYCOM_STORE_GATE_WAIT)
+                                      STORE_GATE_WAIT)
            == APR_SUCCESS) {
         db->write_turn |= STORE_TURN_GATE;
     }
