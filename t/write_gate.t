@@ -21,7 +21,7 @@ use lib 't/lib';
 use PolycomTest;
 use PolycomOwnServer;
 
-plan tests => 13;
+plan tests => 18;
 
 my $mac = MAC_VVX;
 my $held = 4;       # seconds sqlite3 holds the write lock
@@ -119,6 +119,29 @@ ok($code == 201 || $code == 204, "a gate held for ever: the upload is "
 ok($seconds >= 4.5 && $seconds < 9,
    sprintf('after the 5 s it waits at most (%.1f s)', $seconds));
 like($ua->get($log_url)->content, qr/second boot/, 'and is served back');
+
+# A graceful restart keeps the gate: the old generation's children and
+# check-in writer, still finishing their requests and batches, take turns
+# with the new one's. A gate made afresh would be another file, and the
+# new generation would not wait for a holder of the old.
+ok($server->graceful, 'a graceful restart')
+    or diag(`tail -5 ${\ $server->error_log}`);
+is(join(' ', glob("$dir/polycom-sqlite-write.*")), $gate_file // '',
+   'the gate is the same file after it');
+flock($gate, LOCK_EX) or die "flock: $!";
+$upload = put_log("third boot\n");
+sleep 1;
+$start = time;
+is($ua->get($settings)->code, 200,
+   'the new generation serves the phone while its upload waits');
+$released = time;
+flock($gate, LOCK_UN);
+($code, $sent, $answered) = $upload->();
+ok(($code == 201 || $code == 204) && $answered >= $released,
+   sprintf('the new generation\'s upload waited for the gate held before '
+           . 'the restart (%d, answered %.2f s after it was let go)', $code,
+           $answered - $released));
+like($ua->get($log_url)->content, qr/third boot/, 'and is served back');
 
 $server->stop;
 open my $log, '<', $server->error_log or die "error log: $!";

@@ -109,6 +109,24 @@ sub listening {
     return 0;
 }
 
+# httpd -k graceful; true once the new generation said it runs (up to
+# 10 s): httpd's "resuming normal operations" line once more.
+sub graceful {
+    my ($self) = @_;
+    my $resumed = sub {
+        open my $log, '<', $self->error_log or return 0;
+        return scalar grep { /resuming normal operations/ } <$log>;
+    };
+    my $before = $resumed->();
+    system($self->{httpd}, '-d', $self->{dir}, '-f', $self->{conf},
+           '-k', 'graceful') == 0 or return 0;
+    for (1 .. 100) {
+        return 1 if $resumed->() > $before;
+        sleep 0.1;
+    }
+    return 0;
+}
+
 sub stop {
     my ($self) = @_;
     system($self->{httpd}, '-d', $self->{dir}, '-f', $self->{conf},
