@@ -166,7 +166,7 @@ int polycom_moved_unread(polycom_moved *moved)
     return !moved || __atomic_load_n(&moved->unread, __ATOMIC_RELAXED);
 }
 
-apr_int64_t polycom_moved_stale_below(polycom_moved *moved)
+apr_int64_t polycom_moved_stale_below(polycom_moved *moved, int of_layers)
 {
-    return polycom_scopes_stale_below(moved->scopes);
+    return polycom_scopes_stale_below(moved->scopes, of_layers);
 }

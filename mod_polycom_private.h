@@ -255,7 +255,7 @@ int polycom_moved_same(polycom_moved *moved, const char *made_of,
 /** Non-zero when there is no record, or its last read failed. */
 int polycom_moved_unread(polycom_moved *moved);
 /** polycom_scopes_stale_below on @a moved's record (not NULL). */
-apr_int64_t polycom_moved_stale_below(polycom_moved *moved);
+apr_int64_t polycom_moved_stale_below(polycom_moved *moved, int of_layers);
 
 /* mod_polycom_shared.c: the render cache shared by the children
  * (PolycomSharedCache; src/shmcache.c). */

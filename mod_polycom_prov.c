@@ -370,15 +370,17 @@ static void prov_revision_read(apr_int64_t revision)
 
 /* Whether a phone's master or settings cannot be in the shared cache at
  * the current revision: no slot holds the key, or only at a revision
- * before the newest move of what every file is made of (or, without a
- * record of what moved, older than one read here before). Then the request skips the one-row read of
+ * before the newest move of what every file of its kind is made of
+ * (@a of_layers: settings; or, without a record of what moved, older
+ * than one read here before). Then the request skips the one-row read of
  * the revision and goes to the snapshot statement, which reads the
  * revision too (a miss read it twice: make bench's uniform fleet is mostly
  * misses while the cache fills, and after every change). Only a hint for
  * the order of the reads: whichever way, a file is served for the
  * revision read in this request. Without the shared cache, the child's
  * own cache is asked as before. */
-static int prov_surely_missed(polycom_moved *moved, const char *key)
+static int prov_surely_missed(polycom_moved *moved, const char *key,
+                              int of_layers)
 {
     apr_int64_t kept;
 
@@ -392,7 +394,7 @@ static int prov_surely_missed(polycom_moved *moved, const char *key)
         return kept < __atomic_load_n(&prov_revision_seen,
                                       __ATOMIC_RELAXED);
     }
-    return kept < polycom_moved_stale_below(moved);
+    return kept < polycom_moved_stale_below(moved, of_layers);
 }
 
 static int prov_hit(apr_time_t start)
@@ -442,7 +444,10 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
     if (cacheable) {
         cache_key = prov_cache_key(r);
         moved = polycom_moved_of(&db);
-        looked = !(snapshot && prov_surely_missed(moved, cache_key));
+        looked = !(snapshot
+                   && prov_surely_missed(moved, cache_key,
+                                         req->name.kind
+                                         == POLYCOM_FILE_SETTINGS));
     }
     if (looked) {
         if (polycom_store_revision(&db, &revision) < 0) {
@@ -561,13 +566,19 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
         req->snapshot = polycom_flat_snapshot(r->pool, served);
     }
     if (cacheable) {
-        /* A phone's file read from one snapshot is made of its layers, its
-         * own row and the moves; any other (a default file, one whose
-         * phone was read apart) is kept for its very revision only. */
+        /* A phone's settings read from one snapshot are made of its
+         * layers, its own row and the moves, its master of its row and
+         * the moves (polycom_master_for reads no layer); any other file
+         * (a default file, one whose phone was read apart) is kept for
+         * its very revision only. */
         const char *made_of = NULL;
         apr_size_t made_of_len = 0;
 
-        if (snapshot && phone) {
+        if (snapshot && phone && req->name.kind == POLYCOM_FILE_MASTER) {
+            made_of = polycom_scopes_of_phone(r->pool, phone->mac,
+                                              &made_of_len);
+        }
+        else if (snapshot && phone) {
             made_of = polycom_scopes_of(r->pool, phone->site, phone->model,
                                         phone->mac, &made_of_len);
         }

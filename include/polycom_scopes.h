@@ -2,10 +2,11 @@
  * and the revision each last changed at (table scope_revisions), as one
  * child has read them.
  *
- * A phone's master and settings are made of the global layer, its site's
- * and its model's layers, its own row and parameters, and the moves. A
- * file rendered at revision A is the same at revision B when none of those
- * scopes changed between the two. Without this, any edit of any phone
+ * A phone's settings are made of the global layer, its site's and its
+ * model's layers, its own row and parameters, and the moves; its master
+ * of its own row and the moves only. A file rendered at revision A is
+ * the same at revision B when none of those scopes changed between the
+ * two. Without this, any edit of any phone
  * moved the one revision and made every cached file of the fleet stale: a
  * fleet whose phones are edited now and then (as every fleet is) was
  * served from the cold path almost always (make bench, 100,000 phones,
@@ -47,13 +48,20 @@ void polycom_scopes_moved(polycom_scopes *scopes, const char *scope,
  *  one were given to polycom_scopes_moved first). */
 void polycom_scopes_advance(polycom_scopes *scopes, apr_int64_t revision);
 
-/** What a phone's file is made of, for polycom_scopes_same: its site,
- *  model and MAC, in @a pool. */
+/** What a phone's settings are made of, for polycom_scopes_same: its
+ *  site, model and MAC, in @a pool. */
 const char *polycom_scopes_of(apr_pool_t *pool, const char *site,
                               const char *model, const char *mac,
                               apr_size_t *len);
 
-/** 1 when a file made of @a made_of (polycom_scopes_of; @a len 0: of
+/** What a phone's master is made of: its own row and the moves, not the
+ *  layers (its files' names and PolycomConfigFiles are the server's), in
+ *  @a pool. After a change of the global layer, every phone's first poll
+ *  asks for its master then its settings: the master stays a hit. */
+const char *polycom_scopes_of_phone(apr_pool_t *pool, const char *mac,
+                                    apr_size_t *len);
+/** 1 when a file made of @a made_of (polycom_scopes_of or
+ *  polycom_scopes_of_phone; @a len 0: of
  *  anything, so of that very revision only) and rendered at @a rendered
  *  is the same at @a now: the revisions are equal, or both are within the
  *  record and none of its scopes moved between them. */
@@ -62,8 +70,10 @@ int polycom_scopes_same(polycom_scopes *scopes, const char *made_of,
                         apr_int64_t now);
 
 /** A revision before which no file can be the same any more: the newest
- *  move of the global layer or of the moves, or the floor. A hint for
- *  the order of reads (racy by design). */
-apr_int64_t polycom_scopes_stale_below(polycom_scopes *scopes);
+ *  move of the moves, of the global layer when @a of_layers (a file of
+ *  polycom_scopes_of), or the floor. A hint for the order of reads (racy
+ *  by design). */
+apr_int64_t polycom_scopes_stale_below(polycom_scopes *scopes,
+                                       int of_layers);
 
 #endif /* POLYCOM_SCOPES_H */

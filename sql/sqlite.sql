@@ -271,9 +271,10 @@ INSERT INTO revision (id, value) VALUES (1, 0) ON CONFLICT DO NOTHING;
 -- What each move of the revision was for: per scope ('global' and '', a
 -- site, a model, a phone by its mac, 'reprovision' and '' for the moves)
 -- the revision its newest change made, set by the same trigger after the
--- bump. A phone's file is made of the global layer, its site's, its
--- model's, its own row and parameters, and the moves: the module keeps it
--- across changes to anything else. With the one counter alone, one edit
+-- bump. A phone's settings are made of the global layer, its site's, its
+-- model's, its own row and parameters, and the moves (its master of its
+-- row and the moves): the module keeps them across changes to anything
+-- else. With the one counter alone, one edit
 -- of any phone made every cached file of the fleet stale (100,000 phones,
 -- one edit a second: the settings 132 us a request instead of 65, make
 -- bench). It starts empty: the module needs only the changes made after

@@ -21,9 +21,12 @@ struct polycom_scopes {
     apr_hash_t *moved;          /* tag + key -> apr_int64_t revision */
     apr_int64_t floor;          /* -1: not started */
     apr_int64_t through;
-    /* The newest move of what every file is made of: the global layer,
-     * the moves, a scope this module does not know. */
+    /* The newest move of what every file is made of: the moves, a scope
+     * this module does not know. */
     apr_int64_t wide;
+    /* The newest move of the global layer: what every file made of the
+     * layers is made of (a master is not). */
+    apr_int64_t global;
 };
 
 static void scopes_lock(polycom_scopes *scopes)
@@ -52,7 +55,7 @@ polycom_scopes *polycom_scopes_create(apr_pool_t *pool)
 #endif
     scopes->pool = pool;
     scopes->moved = apr_hash_make(pool);
-    scopes->floor = scopes->through = scopes->wide = -1;
+    scopes->floor = scopes->through = scopes->wide = scopes->global = -1;
     return scopes;
 }
 
@@ -132,12 +135,19 @@ void polycom_scopes_moved(polycom_scopes *scopes, const char *scope,
     apr_int64_t *at;
 
     scopes_lock(scopes);
+    if (!strcmp(scope, "global")) {
+        if (revision > scopes->global) {
+            scopes->global = revision;
+        }
+        scopes_unlock(scopes);
+        return;
+    }
     name_len = tag ? scopes_name(tag, key, strlen(key), buf, sizeof(buf))
                    : 0;
     if (!name_len) {
-        /* global and reprovision are in every file; so is, to be safe, a
-         * scope of a newer schema, and a key too long to keep (every
-         * file made of it is judged moved anyway). */
+        /* reprovision is in every file; so is, to be safe, a scope of a
+         * newer schema, and a key too long to keep (every file made of
+         * it is judged moved anyway). */
         if (revision > scopes->wide) {
             scopes->wide = revision;
         }
@@ -186,6 +196,26 @@ const char *polycom_scopes_of(apr_pool_t *pool, const char *site,
     return made_of;
 }
 
+const char *polycom_scopes_of_phone(apr_pool_t *pool, const char *mac,
+                                    apr_size_t *len)
+{
+    apr_size_t mac_len = strlen(mac);
+    char *made_of = apr_palloc(pool, mac_len + 2);
+
+    /* A NUL, then the MAC: one NUL where polycom_scopes_of makes two. */
+    made_of[0] = '\0';
+    memcpy(made_of + 1, mac, mac_len + 1);
+    *len = mac_len + 1;
+    return made_of;
+}
+
+/* Whether @a made_of is polycom_scopes_of_phone's: of no layer. */
+static int scopes_phone_only(const char *made_of, apr_size_t len)
+{
+    return len > 1 && made_of[0] == '\0'
+           && !memchr(made_of + 1, '\0', len - 1);
+}
+
 int polycom_scopes_same(polycom_scopes *scopes, const char *made_of,
                         apr_size_t len, apr_int64_t rendered,
                         apr_int64_t now)
@@ -205,6 +235,12 @@ int polycom_scopes_same(polycom_scopes *scopes, const char *made_of,
     scopes_lock(scopes);
     same = scopes->floor >= 0 && low >= scopes->floor
            && high <= scopes->through && scopes->wide <= low;
+    if (scopes_phone_only(made_of, len)) {
+        same = same && scopes_last(scopes, 'p', made_of + 1, len - 1) <= low;
+        scopes_unlock(scopes);
+        return same;
+    }
+    same = same && scopes->global <= low;
     for (i = 0; same && i < 3; i++) {
         const char *nul = memchr(part, '\0', (apr_size_t)(end - part));
         apr_size_t part_len = nul ? (apr_size_t)(nul - part)
@@ -221,12 +257,16 @@ int polycom_scopes_same(polycom_scopes *scopes, const char *made_of,
     return same;
 }
 
-apr_int64_t polycom_scopes_stale_below(polycom_scopes *scopes)
+apr_int64_t polycom_scopes_stale_below(polycom_scopes *scopes,
+                                       int of_layers)
 {
     apr_int64_t below;
 
     scopes_lock(scopes);
     below = scopes->wide > scopes->floor ? scopes->wide : scopes->floor;
+    if (of_layers && scopes->global > below) {
+        below = scopes->global;
+    }
     scopes_unlock(scopes);
     return below;
 }

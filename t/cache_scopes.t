@@ -20,7 +20,7 @@ my %nodes = (
     'own cache'    => "PolycomCacheSize 1M\nPolycomSharedCache Off\n",
     'shared cache' => "PolycomCacheSize Off\nPolycomSharedCache 1M 2K\n",
 );
-plan tests => 22 * keys %nodes;
+plan tests => 33 * keys %nodes;
 
 my ($a, $b) = ('0004f2cc0001', '0004f2cc0002');
 my $ua;
@@ -32,20 +32,28 @@ sub get {
     return $res->code == 200 ? $res->content : 'status ' . $res->code;
 }
 sub counts { cache_counts($base) }
-# [hits, misses] of phone A's settings asked once after @a edit.
+# [hits, misses] of phone A's settings (or @a file) asked once after
+# @a edit.
 sub after {
-    my ($edit, $body) = @_;
+    my ($edit, $body, $file) = @_;
     $edit->();
     my @before = counts();
-    $$body = get("/prov/$a-settings.cfg");
+    $$body = get("/prov/" . ($file // "$a-settings.cfg"));
     my @after = counts();
     return [$after[0] - $before[0], $after[1] - $before[1]];
+}
+# The same for phone A's master, asked right after its settings.
+sub master_after {
+    my ($body) = @_;
+    return after(sub { }, $body, "$a.cfg");
 }
 sub cleanup {
     db_exec("DELETE FROM params WHERE scope_key IN ('$a', '$b',"
             . " 'scopes-hq', 'scopes-branch', 'scopes-other')"
             . " OR (scope = 'model' AND name = 'reg.4.label')"
             . " OR (scope = 'global' AND name = 'reg.4.label')");
+    db_exec("DELETE FROM reprovision WHERE scope_key IN ('$a', '$b',"
+            . " 'scopes-branch')");
     db_exec("DELETE FROM phones WHERE mac IN ('$a', '$b')");
 }
 
@@ -92,10 +100,15 @@ for my $kind (sort keys %nodes) {
                     \$body),
               [0, 1], "$kind: its own parameter: rendered anew");
     like($body, qr/A by SQL/, "$kind: with the change");
+    is_deeply(master_after(\$body), [0, 1],
+              "$kind: its master too (made of its own row)");
+    is($body, $master, "$kind: the same bytes as before");
     is_deeply(after(sub { db_set_param('site', 'scopes-hq', 'reg.3.label', 'HQ site') },
                     \$body),
               [0, 1], "$kind: its site's layer: rendered anew");
     like($body, qr/HQ site/, "$kind: with the change");
+    is_deeply(master_after(\$body), [1, 0],
+              "$kind: its master, made of no layer: a hit");
     is_deeply(after(sub { db_set_param('model', 'VVX411', 'reg.4.label', 'Model 411') },
                     \$body),
               [0, 1], "$kind: its model's layer: rendered anew");
@@ -111,6 +124,39 @@ for my $kind (sort keys %nodes) {
               [0, 1], "$kind: the global layer: rendered anew");
     # Model scope outranks global: the global edit is there, below it.
     like($body, qr/Model 411/, "$kind: the model's value still wins");
+    # Every phone's first poll after a change of the global layer asks
+    # for its master, then its settings: the master has not changed.
+    my $master_now = get("/prov/$a.cfg");
+    db_set_param('global', '', 'reg.4.label', 'Everyone again');
+    is_deeply(master_after(\$body), [1, 0],
+              "$kind: after the global layer's edit, its master is a hit");
+    is($body, $master_now, "$kind: the same bytes");
+    # A move for the phone puts the stanza's file first in its master, in
+    # the very next response, and taking it back takes it out.
+    db_exec("INSERT INTO reprovision (scope, scope_key, server,"
+            . " server_address, server_type, boot_server, created_us)"
+            . " VALUES ('phone', '$a', 'https://new.example/prov',"
+            . " 'new.example/prov', 'HTTPS', 'Static', 1)");
+    like(get("/prov/$a.cfg"), qr/CONFIG_FILES="$a-device\.cfg,$a-settings/,
+         "$kind: a move set up with SQL: the stanza's file in its master");
+    db_exec("DELETE FROM reprovision WHERE scope_key = '$a'");
+    is(get("/prov/$a.cfg"), $master_now,
+       "$kind: the move taken back: its master as before");
+    # A move of its whole site: not keyed by its MAC.
+    db_exec("INSERT INTO reprovision (scope, scope_key, server,"
+            . " server_address, server_type, boot_server, created_us)"
+            . " VALUES ('site', 'scopes-branch', 'https://new.example/prov',"
+            . " 'new.example/prov', 'HTTPS', 'Static', 1)");
+    like(get("/prov/$a.cfg"), qr/CONFIG_FILES="$a-device\.cfg,/,
+         "$kind: a move of its site: the stanza's file in its master");
+    db_exec("DELETE FROM reprovision WHERE scope_key = 'scopes-branch'");
+    is(get("/prov/$a.cfg"), $master_now, "$kind: taken back: as before");
+    db_exec("UPDATE phones SET enabled = 0 WHERE mac = '$a'");
+    is(get("/prov/$a.cfg"), 'status 404',
+       "$kind: the phone disabled with SQL: its master is 404 at once");
+    db_exec("UPDATE phones SET enabled = 1 WHERE mac = '$a'");
+    is(get("/prov/$a.cfg"), $master_now,
+       "$kind: enabled again: its master at once");
     is_deeply(after(sub { db_exec("DELETE FROM phones WHERE mac = '$a'") },
                     \$body),
               [0, 0], "$kind: deleted: neither hit nor rendered") ;

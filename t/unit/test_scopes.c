@@ -25,6 +25,17 @@ static int same(polycom_scopes *scopes, apr_int64_t rendered,
     return polycom_scopes_same(scopes, made_of, len, rendered, now);
 }
 
+/* The same phone's master: made of its own row and the moves. */
+static int master_same(polycom_scopes *scopes, apr_int64_t rendered,
+                       apr_int64_t now)
+{
+    apr_size_t len;
+    const char *made_of = polycom_scopes_of_phone(pool, "0004f2000001",
+                                                  &len);
+
+    return polycom_scopes_same(scopes, made_of, len, rendered, now);
+}
+
 int main(void)
 {
     polycom_scopes *scopes;
@@ -67,33 +78,45 @@ int main(void)
     polycom_scopes_moved(scopes, "phone", "0004f2000001", 13);
     polycom_scopes_advance(scopes, 13);
     tap_ok(!same(scopes, 12, 13), "its own edit: stale");
+    tap_ok(!master_same(scopes, 12, 13), "its master too");
     tap_ok(same(scopes, 13, 13) && !same(scopes, 10, 13),
            "rendered at that edit or after: the same; before it: stale");
     polycom_scopes_moved(scopes, "site", "hq", 14);
     polycom_scopes_advance(scopes, 14);
     tap_ok(!same(scopes, 13, 14), "its site's edit: stale");
+    tap_ok(master_same(scopes, 13, 14), "its master, of no layer: the same");
     polycom_scopes_moved(scopes, "model", "VVX411", 15);
     polycom_scopes_advance(scopes, 15);
     tap_ok(!same(scopes, 14, 15), "its model's edit: stale");
+    tap_ok(master_same(scopes, 14, 15), "not its master");
     tap_ok(same(scopes, 15, 15), "rendered after them: the same");
 
     polycom_scopes_moved(scopes, "phone", "0004f2000009", 16);
     polycom_scopes_advance(scopes, 16);
-    tap_ok(same(scopes, 15, 16), "then another phone's edit: the same");
-    tap_ok(polycom_scopes_stale_below(scopes) == 10,
+    tap_ok(same(scopes, 15, 16) && master_same(scopes, 15, 16),
+           "then another phone's edit: the same, master and settings");
+    tap_ok(polycom_scopes_stale_below(scopes, 1) == 10,
            "the hint: nothing every file is made of moved, the floor");
 
     polycom_scopes_moved(scopes, "global", "", 17);
     polycom_scopes_advance(scopes, 17);
     tap_ok(!same(scopes, 16, 17), "the global layer's edit: stale");
-    tap_ok(polycom_scopes_stale_below(scopes) == 17,
-           "the hint: every file kept before 17 is stale");
+    tap_ok(master_same(scopes, 15, 17),
+           "but not its master (every phone's first poll after a global "
+           "change asks for it)");
+    tap_ok(polycom_scopes_stale_below(scopes, 1) == 17,
+           "the hint: every settings file kept before 17 is stale");
+    tap_ok(polycom_scopes_stale_below(scopes, 0) == 10,
+           "a master's hint: the floor still");
     polycom_scopes_moved(scopes, "reprovision", "", 18);
     polycom_scopes_advance(scopes, 18);
     tap_ok(!same(scopes, 17, 18), "a move set up or changed: stale");
+    tap_ok(!master_same(scopes, 17, 18)
+           && polycom_scopes_stale_below(scopes, 0) == 18,
+           "its master too (the stanza's file goes first in it)");
     polycom_scopes_moved(scopes, "firmware", "x", 19);
     polycom_scopes_advance(scopes, 19);
-    tap_ok(!same(scopes, 18, 19),
+    tap_ok(!same(scopes, 18, 19) && !master_same(scopes, 18, 19),
            "a scope this module does not know: stale, to be safe");
 
     /* A later row of a scope read again (its revision only grows), and
@@ -113,6 +136,11 @@ int main(void)
            "what a file is made of: site, model and MAC apart by NUL bytes");
     tap_ok(!polycom_scopes_same(scopes, "hq", 2, 20, 19),
            "what polycom_scopes_of did not make: stale");
+    made_of = polycom_scopes_of_phone(pool, "0004f2000001", &len);
+    tap_ok(len == 13 && !memcmp(made_of, "\0" "0004f2000001", 13),
+           "a master's: a NUL, then the MAC");
+    tap_ok(!polycom_scopes_same(scopes, "\0", 1, 20, 19),
+           "a NUL alone (no MAC after it): stale");
     tap_ok(!polycom_scopes_same(NULL, made_of, len, 20, 19)
            && polycom_scopes_same(NULL, made_of, len, 20, 20),
            "without a record: the very revision only");
@@ -151,6 +179,19 @@ int main(void)
         tap_ok(!same(scopes, 24, 25),
                "a key too long to keep moves every file, to be safe");
     }
+
+    /* Settings of a phone of no site, or of no site and no model, begin
+     * with a NUL too: still three parts, still made of the layers. */
+    polycom_scopes_moved(scopes, "global", "", 26);
+    polycom_scopes_advance(scopes, 26);
+    made_of = polycom_scopes_of(pool, "", "VVX411", "0004f2000001", &len);
+    tap_ok(!polycom_scopes_same(scopes, made_of, len, 25, 26),
+           "settings of a phone of no site: stale when the global layer "
+           "moves");
+    made_of = polycom_scopes_of(pool, "", "", "0004f2000001", &len);
+    tap_ok(!polycom_scopes_same(scopes, made_of, len, 25, 26),
+           "of no site and no model: stale too, never taken for a master's");
+    tap_ok(master_same(scopes, 25, 26), "while the master is the same");
 
     /* A read that failed: moves may have gone unrecorded, and the record
      * starts again at the next good read's snapshot. */
