@@ -426,6 +426,8 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
     int snapshot = !req->name.is_default
                    && (req->name.kind == POLYCOM_FILE_MASTER
                        || req->name.kind == POLYCOM_FILE_SETTINGS);
+    /* Of those, the settings are made of the layers; a master is not. */
+    int of_layers = snapshot && req->name.kind == POLYCOM_FILE_SETTINGS;
 
     memset(&target, 0, sizeof(target));
     status = polycom_db_open(r, req, &db);
@@ -445,9 +447,7 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
         cache_key = prov_cache_key(r);
         moved = polycom_moved_of(&db);
         looked = !(snapshot
-                   && prov_surely_missed(moved, cache_key,
-                                         req->name.kind
-                                         == POLYCOM_FILE_SETTINGS));
+                   && prov_surely_missed(moved, cache_key, of_layers));
     }
     if (looked) {
         if (polycom_store_revision(&db, &revision) < 0) {
@@ -574,13 +574,13 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
         const char *made_of = NULL;
         apr_size_t made_of_len = 0;
 
-        if (snapshot && phone && req->name.kind == POLYCOM_FILE_MASTER) {
-            made_of = polycom_scopes_of_phone(r->pool, phone->mac,
-                                              &made_of_len);
-        }
-        else if (snapshot && phone) {
-            made_of = polycom_scopes_of(r->pool, phone->site, phone->model,
-                                        phone->mac, &made_of_len);
+        if (snapshot && phone) {
+            made_of = of_layers
+                      ? polycom_scopes_of(r->pool, phone->site,
+                                          phone->model, phone->mac,
+                                          &made_of_len)
+                      : polycom_scopes_of_phone(r->pool, phone->mac,
+                                                &made_of_len);
         }
         polycom_metrics_cache(polycom_metrics_get(), 0);
         prov_cache_put(cache_key, revision, made_of, made_of_len, *body,

@@ -92,10 +92,10 @@ BOOT_WRK = ';'.join('%s %s' % (m, p) for m, p, _ in BOOT if m != 'HEAD')
 # date, its master not): every phone's next poll, its master then its
 # settings, each phone once, walked over the whole fleet (request.lua's
 # BENCH_ORDER=walk), after every phone asked once (the fleet has been
-# polling), with a change before each of the module's runs. The others are the fleet
-# in between changes, each request for a phone drawn at random, measured
-# after every phone has asked once since the last change (as a polling
-# fleet has, minutes after a change): the steady state.
+# polling), with a change before each of the module's runs. The others are
+# the fleet in between changes, each request for a phone drawn at random,
+# measured after every phone has asked once since the last change (as a
+# polling fleet has, minutes after a change): the steady state.
 COLD = 'first poll after a change'
 MASTER = ('master <mac>.cfg', 'GET {p}/%s.cfg', None, OUI, False, True)
 SETTINGS = ('settings <mac>-settings.cfg', 'GET {p}/%s-settings.cfg', None,
