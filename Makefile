@@ -8,7 +8,8 @@ WARN     = -Wall -Wextra -Wno-unused-parameter -Werror
 XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0)
 XML_LIBS   = $(shell pkg-config --libs libxml-2.0) \
              $(shell pkg-config --libs jansson) -lcsv \
-             $(shell pkg-config --libs openssl)
+             $(shell pkg-config --libs openssl) \
+             $(shell pkg-config --libs sqlite3)
 APR_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes) \
              $(shell apu-1-config --includes)
 APR_LIBS   = $(shell apr-1-config --link-ld --libs) \
@@ -17,7 +18,8 @@ APR_LIBS   = $(shell apr-1-config --link-ld --libs) \
 # The pure parts: no httpd headers, linked into the module and the tests.
 PURE_SRC = src/cache.c src/checkin.c src/name.c src/useragent.c src/render.c \
            src/ucs_elements.c src/upload.c src/store.c src/store_session.c \
-           src/store_sql.c src/store_phone.c src/store_checkin.c src/admin.c \
+           src/store_sql.c src/store_phone.c src/store_checkin.c \
+           src/store_native.c src/admin.c \
            src/admin_phones.c src/admin_params.c src/admin_import.c \
            src/admin_reprovision.c src/admin_resync.c src/admin_fleet.c \
            src/admin_rows.c src/admin_stats.c src/metrics.c \
@@ -84,8 +86,6 @@ $(PURE_LIB): $(PURE_OBJ)
 	rm -f $@
 	ar rcs $@ $(PURE_OBJ)
 
-# test_store also asks SQLite itself what it names each column.
-t/unit/test_store: UNIT_LIBS = -lsqlite3
 t/unit/test_%: t/unit/test_%.c $(wildcard t/unit/*.h) $(PURE_LIB) $(HEADERS)
 	$(CC) $(WARN) $(APR_CFLAGS) $(XML_CFLAGS) -I include -I t/unit -o $@ \
 	    $< $(PURE_LIB) $(APR_LIBS) $(XML_LIBS) $(UNIT_LIBS)

@@ -59,8 +59,15 @@
  * string; PostgreSQL types such a parameter as varchar, so each one that
  * meets a number is cast (NUM), which SQLite reads the same way. MySQL
  * spells that cast "AS SIGNED" and allows only a bare placeholder after
- * LIMIT and OFFSET: store_sql_for() rewrites NUM for it. */
+ * LIMIT and OFFSET: polycom_store_sql_for() rewrites NUM for it. */
 #define NUM "CAST(%s AS BIGINT)"
+
+
+/* A row of a SELECT (polycom_row_get reads it by name). */
+struct polycom_row {
+    const char *columns;        /* the statement's names */
+    const char **values;        /* one per name */
+};
 
 
 /* store.c: the statements, connections and transactions. */
@@ -100,6 +107,29 @@ void polycom_store_write_end(polycom_db *db);
 #define STORE_SEEN_ROWS_FEW 10
 const char *polycom_store_generated_sql(apr_pool_t *pool, const char *label,
                                         int mysql);
+
+/** The schema changed under the connection (SQLite prepared a statement
+ *  again by itself): apr_dbd's statements, which it does not prepare
+ *  again, and those that failed to prepare before, are prepared again
+ *  through db->repair, outside a transaction, once per handle. */
+void polycom_store_schema_changed(polycom_db *db);
+
+/** A statement's text in @a dialect (store_session.c). */
+const char *polycom_store_sql_for(apr_pool_t *pool,
+                                  const polycom_statement *st,
+                                  polycom_dialect dialect);
+
+/* store_native.c: SQLite's reads on the connection's own handle. */
+/** What polycom_store_native_select answers when the statement could not
+ *  be prepared that way: then apr_dbd runs it (and says why it fails). */
+#define POLYCOM_NATIVE_UNPREPARED 1
+/** Runs @a st, a SELECT of @a width columns, with @a args (const char *)
+ *  on a SQLite connection outside any transaction, adding its rows to
+ *  @a rows: 0, -1 (db->error set, as polycom_store_failed sets it) or
+ *  POLYCOM_NATIVE_UNPREPARED. */
+int polycom_store_native_select(polycom_db *db, const polycom_statement *st,
+                                int width, const apr_array_header_t *args,
+                                apr_array_header_t *rows);
 
 /** Locks the revision row first (see store.c). */
 int polycom_store_lock_revision(polycom_db *db);

@@ -70,11 +70,6 @@ int polycom_store_column_of(const char *label, const char *name)
     return st ? store_column_index(st->columns, name) : -1;
 }
 
-struct polycom_row {
-    const char *columns;        /* the statement's names */
-    const char **values;        /* one per name */
-};
-
 const char *polycom_row_get(const polycom_row *row, const char *column)
 {
     int i = store_column_index(row->columns, column);
@@ -407,11 +402,18 @@ static apr_array_header_t *store_args(apr_pool_t *pool, va_list ap)
     return values;
 }
 
+void polycom_store_schema_changed(polycom_db *db)
+{
+    if (db->repair && !db->repaired && !db->in_transaction) {
+        store_repair(db);
+    }
+}
+
 int polycom_store_select(polycom_db *db, const char *label,
                          apr_array_header_t **rows, ...)
 {
     const polycom_statement *st = polycom_store_statement(label);
-    apr_dbd_prepared_t *stmt = polycom_store_prepared(db, label);
+    apr_dbd_prepared_t *stmt;
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     apr_array_header_t *args;
@@ -419,11 +421,8 @@ int polycom_store_select(polycom_db *db, const char *label,
     int rv, ncols, i, width, wrong = -1;
 
     *rows = apr_array_make(db->pool, 16, sizeof(const polycom_row *));
-    if (!stmt) {
-        return -1;
-    }
     width = st ? store_column_count(st->columns) : 0;
-    if (!width) {
+    if (st && !width) {
         db->error = apr_psprintf(db->pool, "%s names no columns to read",
                                  label);
         return -1;
@@ -431,6 +430,22 @@ int polycom_store_select(polycom_db *db, const char *label,
     va_start(ap, rows);
     args = store_args(db->pool, ap);
     va_end(ap);
+    /* SQLite's reads outside a transaction skip apr_dbd's process-wide
+     * mutex (store_native.c); inside one, apr_dbd must see their errors,
+     * which decide whether it commits. Asked first: a statement apr_dbd
+     * could not prepare on this connection (a table an upgrade added
+     * since) may prepare now. */
+    if (st && db->dialect == POLYCOM_DIALECT_SQLITE && !db->in_transaction) {
+        rv = polycom_store_native_select(db, st, width, args, *rows);
+        if (rv != POLYCOM_NATIVE_UNPREPARED) {
+            return rv;
+        }
+    }
+    /* NULL for a label that names no statement (st NULL) too. */
+    stmt = polycom_store_prepared(db, label);
+    if (!stmt) {
+        return -1;
+    }
     rv = apr_dbd_pselect(db->driver, db->pool, db->handle, &res, stmt,
                          polycom_store_random_access(db), args->nelts,
                          (const char **)args->elts);

@@ -30,9 +30,9 @@ static const char *store_replace(apr_pool_t *pool, const char *text,
 }
 
 /* A statement's text in the connection's dialect. */
-static const char *store_sql_for(apr_pool_t *pool,
-                                 const polycom_statement *st,
-                                 polycom_dialect dialect)
+const char *polycom_store_sql_for(apr_pool_t *pool,
+                                  const polycom_statement *st,
+                                  polycom_dialect dialect)
 {
     const char *sql = st->sql ? st->sql
                               : polycom_store_generated_sql(
@@ -173,10 +173,9 @@ static int store_prepare_one(apr_pool_t *pool,
                              const polycom_statement *st, const char **error)
 {
     apr_dbd_prepared_t *stmt = NULL;
-    int rv = apr_dbd_prepare(driver, pool, handle,
-                             store_sql_for(pool, st,
-                                           polycom_store_dialect(driver)),
-                             st->label, &stmt);
+    const char *sql = polycom_store_sql_for(pool, st,
+                                            polycom_store_dialect(driver));
+    int rv = apr_dbd_prepare(driver, pool, handle, sql, st->label, &stmt);
 
     if (rv) {
         *error = apr_psprintf(pool, "statement %s: %s", st->label,
