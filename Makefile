@@ -6,6 +6,7 @@ comma   := ,
 WARN     = -Wall -Wextra -Wno-unused-parameter -Werror
 # Evaluated when a recipe runs, after `deps` has installed pkg-config & co.
 XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0)
+# SQLite itself too: src/store_native.c runs reads on apr_dbd's handle.
 XML_LIBS   = $(shell pkg-config --libs libxml-2.0) \
              $(shell pkg-config --libs jansson) -lcsv \
              $(shell pkg-config --libs openssl) \

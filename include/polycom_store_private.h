@@ -108,10 +108,9 @@ void polycom_store_write_end(polycom_db *db);
 const char *polycom_store_generated_sql(apr_pool_t *pool, const char *label,
                                         int mysql);
 
-/** The schema changed under the connection (SQLite prepared a statement
- *  again by itself): apr_dbd's statements, which it does not prepare
- *  again, and those that failed to prepare before, are prepared again
- *  through db->repair, outside a transaction, once per handle. */
+/** The schema may have changed under the connection (SQLite prepared a
+ *  statement again by itself): the statements that failed to prepare on
+ *  it are tried again at their next use (store_session.c). */
 void polycom_store_schema_changed(polycom_db *db);
 
 /** A statement's text in @a dialect (store_session.c). */
@@ -130,6 +129,9 @@ const char *polycom_store_sql_for(apr_pool_t *pool,
 int polycom_store_native_select(polycom_db *db, const polycom_statement *st,
                                 int width, const apr_array_header_t *args,
                                 apr_array_header_t *rows);
+/** Whether the statement of @a label was prepared natively on this
+ *  connection (for tests). */
+int polycom_store_native_prepared(polycom_db *db, const char *label);
 
 /** Locks the revision row first (see store.c). */
 int polycom_store_lock_revision(polycom_db *db);

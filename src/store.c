@@ -402,13 +402,6 @@ static apr_array_header_t *store_args(apr_pool_t *pool, va_list ap)
     return values;
 }
 
-void polycom_store_schema_changed(polycom_db *db)
-{
-    if (db->repair && !db->repaired && !db->in_transaction) {
-        store_repair(db);
-    }
-}
-
 int polycom_store_select(polycom_db *db, const char *label,
                          apr_array_header_t **rows, ...)
 {

@@ -18,7 +18,10 @@
  * before the connection is. Values are bound and read back as text, as
  * apr_dbd_sqlite3 does, so a row reads the same either way. Writes and
  * everything inside a transaction stay with apr_dbd, whose transaction
- * must see each statement's failure to roll back. */
+ * must see each statement's failure to roll back. One difference: a read
+ * that meets a busy database waits the connection's busy timeout once
+ * (5 s), where apr_dbd_sqlite3 waited it up to 16 times. In WAL mode a
+ * read is busy only while another process recovers the WAL. */
 
 #include <string.h>
 
@@ -27,9 +30,9 @@
 
 #include "polycom_store_private.h"
 
-/* A connection's statements under their label, with this before it, in
- * the connection's table of prepared statements. */
-#define NATIVE_KEY "mod_polycom native: "
+/* The connection's native statements (statement -> sqlite3_stmt), kept
+ * under this name in its table of prepared statements. */
+#define NATIVE_STATEMENTS "mod_polycom: native statements"
 
 /* @a sql with apr_dbd's placeholders (%s, and %% for a %) as SQLite's
  * numbered ones, or NULL for any other: apr_dbd's typed placeholders
@@ -53,7 +56,7 @@ static const char *native_sql(apr_pool_t *pool, const char *sql)
         }
         sql = at + 2;
     }
-    APR_ARRAY_PUSH(parts, char *) = (char *)sql;
+    APR_ARRAY_PUSH(parts, char *) = apr_pstrdup(pool, sql);
     return apr_array_pstrcat(pool, parts, 0);
 }
 
@@ -63,18 +66,39 @@ static apr_status_t native_finalize(void *stmt)
     return APR_SUCCESS;
 }
 
+/* The connection's table of native statements; NULL for a connection
+ * whose set-up failed (it has no pool to keep them in). */
+static apr_hash_t *native_statements(polycom_db *db, apr_pool_t **lifetime)
+{
+    apr_hash_t *natives = apr_hash_get(db->prepared, NATIVE_STATEMENTS,
+                                       APR_HASH_KEY_STRING);
+
+    *lifetime = polycom_store_prepared_pool(db->prepared);
+    if (!natives && *lifetime) {
+        natives = apr_hash_make(*lifetime);
+        apr_hash_set(db->prepared, NATIVE_STATEMENTS, APR_HASH_KEY_STRING,
+                     natives);
+    }
+    return *lifetime ? natives : NULL;
+}
+
 /* @a st on this connection, prepared at its first use; NULL when it cannot
- * be (a connection whose set-up failed, SQL that does not prepare). */
+ * be (a connection whose set-up failed, SQL that does not prepare: then
+ * apr_dbd runs it, or says why not). */
 static sqlite3_stmt *native_statement(polycom_db *db,
                                       const polycom_statement *st)
 {
-    apr_pool_t *lifetime = polycom_store_prepared_pool(db->prepared);
-    const char *key = apr_pstrcat(db->pool, NATIVE_KEY, st->label, NULL);
-    sqlite3_stmt *stmt = apr_hash_get(db->prepared, key, APR_HASH_KEY_STRING);
+    apr_pool_t *lifetime;
+    apr_hash_t *natives = native_statements(db, &lifetime);
+    sqlite3_stmt *stmt;
     sqlite3 *conn;
     const char *sql;
 
-    if (stmt || !lifetime) {
+    if (!natives) {
+        return NULL;
+    }
+    stmt = apr_hash_get(natives, &st, sizeof(st));
+    if (stmt) {
         return stmt;
     }
     conn = apr_dbd_native_handle(db->driver, db->handle);
@@ -88,21 +112,51 @@ static sqlite3_stmt *native_statement(polycom_db *db,
     }
     apr_pool_cleanup_register(lifetime, stmt, native_finalize,
                               apr_pool_cleanup_null);
-    apr_hash_set(db->prepared, apr_pstrdup(lifetime, key),
-                 APR_HASH_KEY_STRING, stmt);
+    apr_hash_set(natives, apr_pmemdup(lifetime, &st, sizeof(st)),
+                 sizeof(st), stmt);
     return stmt;
 }
 
+int polycom_store_native_prepared(polycom_db *db, const char *label)
+{
+    const polycom_statement *st = polycom_store_statement(label);
+    apr_hash_t *natives = apr_hash_get(db->prepared, NATIVE_STATEMENTS,
+                                       APR_HASH_KEY_STRING);
+
+    return st && natives && apr_hash_get(natives, &st, sizeof(st)) != NULL;
+}
+
 /* The statement's failure, said as apr_dbd would say it (the
- * connection's message, read before the reset that would clear it). */
+ * connection's message, read before the reset that would clear it), and
+ * no row of it kept: apr_dbd's failures return none. */
 static int native_failed(polycom_db *db, sqlite3_stmt *stmt,
-                         const polycom_statement *st, int rv)
+                         const polycom_statement *st, int rv,
+                         apr_array_header_t *rows, int kept)
 {
     int failed = polycom_store_failed(db, st->label, rv);
 
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
+    rows->nelts = kept;
     return failed;
+}
+
+/* Column @a i of the current row as apr_dbd_sqlite3 reads it: text and
+ * numbers as text, a BLOB's bytes as they are, NULL as "" (which
+ * polycom_store_entry makes of apr_dbd's NULL). */
+static const char *native_value(apr_pool_t *pool, sqlite3_stmt *stmt, int i)
+{
+    /* The type first: asking for the text may convert the value. */
+    int type = sqlite3_column_type(stmt, i);
+    const void *value;
+
+    if (type == SQLITE_NULL) {
+        return "";
+    }
+    value = type == SQLITE_BLOB ? sqlite3_column_blob(stmt, i)
+                                : (const void *)sqlite3_column_text(stmt, i);
+    return value ? apr_pstrmemdup(pool, value, sqlite3_column_bytes(stmt, i))
+                 : "";
 }
 
 int polycom_store_native_select(polycom_db *db, const polycom_statement *st,
@@ -110,7 +164,7 @@ int polycom_store_native_select(polycom_db *db, const polycom_statement *st,
                                 apr_array_header_t *rows)
 {
     sqlite3_stmt *stmt = native_statement(db, st);
-    int i, rv;
+    int i, rv, kept = rows->nelts;
 
     if (!stmt) {
         return POLYCOM_NATIVE_UNPREPARED;
@@ -135,7 +189,7 @@ int polycom_store_native_select(polycom_db *db, const polycom_statement *st,
                                APR_ARRAY_IDX(args, i, const char *), -1,
                                SQLITE_STATIC);
         if (rv != SQLITE_OK) {
-            return native_failed(db, stmt, st, rv);
+            return native_failed(db, stmt, st, rv, rows, kept);
         }
     }
     while ((rv = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -144,34 +198,21 @@ int polycom_store_native_select(polycom_db *db, const polycom_statement *st,
         row->columns = st->columns;
         row->values = apr_palloc(db->pool, sizeof(const char *) * width);
         for (i = 0; i < width; i++) {
-            /* The type first: asking for the text may convert the value.
-             * NULL and BLOB read as "", as through apr_dbd_sqlite3. */
-            int type = sqlite3_column_type(stmt, i);
-            const unsigned char *text = type == SQLITE_NULL
-                                        || type == SQLITE_BLOB
-                                        ? NULL
-                                        : sqlite3_column_text(stmt, i);
-
-            row->values[i] = text
-                             ? apr_pstrmemdup(db->pool, (const char *)text,
-                                              sqlite3_column_bytes(stmt, i))
-                             : "";
+            row->values[i] = native_value(db->pool, stmt, i);
         }
         APR_ARRAY_PUSH(rows, const polycom_row *) = row;
     }
     if (rv != SQLITE_DONE) {
-        return native_failed(db, stmt, st, rv);
+        return native_failed(db, stmt, st, rv, rows, kept);
     }
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
     /* Prepared again by SQLite itself: the schema changed (an upgrade
-     * while httpd runs). apr_dbd_sqlite3's statements would fail
-     * (SQLITE_SCHEMA) and be prepared again at their next run, but those
-     * that could not be prepared before (a table the upgrade added) are
-     * never run to find out: the whole connection's are, now. No
-     * statement here depends on a bound value for its plan (no LIKE on a
-     * NOCASE column, no STAT4 in Debian's SQLite), the other reason SQLite
-     * prepares again. */
+     * while httpd runs), or, for a LIKE, a bound pattern did. apr_dbd's
+     * statements find a changed schema when they next run (SQLITE_SCHEMA)
+     * and are prepared again then; but one that could not be prepared on
+     * this connection before (a table the upgrade added) is remembered as
+     * failed and never runs to find out: tried again at its next use. */
     if (sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 1)) {
         polycom_store_schema_changed(db);
     }

@@ -166,6 +166,16 @@ static apr_hash_t *store_failures(apr_hash_t *prepared, apr_pool_t *pool)
     return failures;
 }
 
+void polycom_store_schema_changed(polycom_db *db)
+{
+    apr_hash_t *failures = apr_hash_get(db->prepared, STORE_FAILURES,
+                                        APR_HASH_KEY_STRING);
+
+    if (failures) {
+        apr_hash_clear(failures);
+    }
+}
+
 /* Prepare @a st on a connection into @a prepared; -1 with *error set. */
 static int store_prepare_one(apr_pool_t *pool,
                              const apr_dbd_driver_t *driver,

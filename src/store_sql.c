@@ -77,7 +77,8 @@ static const polycom_statement store_statements[] = {
       " WHERE r.id = 1 ORDER BY x.name", NULL,
       "revision name value scope scope_key" },
     /* Generated from the one definition of a check-in (polycom_checkin.h)
-     * by polycom_store_sql_for(), as are its values in store_checkin_rows(). */
+     * by polycom_store_sql_for(), as are its values in
+     * store_checkin_rows(). */
     { ST_CHECKIN, NULL, NULL, NULL },
     /* A batch's check-ins of one hour added to that hour's count (the
      * console's check-in pictures), whatever hour it is: a late batch

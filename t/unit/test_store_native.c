@@ -2,8 +2,9 @@
  * apr_dbd (sql/sqlite.sql, loaded by the sqlite3 CLI; run from the top of
  * the tree): SQLite's reads outside a transaction run on the connection's
  * own handle, without apr_dbd's process-wide mutex. They must read what
- * apr_dbd_sqlite3 reads, fail as it fails, run side by side in threads,
- * and let mod_dbd close the connection afterwards. */
+ * apr_dbd_sqlite3 reads, fail with the statement's label and SQLite's
+ * reason, notice a schema changed elsewhere, run side by side in
+ * threads, and let mod_dbd close the connection afterwards. */
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,6 @@
 #include "polycom_store_private.h"
 #include "tap.h"
 
-#define NATIVE_KEY "mod_polycom native: "
 #define KNOWN "0004f2000001"
 #define UNKNOWN "0004f2000099"
 
@@ -117,9 +117,25 @@ static const char *select_one(connection *c, const char *label,
 
 static int native_kept(connection *c, const char *label)
 {
-    return apr_hash_get(c->db.prepared,
-                        apr_pstrcat(c->db.pool, NATIVE_KEY, label, NULL),
-                        APR_HASH_KEY_STRING) != NULL;
+    return polycom_store_native_prepared(&c->db, label);
+}
+
+/* ST_UPLOAD_GET of phone KNOWN's directory. */
+static const char *upload_of(connection *c, int in_transaction)
+{
+    apr_array_header_t *rows;
+    apr_dbd_transaction_t *txn = NULL;
+    int failed;
+
+    if (in_transaction && polycom_store_txn_begin(&c->db, &txn) < 0) {
+        return NULL;
+    }
+    failed = polycom_store_select(&c->db, ST_UPLOAD_GET, &rows, KNOWN,
+                                  "directory", NULL) < 0;
+    if (in_transaction) {
+        polycom_store_txn_end(&c->db, txn, failed);
+    }
+    return failed ? NULL : flat(c->db.pool, ST_UPLOAD_GET, rows);
 }
 
 /* The same rows either way, for the statements of a phone's request. */
@@ -149,16 +165,28 @@ static void test_same_rows(connection *c)
                "a value is bound, never matched as a pattern");
     tap_ok(native_kept(c, ST_PHONE) && native_kept(c, ST_PHONE_AT),
            "statements run natively are kept on the connection");
+    tap_is_str(select_one(c, ST_PHONE_AT, UNKNOWN, 0),
+               select_one(c, ST_PHONE_AT, UNKNOWN, 1),
+               "an unknown phone's NULL columns read as \"\" both ways");
+    tap_ok(run(c, "INSERT INTO uploads (mac, kind, content, size, time_us)"
+               " VALUES ('" KNOWN "', 'directory', X'3c643e3c2f643e', 7,"
+               " 1)") == 0, "an upload stored as a BLOB");
+    tap_is_str(upload_of(c, 0), "<d></d>|7|\n",
+               "a BLOB's bytes read natively, as they are");
+    tap_is_str(upload_of(c, 0), upload_of(c, 1),
+               "the same as through apr_dbd");
 }
 
 /* A statement used only inside transactions never runs natively: apr_dbd
  * must see a failure there to roll back. */
 static void test_transactions(connection *c)
 {
-    tap_ok(!native_kept(c, ST_SCOPES_SINCE), "no native statement before");
-    tap_ok(select_one(c, ST_REVISION, NULL, 1) != NULL
-           && !native_kept(c, ST_REVISION),
+    tap_ok(select_one(c, ST_SCOPES_SINCE, "0", 1) != NULL
+           && !native_kept(c, ST_SCOPES_SINCE),
            "a read inside a transaction goes through apr_dbd");
+    tap_ok(select_one(c, ST_SCOPES_SINCE, "0", 0) != NULL
+           && native_kept(c, ST_SCOPES_SINCE),
+           "the same read outside one runs natively");
 }
 
 /* A statement that fails natively fails as through apr_dbd: -1, the
@@ -182,41 +210,32 @@ static void test_failure(connection *c)
                "the same statement reads it again");
 }
 
-static int repairs;
-
-static int count_repair(polycom_db *db, void *data)
-{
-    repairs++;
-    return 0;
-}
-
-/* A schema changed elsewhere (polycom-dbupgrade while httpd runs): SQLite
- * prepares the native statement again by itself, and the connection's
- * apr_dbd statements are prepared again too, once. apr_dbd's own would
- * have failed at their next run and been prepared again then, but one
- * that could not be prepared before (a table the upgrade added) never
- * runs to find out. */
+/* A schema changed elsewhere (polycom-dbupgrade while httpd runs). A
+ * statement that could not be prepared on the connection before (its
+ * table missing) is remembered as failed; the connection's next native
+ * read, which SQLite prepares again by itself, has it tried again.
+ * apr_dbd's own statements find the change when they next run. */
 static void test_schema_change(connection *c, apr_pool_t *pool)
 {
     connection other;
 
-    c->db.repair = count_repair;
-    c->db.repaired = 0;
-    repairs = 0;
-    tap_ok(select_one(c, ST_REVISION, NULL, 0) != NULL && repairs == 0,
-           "a read with the schema as it was: nothing prepared again");
     tap_ok(connect_to(&other, pool) == 0
-           && run(&other, "CREATE TABLE added_by_upgrade (x TEXT)") == 0,
-           "another connection changes the schema");
+           && run(&other, "ALTER TABLE last_seen RENAME TO last_seen_old")
+              == 0,
+           "another connection renames a table away");
     tap_ok(select_one(c, ST_REVISION, NULL, 0) != NULL,
-           "the next read answers");
-    tap_is_int(repairs, 1, "and the connection's statements are prepared "
-               "again");
-    c->db.repaired = 0;
-    tap_ok(select_one(c, ST_REVISION, NULL, 0) != NULL && repairs == 1,
-           "once: the read after it prepares nothing");
+           "a read on this connection (it sees the schema now)");
+    tap_ok(polycom_store_prepared(&c->db, ST_SEEN_ROWS) == NULL,
+           "a statement on that table fails to prepare at its first use");
+    tap_ok(run(&other, "ALTER TABLE last_seen_old RENAME TO last_seen") == 0,
+           "the table is back (an upgrade made it)");
+    tap_ok(polycom_store_prepared(&c->db, ST_SEEN_ROWS) == NULL,
+           "until the connection notices, the failure is remembered");
+    tap_ok(select_one(c, ST_REVISION, NULL, 0) != NULL,
+           "a read: SQLite prepares it again by itself");
+    tap_ok(polycom_store_prepared(&c->db, ST_SEEN_ROWS) != NULL,
+           "then the statement prepares");
     apr_pool_destroy(other.pool);
-    c->db.repair = NULL;
 }
 
 /* Threads reading at once, each on its own connection, while this one
@@ -288,6 +307,9 @@ static void test_threads(connection *writer, apr_pool_t *pool)
     tap_is_int(writes, 200, "the revision moved 200 times meanwhile");
     tap_is_int(failures, 0, "every one of %d reads answered",
                READERS * READS);
+    tap_ok(native_kept(&readers[0].c, ST_PHONE_AT)
+           && native_kept(&readers[READERS - 1].c, ST_PHONE_AT),
+           "natively, on each reader's own connection");
     tap_is_int(backwards, 0, "no reader saw the revision go back");
     for (i = 0; i < READERS; i++) {
         apr_pool_destroy(readers[i].c.pool);
