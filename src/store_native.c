@@ -66,40 +66,28 @@ static apr_status_t native_finalize(void *stmt)
     return APR_SUCCESS;
 }
 
-/* The connection's table of native statements; NULL for a connection
- * whose set-up failed (it has no pool to keep them in). */
-static apr_hash_t *native_statements(polycom_db *db, apr_pool_t **lifetime)
-{
-    apr_hash_t *natives = apr_hash_get(db->prepared, NATIVE_STATEMENTS,
-                                       APR_HASH_KEY_STRING);
-
-    *lifetime = polycom_store_prepared_pool(db->prepared);
-    if (!natives && *lifetime) {
-        natives = apr_hash_make(*lifetime);
-        apr_hash_set(db->prepared, NATIVE_STATEMENTS, APR_HASH_KEY_STRING,
-                     natives);
-    }
-    return *lifetime ? natives : NULL;
-}
-
 /* @a st on this connection, prepared at its first use; NULL when it cannot
  * be (a connection whose set-up failed, SQL that does not prepare: then
- * apr_dbd runs it, or says why not). */
+ * apr_dbd runs it, or says why not). The statements' pool, and the table
+ * of native statements kept in it, are looked up again only to add one. */
 static sqlite3_stmt *native_statement(polycom_db *db,
                                       const polycom_statement *st)
 {
+    apr_hash_t *natives = apr_hash_get(db->prepared, NATIVE_STATEMENTS,
+                                       APR_HASH_KEY_STRING);
+    sqlite3_stmt *stmt = natives ? apr_hash_get(natives, &st, sizeof(st))
+                                 : NULL;
     apr_pool_t *lifetime;
-    apr_hash_t *natives = native_statements(db, &lifetime);
-    sqlite3_stmt *stmt;
     sqlite3 *conn;
     const char *sql;
 
-    if (!natives) {
-        return NULL;
-    }
-    stmt = apr_hash_get(natives, &st, sizeof(st));
     if (stmt) {
         return stmt;
+    }
+    /* A connection whose set-up failed has no pool to keep them in. */
+    lifetime = polycom_store_prepared_pool(db->prepared);
+    if (!lifetime) {
+        return NULL;
     }
     conn = apr_dbd_native_handle(db->driver, db->handle);
     sql = native_sql(db->pool, polycom_store_sql_for(db->pool, st,
@@ -112,6 +100,11 @@ static sqlite3_stmt *native_statement(polycom_db *db,
     }
     apr_pool_cleanup_register(lifetime, stmt, native_finalize,
                               apr_pool_cleanup_null);
+    if (!natives) {
+        natives = apr_hash_make(lifetime);
+        apr_hash_set(db->prepared, NATIVE_STATEMENTS, APR_HASH_KEY_STRING,
+                     natives);
+    }
     apr_hash_set(natives, apr_pmemdup(lifetime, &st, sizeof(st)),
                  sizeof(st), stmt);
     return stmt;
@@ -127,17 +120,14 @@ int polycom_store_native_prepared(polycom_db *db, const char *label)
 }
 
 /* The statement's failure, said as apr_dbd would say it (the
- * connection's message, read before the reset that would clear it), and
- * no row of it kept: apr_dbd's failures return none. */
+ * connection's message, read before the reset that would clear it). */
 static int native_failed(polycom_db *db, sqlite3_stmt *stmt,
-                         const polycom_statement *st, int rv,
-                         apr_array_header_t *rows, int kept)
+                         const polycom_statement *st, int rv)
 {
     int failed = polycom_store_failed(db, st->label, rv);
 
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
-    rows->nelts = kept;
     return failed;
 }
 
@@ -164,7 +154,7 @@ int polycom_store_native_select(polycom_db *db, const polycom_statement *st,
                                 apr_array_header_t *rows)
 {
     sqlite3_stmt *stmt = native_statement(db, st);
-    int i, rv, kept = rows->nelts;
+    int i, rv;
 
     if (!stmt) {
         return POLYCOM_NATIVE_UNPREPARED;
@@ -189,7 +179,7 @@ int polycom_store_native_select(polycom_db *db, const polycom_statement *st,
                                APR_ARRAY_IDX(args, i, const char *), -1,
                                SQLITE_STATIC);
         if (rv != SQLITE_OK) {
-            return native_failed(db, stmt, st, rv, rows, kept);
+            return native_failed(db, stmt, st, rv);
         }
     }
     while ((rv = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -203,7 +193,7 @@ int polycom_store_native_select(polycom_db *db, const polycom_statement *st,
         APR_ARRAY_PUSH(rows, const polycom_row *) = row;
     }
     if (rv != SQLITE_DONE) {
-        return native_failed(db, stmt, st, rv, rows, kept);
+        return native_failed(db, stmt, st, rv);
     }
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
