@@ -270,11 +270,12 @@ int polycom_shared_find(const char *key, apr_pool_t *pool,
 /** 0 when no revision would find @a key (polycom_shmcache_peek), else 1
  *  and the newest revision it may be kept at: a hint, without a copy. */
 int polycom_shared_peek(const char *key, apr_int64_t *revision);
-/** 1 when kept; 0 when the body does not fit a slot (or the slot is
- *  being written). */
+/** 1 when kept, with @a aside when both fit (polycom_shmcache_put_aside);
+ *  0 when the body does not fit a slot (or the slot is being written). */
 int polycom_shared_put(const char *key, apr_int64_t revision,
                        const char *made_of, apr_size_t made_of_len,
-                       const char *body, apr_size_t len, const char *etag);
+                       const char *body, apr_size_t len, const char *etag,
+                       const char *aside, apr_size_t aside_len);
 /** The whole body, or an HTTP status (413 past @a limit, 400 cut short). */
 /* The phone a provisioning request names, if it may be served (known,
  * enabled, not blocked): OK, or the status to answer (mod_polycom_prov.c). */

@@ -96,8 +96,10 @@ int polycom_shared_peek(const char *key, apr_int64_t *revision)
 
 int polycom_shared_put(const char *key, apr_int64_t revision,
                        const char *made_of, apr_size_t made_of_len,
-                       const char *body, apr_size_t len, const char *etag)
+                       const char *body, apr_size_t len, const char *etag,
+                       const char *aside, apr_size_t aside_len)
 {
-    return polycom_shmcache_put(shared_cache, key, revision, made_of,
-                                made_of_len, body, len, etag);
+    return polycom_shmcache_put_aside(shared_cache, key, revision, made_of,
+                                      made_of_len, body, len, etag, aside,
+                                      aside_len);
 }

@@ -27,11 +27,15 @@ typedef struct polycom_cache polycom_cache;
 polycom_cache *polycom_cache_create(apr_pool_t *pool, apr_off_t max_bytes);
 
 /** An entry as kept: the revision it was rendered at, what it is made
- *  of (@a made_of_len bytes, 0: not said), its body and ETag. */
+ *  of (@a made_of_len bytes, 0: not said), its body and ETag, and what the
+ *  shared cache keeps aside with it (@a aside_len bytes; 0 in the
+ *  child's cache). */
 typedef struct {
     apr_int64_t revision;
     const char *made_of;
     apr_size_t made_of_len;
+    const char *aside;
+    apr_size_t aside_len;
     const char *body;
     apr_size_t len;
     const char *etag;

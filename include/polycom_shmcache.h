@@ -55,6 +55,14 @@ int polycom_shmcache_put(polycom_shmcache *cache, const char *key,
                          apr_size_t made_of_len, const char *body,
                          apr_size_t len, const char *etag);
 
+/** polycom_shmcache_put, keeping @a aside_len bytes at @a aside with the
+ *  body (given back in polycom_cached's aside): what the caller may reuse
+ *  of a stale entry. Left out, the body kept, when both do not fit. */
+int polycom_shmcache_put_aside(polycom_shmcache *cache, const char *key,
+                               apr_int64_t revision, const char *made_of,
+                               apr_size_t made_of_len, const char *body,
+                               apr_size_t len, const char *etag,
+                               const char *aside, apr_size_t aside_len);
 /** The number of slots. */
 apr_size_t polycom_shmcache_slots(const polycom_shmcache *cache);
 

@@ -183,6 +183,20 @@ typedef struct {
 int polycom_store_phone_at(polycom_db *db, const char *mac, int with_own,
                            polycom_phone_at *at);
 
+/** What polycom_store_phone_at read of a known phone with its own
+ *  parameters, as bytes the shared render cache keeps beside the phone's
+ *  settings; NULL for an unknown phone. A later render, after a move of
+ *  the layers only, takes the phone from there instead of the database
+ *  (mod_polycom_prov.c). */
+const char *polycom_phone_at_pack(apr_pool_t *pool,
+                                  const polycom_phone_at *at,
+                                  apr_size_t *len);
+/** polycom_phone_at_pack's bytes back, as read at @a revision, for
+ *  @a mac: 0, or -1 when they are not such bytes or of another MAC. */
+int polycom_phone_at_unpack(apr_pool_t *pool, const char *packed,
+                            apr_size_t len, const char *mac,
+                            apr_int64_t revision, polycom_phone_at *at);
+
 /** The effective parameters of the layers above a phone of @a site and
  *  @a model (global < site < model; polycom_param sorted by name, one per
  *  name), and the revision of the same snapshot. */

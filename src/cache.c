@@ -148,6 +148,8 @@ int polycom_cache_find(polycom_cache *cache, const char *key,
         found->made_of = apr_pstrmemdup(pool, hit->made_of,
                                         hit->made_of_len);
         found->made_of_len = hit->made_of_len;
+        found->aside = "";
+        found->aside_len = 0;
         found->body = apr_pstrmemdup(pool, hit->body, hit->len);
         found->len = hit->len;
         found->etag = apr_pstrdup(pool, hit->etag);

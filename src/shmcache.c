@@ -18,7 +18,8 @@
 #define SHMCACHE_MAGIC 0x70637368u   /* "pcsh" */
 
 /* A slot: these fields, then the key, the ETag (each with its NUL), what
- * the body is made of and the body. */
+ * the body is made of, what the caller keeps aside with it, and the body
+ * (last, so that a copy of it ends in a NUL). */
 typedef struct {
     apr_uint32_t seq;           /* odd while a writer fills the slot */
     apr_uint32_t used;          /* bytes of data; 0: empty */
@@ -27,6 +28,7 @@ typedef struct {
     apr_uint32_t key_len;       /* with its NUL, as etag_len */
     apr_uint32_t etag_len;
     apr_uint32_t made_of_len;
+    apr_uint32_t aside_len;
 } shmcache_slot;
 
 struct polycom_shmcache {
@@ -116,7 +118,7 @@ static int shmcache_read(polycom_shmcache *cache, shmcache_slot *slot,
                          polycom_cached *found)
 {
     apr_uint32_t seq = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
-    apr_uint32_t used, etag_len, made_of_len;
+    apr_uint32_t used, etag_len, made_of_len, aside_len;
     apr_int64_t revision;
     char *copy;
 
@@ -126,9 +128,11 @@ static int shmcache_read(polycom_shmcache *cache, shmcache_slot *slot,
     used = slot->used;
     etag_len = slot->etag_len;
     made_of_len = slot->made_of_len;
+    aside_len = slot->aside_len;
     revision = slot->revision;
     if (used > cache->slot_size - sizeof(*slot)
-        || (apr_size_t)key_len + 1 + etag_len + made_of_len > used
+        || (apr_size_t)key_len + 1 + etag_len + made_of_len + aside_len
+           > used
         || !etag_len) {
         return 0;       /* torn by a writer: the check below says so */
     }
@@ -145,8 +149,10 @@ static int shmcache_read(polycom_shmcache *cache, shmcache_slot *slot,
     found->etag = copy + key_len + 1;
     found->made_of = found->etag + etag_len;
     found->made_of_len = made_of_len;
-    found->body = found->made_of + made_of_len;
-    found->len = used - (key_len + 1 + etag_len + made_of_len);
+    found->aside = found->made_of + made_of_len;
+    found->aside_len = aside_len;
+    found->body = found->aside + aside_len;
+    found->len = used - (key_len + 1 + etag_len + made_of_len + aside_len);
     return 1;
 }
 
@@ -205,6 +211,16 @@ int polycom_shmcache_put(polycom_shmcache *cache, const char *key,
                          apr_size_t made_of_len, const char *body,
                          apr_size_t len, const char *etag)
 {
+    return polycom_shmcache_put_aside(cache, key, revision, made_of,
+                                      made_of_len, body, len, etag, NULL, 0);
+}
+
+int polycom_shmcache_put_aside(polycom_shmcache *cache, const char *key,
+                               apr_int64_t revision, const char *made_of,
+                               apr_size_t made_of_len, const char *body,
+                               apr_size_t len, const char *etag,
+                               const char *aside, apr_size_t aside_len)
+{
     apr_uint64_t hash = shmcache_hash(key);
     apr_uint64_t pairs[2];
     apr_size_t key_len = strlen(key) + 1, etag_len = strlen(etag) + 1;
@@ -218,7 +234,15 @@ int polycom_shmcache_put(polycom_shmcache *cache, const char *key,
         made_of = "";
         made_of_len = 0;
     }
-    used = key_len + etag_len + made_of_len + len;
+    /* The body is what the slot is for: without room for both, the
+     * aside is left out (a later render reads it again). */
+    if (!aside
+        || key_len + etag_len + made_of_len + aside_len + len
+           > cache->slot_size - sizeof(*slot)) {
+        aside = "";
+        aside_len = 0;
+    }
+    used = key_len + etag_len + made_of_len + aside_len + len;
     if (revision < 0 || used > cache->slot_size - sizeof(*slot)) {
         return 0;
     }
@@ -272,12 +296,17 @@ int polycom_shmcache_put(polycom_shmcache *cache, const char *key,
     slot->key_len = (apr_uint32_t)key_len;
     slot->etag_len = (apr_uint32_t)etag_len;
     slot->made_of_len = (apr_uint32_t)made_of_len;
+    slot->aside_len = (apr_uint32_t)aside_len;
     slot->used = (apr_uint32_t)used;
     data = (char *)(slot + 1);
     memcpy(data, key, key_len);
-    memcpy(data + key_len, etag, etag_len);
-    memcpy(data + key_len + etag_len, made_of, made_of_len);
-    memcpy(data + key_len + etag_len + made_of_len, body, len);
+    data += key_len;
+    memcpy(data, etag, etag_len);
+    data += etag_len;
+    memcpy(data, made_of, made_of_len);
+    data += made_of_len;
+    memcpy(data, aside, aside_len);
+    memcpy(data + aside_len, body, len);
     __atomic_store_n(&slot->seq, seq + 2, __ATOMIC_RELEASE);
     return 1;
 }

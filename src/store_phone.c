@@ -150,6 +150,93 @@ int polycom_store_phone_at(polycom_db *db, const char *mac, int with_own,
     return 0;
 }
 
+/* The phone's fields, each with its NUL (a label may hold any other
+ * byte), then two flags (enabled, any move set up: '0' or '1') and a NUL,
+ * then its own parameters as polycom_params_pack makes them. */
+#define PHONE_AT_HEAD 5
+
+const char *polycom_phone_at_pack(apr_pool_t *pool,
+                                  const polycom_phone_at *at,
+                                  apr_size_t *len)
+{
+    const polycom_phone *p = at->phone;
+    const char *head[PHONE_AT_HEAD], *own;
+    char flags[3];
+    apr_size_t own_len, at_byte = 0, size;
+    char *packed;
+    int i;
+
+    if (!p || !at->own) {
+        return NULL;
+    }
+    flags[0] = p->enabled ? '1' : '0';
+    flags[1] = at->moves ? '1' : '0';
+    flags[2] = '\0';
+    head[0] = p->mac;
+    head[1] = p->model;
+    head[2] = p->site;
+    head[3] = p->label;
+    head[4] = flags;
+    own = polycom_params_pack(pool, at->own, &own_len);
+    size = own_len;
+    for (i = 0; i < PHONE_AT_HEAD; i++) {
+        size += strlen(head[i]) + 1;
+    }
+    packed = apr_palloc(pool, size + 1);
+    for (i = 0; i < PHONE_AT_HEAD; i++) {
+        apr_size_t n = strlen(head[i]) + 1;
+
+        memcpy(packed + at_byte, head[i], n);
+        at_byte += n;
+    }
+    memcpy(packed + at_byte, own, own_len + 1);
+    *len = size;
+    return packed;
+}
+
+int polycom_phone_at_unpack(apr_pool_t *pool, const char *packed,
+                            apr_size_t len, const char *mac,
+                            apr_int64_t revision, polycom_phone_at *at)
+{
+    const char *head[PHONE_AT_HEAD], *end = packed + len, *next = packed;
+    const char *flags;
+    apr_size_t nuls = 0, i;
+    polycom_phone *p;
+
+    /* Every field ends in a NUL within the bytes, and the parameters come
+     * in pairs: anything else is not polycom_phone_at_pack's. */
+    if (!len || packed[len - 1] != '\0') {
+        return -1;
+    }
+    for (i = 0; i < len; i++) {
+        nuls += packed[i] == '\0';
+    }
+    if (nuls < PHONE_AT_HEAD || (nuls - PHONE_AT_HEAD) % 2) {
+        return -1;
+    }
+    for (i = 0; i < PHONE_AT_HEAD; i++) {
+        head[i] = next;
+        next += strlen(next) + 1;
+    }
+    flags = head[4];
+    if (strcmp(head[0], mac) || strlen(flags) != 2
+        || !strchr("01", flags[0]) || !strchr("01", flags[1])) {
+        return -1;
+    }
+    p = apr_pcalloc(pool, sizeof(*p));
+    p->mac = head[0];
+    p->model = head[1];
+    p->site = head[2];
+    p->label = head[3];
+    p->enabled = flags[0] == '1';
+    memset(at, 0, sizeof(*at));
+    at->revision = revision;
+    at->moves = flags[1] == '1';
+    at->phone = p;
+    at->own = polycom_params_unpack(pool, next, (apr_size_t)(end - next));
+    return 0;
+}
+
 int polycom_store_scopes_since(polycom_db *db, apr_int64_t since,
                                polycom_scopes *scopes,
                                apr_int64_t *snapshot)

@@ -16,6 +16,7 @@
 #include "params.h"
 #include "polycom_param.h"
 #include "polycom_shmcache.h"
+#include "polycom_store.h"
 #include "tap.h"
 
 static apr_pool_t *pool;
@@ -177,6 +178,38 @@ int main(void)
                "find: a file never kept is not found");
     }
 
+    /* What the caller keeps aside with a body: a phone's part of its
+     * settings (polycom_phone_at_pack), reused once the layers moved. */
+    {
+        polycom_cached found;
+        char aside[600];
+
+        tap_ok(polycom_shmcache_put_aside(cache, "/prov/s.cfg", 5,
+                                          "hq\0VVX411\0" "0004f2000001", 21,
+                                          "<s/>", 4, "\"s\"", "p\0q\0", 4)
+               && polycom_shmcache_find(cache, "/prov/s.cfg", pool, &found)
+               && found.revision == 5 && found.made_of_len == 21
+               && found.aside_len == 4 && !memcmp(found.aside, "p\0q\0", 4)
+               && found.len == 4 && !strcmp(found.body, "<s/>")
+               && !strcmp(found.etag, "\"s\""),
+               "kept with an aside: find gives it back, and the body after "
+               "it, whole and ending in a NUL");
+        tap_ok(polycom_shmcache_find(cache, "/prov/m.cfg", pool, &found)
+               && found.aside_len == 0 && !strcmp(found.body, "<m/>"),
+               "kept without one: an empty aside");
+        memset(big, 'y', 700);
+        big[700] = '\0';
+        memset(aside, 'a', sizeof(aside));
+        tap_ok(polycom_shmcache_put_aside(cache, "/prov/t.cfg", 6, NULL, 0,
+                                          big, 700, "\"t\"", aside,
+                                          sizeof(aside))
+               && polycom_shmcache_find(cache, "/prov/t.cfg", pool, &found)
+               && found.aside_len == 0 && found.len == 700
+               && !memcmp(found.body, big, 700),
+               "a body and an aside too big for one slot together: the body "
+               "is kept, the aside left out");
+    }
+
     memset(big, 'x', sizeof(big));
     tap_ok(!polycom_shmcache_put(cache, "/prov/big.cfg", 2, NULL, 0, big,
                                  sizeof(big), "\"b\""),
@@ -255,5 +288,54 @@ int main(void)
            && !strcmp(APR_ARRAY_IDX(unpacked, 3, polycom_param).value,
                       "model"),
            "packed for the layer cache and back: the same list");
+
+    /* A phone's part of its settings, as kept aside: its row, whether a
+     * move is set up and its own parameters, every byte as read. */
+    {
+        polycom_phone phone = { "0004f2000001", "VVX411",
+                                "H\xc3\xa9 site", "Line\n1 \"q\" %s", 0 };
+        polycom_phone_at at = { 7, 1, &phone, NULL }, back;
+        const char *bytes;
+        apr_size_t n;
+
+        at.own = unit_params(pool, own);
+        bytes = polycom_phone_at_pack(pool, &at, &n);
+        tap_ok(bytes && polycom_phone_at_unpack(pool, bytes, n,
+                                                "0004f2000001", 9, &back) == 0
+               && back.revision == 9 && back.moves == 1
+               && !strcmp(back.phone->mac, "0004f2000001")
+               && !strcmp(back.phone->model, "VVX411")
+               && !strcmp(back.phone->site, "H\xc3\xa9 site")
+               && !strcmp(back.phone->label, "Line\n1 \"q\" %s")
+               && back.phone->enabled == 0 && back.own->nelts == 3
+               && !strcmp(APR_ARRAY_IDX(back.own, 2, polycom_param).name,
+                          "e.five")
+               && !strcmp(APR_ARRAY_IDX(back.own, 2, polycom_param).value,
+                          "phone"),
+               "a phone's part packed and back: the same row, flags and "
+               "parameters, at the revision it is judged the same at");
+        tap_ok(polycom_phone_at_unpack(pool, bytes, n, "0004f2000002", 9,
+                                       &back) == -1,
+               "another MAC's part is refused");
+        tap_ok(polycom_phone_at_unpack(pool, bytes, n - 1, "0004f2000001", 9,
+                                       &back) == -1
+               && polycom_phone_at_unpack(pool, bytes, 14, "0004f2000001", 9,
+                                          &back) == -1
+               && polycom_phone_at_unpack(pool, "", 0, "0004f2000001", 9,
+                                          &back) == -1,
+               "cut short anywhere: refused, never read past its end");
+        at.own = apr_array_make(pool, 1, sizeof(polycom_param));
+        phone.enabled = 1;
+        at.moves = 0;
+        bytes = polycom_phone_at_pack(pool, &at, &n);
+        tap_ok(polycom_phone_at_unpack(pool, bytes, n, "0004f2000001", 3,
+                                       &back) == 0
+               && back.own->nelts == 0 && back.phone->enabled == 1
+               && back.moves == 0,
+               "a phone without parameters of its own, no move set up");
+        at.phone = NULL;
+        tap_ok(polycom_phone_at_pack(pool, &at, &n) == NULL,
+               "an unknown phone has no part to keep");
+    }
     return tap_done();
 }
