@@ -395,21 +395,25 @@ static void prov_revision_read(apr_int64_t revision)
  * misses while the cache fills, and after every change). Only a hint for
  * the order of the reads: whichever way, a file is served for the
  * revision read in this request. Without the shared cache, the child's
- * own cache is asked as before. *@a kept says whether a slot holds the
- * key at all. */
+ * own cache is asked as before. *@a worth_asking says whether a settings
+ * file kept there may still hold its phone's part as it is now: kept at
+ * or after the record's floor and the newest move of the moves (what
+ * polycom_moved_same asks of it), so only a change of a layer or of the
+ * phone itself came after it. */
 static int prov_surely_missed(polycom_moved *moved, const char *key,
-                              int of_layers, int *kept_some)
+                              int of_layers, int *worth_asking)
 {
     apr_int64_t kept;
 
-    *kept_some = 0;
+    *worth_asking = 0;
     if (!polycom_shared_enabled()) {
         return 0;
     }
     if (!polycom_shared_peek(key, &kept)) {
         return 1;
     }
-    *kept_some = 1;
+    *worth_asking = !polycom_moved_unread(moved)
+                    && kept >= polycom_moved_stale_below(moved, 0);
     if (polycom_moved_unread(moved)) {
         return kept < __atomic_load_n(&prov_revision_seen,
                                       __ATOMIC_RELAXED);
@@ -464,7 +468,7 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
                                           ? r->useragent_ip : "",
                                           r->request_time);
     if (cacheable) {
-        int kept;
+        int worth_asking;
 
         cache_key = prov_cache_key(r);
         moved = polycom_moved_of(&db);
@@ -474,8 +478,9 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
          * revision is read to know, and the phone's statement, the
          * costlier, is spared (make bench, 100,000 phones). */
         looked = !(snapshot
-                   && prov_surely_missed(moved, cache_key, of_layers, &kept)
-                   && !(of_layers && kept));
+                   && prov_surely_missed(moved, cache_key, of_layers,
+                                         &worth_asking)
+                   && !(of_layers && worth_asking));
     }
     if (looked) {
         if (polycom_store_revision(&db, &revision) < 0) {
@@ -493,7 +498,10 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
      * revision of that snapshot is the one it is kept under. When the
      * revision was not read above, the cache is asked at this one: another
      * child may have rendered the file at it meanwhile. */
-    if (snapshot && !reused) {
+    if (reused) {
+        polycom_metrics_cache_phone_kept(polycom_metrics_get());
+    }
+    else if (snapshot) {
         if (polycom_store_phone_at(&db, req->name.mac,
                                    req->name.kind == POLYCOM_FILE_SETTINGS,
                                    &at) < 0) {

@@ -48,6 +48,9 @@ typedef struct {
      *  rendered because the cache did not hold them (PolycomCacheSize). */
     apr_uint64_t cache_hits;
     apr_uint64_t cache_misses;
+    /** Of the misses, settings whose phone's own part came from the
+     *  shared cache instead of the database (PolycomSharedCache). */
+    apr_uint64_t cache_phone_kept;
     /** Check-ins committed by the node's check-in writer process. */
     apr_uint64_t writer_rows;
     /** Uploads refused, by reason. */
@@ -73,6 +76,7 @@ void polycom_metrics_upload_bytes(polycom_metrics *m, apr_off_t bytes);
 void polycom_metrics_generation(polycom_metrics *m,
                                 apr_interval_time_t elapsed);
 void polycom_metrics_cache(polycom_metrics *m, int hit);
+void polycom_metrics_cache_phone_kept(polycom_metrics *m);
 void polycom_metrics_writer_rows(polycom_metrics *m, int rows);
 /** An upload refused for @a reason. */
 void polycom_metrics_upload_refused(polycom_metrics *m,

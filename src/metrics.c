@@ -65,6 +65,11 @@ void polycom_metrics_cache(polycom_metrics *m, int hit)
                          : &m->counters.cache_misses);
 }
 
+void polycom_metrics_cache_phone_kept(polycom_metrics *m)
+{
+    apr_atomic_inc64(&m->counters.cache_phone_kept);
+}
+
 void polycom_metrics_enumeration_block(polycom_metrics *m)
 {
     apr_atomic_inc64(&m->counters.enumeration_blocks);
@@ -166,6 +171,11 @@ const char *polycom_metrics_render(apr_pool_t *pool,
         "rendered because no cache held them (see PolycomCacheSize).\n"
         "# TYPE polycom_cache_misses_total counter\n"
         "polycom_cache_misses_total %" APR_UINT64_T_FMT "\n"
+        "# HELP polycom_cache_phone_kept_total Of the misses, settings "
+        "rendered with the phone's own row and parameters from the shared "
+        "cache, not the database (after a change of a layer).\n"
+        "# TYPE polycom_cache_phone_kept_total counter\n"
+        "polycom_cache_phone_kept_total %" APR_UINT64_T_FMT "\n"
         "# HELP polycom_checkin_writer_rows_total Check-ins written by the "
         "check-in writer process (PolycomCheckinWriter).\n"
         "# TYPE polycom_checkin_writer_rows_total counter\n"
@@ -183,6 +193,7 @@ const char *polycom_metrics_render(apr_pool_t *pool,
         apr_atomic_read64((volatile apr_uint64_t *)&c->enumeration_blocks),
         apr_atomic_read64((volatile apr_uint64_t *)&c->cache_hits),
         apr_atomic_read64((volatile apr_uint64_t *)&c->cache_misses),
+        apr_atomic_read64((volatile apr_uint64_t *)&c->cache_phone_kept),
         apr_atomic_read64((volatile apr_uint64_t *)&c->writer_rows),
         apr_atomic_read64((volatile apr_uint64_t *)&c->upload_bytes)));
     for (reason = 0; reason < POLYCOM_REFUSED_REASONS; reason++) {

@@ -6,10 +6,13 @@
 # it (in the same breath, as an admin's script would) one thing of the
 # phone's own: each must show in the very next response, whichever way the
 # phone's part was found. Run on a node sharing a cache and on one whose
-# children keep their own (no such kept part), for the same answers.
+# children keep their own (no such kept part), for the same answers; and
+# polycom_cache_phone_kept_total says, for each poll, whether the phone's
+# part came from the shared cache: only when nothing of the phone moved.
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
+use HTTP::Request;
 use LWP::UserAgent;
 use lib 't/lib';
 use PolycomTest;
@@ -19,16 +22,27 @@ my %nodes = (
     'own cache'    => "PolycomCacheSize 1M\nPolycomSharedCache Off\n",
     'shared cache' => "PolycomCacheSize Off\nPolycomSharedCache 1M 2K\n",
 );
-plan tests => 16 * keys %nodes;
+plan tests => 17 * keys %nodes;
 
 my ($a, $b) = ('0004f2cd0001', '0004f2cd0002');
 my ($ua, $base);
 my $round = 0;
+my @kept;       # for each poll, 1 when the phone's part came from the cache
+
+sub kept_total {
+    my $req = HTTP::Request->new(GET => "$base/admin/metrics");
+    $req->authorization_basic('admin', 'admin-secret');
+    my $text = LWP::UserAgent->new(timeout => 10)->request($req)->content;
+    my ($n) = $text =~ /^polycom_cache_phone_kept_total (\d+)$/m;
+    return $n // -1;
+}
 
 # Phone @a mac's settings as its parameters, or "status N".
 sub poll {
     my ($mac) = @_;
+    my $before = kept_total();
     my $res = $ua->get("$base/prov/$mac-settings.cfg");
+    push @kept, kept_total() - $before;
     return 'status ' . $res->code unless $res->code == 200;
     my $doc = parse_xml($res->content) or return 'not XML';
     return config_attrs($doc);
@@ -63,6 +77,7 @@ for my $kind (sort keys %nodes) {
     $base = 'http://127.0.0.1:' . $node->port;
     $ua = LWP::UserAgent->new(keep_alive => 0, agent => UA_VVX,
                               timeout => 10);
+    @kept = ();
 
     my $s = poll($a);
     is_deeply([map { value($s, $_) } qw(reg.1.label reg.2.label reg.3.label)],
@@ -158,6 +173,17 @@ for my $kind (sort keys %nodes) {
                     && $s->{'reg.2.label'} eq "Global $round";
     }
     is($right, 5, "$kind: five global moves: five right files");
+    # In poll order: A and B warm; both after the global move alone; A
+    # after its own parameter edited, deleted, its site, disabled, enabled;
+    # after its site's layer; a move set up, taken back; its model; deleted;
+    # added again; the five global moves alone.
+    my @want = (0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1);
+    @want = map { 0 } @want if $kind eq 'own cache';
+    is(join('', @kept), join('', @want),
+       $kind eq 'own cache'
+       ? "$kind: no phone's part is ever kept"
+       : "$kind: the phone's part taken from the shared cache exactly when "
+         . "nothing of the phone (nor a move) changed");
     db_exec("DELETE FROM params WHERE scope = 'model'"
             . " AND scope_key = 'VVX311' AND name = 'reg.4.label'");
     $node->stop;

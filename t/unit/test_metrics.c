@@ -72,6 +72,7 @@ static void test_fresh(polycom_metrics *m)
         "polycom_enumeration_blocks_total",
         "polycom_cache_hits_total",
         "polycom_cache_misses_total",
+        "polycom_cache_phone_kept_total",
         "polycom_checkin_writer_rows_total",
         "polycom_upload_bytes_total",
         "polycom_generation_seconds_count",
@@ -146,6 +147,7 @@ static void test_counters(polycom_metrics *m)
     polycom_metrics_cache(m, 1);
     polycom_metrics_cache(m, 1);
     polycom_metrics_cache(m, 0);
+    polycom_metrics_cache_phone_kept(m);
     polycom_metrics_writer_rows(m, 20);
     polycom_metrics_writer_rows(m, 5);
     polycom_metrics_enumeration_block(m);
@@ -164,6 +166,8 @@ static void test_counters(polycom_metrics *m)
                "cache hits counted");
     tap_is_str(sample(text, "polycom_cache_misses_total"), "1",
                "cache misses counted");
+    tap_is_str(sample(text, "polycom_cache_phone_kept_total"), "1",
+               "settings rendered with the phone's part kept: counted");
     tap_is_str(sample(text, "polycom_checkin_writer_rows_total"), "25",
                "the writer's rows add up");
     tap_is_str(sample(text, "polycom_enumeration_blocks_total"), "1",

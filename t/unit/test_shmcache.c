@@ -69,14 +69,17 @@ static int concurrent(polycom_shmcache *cache, int keys)
                 if (n % 2) {
                     const char *b = body_of(p, i, r);
 
-                    polycom_shmcache_put(cache, key, r, NULL, 0, b,
-                                         strlen(b), "\"e\"");
+                    polycom_shmcache_put_aside(cache, key, r, NULL, 0, b,
+                                               strlen(b), "\"e\"", key,
+                                               strlen(key) + 1);
                 }
                 else if (polycom_shmcache_find(cache, key, p, &found)) {
                     const char *want = body_of(p, i, found.revision);
 
                     bad += found.len != strlen(want)
                            || memcmp(found.body, want, found.len)
+                           || found.aside_len != strlen(key) + 1
+                           || memcmp(found.aside, key, found.aside_len)
                            || strcmp(found.etag, "\"e\"");
                 }
                 if (round % 256 == 0) {
@@ -185,10 +188,10 @@ int main(void)
         char aside[600];
 
         tap_ok(polycom_shmcache_put_aside(cache, "/prov/s.cfg", 5,
-                                          "hq\0VVX411\0" "0004f2000001", 21,
+                                          "hq\0VVX411\0" "0004f2000001", 22,
                                           "<s/>", 4, "\"s\"", "p\0q\0", 4)
                && polycom_shmcache_find(cache, "/prov/s.cfg", pool, &found)
-               && found.revision == 5 && found.made_of_len == 21
+               && found.revision == 5 && found.made_of_len == 22
                && found.aside_len == 4 && !memcmp(found.aside, "p\0q\0", 4)
                && found.len == 4 && !strcmp(found.body, "<s/>")
                && !strcmp(found.etag, "\"s\""),
@@ -267,7 +270,7 @@ int main(void)
                                   1024);
     tap_ok(concurrent(cache, 3000) == 0,
            "two writers and two readers in four processes: no torn or "
-           "foreign body is ever a hit");
+           "foreign body or aside is ever a hit");
 
     merged = polycom_params_merge(pool, unit_params(pool, layers),
                                   unit_params(pool, own));
@@ -323,7 +326,19 @@ int main(void)
                                           &back) == -1
                && polycom_phone_at_unpack(pool, "", 0, "0004f2000001", 9,
                                           &back) == -1,
-               "cut short anywhere: refused, never read past its end");
+               "cut short of its last NUL: refused, never read past its "
+               "end");
+        tap_ok(polycom_phone_at_unpack(pool, "0004f2000001\0m\0s\0l\0" "10\0"
+                                       "a.b\0", 26, "0004f2000001", 9,
+                                       &back) == -1
+               && polycom_phone_at_unpack(pool, "0004f2000001\0m\0s\0l\0"
+                                          "1x\0", 22, "0004f2000001", 9,
+                                          &back) == -1
+               && polycom_phone_at_unpack(pool, "0004f2000001\0m\0s\0l\0",
+                                          19, "0004f2000001", 9,
+                                          &back) == -1,
+               "a name without its value, a flag not 0 or 1, no flags: "
+               "refused");
         at.own = apr_array_make(pool, 1, sizeof(polycom_param));
         phone.enabled = 1;
         at.moves = 0;
