@@ -19,8 +19,10 @@ use PolycomTest;
 use PolycomNode;
 
 my %nodes = (
-    'own cache'    => "PolycomCacheSize 1M\nPolycomSharedCache Off\n",
-    'shared cache' => "PolycomCacheSize Off\nPolycomSharedCache 1M 2K\n",
+    'own cache'    => "PolycomCacheSize 1M\nPolycomSharedCache Off\n"
+                      . PolycomNode::ONE_CHILD,
+    'shared cache' => "PolycomCacheSize Off\nPolycomSharedCache 1M 2K\n"
+                      . PolycomNode::ONE_CHILD,
 );
 plan tests => 17 * keys %nodes;
 

@@ -18,7 +18,8 @@ use PolycomNode;
 
 my %nodes = (
     'own cache'    => "PolycomCacheSize 1M\nPolycomSharedCache Off\n",
-    'shared cache' => "PolycomCacheSize Off\nPolycomSharedCache 1M 2K\n",
+    'shared cache' => "PolycomCacheSize Off\nPolycomSharedCache 1M 2K\n"
+                      . PolycomNode::ONE_CHILD,
 );
 plan tests => 33 * keys %nodes;
 

@@ -8,6 +8,20 @@ use Apache::Test ();
 use IO::Socket::INET;
 use Time::HiRes qw(sleep);
 
+# Appended to a node's configuration (start's extra): one child for as
+# long as the node runs. The test server runs prefork with one spare
+# child at least, so a request in flight at its once-a-second check
+# starts a second child, and new connections then land in either. Each
+# child keeps its own record of what moved, from its first request on,
+# and renders again a file rendered before it started (it never serves
+# one it cannot judge): a test that counts cache hits request by request
+# needs the one child, and must not keep a connection open (the one
+# child would wait on it while the test asks for /admin/metrics).
+use constant ONE_CHILD => "<IfModule mpm_prefork_module>\n"
+                          . "MaxRequestWorkers 1\n</IfModule>\n"
+                          . "<IfModule mpm_event_module>\n"
+                          . "MinSpareThreads 1\n</IfModule>\n";
+
 sub new {
     my ($class) = @_;
     my $t = Apache::Test::vars('serverroot');
