@@ -395,30 +395,34 @@ static void prov_revision_read(apr_int64_t revision)
  * misses while the cache fills, and after every change). Only a hint for
  * the order of the reads: whichever way, a file is served for the
  * revision read in this request. Without the shared cache, the child's
- * own cache is asked as before. *@a worth_asking says whether a settings
- * file kept there may still hold its phone's part as it is now: kept at
- * or after the record's floor and the newest move of the moves (what
- * polycom_moved_same asks of it), so only a change of a layer or of the
- * phone itself came after it. */
+ * own cache is asked as before. Settings kept there from before a move
+ * of the layers only (kept at or after the record's floor and the newest
+ * move of the moves, what polycom_moved_same asks of a phone's part) are
+ * not a sure miss: their phone's part may still be as it is now, and the
+ * revision is read to know (a change of the global layer: every phone's
+ * first poll then spares the phone's statement, the costlier; make
+ * bench, 100,000 phones). */
 static int prov_surely_missed(polycom_moved *moved, const char *key,
-                              int of_layers, int *worth_asking)
+                              int of_layers)
 {
-    apr_int64_t kept;
+    apr_int64_t kept, below;
 
-    *worth_asking = 0;
     if (!polycom_shared_enabled()) {
         return 0;
     }
     if (!polycom_shared_peek(key, &kept)) {
         return 1;
     }
-    *worth_asking = !polycom_moved_unread(moved)
-                    && kept >= polycom_moved_stale_below(moved, 0);
     if (polycom_moved_unread(moved)) {
         return kept < __atomic_load_n(&prov_revision_seen,
                                       __ATOMIC_RELAXED);
     }
-    return kept < polycom_moved_stale_below(moved, of_layers);
+    below = polycom_moved_stale_below(moved, of_layers);
+    if (of_layers && kept < below
+        && kept >= polycom_moved_stale_below(moved, 0)) {
+        return 0;
+    }
+    return kept < below;
 }
 
 static int prov_hit(apr_time_t start)
@@ -468,19 +472,10 @@ static int polycom_generate(request_rec *r, const polycom_dir_conf *conf,
                                           ? r->useragent_ip : "",
                                           r->request_time);
     if (cacheable) {
-        int worth_asking;
-
         cache_key = prov_cache_key(r);
         moved = polycom_moved_of(&db);
-        /* Settings kept from before a move of the layers (a change of the
-         * global layer: every phone's first poll) still hold the phone's
-         * row and parameters, the same unless the phone moved too: the
-         * revision is read to know, and the phone's statement, the
-         * costlier, is spared (make bench, 100,000 phones). */
         looked = !(snapshot
-                   && prov_surely_missed(moved, cache_key, of_layers,
-                                         &worth_asking)
-                   && !(of_layers && worth_asking));
+                   && prov_surely_missed(moved, cache_key, of_layers));
     }
     if (looked) {
         if (polycom_store_revision(&db, &revision) < 0) {

@@ -12,7 +12,6 @@
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
-use HTTP::Request;
 use LWP::UserAgent;
 use lib 't/lib';
 use PolycomTest;
@@ -31,13 +30,7 @@ my ($ua, $base);
 my $round = 0;
 my @kept;       # for each poll, 1 when the phone's part came from the cache
 
-sub kept_total {
-    my $req = HTTP::Request->new(GET => "$base/admin/metrics");
-    $req->authorization_basic('admin', 'admin-secret');
-    my $text = LWP::UserAgent->new(timeout => 10)->request($req)->content;
-    my ($n) = $text =~ /^polycom_cache_phone_kept_total (\d+)$/m;
-    return $n // -1;
-}
+sub kept_total { metric($base, 'polycom_cache_phone_kept_total') }
 
 # Phone @a mac's settings as its parameters, or "status N".
 sub poll {

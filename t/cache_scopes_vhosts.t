@@ -47,8 +47,7 @@ sub bump_other {
 
 my $node = PolycomNode->new;
 $node->start(extra => "PolycomCacheSize 1M\nPolycomSharedCache Off\n"
-                      . "StartServers 1\nMinSpareServers 1\n"
-                      . "MaxSpareServers 1\nMaxRequestWorkers 1\n");
+                      . PolycomNode::ONE_CHILD);
 Apache::TestRequest::module('dbd_schemachange');
 my ($other_port) = Apache::TestRequest::hostport() =~ /:(\d+)$/;
 Apache::TestRequest::module('default');

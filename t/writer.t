@@ -30,13 +30,7 @@ sub writer_pids {
     return map { /PC00037: check-in writer started \(pid (\d+)\)/ ? $1 : () }
         <$log>;
 }
-sub writer_rows {
-    my $req = HTTP::Request->new(GET => "$base/admin/metrics");
-    $req->authorization_basic('admin', 'admin-secret');
-    my $text = LWP::UserAgent->new(timeout => 10)->request($req)->content;
-    my ($n) = $text =~ /^polycom_checkin_writer_rows_total (\d+)$/m;
-    return $n // -1;
-}
+sub writer_rows { metric($base, 'polycom_checkin_writer_rows_total') }
 sub checkins {
     return db_value("SELECT count(*) FROM checkins WHERE mac = '"
                     . MAC_VVX . "'");

@@ -16,7 +16,7 @@ our @EXPORT = qw(db_exec db_rows db_value db_set_param effective_params
                  clear_uploads last_checkin_id
                  with_device_flags config_attrs
                  parse_xml demo_secrets shared_dir backend settle
-                 cache_counts
+                 cache_counts metric
                  UA_VVX UA_SPIP UA_TRIO MAC_SPIP MAC_VVX MAC_TRIO);
 
 use constant MAC_SPIP => '0004f2a1b330';
@@ -199,16 +199,23 @@ sub db_value {
     return $v;
 }
 
-# The render cache's counters of the server at @a base (the test server
-# or a node: children share them), as (hits, misses); -1 for one absent.
-sub cache_counts {
-    my ($base) = @_;
+# Counters of /admin/metrics of the server at @a base (the test server or
+# a node: children share them), each named, read in one response; -1 for
+# one absent.
+sub metric {
+    my ($base, @names) = @_;
     my $req = HTTP::Request->new(GET => "$base/admin/metrics");
     $req->authorization_basic('admin', 'admin-secret');
     my $text = LWP::UserAgent->new(timeout => 10)->request($req)->content;
-    my ($hits) = $text =~ /^polycom_cache_hits_total (\d+)$/m;
-    my ($misses) = $text =~ /^polycom_cache_misses_total (\d+)$/m;
-    return ($hits // -1, $misses // -1);
+    my @values = map { $text =~ /^\Q$_\E (\d+)$/m ? $1 : -1 } @names;
+    return wantarray ? @values : $values[0];
+}
+
+# The render cache's counters, as (hits, misses).
+sub cache_counts {
+    my ($base) = @_;
+    return metric($base, 'polycom_cache_hits_total',
+                  'polycom_cache_misses_total');
 }
 
 # The test server's error log, line by line (empty before it exists).
