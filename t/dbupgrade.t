@@ -7,7 +7,9 @@
 # index and trigger of a new database there, the version recorded; running
 # it again changes nothing, a newer database is refused, and a migration
 # that fails leaves the database as it was. phones and params, rowid tables
-# until 314abda, are rebuilt as WITHOUT ROWID tables, at any version. The
+# until 314abda, are rebuilt as WITHOUT ROWID tables, and snapshots, a
+# WITHOUT ROWID table until the twenty-ninth session, as a rowid table, at
+# any version. The
 # three schema files and include/polycom_schema.h name the same version.
 # On a new database and on each migrated one, scope_revisions is there,
 # empty, and every change that moves the revision marks the scopes it
@@ -196,16 +198,18 @@ my $fresh = "$dir/fresh.db";
 my ($code, $out) = tool('sqlite3', $fresh);
 is($code, 0, 'a new database is created') or diag $out;
 my $fresh_shape = shape($fresh);
-# Which of phones and params are WITHOUT ROWID tables (1) or rowid ones (0):
-# sql/sqlite.sql says why they must be the former.
+# Which of phones, params and snapshots are WITHOUT ROWID tables (1) or
+# rowid ones (0): sql/sqlite.sql says why the first two must be the former
+# and snapshots the latter.
 sub clustered {
     my ($db) = @_;
     my $list = sql($db, "SELECT name || ':' || wr FROM pragma_table_list"
-                        . " WHERE name IN ('params', 'phones') ORDER BY name");
+                        . " WHERE name IN ('params', 'phones', 'snapshots')"
+                        . " ORDER BY name");
     return join ' ', split /\n/, $list;
 }
-is(clustered($fresh), 'params:1 phones:1',
-   'a new database has phones and params as WITHOUT ROWID tables');
+is(clustered($fresh), 'params:1 phones:1 snapshots:0',
+   'a new database has phones and params as WITHOUT ROWID tables, snapshots as a rowid table');
 {
     my $db = "$dir/scopes.db";
     copy($fresh, $db) or die $!;
@@ -294,8 +298,8 @@ for my $old (sort glob "$top/t/upgrade/sqlite-*.sql") {
     my $shape = shape($db);
     my @missing = grep { !$shape->{$_} } sort keys %$fresh_shape;
     is("@missing", '', "$commit: every table, column, index and trigger of a new database is there");
-    is(clustered($db), 'params:1 phones:1',
-       "$commit: phones and params are rebuilt as WITHOUT ROWID tables");
+    is(clustered($db), 'params:1 phones:1 snapshots:0',
+       "$commit: phones and params are WITHOUT ROWID tables, snapshots a rowid table");
     my @extra = grep { !$fresh_shape->{$_} && !/^column phones\.last_/ } sort keys %$shape;
     is("@extra", '', "$commit: nothing else but the old phones.last_* columns");
 
@@ -353,13 +357,24 @@ for my $old (sort glob "$top/t/upgrade/sqlite-*.sql") {
 }
 
 # A database of the current version made before phones and params were
-# WITHOUT ROWID tables (the schema file of 314abda): both are rebuilt in
-# place by the run that finds it up to date, every row and value kept, no
-# history written by the copy, and the triggers work on the new tables.
+# WITHOUT ROWID tables (the schema file of 314abda) and while snapshots was
+# one (until the twenty-ninth session): all three are rebuilt in place by
+# the run that finds it up to date, every row and value kept, no history
+# written by the copy, the triggers work on the new tables, and the check-in
+# writer's statement still keeps one snapshot per ETag.
 {
     my $db = "$dir/rowid.db";
     copy($fresh, $db) or die $!;
     sql($db, "$fill{phones}; $fill{params}");
+    my $snapshot = sql($db, "SELECT sql FROM sqlite_master WHERE name = 'snapshots'");
+    $snapshot =~ s/^CREATE TABLE snapshots \(\s*id\s+INTEGER PRIMARY KEY,\s*etag\s+TEXT NOT NULL UNIQUE,/CREATE TABLE old_snapshots (etag TEXT PRIMARY KEY,/
+        or die "snapshots is not as this test knows it: $snapshot";
+    $snapshot .= ' WITHOUT ROWID';
+    sql($db, "BEGIN; $snapshot; DROP TABLE snapshots;"
+             . " ALTER TABLE old_snapshots RENAME TO snapshots;"
+             . " CREATE INDEX snapshots_created ON snapshots (created_us);"
+             . " INSERT INTO snapshots VALUES ('\"e1\"', 1000, 'reg.1.address=1001'),"
+             . " ('\"e0\"', 900, 'reg.1.address=1000'); COMMIT");
     for my $t (qw(phones params)) {
         my $create = sql($db, "SELECT sql FROM sqlite_master WHERE name = '$t'");
         $create =~ s/\) WITHOUT ROWID\s*$/)/ or die "no WITHOUT ROWID in $create";
@@ -368,22 +383,32 @@ for my $old (sort glob "$top/t/upgrade/sqlite-*.sql") {
                  . " ALTER TABLE old_$t RENAME TO $t; COMMIT");
     }
     apply($db, "$top/sql/sqlite.sql");      # the triggers, as before
-    is(clustered($db), 'params:0 phones:0', 'rowid tables, as made before');
+    is(clustered($db), 'params:0 phones:0 snapshots:1', 'rowid tables and a WITHOUT ROWID one, as made before');
     my $columns = columns_of($db);
     my $before = rows($db, $columns);
     my $history = sql($db, 'SELECT count(*) FROM history');
     ($code, $out) = tool('--check', 'sqlite3', $db);
-    is($code, 2, 'a current database with rowid tables: --check says it needs the tool');
+    is($code, 2, 'a current database with tables stored the other way: --check says it needs the tool');
     like($out, qr/to rebuild as WITHOUT ROWID: phones params/, 'and names the tables');
-    is(clustered($db), 'params:0 phones:0', '--check changed nothing');
+    like($out, qr/to rebuild as a rowid table: snapshots/, 'all three');
+    is(clustered($db), 'params:0 phones:0 snapshots:1', '--check changed nothing');
     ($code, $out) = tool('sqlite3', $db);
-    is($code, 0, 'a current database with rowid tables: the run succeeds') or diag $out;
-    like($out, qr/up to date; rebuilt as WITHOUT ROWID: phones params/,
-         'and says it rebuilt both tables');
-    is(clustered($db), 'params:1 phones:1', 'both are WITHOUT ROWID tables now');
+    is($code, 0, 'a current database with tables stored the other way: the run succeeds') or diag $out;
+    like($out, qr/up to date; rebuilt as WITHOUT ROWID: phones params; rebuilt as a rowid table: snapshots/,
+         'and says it rebuilt the three tables');
+    is(clustered($db), 'params:1 phones:1 snapshots:0',
+       'phones and params are WITHOUT ROWID tables now, snapshots a rowid table');
     is_deeply(rows($db, $columns), $before, 'every row of every table is kept, value for value');
     is(sql($db, 'SELECT count(*) FROM history'), $history, 'the copy wrote no history');
     is_deeply(shape($db), $fresh_shape, 'every table, column, index and trigger is there');
+    # The check-in writer's statement (src/store_sql.c): a second render of
+    # the same bytes adds nothing, a new ETag adds its row.
+    my $put = "INSERT INTO snapshots (etag, created_us, params) VALUES (%s, %d, 'x')"
+            . " ON CONFLICT (etag) DO NOTHING";
+    sql($db, sprintf($put, q('"e1"'), 5000) . '; ' . sprintf($put, q('"e2"'), 5000));
+    is(sql($db, "SELECT etag || ' ' || created_us || ' ' || params FROM snapshots ORDER BY etag"),
+       qq("e0" 900 reg.1.address=1000\n"e1" 1000 reg.1.address=1001\n"e2" 5000 x\n),
+       'one snapshot per ETag: the old rows kept, a known ETag not added again, a new one added');
     my $rev = sql($db, 'SELECT value FROM revision');
     sql($db, "UPDATE params SET value = '1002' WHERE name = 'reg.1.address'");
     is(sql($db, 'SELECT value FROM revision'), ($rev + 1) . "\n",
