@@ -234,8 +234,6 @@ void polycom_gate_child_init(apr_pool_t *pchild, server_rec *s);
 int polycom_translate_name(request_rec *r);
 int polycom_map_to_storage(request_rec *r);
 int polycom_handler(request_rec *r);
-/** The child's render cache (PolycomCacheSize). */
-void polycom_cache_init(apr_pool_t *pchild);
 
 /* mod_polycom_moved.c: what moved in each database since a cached file
  * was rendered, as this child read it (src/scopes.c). */
@@ -256,6 +254,49 @@ int polycom_moved_same(polycom_moved *moved, const char *made_of,
 int polycom_moved_unread(polycom_moved *moved);
 /** polycom_scopes_stale_below on @a moved's record (not NULL). */
 apr_int64_t polycom_moved_stale_below(polycom_moved *moved, int of_layers);
+
+/* ---- mod_polycom_prov_cache.c: the provisioning namespace's caches --- */
+
+/** The child's render and layer caches (PolycomCacheSize). */
+void polycom_cache_init(apr_pool_t *pchild);
+/** Non-zero when files are kept at all: in the child's cache or in the
+ *  node's shared one. */
+int polycom_prov_cacheable(void);
+/** What every request for the same file shares: its server and URI. */
+const char *polycom_prov_cache_key(request_rec *r);
+/** A known phone's parameters at the snapshot @a at: its own over the
+ *  layers of that very revision, kept per child; 0, or -1 when the
+ *  database failed. */
+int polycom_prov_layered_params(request_rec *r, polycom_db *db,
+                                const polycom_phone_at *at,
+                                apr_array_header_t **params);
+/** 1 and the file kept for @a key that is the same at @a revision (the
+ *  shared cache first, then the child's); 0 when none is. A phone's
+ *  settings that are not the same may still hold its part that is
+ *  (@a phone_part, when not NULL, for @a mac): then *@a reused is 1. */
+int polycom_prov_cache_get(request_rec *r, polycom_db *db,
+                           polycom_moved *moved, const char *key,
+                           apr_int64_t revision, const char **body,
+                           apr_size_t *len, const char **etag,
+                           const char *mac, polycom_phone_at *phone_part,
+                           int *reused);
+/** Keeps a rendered file (and a phone's part beside its settings) in the
+ *  shared cache, or the child's when that one cannot. */
+void polycom_prov_cache_put(const char *key, apr_int64_t revision,
+                            const char *made_of, apr_size_t made_of_len,
+                            const char *body, apr_size_t len,
+                            const char *etag, const char *aside,
+                            apr_size_t aside_len);
+/** Notes @a revision as read in this child (the newest read so far). */
+void polycom_prov_revision_read(apr_int64_t revision);
+/** Non-zero when a phone's master or settings cannot be in the shared
+ *  cache at the current revision: the one-row read of the revision is
+ *  then skipped. Only a hint for the order of the reads. */
+int polycom_prov_surely_missed(polycom_moved *moved, const char *key,
+                               int of_layers);
+/** 1 the first time this child meets @a etag among the snapshots it
+ *  sends the check-in writer; 0 after, or when it keeps no record. */
+int polycom_prov_snapshot_new(const char *etag);
 
 /* mod_polycom_shared.c: the render cache shared by the children
  * (PolycomSharedCache; src/shmcache.c). */
