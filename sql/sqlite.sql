@@ -383,12 +383,13 @@ RELEASE revision_triggers;
 -- A rowid table, unlike phones and params: after a change of a layer,
 -- every phone's next poll adds a row of a few hundred bytes under a new
 -- ETag, which falls anywhere in the ETags' order. Stored in the ETags'
--- order (WITHOUT ROWID, as until this version) each row landed on a page
--- of its own among 50 MB at 100,000 phones, and the check-in writer wrote
--- that whole page; by rowid the rows are appended side by side, and only
--- the index on the ETag (a few dozen bytes a row) takes them in its order:
--- half the writer's cost of a row, measured. tools/polycom-dbupgrade
--- rebuilds the table of a database made before this.
+-- order (WITHOUT ROWID, as until the twenty-ninth session, within the same
+-- schema version) each row landed on a page of its own among 50 MB at
+-- 100,000 phones, and the check-in writer wrote that whole page; by rowid
+-- the rows are appended side by side, and only the index on the ETag (a
+-- few dozen bytes a row) takes them in its order: half the writer's cost
+-- of a row, measured. tools/polycom-dbupgrade rebuilds the table of a
+-- database made before this.
 CREATE TABLE IF NOT EXISTS snapshots (
     id          INTEGER PRIMARY KEY,
     etag        TEXT NOT NULL UNIQUE,
