@@ -146,13 +146,17 @@ test-mysql:
 
 # The Debian package, libapache2-mod-polycom_<version>_<arch>.deb here,
 # built with debhelper and dh_apache2 in a copy of the tree (build/deb) and
-# checked with lintian (errors fail). `make test-deb` installs it into this
-# machine's Apache, upgrades, removes and purges it (tools/test-deb.sh).
+# checked with lintian (errors fail); the copy goes once it is built.
+# `make test-deb` installs it into this machine's Apache, upgrades,
+# removes and purges it (tools/test-deb.sh, which builds its older package
+# in the same copy and then removes it).
 deb:
 	@sh tools/deps.sh deb
 	@sh tools/build-deb.sh
 
-test-deb: deb
+test-deb:
+	@sh tools/deps.sh deb
+	@DEB_KEEP_SRC=1 sh tools/build-deb.sh
 	@bash tools/test-deb.sh
 
 # For developers: into this machine's Apache without a package (the

@@ -5,6 +5,12 @@
 # build leaves nothing in the work tree; then lintian, whose errors fail.
 #   DEB_VERSION=<v>  package another version (the changelog's by default)
 #   LINTIAN=0        skip lintian
+#   DEB_KEEP_SRC=1   keep the copy of the tree (tools/test-deb.sh builds
+#                    its older package in it, and removes it when done);
+#                    otherwise it goes once the package is built: a second
+#                    copy of every source file in the work tree is found
+#                    twice by whatever searches the tree (each log tag's
+#                    number, for one)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build/deb
@@ -37,6 +43,8 @@ dpkg-buildpackage -b -us -uc >"$build/build.log" 2>&1 || {
 deb=$(ls "$build"/libapache2-mod-polycom_*.deb)
 cp "$deb" "$top/"
 echo "build-deb: $(basename "$deb")"
+cd "$top"
+[ "${DEB_KEEP_SRC:-0}" = 1 ] || rm -rf "$src"
 
 if [ "${LINTIAN:-1}" != 0 ]; then
     # Errors fail the build; warnings and notes are shown.

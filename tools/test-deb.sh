@@ -109,7 +109,9 @@ restore() {
         [ "$type" = d ] && case "$path" in /var/lib/apache2/*) rmdir "$path" 2>/dev/null ;; esac
     done
 }
-trap 'restore; rm -rf "$tmp"' EXIT
+# The copy of the tree the package was built in (make test-deb keeps it
+# for the older build below) goes with the run, whatever its end.
+trap 'restore; rm -rf "$tmp" "$top/build/deb/src"' EXIT
 
 # --- helpers ------------------------------------------------------------------
 sq() {      # as the web server's user, so SQLite's -wal and -shm stay its own
@@ -342,6 +344,6 @@ else
 fi
 check "Apache is stopped" sh -c '! [ -e /var/run/apache2/apache2.pid ]'
 check "$pkg is not installed" purged
-rm -rf "$tmp"
+rm -rf "$tmp" "$top/build/deb/src"
 echo "test-deb: $passed passed, $failed failed"
 [ "$failed" = 0 ]
