@@ -9,7 +9,8 @@
 # that fails leaves the database as it was. phones and params, rowid tables
 # until 314abda, are rebuilt as WITHOUT ROWID tables, and snapshots, a
 # WITHOUT ROWID table until the twenty-ninth session, as a rowid table, at
-# any version. The
+# any version. Rows deleted by another writer (httpd's retention) while
+# the tool waits for the lock do not fail a migration from version 3. The
 # three schema files and include/polycom_schema.h name the same version.
 # On a new database and on each migrated one, scope_revisions is there,
 # empty, and every change that moves the revision marks the scopes it
@@ -458,6 +459,31 @@ sub old_snapshots {
     unlike($out, qr/rebuilt/, 'a second run rebuilds nothing');
 }
 
+# The same on a migration from an older version (version 3, 3b8064e):
+# retention deletes the old check-ins while the run waits for the write
+# lock. The rows are counted once the run has the lock, so it migrates and
+# keeps everything else.
+{
+    my $db = "$dir/pruned-3b8064e.db";
+    apply($db, "$top/t/upgrade/sqlite-3b8064e.sql");
+    sql($db, $fill{$_}) for qw(phones params checkins log_chunks);
+    open my $pruner, '|-', 'sqlite3', '-batch', '-init', '/dev/null', $db or die "sqlite3: $!";
+    print $pruner "BEGIN IMMEDIATE;\nDELETE FROM checkins WHERE time_us < 2000;\n"
+                  . ".shell sleep 2\nCOMMIT;\n";
+    $pruner->flush;
+    select(undef, undef, undef, 0.5);   # the pruner holds the write lock now
+    ($code, $out) = tool('sqlite3', $db);
+    close $pruner;
+    is($code, 0, 'check-ins deleted while a migration from version 3 waited: it succeeds')
+        or diag $out;
+    like($out, qr/schema version 3 -> $header_version, rows kept \(now: phones 3, params 3, checkins 1, .*log_chunks 1,/,
+         'and says what each table holds now');
+    is(sql($db, 'SELECT version FROM schema_version'), "$header_version\n",
+       'the version is recorded');
+    is(sql($db, 'SELECT time_us FROM checkins'), "2000\n",
+       'the check-in left is kept, the deleted ones are gone');
+}
+
 # A database from a newer version is never touched.
 sql($fresh, 'UPDATE schema_version SET version = version + 1');
 ($code, $out) = tool('sqlite3', $fresh);
@@ -569,6 +595,32 @@ for my $driver (sort grep { $server{$_} } keys %server) {
         scope_checks($what, $query);
         ($code, $out) = tool(@tool);
         like($out, qr/up to date/, "$what: a second run has nothing to do");
+    }
+    # PostgreSQL: retention deletes a check-in in a transaction that is
+    # still open when the migration from version 3 (8b90218) starts. The
+    # run locks the tables against writers before it counts their rows, so
+    # it counts once the deletion is committed, migrates, and keeps the rest.
+    if ($driver eq 'pgsql') {
+        my $what = "$driver 8b90218, a check-in deleted meanwhile";
+        $new_database->();
+        system(@in_db, '-o', '/dev/null', '-f', "$top/t/upgrade/pgsql-8b90218.sql") == 0
+            or die "$driver: the old schema failed";
+        $query->("INSERT INTO phones (mac, model, site) VALUES ('0004f2000001', 'VVX411', 'hq')");
+        $query->("INSERT INTO checkins (time_us, mac, ip, method, file, status, etag)"
+                 . " VALUES ($_, '0004f2000001', '192.0.2.1', 'GET', '0004f2000001-settings.cfg', 200, 'e1')")
+            for 1000, 2000;
+        open my $pruner, '|-', @in_db, '-o', '/dev/null' or die "$driver: $!";
+        print $pruner "BEGIN;\nDELETE FROM checkins WHERE time_us < 2000;\n"
+                      . "SELECT pg_sleep(2);\nCOMMIT;\n";
+        $pruner->flush;
+        select(undef, undef, undef, 0.5);   # the deletion is made, not committed
+        ($code, $out) = tool(@tool);
+        close $pruner;
+        is($code, 0, "$what: the migration succeeds") or diag $out;
+        like($out, qr/schema version 3 -> $header_version, rows kept \(now: phones 1, params 0, checkins 1,/,
+             "$what: and says what each table holds now");
+        is($query->('SELECT time_us FROM checkins'), "2000\n",
+           "$what: the check-in left is kept, the deleted one is gone");
     }
     system(@admin, "DROP DATABASE $name");
 }
