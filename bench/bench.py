@@ -28,6 +28,12 @@ Environment:
   BENCH_SHARED_CACHE  0: no PolycomSharedCache (the children's own caches
                  only); default: one sized for the whole fleet
   BENCH_PRAGMAS  SQL run first on each SQLite connection, for experiments
+  BENCH_PACED    share of the static file's rate at which latency is judged
+                 (0.5: every target is run again, each connection pausing
+                 between requests so that the server is asked at half the
+                 rate the static file was served at, and p99 is judged on
+                 those runs; 0: no paced runs, p99 judged as fast as it
+                 answers)
 """
 import asyncio
 import contextlib
@@ -52,6 +58,14 @@ MEMORY = int(os.environ.get('BENCH_MEMORY', '1000000'))
 SAMPLE = int(os.environ.get('BENCH_SAMPLE', '0'))
 EXTRA = os.environ.get('BENCH_EXTRA', '') not in ('', '0')
 FLEETS = [int(n) for n in os.environ.get('BENCH_PHONES', '1000 100000').split()]
+# A fleet asks at its own rate, below what the server can serve: the
+# latency a phone meets is the one at such a rate. As fast as the server
+# answers, on a small machine whose load generator shares its two cores,
+# p99 is the scheduler's: a static file's ranged from 8 to 91 ms over eight
+# runs of the same work there, with stalls of 100 ms seen by an unrelated
+# process. So latency is judged at a set share of the static file's rate.
+PACED = float(os.environ.get('BENCH_PACED', '0.5'))
+CONNECTIONS = 32
 OUI = '0004f2'
 UNKNOWN_OUI = '0004f3'
 UA = 'FileTransport PolycomVVX-VVX_411-UA/5.9.5.0614 Type/Application'
@@ -456,9 +470,10 @@ def write_static(directory, phones):
             'mod_dav' % (2 * phones, how, time.time() - t0))
 
 
-def run_wrk(directory, target, module, phones, close):
+def run_wrk(directory, target, module, phones, close, pace=0):
     walk = target[0] == COLD
     env = dict(os.environ, BENCH_FLEET=str(phones), BENCH_OUI=target[3],
+               BENCH_PACE_MS=str(pace),
                BENCH_SAMPLE=str(SAMPLE), BENCH_STEPS=steps(target, module),
                BENCH_CLOSE='1' if close else '0', BENCH_THREADS=str(THREADS),
                BENCH_ORDER='walk' if walk else 'random',
@@ -466,7 +481,8 @@ def run_wrk(directory, target, module, phones, close):
     pids = httpd_pids(directory)
     before = cpu_seconds(pids)
     out = subprocess.run(
-        ['wrk', '-t%d' % THREADS, '-c32', '-d%ds' % SECONDS, '--latency', '-s',
+        ['wrk', '-t%d' % THREADS, '-c%d' % CONNECTIONS, '-d%ds' % SECONDS,
+         '--latency', '-s',
          os.path.join(TOP, 'bench', 'request.lua'),
          'http://127.0.0.1:%d' % PORT],
         env=env, check=True, capture_output=True, text=True).stdout
@@ -690,6 +706,55 @@ def draw_label(phones):
     return 'drawn uniformly from all %d phones' % phones
 
 
+def pace_for(static_rps):
+    """The pause (whole ms, wrk's unit) after each answer that asks, over
+    CONNECTIONS connections, about PACED of the rate the static file was
+    served at. A connection's turn is the pause, the answer and wrk's own
+    timer slack, about 1 ms more than the pause together."""
+    return max(1, int(CONNECTIONS * 1000 / (PACED * static_rps) - 1))
+
+
+def rounds_of(directory, db, phones, close, paces=None):
+    """Every target in interleaved rounds, static file and module, as fast
+    as the server answers or, with paces (target name: ms), each connection
+    pausing that long after each answer."""
+    def run(target, module):
+        return run_wrk(directory, target, module, phones, close,
+                       paces[target[0]] if paces else 0)
+    how = 'paced' if paces else 'as fast as the server answers'
+    runs = {(t[0], module): [] for t in TARGETS for module in (0, 1)}
+    # A change finds a fleet that has been polling: every phone's files
+    # rendered once (on a server just started, nothing is, and every
+    # master would be rendered too, which no change makes stale).
+    took = ask_every_phone(phones)
+    print('\n%s, %s: every phone asked for its master and settings once '
+          '(%.0f s), then a change before each of the module\'s runs: the '
+          'first target' % (model_name(close), how, took))
+    # Who goes first alternates from round to round, so a drift of the
+    # machine's speed favours neither.
+    for round_ in range(ROUNDS):
+        for module in ((0, 1) if round_ % 2 == 0 else (1, 0)):
+            if module:
+                change(db)
+            runs[(COLD, module)].append(run(TARGETS[0], module))
+    took = ask_every_phone(phones)
+    print('%s, %s: every phone asked for its master and settings once '
+          '(%.0f s): the steady state of the targets below the first'
+          % (model_name(close), how, took))
+    steady = [t for t in TARGETS[1:] if t[0] != EDITED]
+    for round_ in range(ROUNDS):
+        for target in steady:
+            for module in ((0, 1) if round_ % 2 == 0 else (1, 0)):
+                runs[(target[0], module)].append(run(target, module))
+    edited = [t for t in TARGETS if t[0] == EDITED][0]
+    for round_ in range(ROUNDS):
+        for module in ((0, 1) if round_ % 2 == 0 else (1, 0)):
+            with (editing(db, phones) if module
+                  else contextlib.nullcontext()):
+                runs[(EDITED, module)].append(run(edited, module))
+    return runs
+
+
 def bench_fleet(phones):
     directory = '/tmp/mod_polycom-bench-%d' % phones
     shutil.rmtree(directory, ignore_errors=True)
@@ -706,47 +771,23 @@ def bench_fleet(phones):
     wait_port()
     how = write_static(directory, phones)
     print('\n== %d phones (%s; seeded and static files written in %.0f s; '
-          '%s MPM; wrk -t%d -c32, %d s per run, %d interleaved rounds) =='
+          '%s MPM; wrk -t%d -c%d, %d s per run, %d interleaved rounds%s) =='
           % (phones, draw_label(phones), time.time() - t0, MPM, THREADS,
-             SECONDS,
-             ROUNDS))
+             CONNECTIONS, SECONDS, ROUNDS,
+             ', then again paced at %.0f %% of the static file\'s rate'
+             % (100 * PACED) if PACED else ''))
     print(how)
     result = {}
     for close in (False, True):
-        runs = {(t[0], module): [] for t in TARGETS for module in (0, 1)}
-        # A change finds a fleet that has been polling: every phone's files
-        # rendered once (on a server just started, nothing is, and every
-        # master would be rendered too, which no change makes stale).
-        took = ask_every_phone(phones)
-        print('\nevery phone asked for its master and settings once (%.0f s),'
-              ' then a change before each of the module\'s runs: the first'
-              ' target' % took)
-        # Who goes first alternates from round to round, so a drift of the
-        # machine's speed favours neither.
-        for round_ in range(ROUNDS):
-            for module in ((0, 1) if round_ % 2 == 0 else (1, 0)):
-                if module:
-                    change(db)
-                runs[(COLD, module)].append(run_wrk(
-                    directory, TARGETS[0], module, phones, close))
-        took = ask_every_phone(phones)
-        print('\nevery phone asked for its master and settings once (%.0f s):'
-              ' the steady state of the targets below the first' % took)
-        steady = [t for t in TARGETS[1:] if t[0] != EDITED]
-        for round_ in range(ROUNDS):
-            for target in steady:
-                for module in ((0, 1) if round_ % 2 == 0 else (1, 0)):
-                    runs[(target[0], module)].append(run_wrk(
-                        directory, target, module, phones, close))
-        edited = [t for t in TARGETS if t[0] == EDITED][0]
-        for round_ in range(ROUNDS):
-            for module in ((0, 1) if round_ % 2 == 0 else (1, 0)):
-                with (editing(db, phones) if module
-                      else contextlib.nullcontext()):
-                    runs[(EDITED, module)].append(run_wrk(
-                        directory, edited, module, phones, close))
-        result[close] = summarise(runs)
+        result[close] = summarise(rounds_of(directory, db, phones, close))
         print_fleet(result[close], close, phones)
+        if PACED:
+            paces = {name: pace_for(s['static']['rps'])
+                     for name, s in result[close].items()}
+            paced = summarise(rounds_of(directory, db, phones, close, paces))
+            for name, s in result[close].items():
+                s['paced'] = dict(paced[name], pace=paces[name])
+            print_paced(result[close], close)
     if MEMORY:
         result['memory'] = memory_check(directory, phones, MEMORY)
     if STORM and phones >= 10 * STORM:
@@ -829,12 +870,47 @@ def print_fleet(summary, close, phones):
                  s['module']['p99'] / 1000, s['static']['p99'] / 1000,
                  s['p99_ratio'], '%d/%d' % (s['module']['errors'],
                                             s['static']['errors'])))
+    if PACED:
+        print('(p99 here: as fast as the server answers, shown but not '
+              'judged; latency is judged on the paced runs below)')
     if summary[COLD]['repeated']:
         print('(%s: %.0f %% of the module\'s requests asked a phone the walk '
               'had asked already in that run: the %s is smaller than a '
               'run, so those were no longer first polls)'
               % (COLD, 100 * summary[COLD]['repeated'],
                  'sample' if sampled(phones) else 'fleet'))
+
+
+def print_paced(summary, close):
+    """The paced runs: the latency a phone meets when the server is asked
+    at about PACED of the rate it served the static file at."""
+    print('\n%s, paced: each of the %d connections pausing after each '
+          'answer (whole ms), to ask at about %.0f %% of the rate the static '
+          'file was served at (share: what it was); latency judged here'
+          % (model_name(close), CONNECTIONS, 100 * PACED))
+    print('%-30s %6s %6s %9s %9s %8s %8s %8s %8s %6s %7s' % (
+        'target', 'pause', 'share', 'req/s', 'static', 'p50 ms', 'static',
+        'p99 ms', 'static', 'p99 x', 'errors'))
+    for target in TARGETS:
+        s = summary[target[0]]['paced']
+        print('%-30s %4d ms %5.0f%% %9.0f %9.0f %8.2f %8.2f %8.1f %8.1f %6.2f'
+              ' %7s'
+              % (target[0], s['pace'], 100 * paced_share(summary[target[0]]),
+                 s['module']['rps'],
+                 s['static']['rps'], s['module']['p50'] / 1000,
+                 s['static']['p50'] / 1000, s['module']['p99'] / 1000,
+                 s['static']['p99'] / 1000, s['p99_ratio'],
+                 '%d/%d' % (s['module']['errors'], s['static']['errors'])))
+
+
+def paced_share(s):
+    """The paced static runs' rate as a share of the unpaced ones'."""
+    return s['paced']['static']['rps'] / max(s['static']['rps'], 1)
+
+
+def latency_judged(s):
+    """The figures p99 is judged on: the paced runs' where there are."""
+    return s.get('paced', s)
 
 
 def print_growth(results):
@@ -858,7 +934,11 @@ def print_growth(results):
                         s['module']['cpu'], s['static']['cpu'])),
                     ('  p99 ms', lambda s: '%.1f / %.1f' % (
                         s['module']['p99'] / 1000,
-                        s['static']['p99'] / 1000))):
+                        s['static']['p99'] / 1000)),
+                    ('  p99 ms, paced', lambda s: '%.1f / %.1f' % (
+                        s['paced']['module']['p99'] / 1000,
+                        s['paced']['static']['p99'] / 1000)
+                     if 'paced' in s else '-')):
                 print('%-30s' % label + ''.join(
                     '%18s' % cell(results[n][close][target[0]])
                     for n in fleets))
@@ -900,12 +980,17 @@ def print_targets(results):
                                                  else 0.9),
             summary=results[n][close][name])
             for close, n in columns))
-    print('p99 <= 1.5x the static file\'s')
+    shares = [100 * paced_share(results[n][close][name])
+              for close, n in columns for name in checked
+              if 'paced' in results[n][close][name]]
+    print('p99 <= 1.5x the static file\'s%s' % (
+        ', paced (asked at %.0f-%.0f %% of the rate the static file was '
+        'served at)' % (min(shares), max(shares)) if shares else ''))
     for name in checked:
         print('%-32s' % ('  ' + name) + ''.join(cell(
-            results[n][close][name]['p99_ratio'],
-            results[n][close][name]['p99_ratio'] <= 1.5, '%.2fx',
-            results[n][close][name])
+            latency_judged(results[n][close][name])['p99_ratio'],
+            latency_judged(results[n][close][name])['p99_ratio'] <= 1.5,
+            '%.2fx', latency_judged(results[n][close][name]))
             for close, n in columns))
     print('no errors (module)')
     for name in checked:

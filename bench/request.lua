@@ -19,6 +19,11 @@
 --                  start; a run longer than the walk asks phones again,
 --                  and the thread counts those repeats (bench.py reports
 --                  them). Default: each phone drawn at random.
+--   BENCH_PACE_MS  N > 0: each connection waits N ms after an answer before
+--                  its next request (wrk's delay(), not counted in the
+--                  latency), so that the server is asked at a set rate below
+--                  what it can serve, as a fleet asks, instead of as fast as
+--                  it answers; 0 (default): as fast as it answers
 -- wrk cannot read the answer to a HEAD (it waits for a body), so sequences
 -- given to wrk have none; bench.py's boot storm sends it.
 local fleet = tonumber(os.getenv("BENCH_FLEET"))
@@ -82,6 +87,11 @@ local function draw()
         n = math.random(fleet) - 1
     end
     return string.format("%s%06x", oui, n)
+end
+
+local pace = tonumber(os.getenv("BENCH_PACE_MS") or "0")
+if pace > 0 then
+    delay = function() return pace end
 end
 
 request = function()
