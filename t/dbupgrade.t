@@ -597,9 +597,11 @@ for my $driver (sort grep { $server{$_} } keys %server) {
         like($out, qr/up to date/, "$what: a second run has nothing to do");
     }
     # PostgreSQL: retention deletes a check-in in a transaction that is
-    # still open when the migration from version 3 (8b90218) starts. The
-    # run locks the tables against writers before it counts their rows, so
-    # it counts once the deletion is committed, migrates, and keeps the rest.
+    # still open when the migration from version 3 (8b90218) starts, and
+    # commits once the run waits for it. The run locks the tables against
+    # writers before it counts their rows, so it counts once the deletion
+    # is committed, migrates, and keeps the rest (counted before, the
+    # deletion failed the run's check).
     if ($driver eq 'pgsql') {
         my $what = "$driver 8b90218, a check-in deleted meanwhile";
         $new_database->();
@@ -610,8 +612,12 @@ for my $driver (sort grep { $server{$_} } keys %server) {
                  . " VALUES ($_, '0004f2000001', '192.0.2.1', 'GET', '0004f2000001-settings.cfg', 200, 'e1')")
             for 1000, 2000;
         open my $pruner, '|-', @in_db, '-o', '/dev/null' or die "$driver: $!";
+        # (it commits once the run waits for a lock it holds, 30 s at most)
         print $pruner "BEGIN;\nDELETE FROM checkins WHERE time_us < 2000;\n"
-                      . "SELECT pg_sleep(2);\nCOMMIT;\n";
+                      . "DO \$\$ BEGIN FOR i IN 1 .. 300 LOOP EXIT WHEN EXISTS ("
+                      . "SELECT 1 FROM pg_locks WHERE pid <> pg_backend_pid() AND NOT granted);"
+                      . " PERFORM pg_sleep(0.1); END LOOP; END \$\$;\n"
+                      . "COMMIT;\n";
         $pruner->flush;
         select(undef, undef, undef, 0.5);   # the deletion is made, not committed
         ($code, $out) = tool(@tool);
@@ -621,6 +627,35 @@ for my $driver (sort grep { $server{$_} } keys %server) {
              "$what: and says what each table holds now");
         is($query->('SELECT time_us FROM checkins'), "2000\n",
            "$what: the check-in left is kept, the deleted one is gone");
+
+        # An admin's change under way when the migration starts: it takes
+        # the revision row first, then writes a parameter, as the admin API
+        # does, once the run has come as far as the lock it takes first
+        # (the row, waiting for the admin; before it took the row, the
+        # tables, and the admin's write and the run then waited for each
+        # other until PostgreSQL ended one as a deadlock).
+        $what = "$driver 8b90218, an admin's change under way";
+        $new_database->();
+        system(@in_db, '-o', '/dev/null', '-f', "$top/t/upgrade/pgsql-8b90218.sql") == 0
+            or die "$driver: the old schema failed";
+        $query->("INSERT INTO phones (mac, model, site) VALUES ('0004f2000001', 'VVX411', 'hq')");
+        open my $admin, '|-', @in_db, '-o', '/dev/null' or die "$driver: $!";
+        print $admin "BEGIN;\nUPDATE revision SET value = value WHERE id = 1;\n"
+                     . "DO \$\$ BEGIN FOR i IN 1 .. 300 LOOP EXIT WHEN EXISTS ("
+                     . "SELECT 1 FROM pg_locks WHERE pid <> pg_backend_pid() AND ("
+                     . "(locktype = 'transactionid' AND NOT granted) OR "
+                     . "(relation = 'params'::regclass AND mode = 'ShareLock' AND granted)));"
+                     . " PERFORM pg_sleep(0.1); END LOOP; END \$\$;\n"
+                     . "INSERT INTO params VALUES ('phone', '0004f2000001', 'reg.1.address', '1001');\n"
+                     . "COMMIT;\n";
+        $admin->flush;
+        select(undef, undef, undef, 0.5);   # the admin holds the revision row
+        ($code, $out) = tool(@tool);
+        close $admin;   # (the admin waits 30 s at most for the run)
+        is($? >> 8, 0, "$what: the admin's change is committed");
+        is($code, 0, "$what: the migration succeeds") or diag $out;
+        is($query->("SELECT value FROM params WHERE name = 'reg.1.address'"), "1001\n",
+           "$what: the admin's parameter is there");
     }
     system(@admin, "DROP DATABASE $name");
 }
