@@ -66,15 +66,17 @@ FLEETS = [int(n) for n in os.environ.get('BENCH_PHONES', '1000 100000').split()]
 # process. So latency is judged at a set share of the static file's rate.
 PACED = float(os.environ.get('BENCH_PACED', '0.5'))
 CONNECTIONS = 32
-# A paced connection's pause after each answer. wrk counts it in whole ms
-# (its timers fire up to 1 ms early or late), so it is as long as the
-# connections allow, and the rate is set by their number: 32 connections
-# pausing 1 or 2 ms asked at 50-76 % instead of 50 %. At most
-# PACED_CONNECTIONS: past the bench's 64 worker threads the event MPM
-# closes idle keep-alive connections (wrk's read errors, static and module
-# alike, at 105-121).
-PACE_MS = 10
-PACED_CONNECTIONS = 60
+# A paced run keeps the CONNECTIONS of the others, so that no child of
+# the bench's two is ever asked for more than its 32 threads at once (with
+# 55-59 connections bursts did, and the event MPM then closed idle
+# keep-alive connections: wrk's read errors, static and module alike). Its
+# rate is set by the pause after each answer, which wrk counts in whole ms:
+# request.lua dithers it (a pause of 1.8 ms is 1 ms one time in five, 2
+# the others), since 32 connections pausing a whole 1 or 2 ms asked at
+# 50-76 % of the rate instead of 50 %. A connection's turn is its pause,
+# the answer and wrk's timer slack: PACE_SLACK_MS more than the pause
+# (0.9-1.2 ms with keep-alive, about 2 with a new connection, in trials).
+PACE_SLACK_MS = {False: 1.0, True: 2.0}
 OUI = '0004f2'
 UNKNOWN_OUI = '0004f3'
 UA = 'FileTransport PolycomVVX-VVX_411-UA/5.9.5.0614 Type/Application'
@@ -485,7 +487,7 @@ def run_wrk(directory, target, module, phones, close, pace=None):
     connections, pause = pace or (CONNECTIONS, 0)
     walk = target[0] == COLD
     env = dict(os.environ, BENCH_FLEET=str(phones), BENCH_OUI=target[3],
-               BENCH_PACE_MS=str(pause),
+               BENCH_PACE_MS='%.2f' % pause,
                BENCH_SAMPLE=str(SAMPLE), BENCH_STEPS=steps(target, module),
                BENCH_CLOSE='1' if close else '0', BENCH_THREADS=str(THREADS),
                BENCH_ORDER='walk' if walk else 'random',
@@ -718,13 +720,12 @@ def draw_label(phones):
     return 'drawn uniformly from all %d phones' % phones
 
 
-def pace_for(static_rps):
+def pace_for(static_rps, close):
     """(connections, pause ms) that ask about PACED of the rate the static
-    file was served at: each connection's turn is its pause, the answer
-    and wrk's timer slack, about 1 ms more than the pause."""
+    file was served at."""
     per_ms = PACED * max(static_rps, 1) / 1000
-    pause = min(PACE_MS, max(2, int(PACED_CONNECTIONS / per_ms - 1)))
-    return (max(THREADS, round(per_ms * (pause + 1))), pause)
+    return (CONNECTIONS,
+            max(0.1, CONNECTIONS / per_ms - PACE_SLACK_MS[close]))
 
 
 def rounds_of(directory, db, phones, close, paces=None):
@@ -795,7 +796,7 @@ def bench_fleet(phones):
         result[close] = summarise(rounds_of(directory, db, phones, close))
         print_fleet(result[close], close, phones)
         if PACED:
-            paces = {name: pace_for(s['static']['rps'])
+            paces = {name: pace_for(s['static']['rps'], close)
                      for name, s in result[close].items()}
             paced = summarise(rounds_of(directory, db, phones, close, paces))
             for name, s in result[close].items():
@@ -897,16 +898,16 @@ def print_fleet(summary, close, phones):
 def print_paced(summary, close):
     """The paced runs: the latency a phone meets when the server is asked
     at about PACED of the rate it served the static file at."""
-    print('\n%s, paced: connections pausing after each answer, as many and '
-          'as long as ask about %.0f %% of the rate the static file was '
-          'served at (share: what it came to); latency judged here'
+    print('\n%s, paced: each connection pausing after each answer as long '
+          'as asks about %.0f %% of the rate the static file was served at '
+          '(share: what it came to); latency judged here'
           % (model_name(close), 100 * PACED))
-    print('%-30s %5s %5s %6s %9s %9s %8s %8s %8s %8s %6s %7s' % (
+    print('%-30s %5s %7s %5s %9s %9s %8s %8s %8s %8s %6s %7s' % (
         'target', 'conns', 'pause', 'share', 'req/s', 'static', 'p50 ms',
         'static', 'p99 ms', 'static', 'p99 x', 'errors'))
     for target in TARGETS:
         s = summary[target[0]]['paced']
-        print('%-30s %5d %2d ms %5.0f%% %9.0f %9.0f %8.2f %8.2f %8.1f %8.1f'
+        print('%-30s %5d %4.1f ms %4.0f%% %9.0f %9.0f %8.2f %8.2f %8.1f %8.1f'
               ' %6.2f %7s'
               % (target[0], s['pace'][0], s['pace'][1],
                  100 * paced_share(summary[target[0]]),
@@ -915,6 +916,10 @@ def print_paced(summary, close):
                  s['static']['p50'] / 1000, s['module']['p99'] / 1000,
                  s['static']['p99'] / 1000, s['p99_ratio'],
                  '%d/%d' % (s['module']['errors'], s['static']['errors'])))
+    if not judged(summary[COLD]['paced']):
+        print('(%s, paced: %.0f %% of the module\'s requests asked a phone '
+              'the walk had asked already in that run: not judged)'
+              % (COLD, 100 * summary[COLD]['paced']['repeated']))
 
 
 def paced_share(s):

@@ -23,7 +23,9 @@
 --                  its next request (wrk's delay(), not counted in the
 --                  latency), so that the server is asked at a set rate below
 --                  what it can serve, as a fleet asks, instead of as fast as
---                  it answers; 0 (default): as fast as it answers
+--                  it answers; 0 (default): as fast as it answers. wrk takes
+--                  whole ms: a fraction is dithered (1.8: 2 ms four times
+--                  in five, 1 ms the fifth)
 -- wrk cannot read the answer to a HEAD (it waits for a body), so sequences
 -- given to wrk have none; bench.py's boot storm sends it.
 local fleet = tonumber(os.getenv("BENCH_FLEET"))
@@ -91,7 +93,7 @@ end
 
 local pace = tonumber(os.getenv("BENCH_PACE_MS") or "0")
 if pace > 0 then
-    delay = function() return pace end
+    delay = function() return math.floor(pace + math.random()) end
 end
 
 request = function()
