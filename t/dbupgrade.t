@@ -432,6 +432,20 @@ sub old_snapshots {
     is($code, 0, 'and --check says it is current');
 }
 
+# The tool run on SQLite database $db while another sqlite3, as httpd's
+# retention does, deletes rows with $delete in a transaction that holds the
+# write lock for two seconds: the run waits for it.
+sub tool_while_deleting {
+    my ($db, $delete) = @_;
+    open my $pruner, '|-', 'sqlite3', '-batch', '-init', '/dev/null', $db or die "sqlite3: $!";
+    print $pruner "BEGIN IMMEDIATE;\n$delete;\n.shell sleep 2\nCOMMIT;\n";
+    $pruner->flush;
+    select(undef, undef, undef, 0.5);   # the pruner holds the write lock now
+    my @result = tool('sqlite3', $db);
+    close $pruner;
+    return @result;
+}
+
 # Only snapshots stored the old way, on a node whose httpd runs: its
 # retention deletes an old snapshot while the run waits for the write lock
 # (here a transaction holds it for two seconds). The run still succeeds,
@@ -441,13 +455,7 @@ sub old_snapshots {
     copy($fresh, $db) or die $!;
     old_snapshots($db);
     is(clustered($db), 'params:1 phones:1 snapshots:1', 'only snapshots is stored the old way');
-    open my $pruner, '|-', 'sqlite3', '-batch', '-init', '/dev/null', $db or die "sqlite3: $!";
-    print $pruner "BEGIN IMMEDIATE;\nDELETE FROM snapshots WHERE etag = '\"e0\"';\n"
-                  . ".shell sleep 2\nCOMMIT;\n";
-    $pruner->flush;
-    select(undef, undef, undef, 0.5);   # the pruner holds the write lock now
-    ($code, $out) = tool('sqlite3', $db);
-    close $pruner;
+    ($code, $out) = tool_while_deleting($db, "DELETE FROM snapshots WHERE etag = '\"e0\"'");
     is($code, 0, 'a snapshot deleted while the run waited: the run succeeds') or diag $out;
     like($out, qr/up to date; rebuilt as rowid tables: snapshots$/m,
          'and rebuilt snapshots alone');
@@ -467,13 +475,7 @@ sub old_snapshots {
     my $db = "$dir/pruned-3b8064e.db";
     apply($db, "$top/t/upgrade/sqlite-3b8064e.sql");
     sql($db, $fill{$_}) for qw(phones params checkins log_chunks);
-    open my $pruner, '|-', 'sqlite3', '-batch', '-init', '/dev/null', $db or die "sqlite3: $!";
-    print $pruner "BEGIN IMMEDIATE;\nDELETE FROM checkins WHERE time_us < 2000;\n"
-                  . ".shell sleep 2\nCOMMIT;\n";
-    $pruner->flush;
-    select(undef, undef, undef, 0.5);   # the pruner holds the write lock now
-    ($code, $out) = tool('sqlite3', $db);
-    close $pruner;
+    ($code, $out) = tool_while_deleting($db, 'DELETE FROM checkins WHERE time_us < 2000');
     is($code, 0, 'check-ins deleted while a migration from version 3 waited: it succeeds')
         or diag $out;
     like($out, qr/schema version 3 -> $header_version, rows kept \(now: phones 3, params 3, checkins 1, .*log_chunks 1,/,
