@@ -927,6 +927,12 @@ def paced_share(s):
     return s['paced']['static']['rps'] / max(s['static']['rps'], 1)
 
 
+def module_errors(s):
+    """The module's errors in a target's runs, paced ones included."""
+    return s['module']['errors'] + (s['paced']['module']['errors']
+                                    if 'paced' in s else 0)
+
+
 def latency_judged(s):
     """The figures p99 is judged on: the paced runs' where there are."""
     return s.get('paced', s)
@@ -1011,11 +1017,11 @@ def print_targets(results):
             latency_judged(results[n][close][name])['p99_ratio'] <= 1.5,
             '%.2fx', latency_judged(results[n][close][name]))
             for close, n in columns))
-    print('no errors (module)')
+    print('no errors (module%s)' % (', paced runs included' if PACED else ''))
     for name in checked:
         print('%-32s' % ('  ' + name) + ''.join(cell(
-            results[n][close][name]['module']['errors'],
-            results[n][close][name]['module']['errors'] == 0, '%d')
+            module_errors(results[n][close][name]),
+            module_errors(results[n][close][name]) == 0, '%d')
             for close, n in columns))
     small = [n for n in fleets if n < 1000000]
     for n in fleets[1:]:
