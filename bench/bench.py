@@ -481,13 +481,12 @@ def write_static(directory, phones):
             'mod_dav' % (2 * phones, how, time.time() - t0))
 
 
-def run_wrk(directory, target, module, phones, close, pace=None):
-    """pace: None, as fast as the server answers over CONNECTIONS
-    connections; or (connections, ms), each pausing ms after each answer."""
-    connections, pause = pace or (CONNECTIONS, 0)
+def run_wrk(directory, target, module, phones, close, pace=0):
+    """pace: 0, as fast as the server answers; or ms, each connection
+    pausing that long after each answer."""
     walk = target[0] == COLD
     env = dict(os.environ, BENCH_FLEET=str(phones), BENCH_OUI=target[3],
-               BENCH_PACE_MS='%.2f' % pause,
+               BENCH_PACE_MS='%.2f' % pace,
                BENCH_SAMPLE=str(SAMPLE), BENCH_STEPS=steps(target, module),
                BENCH_CLOSE='1' if close else '0', BENCH_THREADS=str(THREADS),
                BENCH_ORDER='walk' if walk else 'random',
@@ -495,7 +494,7 @@ def run_wrk(directory, target, module, phones, close, pace=None):
     pids = httpd_pids(directory)
     before = cpu_seconds(pids)
     out = subprocess.run(
-        ['wrk', '-t%d' % THREADS, '-c%d' % connections, '-d%ds' % SECONDS,
+        ['wrk', '-t%d' % THREADS, '-c%d' % CONNECTIONS, '-d%ds' % SECONDS,
          '--latency', '-s',
          os.path.join(TOP, 'bench', 'request.lua'),
          'http://127.0.0.1:%d' % PORT],
@@ -721,20 +720,19 @@ def draw_label(phones):
 
 
 def pace_for(static_rps, close):
-    """(connections, pause ms) that ask about PACED of the rate the static
-    file was served at."""
+    """The pause (ms) after each answer that asks, over CONNECTIONS
+    connections, about PACED of the rate the static file was served at."""
     per_ms = PACED * max(static_rps, 1) / 1000
-    return (CONNECTIONS,
-            max(0.1, CONNECTIONS / per_ms - PACE_SLACK_MS[close]))
+    return max(0.1, CONNECTIONS / per_ms - PACE_SLACK_MS[close])
 
 
 def rounds_of(directory, db, phones, close, paces=None):
     """Every target in interleaved rounds, static file and module, as fast
-    as the server answers or, with paces (target name: (connections, ms)),
-    paced by pace_for."""
+    as the server answers or, with paces (target name: ms), paced by
+    pace_for."""
     def run(target, module):
         return run_wrk(directory, target, module, phones, close,
-                       paces[target[0]] if paces else None)
+                       paces[target[0]] if paces else 0)
     how = 'paced' if paces else 'as fast as the server answers'
     runs = {(t[0], module): [] for t in TARGETS for module in (0, 1)}
     # A change finds a fleet that has been polling: every phone's files
@@ -898,18 +896,18 @@ def print_fleet(summary, close, phones):
 def print_paced(summary, close):
     """The paced runs: the latency a phone meets when the server is asked
     at about PACED of the rate it served the static file at."""
-    print('\n%s, paced: each connection pausing after each answer as long '
-          'as asks about %.0f %% of the rate the static file was served at '
-          '(share: what it came to); latency judged here'
-          % (model_name(close), 100 * PACED))
-    print('%-30s %5s %7s %5s %9s %9s %8s %8s %8s %8s %6s %7s' % (
-        'target', 'conns', 'pause', 'share', 'req/s', 'static', 'p50 ms',
+    print('\n%s, paced: each of the %d connections pausing after each '
+          'answer as long as asks about %.0f %% of the rate the static file '
+          'was served at (share: what it came to); latency judged here'
+          % (model_name(close), CONNECTIONS, 100 * PACED))
+    print('%-30s %7s %5s %9s %9s %8s %8s %8s %8s %6s %7s' % (
+        'target', 'pause', 'share', 'req/s', 'static', 'p50 ms',
         'static', 'p99 ms', 'static', 'p99 x', 'errors'))
     for target in TARGETS:
         s = summary[target[0]]['paced']
-        print('%-30s %5d %4.1f ms %4.0f%% %9.0f %9.0f %8.2f %8.2f %8.1f %8.1f'
+        print('%-30s %4.1f ms %4.0f%% %9.0f %9.0f %8.2f %8.2f %8.1f %8.1f'
               ' %6.2f %7s'
-              % (target[0], s['pace'][0], s['pace'][1],
+              % (target[0], s['pace'],
                  100 * paced_share(summary[target[0]]),
                  s['module']['rps'],
                  s['static']['rps'], s['module']['p50'] / 1000,
