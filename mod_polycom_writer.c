@@ -31,17 +31,17 @@
 #include "polycom_wire.h"
 
 /* apr_dbd_sqlite3 runs all SQLite work of a process behind one mutex, so a
- * child that commits its own check-ins (and, every thousand pages or so,
- * checkpoints the WAL and syncs the file) stalls every request thread of
- * that child meanwhile. One process per node, forked by the parent, writes
- * the batches of all children instead, and the children only read. A
- * child hands each batch over a local socket (src/wire.c) and waits for
- * "committed". When the writer is not there, says no, or does not answer,
- * the child writes the batch itself, as before: the writer may die at any
- * moment without a check-in being lost (a batch it committed but could
- * not confirm is written twice). The writer puts the batches that arrive
- * together into one transaction. PolycomCheckinWriter Off keeps the
- * writing in the children. */
+ * child that commits its own check-ins (and, where no writer checkpoints,
+ * every 10,000 pages of WAL copies it and syncs the files) stalls every
+ * request thread of that child meanwhile. One process per node, forked by
+ * the parent, writes the batches of all children instead, and the
+ * children only read. A child hands each batch over a local socket
+ * (src/wire.c) and waits for "committed". When the writer is not there,
+ * says no, or does not answer, the child writes the batch itself, as
+ * before: the writer may die at any moment without a check-in being lost
+ * (a batch it committed but could not confirm is written twice). The
+ * writer puts the batches that arrive together into one transaction.
+ * PolycomCheckinWriter Off keeps the writing in the children. */
 #define POLYCOM_WRITER_REPLY_TIMEOUT apr_time_from_sec(30)
 #define POLYCOM_WRITER_RETRY         apr_time_from_sec(1)
 #define POLYCOM_WRITER_MIN_LIFE      apr_time_from_sec(10)

@@ -56,6 +56,7 @@ typedef struct {
     char watched;               /* its statements are prepared */
     char catching_up;           /* going over the history from the mark */
     char unchecked;             /* written since the last checkpoint */
+    char wal;                   /* a SQLite database: checkpointed */
     char committed;             /* a batch was written to it */
     char catch_up_waits;        /* its first look failed: at a batch */
 } polycom_writer_server;
@@ -134,12 +135,12 @@ static polycom_writer_batch *polycom_writer_read(server_rec *s,
 
 #define POLYCOM_WRITER_CHECKPOINT apr_time_from_msec(250)
 
-/* With SQLite the writer checkpoints the WAL four times a second instead
- * of after every commit: each checkpoint syncs the files, and the syncs
- * stalled requests (make bench, 1,000 phones, a new connection each: p99
- * of a config with check-ins about 24 ms -> 10-12 ms, p50 2.0 -> 1.2 ms).
- * The price is a larger WAL under load: about 30 MB at 20,000 check-ins a
- * second, against about 13 MB. */
+/* Four times a second, each SQLite database the writer has written is
+ * checkpointed (polycom_store_checkpoint; the children leave it to the
+ * writer: store_session.c), its WAL restarted where a batch came in since.
+ * After every commit, the syncs stalled requests (make bench, 1,000
+ * phones, new connections: p99 24 -> 10-12 ms, p50 2.0 -> 1.2 ms); the
+ * price is a larger WAL: 30 MB at 20,000 check-ins a second, not 13. */
 static void polycom_writer_checkpoint(apr_pool_t *pool)
 {
     unsigned i;
@@ -150,15 +151,17 @@ static void polycom_writer_checkpoint(apr_pool_t *pool)
         ap_dbd_t *dbd;
         polycom_db db;
 
-        if (!state->unchecked || !(dbd = polycom_dbd_open(pool, server))) {
+        if (!(state->unchecked || state->wal)
+            || !(dbd = polycom_dbd_open(pool, server))) {
             continue;
         }
-        state->unchecked = 0;
         polycom_db_bind(&db, dbd, server, pool);
-        if (polycom_store_checkpoint(&db) < 0) {
+        state->wal = db.dialect == POLYCOM_DIALECT_SQLITE;
+        if (polycom_store_checkpoint(&db, state->unchecked) < 0) {
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server, PCLOGNO(00036)
                          "check-in writer: %s", db.error);
         }
+        state->unchecked = 0;
         polycom_dbd_close(server, dbd);
     }
 }
@@ -513,11 +516,10 @@ static void polycom_writer_servers_init(server_rec *s, apr_pool_t *pool,
     }
     /* What each server gathers for last_seen is freed after each round
      * and gathered again at once under a steady load: its allocator keeps
-     * what the gathering may take at most (POLYCOM_WRITER_SEEN_BYTES), so
-     * that its blocks are not unmapped and mapped again at each round
-     * (with 4 MiB kept, 1,000-1,400 munmap and mmap calls in 6 s, and the
-     * other CPU interrupted to flush its TLB for each munmap: 100,000
-     * phones, settings with keep-alive). */
+     * what the gathering may take at most (POLYCOM_WRITER_SEEN_BYTES), or
+     * each round unmapped and mapped it again (4 MiB kept: 1,000-1,400
+     * munmap and mmap calls in 6 s, each munmap flushing the other CPU's
+     * TLB; 100,000 phones, settings with keep-alive). */
     if (apr_allocator_create(&allocator) != APR_SUCCESS) {
         _exit(POLYCOM_WRITER_EXIT_FAILED);
     }

@@ -461,8 +461,10 @@ int polycom_store_finish(polycom_db *db, apr_dbd_transaction_t *txn,
  *  a page cache of POLYCOM_WRITER_CACHE_KIB (SQLite; a no-op elsewhere). */
 int polycom_store_writer_session(polycom_db *db);
 
-/** A WAL checkpoint that lets the next commit restart the WAL (SQLite;
- *  a no-op elsewhere). */
-int polycom_store_checkpoint(polycom_db *db);
+/** A WAL checkpoint (SQLite; a no-op elsewhere): what the WAL holds is
+ *  copied into the database without the node's turn to write; with
+ *  @a restart, then (under the turn) what was committed meanwhile, and the
+ *  next commit writes the WAL from its start. */
+int polycom_store_checkpoint(polycom_db *db, int restart);
 
 #endif /* POLYCOM_STORE_H */

@@ -74,10 +74,22 @@ static const char *const store_mysql_session[] = {
  * "database is locked", whenever another process held SQLite's locks at
  * that moment (a starting writer's catch-up, the children of a start all
  * opening the file), and the connection was left without statements.
+ * And checkpoints left to the node's check-in writer, which runs one
+ * four times a second on every SQLite database it has written (see
+ * polycom_store_checkpoint). SQLite's default, a checkpoint by the commit
+ * that finds the WAL at 1000 pages (4 MB), made a phone's log upload pay
+ * for one now and then, its syncs included, while it held the node's turn
+ * to write: every other upload waited too (make bench's rig, 100,000
+ * phones, PUTs of logs at 1,600 a second: 24 turns held over 3 ms, up to
+ * 30 ms, in 6 s; 5 at 10,000 pages, in 18 s). 10,000 pages (40 MB) is
+ * the bound where no writer runs (PolycomCheckinWriter Off), or while it
+ * is away.
+ *
  * Both set before DBDInitSQL runs, which can override them. */
 static const char *const store_sqlite_session[] = {
     "PRAGMA busy_timeout = 5000",
     "PRAGMA cache_size = -256",
+    "PRAGMA wal_autocheckpoint = 10000",
 };
 
 /* PostgreSQL: no JIT compilation. Its default compiles a statement whose
@@ -381,6 +393,11 @@ static const char *const store_writer_session[] = {
     "PRAGMA cache_size = -" POLYCOM_WRITER_CACHE_KIB,
 };
 
+int polycom_store_setting(polycom_db *db, const char *sql)
+{
+    return store_setting(db->pool, db->driver, db->handle, db->dialect, sql);
+}
+
 int polycom_store_writer_session(polycom_db *db)
 {
     apr_size_t i;
@@ -391,8 +408,7 @@ int polycom_store_writer_session(polycom_db *db)
     }
     for (i = 0; i < sizeof(store_writer_session)
                     / sizeof(store_writer_session[0]); i++) {
-        rv = store_setting(db->pool, db->driver, db->handle, db->dialect,
-                           store_writer_session[i]);
+        rv = polycom_store_setting(db, store_writer_session[i]);
         if (rv) {
             return polycom_store_failed(db, "writer session", rv);
         }
