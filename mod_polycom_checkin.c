@@ -468,3 +468,39 @@ int polycom_log_transaction(request_rec *r)
     return DECLINED;
 }
 
+/* The check-in writer checkpoints each SQLite database of the module four
+ * times a second, its WAL restarted where a batch came in since, once
+ * however many servers share the database: @a done maps each database
+ * checkpointed this round to "r" (restarted) or "c" (copied only). A
+ * database that cannot be opened now is tried again at its next batch. */
+void polycom_checkpoint_server(server_rec *s, apr_hash_t *done,
+                               char *restart, char *wal, apr_pool_t *pool)
+{
+    ap_dbd_t *dbd = polycom_dbd_open(pool, s);
+    const char *did;
+    const void *group;
+    polycom_db db;
+    int rv = 0;
+
+    if (!dbd) {
+        *wal = 0;
+        return;
+    }
+    polycom_db_bind(&db, dbd, s, pool);
+    group = polycom_db_group(&db);
+    did = apr_hash_get(done, &group, sizeof(group));
+    *wal = db.dialect == POLYCOM_DIALECT_SQLITE;
+    if (*wal && !(did && (*did == 'r' || !*restart))) {
+        rv = polycom_store_checkpoint(&db, *restart);
+        if (rv < 0) {
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, PCLOGNO(00036)
+                         "check-in writer: %s", db.error);
+        }
+        else {
+            apr_hash_set(done, apr_pmemdup(pool, &group, sizeof(group)),
+                         sizeof(group), *restart ? "r" : "c");
+        }
+    }
+    *restart = rv == 1;         /* the WAL is to restart still */
+    polycom_dbd_close(s, dbd);
+}

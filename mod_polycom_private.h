@@ -378,6 +378,14 @@ int polycom_seen_flush(server_rec *s, polycom_seen_mark *mark,
                        apr_interval_time_t replay, int *macs,
                        apr_pool_t *pool, const char **error);
 
+/** The check-in writer's: a checkpoint of @a s's database, restarting its
+ *  WAL when *@a restart (left 1 when that could not be made), unless
+ *  another server's checkpoint of the same database this round (@a done)
+ *  did it; *@a wal set to 0 when the database is not SQLite or cannot be
+ *  opened now. */
+void polycom_checkpoint_server(server_rec *s, apr_hash_t *done,
+                               char *restart, char *wal, apr_pool_t *pool);
+
 /* ---- mod_polycom_writer.c: the node's check-in writer ---------------- */
 
 /** In the parent, once per generation: the socket and the process, when

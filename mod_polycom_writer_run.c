@@ -135,34 +135,22 @@ static polycom_writer_batch *polycom_writer_read(server_rec *s,
 
 #define POLYCOM_WRITER_CHECKPOINT apr_time_from_msec(250)
 
-/* Four times a second, each SQLite database the writer has written is
- * checkpointed (polycom_store_checkpoint; the children leave it to the
- * writer: store_session.c), its WAL restarted where a batch came in since.
- * After every commit, the syncs stalled requests (make bench, 1,000
- * phones, new connections: p99 24 -> 10-12 ms, p50 2.0 -> 1.2 ms); the
- * price is a larger WAL: 30 MB at 20,000 check-ins a second, not 13. */
+/* Four times a second (polycom_checkpoint_server: the children leave
+ * checkpoints to the writer). After every commit, the syncs stalled
+ * requests (make bench, 1,000 phones, new connections: p99 24 -> 10-12
+ * ms); the price is a larger WAL: 30 MB at 20,000 check-ins a second. */
 static void polycom_writer_checkpoint(apr_pool_t *pool)
 {
+    apr_hash_t *done = apr_hash_make(pool);
     unsigned i;
 
     for (i = 0; i < polycom_writer_nservers; i++) {
         polycom_writer_server *state = &polycom_writer_servers[i];
-        server_rec *server = state->server;
-        ap_dbd_t *dbd;
-        polycom_db db;
 
-        if (!(state->unchecked || state->wal)
-            || !(dbd = polycom_dbd_open(pool, server))) {
-            continue;
+        if (state->unchecked || state->wal) {
+            polycom_checkpoint_server(state->server, done, &state->unchecked,
+                                      &state->wal, pool);
         }
-        polycom_db_bind(&db, dbd, server, pool);
-        state->wal = db.dialect == POLYCOM_DIALECT_SQLITE;
-        if (polycom_store_checkpoint(&db, state->unchecked) < 0) {
-            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server, PCLOGNO(00036)
-                         "check-in writer: %s", db.error);
-        }
-        state->unchecked = 0;
-        polycom_dbd_close(server, dbd);
     }
 }
 
@@ -537,6 +525,7 @@ static void polycom_writer_servers_init(server_rec *s, apr_pool_t *pool,
         state->replay = handed_over ? 0 : POLYCOM_SEEN_REPLAY;
         state->watched = sconf->statements_prepared;
         state->catching_up = state->watched;
+        state->wal = state->watched;    /* until its database says not */
         apr_pool_create_ex(&state->seen_pool, pool, NULL, allocator);
         apr_pool_create_ex(&state->round_pool, pool, NULL, allocator);
         state->seen = polycom_seen_map_make(state->seen_pool);

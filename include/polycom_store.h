@@ -104,6 +104,15 @@ int polycom_store_session(apr_pool_t *pool, const apr_dbd_driver_t *driver,
                           apr_dbd_t *handle, const char **error);
 
 /**
+ * On a SQLite connection of a node whose check-in writer checkpoints the
+ * WAL: SQLite's automatic checkpoint only at 10,000 pages, not 1,000
+ * (a no-op elsewhere). -1 with *error set when the setting fails.
+ */
+int polycom_store_leave_checkpoints(apr_pool_t *pool,
+                                    const apr_dbd_driver_t *driver,
+                                    apr_dbd_t *handle, const char **error);
+
+/**
  * Prepare the statements a phone's request may run on a new connection,
  * in the connection's own dialect, into @a prepared (mod_dbd's table of
  * the connection); the others (the admin API's, the check-in writer's
@@ -464,7 +473,9 @@ int polycom_store_writer_session(polycom_db *db);
 /** A WAL checkpoint (SQLite; a no-op elsewhere): what the WAL holds is
  *  copied into the database without the node's turn to write; with
  *  @a restart, then (under the turn) what was committed meanwhile, and the
- *  next commit writes the WAL from its start. */
+ *  next commit writes the WAL from its start. 0; 1 when the restart could
+ *  not be made (readers kept the WAL past the busy timeout, or another
+ *  process was checkpointing): to be tried again; -1 on failure. */
 int polycom_store_checkpoint(polycom_db *db, int restart);
 
 #endif /* POLYCOM_STORE_H */

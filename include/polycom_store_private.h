@@ -133,11 +133,6 @@ int polycom_store_native_select(polycom_db *db, const polycom_statement *st,
  *  connection (for tests). */
 int polycom_store_native_prepared(polycom_db *db, const char *label);
 
-/* store_session.c */
-/** Runs @a sql, a statement of a session (SQLite's PRAGMAs: any row it
- *  answers is read and dropped); the driver's error number, or 0. */
-int polycom_store_setting(polycom_db *db, const char *sql);
-
 /** Locks the revision row first (see store.c). */
 int polycom_store_lock_revision(polycom_db *db);
 

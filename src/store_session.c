@@ -74,22 +74,10 @@ static const char *const store_mysql_session[] = {
  * "database is locked", whenever another process held SQLite's locks at
  * that moment (a starting writer's catch-up, the children of a start all
  * opening the file), and the connection was left without statements.
- * And checkpoints left to the node's check-in writer, which runs one
- * four times a second on every SQLite database it has written (see
- * polycom_store_checkpoint). SQLite's default, a checkpoint by the commit
- * that finds the WAL at 1000 pages (4 MB), made a phone's log upload pay
- * for one now and then, its syncs included, while it held the node's turn
- * to write: every other upload waited too (make bench's rig, 100,000
- * phones, PUTs of logs at 1,600 a second: 24 turns held over 3 ms, up to
- * 30 ms, in 6 s; 5 at 10,000 pages, in 18 s). 10,000 pages (40 MB) is
- * the bound where no writer runs (PolycomCheckinWriter Off), or while it
- * is away.
- *
  * Both set before DBDInitSQL runs, which can override them. */
 static const char *const store_sqlite_session[] = {
     "PRAGMA busy_timeout = 5000",
     "PRAGMA cache_size = -256",
-    "PRAGMA wal_autocheckpoint = 10000",
 };
 
 /* PostgreSQL: no JIT compilation. Its default compiles a statement whose
@@ -153,6 +141,35 @@ int polycom_store_session(apr_pool_t *pool, const apr_dbd_driver_t *driver,
                                   apr_dbd_error(driver, handle, rv));
             return -1;
         }
+    }
+    return 0;
+}
+
+/* Where the node's check-in writer runs, it checkpoints each SQLite
+ * database four times a second (polycom_store_checkpoint), and a child's
+ * connection leaves it the job: SQLite's default, a checkpoint by the
+ * commit that finds 1,000 pages in the WAL, made a phone's log upload pay
+ * for one now and then, its syncs included, while it held the node's turn
+ * to write, and every other upload waited too (make bench's rig, 100,000
+ * phones, PUTs of logs at 1,600 a second: 24 turns held over 3 ms, up to
+ * 30 ms, in 6 s; 5 in 18 s at 10,000 pages). At 10,000 pages (40 MB of
+ * 4 KiB pages) a commit still checkpoints while the writer is away. */
+int polycom_store_leave_checkpoints(apr_pool_t *pool,
+                                    const apr_dbd_driver_t *driver,
+                                    apr_dbd_t *handle, const char **error)
+{
+    static const char sql[] = "PRAGMA wal_autocheckpoint = 10000";
+    int rv;
+
+    *error = NULL;
+    if (polycom_store_dialect(driver) != POLYCOM_DIALECT_SQLITE) {
+        return 0;
+    }
+    rv = store_setting(pool, driver, handle, POLYCOM_DIALECT_SQLITE, sql);
+    if (rv) {
+        *error = apr_psprintf(pool, "%s: %s", sql,
+                              apr_dbd_error(driver, handle, rv));
+        return -1;
     }
     return 0;
 }
@@ -393,11 +410,6 @@ static const char *const store_writer_session[] = {
     "PRAGMA cache_size = -" POLYCOM_WRITER_CACHE_KIB,
 };
 
-int polycom_store_setting(polycom_db *db, const char *sql)
-{
-    return store_setting(db->pool, db->driver, db->handle, db->dialect, sql);
-}
-
 int polycom_store_writer_session(polycom_db *db)
 {
     apr_size_t i;
@@ -408,7 +420,8 @@ int polycom_store_writer_session(polycom_db *db)
     }
     for (i = 0; i < sizeof(store_writer_session)
                     / sizeof(store_writer_session[0]); i++) {
-        rv = polycom_store_setting(db, store_writer_session[i]);
+        rv = store_setting(db->pool, db->driver, db->handle, db->dialect,
+                           store_writer_session[i]);
         if (rv) {
             return polycom_store_failed(db, "writer session", rv);
         }

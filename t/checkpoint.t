@@ -10,7 +10,8 @@
 #
 # A server of its own (the event MPM, one child of four threads) whose
 # gate is a flock(2) file, so that this test can hold it as another of
-# the node's processes would. What the WAL holds and how much of it is
+# the node's processes would. Its phones' check-ins are off: the writer
+# gets no batch for its database, and checkpoints it all the same. What the WAL holds and how much of it is
 # copied is read from the WAL-index header in the -shm file, as SQLite
 # documents it (https://www.sqlite.org/walformat.html): reading it does
 # not checkpoint.
@@ -24,7 +25,7 @@ use lib 't/lib';
 use PolycomTest;
 use PolycomOwnServer;
 
-plan tests => 9;
+plan tests => 10;
 
 my $mac = MAC_VVX;
 
@@ -32,7 +33,8 @@ my ($dir, $db) = PolycomOwnServer->fresh_db('checkpoint', $mac);
 my $server = PolycomOwnServer->new(
     dir => $dir, db => $db, offset => 180, event => 4,
     initsql => 'PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL',
-    location => "    PolycomUploads On\n    PolycomLogRetention 1M",
+    location => "    PolycomUploads On\n    PolycomLogRetention 1M\n"
+                . "    PolycomCheckins Off",
     extra => "Mutex flock:$dir polycom-sqlite-write");
 my $port = $server->port;
 $server->start or die "httpd did not start\n";
@@ -72,18 +74,10 @@ sub wal_copied {
 }
 
 is($ua->get($settings)->code, 200, 'the phone gets its settings');
-# Its check-in, then last_seen, written by the writer; then nothing is
-# left for it to write (the retention's round, every 10 s, is the only
-# other turn it takes: hence the tries below).
-my $seen = 0;
-for (1 .. 100) {
-    $seen = PolycomTest::sqlite_value($db, "SELECT count(*) FROM last_seen "
-                                           . "WHERE mac = '$mac'") // 0;
-    last if $seen;
-    sleep 0.1;
-}
-ok($seen && wal_copied(5, 0.6),
-   'its check-in is in the database, and the WAL copied into it')
+my $first = $ua->put($log_url, Content => "first boot\n")->code;
+ok($first == 201 || $first == 204, "its boot log is stored ($first)");
+ok(wal_copied(5, 0.6),
+   'and copied into the database by the writer, with no check-in written')
     or diag(join ' ', 'frames, copied:', wal_index());
 
 my ($gate_file) = glob("$dir/polycom-sqlite-write.*");
@@ -94,7 +88,7 @@ open my $gate, '<', $gate_file // '/dev/null' or die "gate: $!";
 # Another of the node's processes has the turn (as a phone's upload does
 # while it writes), and an admin changes a phone with SQL meanwhile.
 my ($copied_under_gate, @index) = (0);
-for my $try (1 .. 3) {
+for my $try ($gate_file ? (1 .. 3) : ()) {
     flock($gate, LOCK_EX) or die "flock: $!";
     system(PolycomTest::sqlite_cmd($db),
            "UPDATE phones SET label = 'Reception $try' WHERE mac = '$mac'")
@@ -110,11 +104,12 @@ ok($copied_under_gate,
    . 'the WAL into the database')
     or diag("frames, copied: @index");
 
-# Phones upload their logs: each upload is a commit of a child, and each
-# is copied and the WAL started again by the writer, so the WAL stays
-# small whatever they upload.
+# Phones upload their logs: each upload is a commit of a child, copied
+# by the writer within 250 ms; a commit that finds the WAL copied whole
+# writes it again from its start, so the WAL stays small whatever they
+# upload.
 my $chunk = ('x' x 1023 . "\n") x 500;      # 500 KiB, under PolycomLogLimit
-my ($stored, $uploads) = (0, 48);
+my ($stored, $uploads) = (0, 96);
 for my $i (1 .. $uploads) {
     my $code = $ua->put($log_url, Content => $chunk)->code;
     $stored++ if $code == 201 || $code == 204;
@@ -127,7 +122,7 @@ ok($tail->code == 200 && length($tail->content) >= length($chunk),
 ok(wal_copied(5, 0), 'the writer copies them into the database')
     or diag(join ' ', 'frames, copied:', wal_index());
 my $wal_bytes = -s "$db-wal" // 0;
-ok($wal_bytes < 12 * 1024 * 1024,
+ok($wal_bytes < 20 * 1024 * 1024,
    sprintf('the WAL file stays small: %.1f MB after %.1f MB of uploads',
            $wal_bytes / 1e6, $uploads * length($chunk) / 1e6));
 

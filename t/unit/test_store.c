@@ -578,9 +578,12 @@ int main(void)
            "the statements prepare on a fresh connection");
     tap_is_str(first_value("PRAGMA cache_size"), "-256",
                "its page cache is 256 KiB, not SQLite's 2 MB");
+    tap_is_str(first_value("PRAGMA wal_autocheckpoint"), "1000",
+               "a connection checkpoints at SQLite's 1,000 pages of WAL");
+    tap_ok(polycom_store_leave_checkpoints(pool, driver, handle, &error) == 0,
+           "where a check-in writer runs, a child's connection");
     tap_is_str(first_value("PRAGMA wal_autocheckpoint"), "10000",
-               "a child's connection leaves checkpoints to the writer "
-               "up to 10,000 pages of WAL (SQLite's default: 1,000)");
+               "leaves checkpoints to it up to 10,000 pages");
 
     polycom_store_init(&db, driver, handle, prepared, pool);
     first_use(&db);
