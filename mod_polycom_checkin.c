@@ -469,38 +469,41 @@ int polycom_log_transaction(request_rec *r)
 }
 
 /* The check-in writer checkpoints each SQLite database of the module four
- * times a second, its WAL restarted where a batch came in since, once
- * however many servers share the database: @a done maps each database
- * checkpointed this round to "r" (restarted) or "c" (copied only). A
- * database that cannot be opened now is tried again at its next batch. */
-void polycom_checkpoint_server(server_rec *s, apr_hash_t *done,
-                               char *restart, char *wal, apr_pool_t *pool)
+ * times a second, its WAL restarted where a batch came in since, once per
+ * round for the servers that share a DBD configuration: @a done maps each
+ * one checkpointed this round to "r" (restart asked) or "c" (copied
+ * only). A database that cannot be opened now is tried again at its next
+ * batch, or in 10 s. */
+#define POLYCOM_CHECKPOINT_RETRY apr_time_from_sec(10)
+
+void polycom_checkpoint_server(server_rec *s, apr_hash_t *done, int restart,
+                               apr_time_t *next_at, apr_pool_t *pool)
 {
     ap_dbd_t *dbd = polycom_dbd_open(pool, s);
-    const char *did;
+    const char *did = NULL;
     const void *group;
     polycom_db db;
-    int rv = 0;
 
     if (!dbd) {
-        *wal = 0;
+        *next_at = apr_time_now() + POLYCOM_CHECKPOINT_RETRY;
         return;
     }
     polycom_db_bind(&db, dbd, s, pool);
+    *next_at = db.dialect == POLYCOM_DIALECT_SQLITE ? apr_time_now() : 0;
+    /* A connection whose set-up failed has no group: no sharing known. */
     group = polycom_db_group(&db);
-    did = apr_hash_get(done, &group, sizeof(group));
-    *wal = db.dialect == POLYCOM_DIALECT_SQLITE;
-    if (*wal && !(did && (*did == 'r' || !*restart))) {
-        rv = polycom_store_checkpoint(&db, *restart);
-        if (rv < 0) {
+    if (group) {
+        did = apr_hash_get(done, &group, sizeof(group));
+    }
+    if (*next_at && !(did && (*did == 'r' || !restart))) {
+        if (polycom_store_checkpoint(&db, restart) < 0) {
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, PCLOGNO(00036)
                          "check-in writer: %s", db.error);
         }
-        else {
+        else if (group) {
             apr_hash_set(done, apr_pmemdup(pool, &group, sizeof(group)),
-                         sizeof(group), *restart ? "r" : "c");
+                         sizeof(group), restart ? "r" : "c");
         }
     }
-    *restart = rv == 1;         /* the WAL is to restart still */
     polycom_dbd_close(s, dbd);
 }

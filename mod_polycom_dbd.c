@@ -136,7 +136,7 @@ apr_status_t polycom_dbd_post_connect(apr_pool_t *pool,
      * hook answers). An older one is served as far as its tables allow,
      * and said once. */
     if (polycom_store_session(pool, dbd->driver, dbd->handle, &error) < 0
-        || (polycom_conf_writer_enabled()
+        || (polycom_writer_reached()
             && polycom_store_leave_checkpoints(pool, dbd->driver,
                                                dbd->handle, &error) < 0)) {
         return polycom_dbd_unprepared(cfg, error);

@@ -379,12 +379,11 @@ int polycom_seen_flush(server_rec *s, polycom_seen_mark *mark,
                        apr_pool_t *pool, const char **error);
 
 /** The check-in writer's: a checkpoint of @a s's database, restarting its
- *  WAL when *@a restart (left 1 when that could not be made), unless
- *  another server's checkpoint of the same database this round (@a done)
- *  did it; *@a wal set to 0 when the database is not SQLite or cannot be
- *  opened now. */
-void polycom_checkpoint_server(server_rec *s, apr_hash_t *done,
-                               char *restart, char *wal, apr_pool_t *pool);
+ *  WAL when @a restart, unless another server's checkpoint of the same
+ *  database this round (@a done) did it. *@a next_at: when to checkpoint
+ *  it again without a batch (0: never, the database is not SQLite). */
+void polycom_checkpoint_server(server_rec *s, apr_hash_t *done, int restart,
+                               apr_time_t *next_at, apr_pool_t *pool);
 
 /* ---- mod_polycom_writer.c: the node's check-in writer ---------------- */
 
@@ -395,8 +394,9 @@ void polycom_writer_start(apr_pool_t *pconf, server_rec *s, int wanted);
 int polycom_writer_send(server_rec *s, const polycom_checkin *const *list,
                         int count, apr_pool_t *pool);
 /** In a child: 1 when this generation's check-in writer runs the
- *  retention (it was started, and this child last reached it). */
-int polycom_writer_prunes(void);
+ *  retention and the WAL's checkpoints (it was started, and this child
+ *  last reached it). */
+int polycom_writer_reached(void);
 /** The signals the parent holds across the writer's fork (SIGTERM,
  *  SIGUSR2 and the MPM's restart signals) until it has its handlers. */
 void polycom_writer_signals(sigset_t *set);

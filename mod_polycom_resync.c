@@ -147,7 +147,7 @@ static apr_status_t polycom_resync_tick(int state, void *data,
     if (state != AP_WATCHDOG_STATE_RUNNING) {
         return APR_SUCCESS;
     }
-    if (!polycom_writer_prunes() && polycom_resync_enter()) {
+    if (!polycom_writer_reached() && polycom_resync_enter()) {
         polycom_retention_round(s, pool);
         polycom_resync_leave();
     }

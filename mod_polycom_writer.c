@@ -60,7 +60,7 @@ static apr_pool_t *polycom_writer_conn_pool = NULL;
 static apr_socket_t *polycom_writer_conn = NULL;
 static apr_time_t polycom_writer_retry_at = 0;
 /* Written by the batch thread, read by the resync worker's thread
- * (polycom_writer_prunes): atomic loads and stores. */
+ * (polycom_writer_reached): atomic loads and stores. */
 static int polycom_writer_unreachable = 0;
 
 /* Servers are named on the wire by their place in the list, which the
@@ -171,11 +171,13 @@ int polycom_writer_send(server_rec *s,
     return memcmp(reply, POLYCOM_WIRE_OK, POLYCOM_WIRE_REPLY) ? -1 : 0;
 }
 
-/* The writer runs the retention while this child reaches it. A child that
- * found it gone prunes in its resync worker meanwhile (both at once only
- * repeat a DELETE that finds nothing); one that never sent a batch since
- * the writer went does not know, and leaves the rounds to it. */
-int polycom_writer_prunes(void)
+/* The writer runs the retention and the WAL's checkpoints while this
+ * child reaches it. A child that found it gone prunes in its resync worker
+ * meanwhile (both at once only repeat a DELETE that finds nothing), and
+ * its new SQLite connections checkpoint at SQLite's 1,000 pages; one that
+ * never sent a batch since the writer went does not know, and leaves the
+ * rounds and the checkpoints (up to 10,000 pages) to it. */
+int polycom_writer_reached(void)
 {
     return polycom_writer_path
            && !__atomic_load_n(&polycom_writer_unreachable, __ATOMIC_RELAXED);

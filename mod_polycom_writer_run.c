@@ -53,10 +53,10 @@ typedef struct {
     polycom_seen_map *seen;     /* last_seen's rows from its batches */
     apr_pool_t *round_pool;     /* the round's rows (seen's before) */
     polycom_seen_round round;   /* the flush under way, in parts */
+    apr_time_t checkpoint_at;   /* from when to checkpoint it (0: never) */
     char watched;               /* its statements are prepared */
     char catching_up;           /* going over the history from the mark */
     char unchecked;             /* written since the last checkpoint */
-    char wal;                   /* a SQLite database: checkpointed */
     char committed;             /* a batch was written to it */
     char catch_up_waits;        /* its first look failed: at a batch */
 } polycom_writer_server;
@@ -142,14 +142,17 @@ static polycom_writer_batch *polycom_writer_read(server_rec *s,
 static void polycom_writer_checkpoint(apr_pool_t *pool)
 {
     apr_hash_t *done = apr_hash_make(pool);
+    apr_time_t now = apr_time_now();
     unsigned i;
 
     for (i = 0; i < polycom_writer_nservers; i++) {
         polycom_writer_server *state = &polycom_writer_servers[i];
 
-        if (state->unchecked || state->wal) {
-            polycom_checkpoint_server(state->server, done, &state->unchecked,
-                                      &state->wal, pool);
+        if (state->unchecked
+            || (state->checkpoint_at && now >= state->checkpoint_at)) {
+            polycom_checkpoint_server(state->server, done, state->unchecked,
+                                      &state->checkpoint_at, pool);
+            state->unchecked = 0;
         }
     }
 }
@@ -525,7 +528,8 @@ static void polycom_writer_servers_init(server_rec *s, apr_pool_t *pool,
         state->replay = handed_over ? 0 : POLYCOM_SEEN_REPLAY;
         state->watched = sconf->statements_prepared;
         state->catching_up = state->watched;
-        state->wal = state->watched;    /* until its database says not */
+        /* Until its database says it is not SQLite. */
+        state->checkpoint_at = state->watched ? apr_time_now() : 0;
         apr_pool_create_ex(&state->seen_pool, pool, NULL, allocator);
         apr_pool_create_ex(&state->round_pool, pool, NULL, allocator);
         state->seen = polycom_seen_map_make(state->seen_pool);

@@ -473,9 +473,7 @@ int polycom_store_writer_session(polycom_db *db);
 /** A WAL checkpoint (SQLite; a no-op elsewhere): what the WAL holds is
  *  copied into the database without the node's turn to write; with
  *  @a restart, then (under the turn) what was committed meanwhile, and the
- *  next commit writes the WAL from its start. 0; 1 when the restart could
- *  not be made (readers kept the WAL past the busy timeout, or another
- *  process was checkpointing): to be tried again; -1 on failure. */
+ *  next commit writes the WAL from its start. 0, or -1 on failure. */
 int polycom_store_checkpoint(polycom_db *db, int restart);
 
 #endif /* POLYCOM_STORE_H */
