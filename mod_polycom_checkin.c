@@ -472,33 +472,38 @@ int polycom_log_transaction(request_rec *r)
  * times a second, its WAL restarted where a batch came in since, once per
  * round for the servers that share a DBD configuration: @a done maps each
  * one checkpointed this round to "r" (restart asked) or "c" (copied
- * only). A database that cannot be opened now is tried again at its next
- * batch, or in 10 s. */
-#define POLYCOM_CHECKPOINT_RETRY apr_time_from_sec(10)
+ * only). A database that cannot be opened or checkpointed now is tried
+ * again in 30 s (mod_dbd logs each failure). With DBDPersist Off each
+ * round opens a new connection per server. */
+#define POLYCOM_CHECKPOINT_RETRY apr_time_from_sec(30)
 
-void polycom_checkpoint_server(server_rec *s, apr_hash_t *done, int restart,
-                               apr_time_t *next_at, apr_pool_t *pool)
+int polycom_checkpoint_server(server_rec *s, apr_hash_t *done, int restart,
+                              apr_time_t *next_at, apr_pool_t *pool)
 {
     ap_dbd_t *dbd = polycom_dbd_open(pool, s);
+    apr_time_t now = apr_time_now();
     const char *did = NULL;
     const void *group;
     polycom_db db;
+    int rv = 0;
 
     if (!dbd) {
-        *next_at = apr_time_now() + POLYCOM_CHECKPOINT_RETRY;
-        return;
+        *next_at = now + POLYCOM_CHECKPOINT_RETRY;
+        return -1;
     }
     polycom_db_bind(&db, dbd, s, pool);
-    *next_at = db.dialect == POLYCOM_DIALECT_SQLITE ? apr_time_now() : 0;
+    *next_at = db.dialect == POLYCOM_DIALECT_SQLITE ? now : 0;
     /* A connection whose set-up failed has no group: no sharing known. */
     group = polycom_db_group(&db);
     if (group) {
         did = apr_hash_get(done, &group, sizeof(group));
     }
     if (*next_at && !(did && (*did == 'r' || !restart))) {
-        if (polycom_store_checkpoint(&db, restart) < 0) {
+        rv = polycom_store_checkpoint(&db, restart);
+        if (rv < 0) {
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, PCLOGNO(00036)
                          "check-in writer: %s", db.error);
+            *next_at = now + POLYCOM_CHECKPOINT_RETRY;
         }
         else if (group) {
             apr_hash_set(done, apr_pmemdup(pool, &group, sizeof(group)),
@@ -506,4 +511,5 @@ void polycom_checkpoint_server(server_rec *s, apr_hash_t *done, int restart,
         }
     }
     polycom_dbd_close(s, dbd);
+    return rv;
 }

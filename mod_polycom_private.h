@@ -380,10 +380,11 @@ int polycom_seen_flush(server_rec *s, polycom_seen_mark *mark,
 
 /** The check-in writer's: a checkpoint of @a s's database, restarting its
  *  WAL when @a restart, unless another server's checkpoint of the same
- *  database this round (@a done) did it. *@a next_at: when to checkpoint
- *  it again without a batch (0: never, the database is not SQLite). */
-void polycom_checkpoint_server(server_rec *s, apr_hash_t *done, int restart,
-                               apr_time_t *next_at, apr_pool_t *pool);
+ *  database this round (@a done) did it. 0, or -1 when the database could
+ *  not be opened or checkpointed. *@a next_at: when to checkpoint it again
+ *  (0: never, the database is not SQLite). */
+int polycom_checkpoint_server(server_rec *s, apr_hash_t *done, int restart,
+                              apr_time_t *next_at, apr_pool_t *pool);
 
 /* ---- mod_polycom_writer.c: the node's check-in writer ---------------- */
 

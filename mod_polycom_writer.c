@@ -32,7 +32,7 @@
 
 /* apr_dbd_sqlite3 runs all SQLite work of a process behind one mutex, so a
  * child that commits its own check-ins (and, where no writer checkpoints,
- * every 10,000 pages of WAL copies it and syncs the files) stalls every
+ * every 1,000 pages of WAL copies it and syncs the files) stalls every
  * request thread of that child meanwhile. One process per node, forked by
  * the parent, writes the batches of all children instead, and the
  * children only read. A child hands each batch over a local socket

@@ -54,6 +54,7 @@ typedef struct {
     apr_pool_t *round_pool;     /* the round's rows (seen's before) */
     polycom_seen_round round;   /* the flush under way, in parts */
     apr_time_t checkpoint_at;   /* from when to checkpoint it (0: never) */
+    char timed;                 /* checkpointed without batches too */
     char watched;               /* its statements are prepared */
     char catching_up;           /* going over the history from the mark */
     char unchecked;             /* written since the last checkpoint */
@@ -148,10 +149,11 @@ static void polycom_writer_checkpoint(apr_pool_t *pool)
     for (i = 0; i < polycom_writer_nservers; i++) {
         polycom_writer_server *state = &polycom_writer_servers[i];
 
-        if (state->unchecked
-            || (state->checkpoint_at && now >= state->checkpoint_at)) {
-            polycom_checkpoint_server(state->server, done, state->unchecked,
-                                      &state->checkpoint_at, pool);
+        if (state->checkpoint_at && now >= state->checkpoint_at
+            && (state->unchecked || state->timed)
+            && polycom_checkpoint_server(state->server, done,
+                                         state->unchecked,
+                                         &state->checkpoint_at, pool) == 0) {
             state->unchecked = 0;
         }
     }
@@ -498,6 +500,9 @@ static void polycom_writer_leave(apr_pool_t *pool)
 static void polycom_writer_servers_init(server_rec *s, apr_pool_t *pool,
                                         int handed_over)
 {
+    const polycom_server_conf *main_conf =
+        ap_get_module_config(s->module_config, &polycom_module);
+    int main_watched = main_conf->statements_prepared;
     apr_allocator_t *allocator;
     server_rec *v;
     unsigned i;
@@ -528,8 +533,10 @@ static void polycom_writer_servers_init(server_rec *s, apr_pool_t *pool,
         state->replay = handed_over ? 0 : POLYCOM_SEEN_REPLAY;
         state->watched = sconf->statements_prepared;
         state->catching_up = state->watched;
-        /* Until its database says it is not SQLite. */
-        state->checkpoint_at = state->watched ? apr_time_now() : 0;
+        /* Until its database is not SQLite: on a timer where it serves
+         * phones (the main server's locations too), else after batches. */
+        state->checkpoint_at = 1;
+        state->timed = state->watched || main_watched;
         apr_pool_create_ex(&state->seen_pool, pool, NULL, allocator);
         apr_pool_create_ex(&state->round_pool, pool, NULL, allocator);
         state->seen = polycom_seen_map_make(state->seen_pool);

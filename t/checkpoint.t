@@ -1,18 +1,18 @@
 # Who copies SQLite's WAL into the database, and when. The check-in
-# writer checkpoints every database it has written four times a second,
-# the copying first without the node's turn to write (a PASSIVE
-# checkpoint waits for no one and no writer waits for it), then a RESTART
-# under the turn. Done under the turn, the copying and its syncs held every
-# phone's log upload of the node for 20-30 ms, four times a second. And
-# the children leave checkpoints to the writer (up to 10,000 pages of
-# WAL), where SQLite's default made an upload's commit copy the WAL now
-# and then, under the turn too.
+# writer checkpoints every SQLite database of the module four times a
+# second, copying without the node's turn to write (a PASSIVE checkpoint
+# waits for no one and no writer waits for it), and restarting the WAL
+# under the turn where a batch came in. Done under the turn, the copying
+# and its syncs held every phone's log upload of the node for 20-30 ms,
+# four times a second. And the children leave checkpoints to the writer
+# (up to 10,000 pages of WAL), where SQLite's default made an upload's
+# commit copy the WAL now and then, under the turn too.
 #
 # A server of its own (the event MPM, one child of four threads) whose
 # gate is a flock(2) file, so that this test can hold it as another of
 # the node's processes would. Its phones' check-ins are off: the writer
-# gets no batch for its database, and checkpoints it all the same. What the WAL holds and how much of it is
-# copied is read from the WAL-index header in the -shm file, as SQLite
+# gets no batch for its database, and checkpoints it all the same. What
+# the WAL holds and how much of it is copied is read from the WAL-index header in the -shm file, as SQLite
 # documents it (https://www.sqlite.org/walformat.html): reading it does
 # not checkpoint.
 use strict;
@@ -30,15 +30,11 @@ plan tests => 10;
 my $mac = MAC_VVX;
 
 my ($dir, $db) = PolycomOwnServer->fresh_db('checkpoint', $mac);
-my $server = PolycomOwnServer->new(
-    dir => $dir, db => $db, offset => 180, event => 4,
-    initsql => 'PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL',
+my $server = PolycomOwnServer->gated(
+    dir => $dir, db => $db, offset => 180,
     location => "    PolycomUploads On\n    PolycomLogRetention 1M\n"
-                . "    PolycomCheckins Off",
-    extra => "Mutex flock:$dir polycom-sqlite-write");
+                . "    PolycomCheckins Off");
 my $port = $server->port;
-$server->start or die "httpd did not start\n";
-$server->listening;
 
 my $ua = LWP::UserAgent->new(timeout => 30, agent => UA_VVX);
 my $settings = "http://127.0.0.1:$port/p/$mac-settings.cfg";
@@ -80,7 +76,7 @@ ok(wal_copied(5, 0.6),
    'and copied into the database by the writer, with no check-in written')
     or diag(join ' ', 'frames, copied:', wal_index());
 
-my ($gate_file) = glob("$dir/polycom-sqlite-write.*");
+my $gate_file = $server->gate_file;
 ok($gate_file, 'the gate is a file of the Mutex directory')
     or diag(`ls -l $dir`);
 open my $gate, '<', $gate_file // '/dev/null' or die "gate: $!";

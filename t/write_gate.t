@@ -27,21 +27,17 @@ my $mac = MAC_VVX;
 my $held = 4;       # seconds sqlite3 holds the write lock
 
 my ($dir, $db) = PolycomOwnServer->fresh_db('gate', $mac);
-my $server = PolycomOwnServer->new(
-    dir => $dir, db => $db, offset => 170, event => 4,
-    initsql => 'PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL',
-    location => '    PolycomUploads On',
-    extra => "Mutex flock:$dir polycom-sqlite-write");
+my $server = PolycomOwnServer->gated(
+    dir => $dir, db => $db, offset => 170,
+    location => '    PolycomUploads On');
 my $port = $server->port;
-$server->start or die "httpd did not start\n";
-$server->listening;
 
 my $ua = LWP::UserAgent->new(timeout => 30, agent => UA_VVX);
 my $settings = "http://127.0.0.1:$port/p/$mac-settings.cfg";
 my $log_url = "http://127.0.0.1:$port/p/$mac-app.log";
 is($ua->get($settings)->code, 200, 'the phone gets its settings');
 
-my ($gate_file) = glob("$dir/polycom-sqlite-write.*");
+my $gate_file = $server->gate_file;
 ok($gate_file, 'the gate is a file of the Mutex directory')
     or diag(`ls -l $dir`);
 open my $gate, '<', $gate_file // '/dev/null' or die "gate: $!";

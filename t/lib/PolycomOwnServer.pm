@@ -67,6 +67,28 @@ CONF
     return $self;
 }
 
+# Such a server, started and listening, with the event MPM (one child of
+# four threads) and a gate for SQLite writers (polycom-sqlite-write) that
+# is a flock(2) file in its directory (gate_file), so that a test can hold
+# it as another of the node's processes would.
+sub gated {
+    my ($class, %o) = @_;
+    my $self = $class->new(
+        %o, event => 4,
+        initsql => 'PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL',
+        extra => "Mutex flock:$o{dir} polycom-sqlite-write");
+    $self->start or die "httpd did not start\n";
+    $self->listening;
+    return $self;
+}
+
+# The gate's file of a gated server, or undef.
+sub gate_file {
+    my ($self) = @_;
+    my ($file) = glob("$self->{dir}/polycom-sqlite-write.*");
+    return $file;
+}
+
 # A directory of its own for such a server, and in it an SQLite database
 # of the schema with one phone of one line (reg.1.address 1001), owned by
 # the children's user: (directory, database).
