@@ -133,6 +133,11 @@ int polycom_store_native_select(polycom_db *db, const polycom_statement *st,
  *  connection (for tests). */
 int polycom_store_native_prepared(polycom_db *db, const char *label);
 
+/* store_session.c */
+/** Runs @a sql, a setting or a PRAGMA (any row it answers is read and
+ *  dropped, as apr_dbd asks); the driver's error number, or 0. */
+int polycom_store_setting(polycom_db *db, const char *sql);
+
 /** Locks the revision row first (see store.c). */
 int polycom_store_lock_revision(polycom_db *db);
 

@@ -571,20 +571,6 @@ int polycom_store_revision(polycom_db *db, apr_int64_t *revision)
     return 0;
 }
 
-/* One checkpoint PRAGMA, its row read as apr_dbd asks. Whether a RESTART
- * was kept from restarting (a reader on the WAL past the busy timeout)
- * is not asked: the writer's next batch asks for another. */
-static int store_checkpoint_run(polycom_db *db, const char *sql)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    int rv = apr_dbd_select(db->driver, db->pool, db->handle, &res, sql, 0);
-
-    while (!rv && apr_dbd_get_row(db->driver, db->pool, res, &row, -1) == 0) {
-    }
-    return rv;
-}
-
 int polycom_store_checkpoint(polycom_db *db, int restart)
 {
     int rv;
@@ -606,11 +592,13 @@ int polycom_store_checkpoint(polycom_db *db, int restart)
      * commit writes it from its start. A passive checkpoint alone never
      * waits, and under steady reads some reader always held a part of the
      * WAL: it grew by megabytes a second (readers are never blocked by
-     * either, only writers wait). */
-    rv = store_checkpoint_run(db, "PRAGMA wal_checkpoint(PASSIVE)");
+     * either, only writers wait). Whether a RESTART was kept from
+     * restarting (a reader on the WAL past the busy timeout) is not
+     * asked: the writer's next batch asks for another. */
+    rv = polycom_store_setting(db, "PRAGMA wal_checkpoint(PASSIVE)");
     if (!rv && restart) {
         polycom_store_write_begin(db);
-        rv = store_checkpoint_run(db, "PRAGMA wal_checkpoint(RESTART)");
+        rv = polycom_store_setting(db, "PRAGMA wal_checkpoint(RESTART)");
         polycom_store_write_end(db);
     }
     return rv ? polycom_store_failed(db, "checkpoint", rv) : 0;

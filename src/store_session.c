@@ -112,13 +112,37 @@ static int store_setting(apr_pool_t *pool, const apr_dbd_driver_t *driver,
     return rv;
 }
 
+int polycom_store_setting(polycom_db *db, const char *sql)
+{
+    return store_setting(db->pool, db->driver, db->handle, db->dialect, sql);
+}
+
+/* @a count settings in turn; -1 with *error naming the one that failed. */
+static int store_settings(apr_pool_t *pool, const apr_dbd_driver_t *driver,
+                          apr_dbd_t *handle, polycom_dialect dialect,
+                          const char *const *settings, apr_size_t count,
+                          const char **error)
+{
+    apr_size_t i;
+    int rv;
+
+    for (i = 0; i < count; i++) {
+        rv = store_setting(pool, driver, handle, dialect, settings[i]);
+        if (rv) {
+            *error = apr_psprintf(pool, "%s: %s", settings[i],
+                                  apr_dbd_error(driver, handle, rv));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int polycom_store_session(apr_pool_t *pool, const apr_dbd_driver_t *driver,
                           apr_dbd_t *handle, const char **error)
 {
     polycom_dialect dialect = polycom_store_dialect(driver);
     const char *const *session = NULL;
-    apr_size_t i, settings = 0;
-    int rv;
+    apr_size_t settings = 0;
 
     /* A driver not ours has no session: polycom_store_prepare() says so. */
     *error = NULL;
@@ -134,15 +158,8 @@ int polycom_store_session(apr_pool_t *pool, const apr_dbd_driver_t *driver,
         session = store_pgsql_session;
         settings = sizeof(store_pgsql_session) / sizeof(char *);
     }
-    for (i = 0; i < settings; i++) {
-        rv = store_setting(pool, driver, handle, dialect, session[i]);
-        if (rv) {
-            *error = apr_psprintf(pool, "%s: %s", session[i],
-                                  apr_dbd_error(driver, handle, rv));
-            return -1;
-        }
-    }
-    return 0;
+    return store_settings(pool, driver, handle, dialect, session, settings,
+                          error);
 }
 
 /* Where the node's check-in writer runs, it checkpoints each SQLite
@@ -154,24 +171,20 @@ int polycom_store_session(apr_pool_t *pool, const apr_dbd_driver_t *driver,
  * phones, PUTs of logs at 1,600 a second: 24 turns held over 3 ms, up to
  * 30 ms, in 6 s; 5 in 18 s at 10,000 pages). At 10,000 pages (40 MB of
  * 4 KiB pages) a commit still checkpoints while the writer is away. */
+static const char *const store_sqlite_checkpoints_left[] = {
+    "PRAGMA wal_autocheckpoint = 10000",
+};
+
 int polycom_store_leave_checkpoints(apr_pool_t *pool,
                                     const apr_dbd_driver_t *driver,
                                     apr_dbd_t *handle, const char **error)
 {
-    static const char sql[] = "PRAGMA wal_autocheckpoint = 10000";
-    int rv;
-
     *error = NULL;
     if (polycom_store_dialect(driver) != POLYCOM_DIALECT_SQLITE) {
         return 0;
     }
-    rv = store_setting(pool, driver, handle, POLYCOM_DIALECT_SQLITE, sql);
-    if (rv) {
-        *error = apr_psprintf(pool, "%s: %s", sql,
-                              apr_dbd_error(driver, handle, rv));
-        return -1;
-    }
-    return 0;
+    return store_settings(pool, driver, handle, POLYCOM_DIALECT_SQLITE,
+                          store_sqlite_checkpoints_left, 1, error);
 }
 
 /* Where a connection's statements live (the pool its statements were
@@ -420,8 +433,7 @@ int polycom_store_writer_session(polycom_db *db)
     }
     for (i = 0; i < sizeof(store_writer_session)
                     / sizeof(store_writer_session[0]); i++) {
-        rv = store_setting(db->pool, db->driver, db->handle, db->dialect,
-                           store_writer_session[i]);
+        rv = polycom_store_setting(db, store_writer_session[i]);
         if (rv) {
             return polycom_store_failed(db, "writer session", rv);
         }
